@@ -1,0 +1,3 @@
+//! Samskab: citizen co-creation and deliberation for Danish municipalities.
+
+pub mod opinion;
