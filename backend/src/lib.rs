@@ -1,3 +1,16 @@
 //! Samskab: citizen co-creation and deliberation for Danish municipalities.
 
+pub mod auth;
+pub mod configuration;
+pub mod db;
+pub mod entities;
+pub mod errors;
+pub mod i18n;
+pub mod markdown;
 pub mod opinion;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod views;

@@ -1,15 +1,44 @@
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+use std::io::BufRead;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use samskab::auth::{Role, password};
+use samskab::configuration::Settings;
+use samskab::i18n::Locale;
+use samskab::services::{demo, users};
+use samskab::startup::{Application, BuildOptions};
+
 #[derive(Parser)]
-#[command(name = "samskab", version, about = "Citizen co-creation and deliberation")]
+#[command(
+    name = "samskab",
+    version,
+    about = "Citizen co-creation and deliberation"
+)]
 struct Cli {
+    /// Configuration file (TOML); environment variables SAMSKAB_* override it.
+    #[arg(long, global = true, env = "SAMSKAB_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the web server (applies migrations first).
+    Serve {
+        /// Load Danish demo content and demo users (never in production).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administration tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Opinion engine tools.
     Opinion {
         #[command(subcommand)]
@@ -17,9 +46,138 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator (the first one, typically). The password is read
+    /// from standard input so it never appears in the shell history.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        display_name: String,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Opinion { command } => samskab::opinion::cli::run(command),
+    if let Command::Opinion { command } = cli.command {
+        return samskab::opinion::cli::run(command);
     }
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("samskab: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    samskab::telemetry::init(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("samskab: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { demo } => serve(settings, demo).await,
+            Command::Migrate => {
+                let db = samskab::db::connect(&settings).await?;
+                samskab::db::migrate(&db).await?;
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::Admin {
+                command:
+                    AdminCommand::Create {
+                        email,
+                        display_name,
+                    },
+            } => create_admin(settings, &email, &display_name).await,
+            Command::Opinion { .. } => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("samskab: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    let is_postgres = settings.is_postgres();
+    let app = Application::build(settings.clone(), BuildOptions { demo }).await?;
+    let host = settings
+        .bind
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(h, _)| h);
+    println!(
+        "Samskab is running on http://{host}:{} ({})",
+        app.port(),
+        if is_postgres { "PostgreSQL" } else { "SQLite" }
+    );
+    if demo {
+        println!(
+            "Demo mode: these demo accounts exist, all with the password \"{}\" (demo only):",
+            demo::DEMO_PASSWORD
+        );
+        for (email, _, role) in demo::DEMO_USERS {
+            println!("  {email:<24} {}", role.as_str());
+        }
+    }
+    if settings
+        .session_key
+        .as_ref()
+        .is_some_and(|k| k.expose_secret().is_empty())
+    {
+        tracing::warn!("SAMSKAB_SESSION_KEY is empty");
+    }
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn create_admin(settings: Settings, email: &str, display_name: &str) -> anyhow::Result<()> {
+    let email = users::parse_email(email).map_err(|k| anyhow::anyhow!("invalid email ({k})"))?;
+    let display_name = users::parse_display_name(display_name)
+        .map_err(|k| anyhow::anyhow!("invalid display name ({k})"))?;
+    eprintln!(
+        "Password for {email} (at least {} characters), then Enter:",
+        users::PASSWORD_MIN
+    );
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(
+        pw.chars().count() >= users::PASSWORD_MIN,
+        "the password must have at least {} characters",
+        users::PASSWORD_MIN
+    );
+    let db = samskab::db::connect(&settings).await?;
+    samskab::db::migrate(&db).await?;
+    anyhow::ensure!(
+        users::find_by_email(&db, &email)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .is_none(),
+        "an account with {email} exists already"
+    );
+    let hash = password::hash_blocking(pw).await?;
+    let user = users::create(
+        &db,
+        &display_name,
+        &email,
+        &hash,
+        Role::Admin,
+        Locale::Da,
+        true,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("administrator {} created (id {})", email, user.id);
+    Ok(())
 }

@@ -1,8 +1,19 @@
+//! Samskab's schema, one migration per change. Every migration must run on both
+//! SQLite (the zero-setup default) and PostgreSQL (production), so only portable
+//! column types are used: text for enumerations (checked in the services),
+//! timestamps with time zone, 64-bit integer keys.
+
 pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts_and_consultations;
+
 pub struct Migrator;
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![]
+        vec![Box::new(
+            m20261123_000001_accounts_and_consultations::Migration,
+        )]
     }
 }

@@ -1,1 +1,340 @@
+//! Test harness: every database test runs twice, on SQLite and on PostgreSQL,
+//! each time against a freshly migrated database of its own and a real
+//! Samskab server bound to a free port.
+//!
+//! PostgreSQL comes from `SAMSKAB_TEST_POSTGRES_URL` (an admin URL into the
+//! throwaway cluster that `tests/run` starts); each test creates its own
+//! database there. Without the variable the PostgreSQL half is skipped loudly,
+//! unless `SAMSKAB_TEST_REQUIRE_POSTGRES=1` makes it a failure.
 
+use anyhow::Context;
+use reqwest::StatusCode;
+use samskab::auth::{Role, password};
+use samskab::configuration::Settings;
+use samskab::i18n::Locale;
+use samskab::startup::Application;
+pub use samskab::startup::BuildOptions;
+use scraper::{Html, Selector};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
+use std::sync::LazyLock;
+use tempfile::TempDir;
+
+pub use reqwest;
+pub use scraper;
+
+pub const PASSWORD: &str = "test-password-123";
+
+/// Password hashing is the slowest step of creating users; tests share one.
+static PASSWORD_HASH: LazyLock<String> =
+    LazyLock::new(|| password::hash(PASSWORD).expect("hashing the test password"));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub backend: Backend,
+    pub settings: Settings,
+    _dir: TempDir,
+}
+
+/// Define a test that runs once per database backend:
+/// `both_backends!(name);` next to `async fn name(app: TestApp) { … }`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident) => {
+        $crate::both_backends!($name, $crate::BuildOptions::default());
+    };
+    ($name:ident, $options:expr) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::TestApp::spawn_with($crate::Backend::Sqlite, $options)
+                    .await
+                    .expect("spawning the app on SQLite")
+                    .expect("SQLite is always available");
+                super::$name(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::TestApp::spawn_with($crate::Backend::Postgres, $options)
+                    .await
+                    .expect("spawning the app on PostgreSQL")
+                {
+                    Some(app) => super::$name(app).await,
+                    None => $crate::report_postgres_skipped(stringify!($name)),
+                }
+            }
+        }
+    };
+}
+
+pub fn report_postgres_skipped(test: &str) {
+    eprintln!(
+        "\n!!! PostgreSQL half of `{test}` SKIPPED: SAMSKAB_TEST_POSTGRES_URL is not set. \
+         Run tests/run to test both databases. !!!\n"
+    );
+}
+
+fn postgres_admin_url() -> Option<String> {
+    let url = std::env::var("SAMSKAB_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() && std::env::var("SAMSKAB_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        panic!("SAMSKAB_TEST_REQUIRE_POSTGRES=1 but SAMSKAB_TEST_POSTGRES_URL is not set");
+    }
+    url
+}
+
+/// A fresh, empty PostgreSQL database; returns its URL.
+async fn fresh_postgres_database(admin_url: &str) -> anyhow::Result<String> {
+    let admin = Database::connect(admin_url)
+        .await
+        .context("connecting to the test PostgreSQL cluster")?;
+    let name = format!("samskab_test_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    admin.close().await?;
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .context("PostgreSQL URL has no database part")?;
+    Ok(format!("{base}/{name}"))
+}
+
+pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
+    let mut key = vec![0u8; 64];
+    for (i, b) in key.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(31).wrapping_add(7);
+    }
+    use base64::Engine as _;
+    Settings {
+        database_url: database_url.map(SecretString::from),
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        public_url: None,
+        session_key: Some(SecretString::from(
+            base64::engine::general_purpose::STANDARD.encode(&key),
+        )),
+        cookie_secure: false,
+        log: "warn".into(),
+        database_max_connections: 5,
+        workers: Some(1),
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("building the HTTP client")
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> anyhow::Result<Option<TestApp>> {
+        Self::spawn_with(backend, BuildOptions::default()).await
+    }
+
+    pub async fn spawn_with(
+        backend: Backend,
+        options: BuildOptions,
+    ) -> anyhow::Result<Option<TestApp>> {
+        let dir = tempfile::tempdir()?;
+        let database_url = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => match postgres_admin_url() {
+                Some(admin) => Some(fresh_postgres_database(&admin).await?),
+                None => return Ok(None),
+            },
+        };
+        let settings = test_settings(&dir, database_url);
+        let app = Application::build(settings.clone(), options).await?;
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db().clone();
+        tokio::spawn(app.run_until_stopped());
+        Ok(Some(TestApp {
+            address,
+            client: client(),
+            db,
+            backend,
+            settings,
+            _dir: dir,
+        }))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.get_with(&self.client, path).await
+    }
+
+    pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET request failed")
+    }
+
+    /// GET a page and return its status and parsed HTML.
+    pub async fn page(&self, path: &str) -> (StatusCode, Page) {
+        self.page_with(&self.client, path).await
+    }
+
+    pub async fn page_with(&self, client: &reqwest::Client, path: &str) -> (StatusCode, Page) {
+        let res = self.get_with(client, path).await;
+        let status = res.status();
+        let body = res.text().await.expect("reading the body");
+        (status, Page::parse(&body))
+    }
+
+    /// The CSRF token of this client's session (from the page's meta tag).
+    pub async fn csrf_token_for(&self, client: &reqwest::Client) -> String {
+        let (_, page) = self.page_with(client, "/privacy").await;
+        page.attr("meta[name=csrf-token]", "content")
+            .expect("page has a csrf-token meta tag")
+    }
+
+    /// POST a form with this client's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form_with(&self.client, path, fields).await
+    }
+
+    pub async fn post_form_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf_token_for(client).await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST request failed")
+    }
+
+    /// POST a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST request failed")
+    }
+
+    /// A verified account with a known password, straight into the database.
+    pub async fn create_user(&self, email: &str, role: Role) -> samskab::entities::user::Model {
+        let hash = PASSWORD_HASH.clone();
+        let name = email.split('@').next().unwrap_or("Test").to_owned();
+        samskab::services::users::create(&self.db, &name, email, &hash, role, Locale::Da, true)
+            .await
+            .expect("creating a test user")
+    }
+
+    pub async fn login_with(&self, client: &reqwest::Client, email: &str) -> reqwest::Response {
+        let res = self
+            .post_form_with(
+                client,
+                "/login",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "login of {email} failed"
+        );
+        res
+    }
+
+    /// Create a user with `role` and log this app's client in as them.
+    pub async fn logged_in_as(&self, email: &str, role: Role) -> samskab::entities::user::Model {
+        let user = self.create_user(email, role).await;
+        self.login_with(&self.client, email).await;
+        user
+    }
+}
+
+/// Parsed HTML with a few convenience look-ups.
+pub struct Page {
+    pub html: Html,
+    pub body: String,
+}
+
+impl Page {
+    pub fn parse(body: &str) -> Page {
+        Page {
+            html: Html::parse_document(body),
+            body: body.to_owned(),
+        }
+    }
+
+    fn selector(css: &str) -> Selector {
+        Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css}: {e}"))
+    }
+
+    /// Text of every element matching `css`, whitespace-normalised.
+    pub fn texts(&self, css: &str) -> Vec<String> {
+        self.html
+            .select(&Self::selector(css))
+            .map(|e| {
+                e.text()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    pub fn text(&self, css: &str) -> Option<String> {
+        self.texts(css).into_iter().next()
+    }
+
+    pub fn attr(&self, css: &str, attr: &str) -> Option<String> {
+        self.html
+            .select(&Self::selector(css))
+            .next()
+            .and_then(|e| e.value().attr(attr).map(str::to_owned))
+    }
+
+    pub fn attrs(&self, css: &str, attr: &str) -> Vec<String> {
+        self.html
+            .select(&Self::selector(css))
+            .filter_map(|e| e.value().attr(attr).map(str::to_owned))
+            .collect()
+    }
+
+    pub fn h1(&self) -> String {
+        self.text("h1").unwrap_or_default()
+    }
+
+    pub fn lang(&self) -> String {
+        self.attr("html", "lang").unwrap_or_default()
+    }
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -1,0 +1,120 @@
+//! CSRF protection (synchroniser token). Every session carries one random
+//! token; every form sends it back in the hidden field `csrf_token` (or a
+//! script in the `X-CSRF-Token` header). The middleware checks all unsafe
+//! requests before any handler runs, so no form can forget it.
+
+use actix_session::{Session, SessionExt};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use base64::Engine;
+
+use crate::errors::AppError;
+
+const SESSION_KEY: &str = "csrf";
+pub const FIELD: &str = "csrf_token";
+pub const HEADER: &str = "x-csrf-token";
+
+/// The session's token, created on first use.
+pub fn token(session: &Session) -> String {
+    if let Ok(Some(existing)) = session.get::<String>(SESSION_KEY) {
+        return existing;
+    }
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let fresh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let _ = session.insert(SESSION_KEY, &fresh);
+    fresh
+}
+
+fn matches(expected: &str, provided: &str) -> bool {
+    // Constant-time comparison: the token must not leak byte by byte.
+    let (a, b) = (expected.as_bytes(), provided.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+pub async fn guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    let expected = req.get_session().get::<String>(SESSION_KEY).ok().flatten();
+    let header = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let provided = match header {
+        Some(h) => Some(h),
+        None => {
+            let is_form = req
+                .headers()
+                .get(actix_web::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+            if is_form {
+                let body = match req.extract::<Bytes>().await {
+                    Ok(body) => body,
+                    Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+                };
+                let token = form_field(&body, FIELD);
+                // Put the body back for the handler's own form extractor.
+                req.set_payload(actix_web::dev::Payload::from(body));
+                token
+            } else {
+                None
+            }
+        }
+    };
+    match (expected, provided) {
+        (Some(e), Some(p)) if matches(&e, &p) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        _ => {
+            tracing::info!(path = %req.path(), "request refused: CSRF token missing or wrong");
+            // Answer here (not `Err`) so the error-page middleware renders it.
+            Ok(req.error_response(AppError::Csrf).map_into_right_body())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_token_in_a_form_body() {
+        let body = b"email=a%40b.dk&csrf_token=abc-DEF_1&password=x+y";
+        assert_eq!(form_field(body, FIELD).as_deref(), Some("abc-DEF_1"));
+        assert_eq!(form_field(body, "email").as_deref(), Some("a@b.dk"));
+        assert_eq!(form_field(body, "password").as_deref(), Some("x y"));
+        assert_eq!(form_field(b"a=1", FIELD), None);
+    }
+
+    #[test]
+    fn comparison_requires_exact_match() {
+        assert!(matches("abc", "abc"));
+        assert!(!matches("abc", "abd"));
+        assert!(!matches("abc", "ab"));
+        assert!(!matches("abc", ""));
+    }
+}

@@ -1,0 +1,48 @@
+//! The logged-in person. The session cookie (signed and encrypted) holds only
+//! the user id; the rest is read from the database on every request so a role
+//! change or a deleted account takes effect at once.
+
+use actix_session::Session;
+use serde::Serialize;
+
+use crate::auth::Role;
+use crate::entities::user;
+
+pub const SESSION_USER: &str = "uid";
+
+/// The person behind the request, as loaded from the database on each request
+/// (so a role change or deletion takes effect at once).
+#[derive(Debug, Clone, Serialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub display_name: String,
+    pub email: Option<String>,
+    #[serde(serialize_with = "serialize_role")]
+    pub role: Role,
+}
+
+fn serialize_role<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(role.as_str())
+}
+
+impl CurrentUser {
+    pub fn from_model(model: &user::Model) -> Self {
+        CurrentUser {
+            id: model.id,
+            display_name: model.display_name.clone(),
+            email: model.email.clone(),
+            role: Role::parse(&model.role).unwrap_or(Role::Citizen),
+        }
+    }
+}
+
+/// Start a logged-in session. The session is renewed so a session id planted
+/// before login (fixation) is worthless afterwards.
+pub fn log_in(session: &Session, user_id: i64) -> Result<(), actix_session::SessionInsertError> {
+    session.renew();
+    session.insert(SESSION_USER, user_id)
+}
+
+pub fn log_out(session: &Session) {
+    session.purge();
+}

@@ -1,0 +1,209 @@
+//! Typed settings. Layering, later wins: built-in defaults → optional file
+//! (`--config PATH` or `SAMSKAB_CONFIG`) → `SAMSKAB_*` environment variables
+//! (nested keys with `__`, e.g. `SAMSKAB_OIDC__MITID__ISSUER_URL`). The binary
+//! needs no file at all, so it runs from any working directory.
+//!
+//! Secrets are `SecretString`: they never show up in `Debug` output or logs.
+
+use anyhow::Context;
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// `sqlite://…` or `postgres://…`. Empty = SQLite file in `data_dir`.
+    #[serde(default)]
+    pub database_url: Option<SecretString>,
+    /// host:port to listen on; port 0 picks a free port (tests).
+    pub bind: String,
+    /// Where the SQLite default and the generated session key live.
+    pub data_dir: PathBuf,
+    /// External base URL, e.g. `https://samskab.aarhus.dk` (used for links in mails
+    /// and OpenID redirect URIs).
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// At least 64 bytes, base64. Generated into the data dir when absent.
+    #[serde(default)]
+    pub session_key: Option<SecretString>,
+    /// Mark cookies `Secure`. Only switch off for plain-http local use.
+    pub cookie_secure: bool,
+    /// tracing filter, e.g. `info` or `samskab=debug,info`.
+    pub log: String,
+    /// Maximum database connections in the pool.
+    pub database_max_connections: u32,
+    /// HTTP worker threads; default = number of CPU cores.
+    #[serde(default)]
+    pub workers: Option<usize>,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+impl Settings {
+    /// Load settings from defaults, an optional file and the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let env_file = std::env::var_os("SAMSKAB_CONFIG").map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(env_file);
+        let mut builder = config::Config::builder()
+            .set_default("bind", DEFAULT_BIND)?
+            .set_default("data_dir", "./data")?
+            .set_default("cookie_secure", true)?
+            .set_default("log", "info")?
+            .set_default("database_max_connections", 10)?;
+        if let Some(path) = &file {
+            builder = builder.add_source(config::File::from(path.as_path()).required(true));
+        }
+        let settings: Settings = builder
+            .add_source(
+                config::Environment::with_prefix("SAMSKAB")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        Ok(settings)
+    }
+
+    /// The database URL to connect to: explicit, or a SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.expose_secret().trim().is_empty() => {
+                url.expose_secret().trim().to_owned()
+            }
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("samskab.db").display()
+            ),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        let url = self.database_url();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
+    /// The session key bytes: from settings, or generated once and kept in the
+    /// data dir (so restarts keep people logged in). Replicas sharing a database
+    /// must share `SAMSKAB_SESSION_KEY`.
+    pub fn session_key_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        let engine = base64::engine::general_purpose::STANDARD;
+        if let Some(key) = &self.session_key {
+            let bytes = engine
+                .decode(key.expose_secret().trim())
+                .context("SAMSKAB_SESSION_KEY must be base64")?;
+            anyhow::ensure!(
+                bytes.len() >= 64,
+                "SAMSKAB_SESSION_KEY must decode to at least 64 bytes"
+            );
+            return Ok(bytes);
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data dir {}", self.data_dir.display()))?;
+        let path = self.data_dir.join("session.key");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            let bytes = engine
+                .decode(existing.trim())
+                .with_context(|| format!("{} is not base64", path.display()))?;
+            anyhow::ensure!(bytes.len() >= 64, "{} is too short", path.display());
+            return Ok(bytes);
+        }
+        let mut bytes = vec![0u8; 64];
+        rand::fill(&mut bytes[..]);
+        write_private(&path, &engine.encode(&bytes))?;
+        tracing::info!(path = %path.display(), "generated a new session key");
+        Ok(bytes)
+    }
+
+    /// Secret for HMACs that are not cookies (OIDC subject hashes, tokens):
+    /// derived from the session key so operators manage one secret.
+    pub fn hmac_secret(&self) -> anyhow::Result<Vec<u8>> {
+        use sha2::Digest;
+        let key = self.session_key_bytes()?;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(b"samskab-hmac-v1");
+        hasher.update(&key);
+        Ok(hasher.finalize().to_vec())
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        file.write_all(contents.as_bytes())?;
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(dir: &Path) -> Settings {
+        Settings {
+            database_url: None,
+            bind: DEFAULT_BIND.into(),
+            data_dir: dir.to_path_buf(),
+            public_url: None,
+            session_key: None,
+            cookie_secure: true,
+            log: "info".into(),
+            database_max_connections: 5,
+            workers: None,
+        }
+    }
+
+    #[test]
+    fn sqlite_default_lives_in_the_data_dir() {
+        let s = settings(Path::new("/var/lib/samskab"));
+        assert_eq!(
+            s.database_url(),
+            "sqlite:///var/lib/samskab/samskab.db?mode=rwc"
+        );
+        assert!(!s.is_postgres());
+    }
+
+    #[test]
+    fn generated_session_key_is_kept_between_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        let first = s.session_key_bytes().unwrap();
+        let second = s.session_key_bytes().unwrap();
+        assert_eq!(first.len(), 64);
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn short_session_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings(dir.path());
+        s.session_key = Some(SecretString::from("c2hvcnQ="));
+        assert!(s.session_key_bytes().is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings(dir.path());
+        s.session_key = Some(SecretString::from("super-secret-value"));
+        s.database_url = Some(SecretString::from("postgres://u:hunter2@db/x"));
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("super-secret-value"));
+        assert!(!shown.contains("hunter2"));
+    }
+}

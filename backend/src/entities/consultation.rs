@@ -1,0 +1,32 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "consultations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+    pub status: String,
+    pub moderation_mode: String,
+    pub accepts_ideas: bool,
+    pub has_conversation: bool,
+    pub support_threshold: i32,
+    #[sea_orm(column_type = "Text")]
+    pub categories: String,
+    pub opens_at: Option<DateTimeUtc>,
+    pub closes_at: Option<DateTimeUtc>,
+    pub published_at: Option<DateTimeUtc>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

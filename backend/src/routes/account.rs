@@ -1,0 +1,80 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::errors::{AppError, ServiceError};
+use crate::i18n::Locale;
+use crate::routes::context::Ctx;
+use crate::routes::see_other;
+use crate::routes::views::{date, field_errors};
+use crate::services::users;
+
+async fn account_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    display_name: Option<&str>,
+    errors: serde_json::Value,
+) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_user()?;
+    let row = crate::entities::user::Entity::find_by_id(me.id)
+        .one(&ctx.state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let role_label = ctx.t(&format!("roles.{}", row.role));
+    let locales: Vec<_> = Locale::ALL
+        .iter()
+        .map(|l| json!({ "code": l.code(), "label": ctx.t(&format!("language.{}", l.code())), "selected": row.locale == l.code() }))
+        .collect();
+    ctx.render_status(
+        status,
+        "account",
+        &ctx.t("account.title"),
+        json!({
+            "display_name": display_name.unwrap_or(&row.display_name),
+            "email": row.email,
+            "role": role_label,
+            "created_at": date(ctx.locale, &row.created_at),
+            "locales": locales,
+            "errors": errors,
+        }),
+    )
+}
+
+use sea_orm::EntityTrait;
+
+#[get("/account")]
+pub async fn show(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    account_page(&ctx, StatusCode::OK, None, json!({})).await
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    locale: String,
+}
+
+#[post("/account")]
+pub async fn update(ctx: Ctx, form: web::Form<ProfileForm>) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_user()?.clone();
+    let locale = Locale::parse(&form.locale);
+    match users::update_profile(&ctx.state.db, &me, &form.display_name, locale).await {
+        Ok(_) => {
+            ctx.flash("success", "account.saved");
+            Ok(see_other("/account"))
+        }
+        Err(ServiceError::Validation(errors)) => {
+            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
+            account_page(
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&form.display_name),
+                errors,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

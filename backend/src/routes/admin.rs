@@ -1,0 +1,59 @@
+//! Administrators: who has which role.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Role;
+use crate::errors::AppError;
+use crate::routes::context::Ctx;
+use crate::routes::see_other;
+use crate::routes::views::date;
+use crate::services::users;
+
+#[get("/admin/users")]
+pub async fn user_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_admin()?;
+    let list = users::list(&ctx.state.db, me).await?;
+    let rows: Vec<_> = list
+        .iter()
+        .map(|u| {
+            let roles: Vec<_> = Role::ALL
+                .iter()
+                .map(|r| json!({ "value": r.as_str(), "label": ctx.t(&format!("roles.{}", r.as_str())), "selected": u.role == r.as_str() }))
+                .collect();
+            json!({
+                "id": u.id,
+                "display_name": u.display_name,
+                "email": u.email,
+                "role_label": ctx.t(&format!("roles.{}", u.role)),
+                "roles": roles,
+                "created_at": date(ctx.locale, &u.created_at),
+            })
+        })
+        .collect();
+    ctx.render(
+        "admin_users",
+        &ctx.t("admin.users_title"),
+        json!({ "users": rows }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+#[post("/admin/users/{id}/role")]
+pub async fn change_role(
+    ctx: Ctx,
+    id: web::Path<i64>,
+    form: web::Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_admin()?.clone();
+    let role = Role::parse(&form.role).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
+    users::change_role(&ctx.state.db, &me, id.into_inner(), role).await?;
+    ctx.flash("success", "admin.role_changed");
+    Ok(see_other("/admin/users"))
+}

@@ -1,0 +1,114 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::session;
+use crate::errors::{AppError, ServiceError, is_local_path};
+use crate::routes::context::Ctx;
+use crate::routes::see_other;
+use crate::routes::views::field_errors;
+use crate::services::users::{self, Registration};
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| is_local_path(n))
+        .unwrap_or("/account")
+        .to_owned()
+}
+
+#[get("/login")]
+pub async fn login_form(ctx: Ctx, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    if ctx.user.is_some() {
+        return Ok(see_other(&safe_next(query.next.as_deref())));
+    }
+    ctx.render(
+        "login",
+        &ctx.t("login.title"),
+        json!({ "next": safe_next(query.next.as_deref()), "email": "" }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+#[post("/login")]
+pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = safe_next(form.next.as_deref());
+    if form.password.chars().count() > users::PASSWORD_MAX
+        || form.email.chars().count() > users::EMAIL_MAX
+    {
+        return ctx.render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "login",
+            &ctx.t("login.title"),
+            json!({ "next": next, "email": "", "failed": true }),
+        );
+    }
+    match users::authenticate(&ctx.state.db, &form.email, &form.password).await? {
+        Some(user) => {
+            session::log_in(&ctx.session, user.id)
+                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
+            Ok(see_other(&next))
+        }
+        None => ctx.render_status(
+            StatusCode::UNAUTHORIZED,
+            "login",
+            &ctx.t("login.title"),
+            json!({ "next": next, "email": form.email.trim(), "failed": true }),
+        ),
+    }
+}
+
+#[get("/register")]
+pub async fn register_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    if ctx.user.is_some() {
+        return Ok(see_other("/account"));
+    }
+    ctx.render(
+        "register",
+        &ctx.t("register.title"),
+        json!({ "form": Registration::default(), "errors": {} }),
+    )
+}
+
+#[post("/register")]
+pub async fn register(ctx: Ctx, form: web::Form<Registration>) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    match users::register(&ctx.state.db, &form, ctx.locale).await {
+        Ok(user) => {
+            session::log_in(&ctx.session, user.id)
+                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
+            ctx.flash("success", "register.welcome");
+            Ok(see_other("/account"))
+        }
+        Err(ServiceError::Validation(errors)) => ctx.render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "register",
+            &ctx.t("register.title"),
+            json!({
+                "form": form,
+                "errors": field_errors(&ctx.state.catalogs, ctx.locale, &errors),
+                "has_errors": true,
+            }),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[post("/logout")]
+pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    session::log_out(&ctx.session);
+    Ok(see_other("/"))
+}

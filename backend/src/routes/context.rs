@@ -1,0 +1,215 @@
+//! `Ctx`: everything a page handler needs about the request — locale, the
+//! logged-in person, the CSRF token, flash messages — and the one place that
+//! renders a page in the layout.
+
+use actix_session::{Session, SessionExt};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, dev::Payload, web};
+use futures::future::LocalBoxFuture;
+use sea_orm::EntityTrait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth::csrf;
+pub use crate::auth::session::{CurrentUser, SESSION_USER};
+use crate::entities::user;
+use crate::errors::AppError;
+use crate::i18n::Locale;
+use crate::state::AppState;
+
+const SESSION_FLASH: &str = "flash";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: String,
+    pub key: String,
+}
+
+pub struct Ctx {
+    pub state: web::Data<AppState>,
+    pub session: Session,
+    pub locale: Locale,
+    pub user: Option<CurrentUser>,
+    pub path: String,
+    pub query: String,
+}
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+            let session = req.get_session();
+            let locale = request_locale(&req);
+            let user = match session.get::<i64>(SESSION_USER).ok().flatten() {
+                Some(id) => {
+                    let found = user::Entity::find_by_id(id).one(&state.db).await?;
+                    match found {
+                        Some(u) if u.deleted_at.is_none() => Some(CurrentUser::from_model(&u)),
+                        _ => {
+                            // The account is gone: forget the stale session.
+                            session.purge();
+                            None
+                        }
+                    }
+                }
+                None => None,
+            };
+            req.extensions_mut().insert(user.clone());
+            Ok(Ctx {
+                state,
+                session,
+                locale,
+                user,
+                path: req.path().to_owned(),
+                query: req.query_string().to_owned(),
+            })
+        })
+    }
+}
+
+/// The locale decided by the locale middleware (query, cookie, browser).
+pub fn request_locale(req: &HttpRequest) -> Locale {
+    req.extensions()
+        .get::<Locale>()
+        .copied()
+        .unwrap_or(Locale::Da)
+}
+
+impl Ctx {
+    pub fn t(&self, key: &str) -> String {
+        self.state.catalogs.text(self.locale, key)
+    }
+
+    pub fn require_user(&self) -> Result<&CurrentUser, AppError> {
+        self.user.as_ref().ok_or_else(|| AppError::LoginRequired {
+            next: self.full_path(),
+        })
+    }
+
+    pub fn require_staff(&self) -> Result<&CurrentUser, AppError> {
+        let user = self.require_user()?;
+        if user.role.is_staff() {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<&CurrentUser, AppError> {
+        let user = self.require_user()?;
+        if user.role.is_admin() {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    fn full_path(&self) -> String {
+        if self.query.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}?{}", self.path, self.query)
+        }
+    }
+
+    pub fn flash(&self, kind: &str, key: &str) {
+        let mut list: Vec<Flash> = self
+            .session
+            .get(SESSION_FLASH)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        list.push(Flash {
+            kind: kind.to_owned(),
+            key: key.to_owned(),
+        });
+        let _ = self.session.insert(SESSION_FLASH, list);
+    }
+
+    fn take_flash(&self) -> Vec<Value> {
+        let list: Vec<Flash> = self
+            .session
+            .remove_as(SESSION_FLASH)
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        list.into_iter()
+            .map(|f| json!({"kind": f.kind, "text": self.t(&f.key)}))
+            .collect()
+    }
+
+    /// The data every page gets: locale, messages, the person, the CSRF token,
+    /// navigation state.
+    pub fn base(&self, title: &str) -> Value {
+        base_context(
+            &self.state,
+            self.locale,
+            self.user.as_ref(),
+            Some(&self.session),
+            &self.path,
+            title,
+            self.take_flash(),
+        )
+    }
+
+    /// Render `pages/{name}` with the base context plus `page`.
+    pub fn render(&self, name: &str, title: &str, page: Value) -> Result<HttpResponse, AppError> {
+        self.render_status(actix_web::http::StatusCode::OK, name, title, page)
+    }
+
+    pub fn render_status(
+        &self,
+        status: actix_web::http::StatusCode,
+        name: &str,
+        title: &str,
+        page: Value,
+    ) -> Result<HttpResponse, AppError> {
+        let mut data = self.base(title);
+        data["page"] = page;
+        let html = self.state.views.render(&format!("pages/{name}"), &data)?;
+        Ok(HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html))
+    }
+}
+
+pub fn base_context(
+    state: &AppState,
+    locale: Locale,
+    user: Option<&CurrentUser>,
+    session: Option<&Session>,
+    path: &str,
+    title: &str,
+    flash: Vec<Value>,
+) -> Value {
+    let other = match locale {
+        Locale::Da => Locale::En,
+        Locale::En => Locale::Da,
+    };
+    let csrf_token = session.map(csrf::token).unwrap_or_default();
+    json!({
+        "lang": locale.code(),
+        "t": state.catalogs.catalog(locale),
+        "title": title,
+        "user": user.map(|u| json!({
+            "display_name": u.display_name,
+            "role": u.role.as_str(),
+            "is_staff": u.role.is_staff(),
+            "is_admin": u.role.is_admin(),
+        })),
+        "csrf_token": csrf_token,
+        "flash": flash,
+        "path": path,
+        "switch_lang": {
+            "code": other.code(),
+            "href": format!("{path}?lang={}", other.code()),
+            "label": state.catalogs.text(other, "language.name"),
+        },
+        "page": Value::Null,
+    })
+}

@@ -1,0 +1,54 @@
+//! HTTP routes. Handlers are thin: parse the request, call a service, render a
+//! page or redirect.
+
+pub mod account;
+pub mod admin;
+pub mod assets;
+pub mod auth;
+pub mod context;
+pub mod health;
+pub mod middleware;
+pub mod pages;
+pub mod staff;
+pub mod views;
+
+use actix_web::{HttpResponse, http::header, web};
+
+use crate::errors::AppError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(assets::static_file)
+        .service(pages::home)
+        .service(pages::consultation_list)
+        .service(pages::consultation)
+        .service(pages::privacy)
+        .service(auth::login_form)
+        .service(auth::login)
+        .service(auth::register_form)
+        .service(auth::register)
+        .service(auth::logout)
+        .service(account::show)
+        .service(account::update)
+        .service(staff::list)
+        .service(staff::new_form)
+        .service(staff::create)
+        .service(staff::edit_form)
+        .service(staff::update)
+        .service(staff::transition)
+        .service(admin::user_list)
+        .service(admin::change_role)
+        .default_service(web::to(not_found));
+}
+
+async fn not_found(_ctx: context::Ctx) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// 303 See Other: the browser follows with a GET, so a reload never re-posts.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}

@@ -1,0 +1,84 @@
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::errors::AppError;
+use crate::routes::context::Ctx;
+use crate::routes::views::{consultation_card, consultation_detail};
+use crate::services::consultations::{self, Status};
+
+#[get("/")]
+pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let open = consultations::list_public(&ctx.state.db, &[Status::Open]).await?;
+    let reports = consultations::list_public(&ctx.state.db, &[Status::Published]).await?;
+    let cards = |list: &[crate::entities::consultation::Model]| -> Vec<_> {
+        list.iter()
+            .map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c))
+            .collect()
+    };
+    ctx.render(
+        "home",
+        &ctx.t("home.title"),
+        json!({ "open": cards(&open), "reports": cards(&reports) }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+}
+
+#[get("/consultations")]
+pub async fn consultation_list(
+    ctx: Ctx,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let filter = query
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            Status::parse(s)
+                .filter(|s| s.is_public())
+                .ok_or(AppError::BadRequest("errors.invalid_filter"))
+        })
+        .transpose()?;
+    let only: Vec<Status> = filter.into_iter().collect();
+    let list = consultations::list_public(&ctx.state.db, &only).await?;
+    let items: Vec<_> = list
+        .iter()
+        .map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c))
+        .collect();
+    let filters: Vec<_> = Status::PUBLIC
+        .iter()
+        .map(|s| {
+            json!({
+                "value": s.as_str(),
+                "label": ctx.t(&format!("status.{}", s.as_str())),
+                "selected": filter == Some(*s),
+            })
+        })
+        .collect();
+    ctx.render(
+        "consultations",
+        &ctx.t("consultations.title"),
+        json!({ "items": items, "filters": filters, "filtered": filter.is_some() }),
+    )
+}
+
+#[get("/consultations/{slug}")]
+pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let c = consultations::get_visible(&ctx.state.db, ctx.user.as_ref(), &slug).await?;
+    let detail = consultation_detail(&ctx.state.catalogs, ctx.locale, &c);
+    let is_staff = ctx.user.as_ref().is_some_and(|u| u.role.is_staff());
+    ctx.render(
+        "consultation",
+        &c.title,
+        json!({ "consultation": detail, "can_edit": is_staff }),
+    )
+}
+
+#[get("/privacy")]
+pub async fn privacy(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.render("privacy", &ctx.t("privacy.title"), json!({}))
+}

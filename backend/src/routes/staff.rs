@@ -1,0 +1,153 @@
+//! Council staff: create, edit and run consultations.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::errors::{AppError, ServiceError};
+use crate::routes::context::Ctx;
+use crate::routes::see_other;
+use crate::routes::views::{consultation_card, field_errors};
+use crate::services::consultations::{self, ConsultationForm, Status};
+
+#[get("/staff/consultations")]
+pub async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_staff()?;
+    let all = consultations::list_all(&ctx.state.db, me).await?;
+    let items: Vec<_> = all
+        .iter()
+        .map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c))
+        .collect();
+    ctx.render(
+        "staff_consultations",
+        &ctx.t("staff.title"),
+        json!({ "items": items }),
+    )
+}
+
+fn form_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    form: &ConsultationForm,
+    errors: Value,
+    edit: Option<&crate::entities::consultation::Model>,
+) -> Result<HttpResponse, AppError> {
+    let title = if edit.is_some() {
+        ctx.t("staff.edit_title")
+    } else {
+        ctx.t("staff.new_title")
+    };
+    let transitions: Vec<_> = edit
+        .map(|c| {
+            consultations::status(c)
+                .next()
+                .iter()
+                .map(|s| json!({ "value": s.as_str(), "label": ctx.t(&format!("staff.to_{}", s.as_str())) }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let slug_locked = edit.is_some_and(|c| consultations::status(c) != Status::Draft);
+    ctx.render_status(
+        status,
+        "staff_consultation_form",
+        &title,
+        json!({
+            "form": form,
+            "errors": errors,
+            "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
+            "is_pre": form.moderation_mode == "pre",
+            "edit": edit.map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c)),
+            "slug_locked": slug_locked,
+            "transitions": transitions,
+        }),
+    )
+}
+
+#[get("/staff/consultations/new")]
+pub async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.require_staff()?;
+    let form = ConsultationForm {
+        accepts_ideas: Some("on".into()),
+        has_conversation: Some("on".into()),
+        moderation_mode: "post".into(),
+        support_threshold: "50".into(),
+        ..Default::default()
+    };
+    form_page(&ctx, StatusCode::OK, &form, json!({}), None)
+}
+
+#[post("/staff/consultations")]
+pub async fn create(ctx: Ctx, form: web::Form<ConsultationForm>) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_staff()?.clone();
+    match consultations::create(&ctx.state.db, &me, &form).await {
+        Ok(c) => {
+            ctx.flash("success", "staff.created");
+            Ok(see_other(&format!("/staff/consultations/{}/edit", c.slug)))
+        }
+        Err(ServiceError::Validation(errors)) => {
+            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
+            form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, errors, None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[get("/staff/consultations/{slug}/edit")]
+pub async fn edit_form(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_staff()?;
+    let c = consultations::get_for_staff(&ctx.state.db, me, &slug).await?;
+    form_page(
+        &ctx,
+        StatusCode::OK,
+        &ConsultationForm::from_model(&c),
+        json!({}),
+        Some(&c),
+    )
+}
+
+#[post("/staff/consultations/{slug}/edit")]
+pub async fn update(
+    ctx: Ctx,
+    slug: web::Path<String>,
+    form: web::Form<ConsultationForm>,
+) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_staff()?.clone();
+    match consultations::update(&ctx.state.db, &me, &slug, &form).await {
+        Ok(c) => {
+            ctx.flash("success", "staff.saved");
+            Ok(see_other(&format!("/staff/consultations/{}/edit", c.slug)))
+        }
+        Err(ServiceError::Validation(errors)) => {
+            let existing = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
+            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
+            form_page(
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                errors,
+                Some(&existing),
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TransitionForm {
+    #[serde(default)]
+    to: String,
+}
+
+#[post("/staff/consultations/{slug}/status")]
+pub async fn transition(
+    ctx: Ctx,
+    slug: web::Path<String>,
+    form: web::Form<TransitionForm>,
+) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_staff()?.clone();
+    let to = Status::parse(&form.to).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
+    let c = consultations::transition(&ctx.state.db, &me, &slug, to).await?;
+    ctx.flash("success", &format!("staff.now_{}", to.as_str()));
+    Ok(see_other(&format!("/staff/consultations/{}/edit", c.slug)))
+}

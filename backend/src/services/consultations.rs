@@ -1,0 +1,550 @@
+//! Consultations and their life cycle:
+//! draft → open → closed → published → archived (closed may also be archived
+//! without a published report). Only staff create, edit and move them; the
+//! public never sees drafts.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::session::CurrentUser;
+use crate::entities::consultation;
+use crate::errors::{FieldError, ServiceError};
+
+use super::{audit, clean_text, now};
+
+pub const TITLE_MAX: usize = 200;
+pub const SUMMARY_MAX: usize = 500;
+pub const BODY_MAX: usize = 20_000;
+pub const SLUG_MAX: usize = 80;
+pub const CATEGORY_MAX: usize = 40;
+pub const CATEGORIES_MAX: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Open,
+    Closed,
+    Published,
+    Archived,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Draft,
+        Status::Open,
+        Status::Closed,
+        Status::Published,
+        Status::Archived,
+    ];
+    pub const PUBLIC: [Status; 4] = [
+        Status::Open,
+        Status::Closed,
+        Status::Published,
+        Status::Archived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Open => "open",
+            Status::Closed => "closed",
+            Status::Published => "published",
+            Status::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The states a consultation may move to from this one.
+    pub fn next(self) -> &'static [Status] {
+        match self {
+            Status::Draft => &[Status::Open],
+            Status::Open => &[Status::Closed],
+            Status::Closed => &[Status::Published, Status::Archived],
+            Status::Published => &[Status::Archived],
+            Status::Archived => &[],
+        }
+    }
+
+    pub fn is_public(self) -> bool {
+        self != Status::Draft
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModerationMode {
+    Pre,
+    Post,
+}
+
+impl ModerationMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModerationMode::Pre => "pre",
+            ModerationMode::Post => "post",
+        }
+    }
+}
+
+/// What staff type into the consultation form.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ConsultationForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub moderation_mode: String,
+    /// Checkbox: present ("on") when ticked.
+    #[serde(default)]
+    pub accepts_ideas: Option<String>,
+    #[serde(default)]
+    pub has_conversation: Option<String>,
+    #[serde(default)]
+    pub support_threshold: String,
+    /// One category per line (or comma separated).
+    #[serde(default)]
+    pub categories: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidConsultation {
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub body: String,
+    pub moderation_mode: ModerationMode,
+    pub accepts_ideas: bool,
+    pub has_conversation: bool,
+    pub support_threshold: i32,
+    pub categories: Vec<String>,
+}
+
+/// A URL-safe slug from a title: Danish letters spelled out, anything else
+/// folded to hyphens.
+pub fn slugify(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.to_lowercase().chars() {
+        match c {
+            'a'..='z' | '0'..='9' => out.push(c),
+            'æ' => out.push_str("ae"),
+            'ø' => out.push_str("oe"),
+            'å' => out.push_str("aa"),
+            'é' | 'è' | 'ê' => out.push('e'),
+            'ü' => out.push('u'),
+            'ö' => out.push('o'),
+            'ä' => out.push('a'),
+            _ => {
+                if !out.ends_with('-') {
+                    out.push('-');
+                }
+            }
+        }
+    }
+    let trimmed: String = out.trim_matches('-').chars().take(SLUG_MAX).collect();
+    trimmed.trim_end_matches('-').to_owned()
+}
+
+fn valid_slug(slug: &str) -> bool {
+    (3..=SLUG_MAX).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+}
+
+impl ConsultationForm {
+    pub fn validate(&self) -> Result<ValidConsultation, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut err =
+            |field: &'static str, key: &'static str| errors.push(FieldError { field, key });
+
+        let title = clean_text(&self.title, TITLE_MAX).unwrap_or_else(|k| {
+            err("title", k);
+            String::new()
+        });
+        if title.chars().count() < 3 && !self.title.trim().is_empty() {
+            err("title", "title_short");
+        } else if self.title.trim().is_empty() {
+            err("title", "required");
+        }
+        let slug = if self.slug.trim().is_empty() {
+            slugify(&title)
+        } else {
+            self.slug.trim().to_owned()
+        };
+        if !title.is_empty() && !valid_slug(&slug) {
+            err("slug", "slug_invalid");
+        }
+        let summary = clean_text(&self.summary, SUMMARY_MAX).unwrap_or_else(|k| {
+            err("summary", k);
+            String::new()
+        });
+        if self.summary.trim().is_empty() {
+            err("summary", "required");
+        }
+        let body = clean_text(&self.body, BODY_MAX).unwrap_or_else(|k| {
+            err("body", k);
+            String::new()
+        });
+        let moderation_mode = match self.moderation_mode.as_str() {
+            "pre" => ModerationMode::Pre,
+            "post" | "" => ModerationMode::Post,
+            _ => {
+                err("moderation_mode", "invalid_choice");
+                ModerationMode::Post
+            }
+        };
+        let support_threshold = match self.support_threshold.trim() {
+            "" => 50,
+            raw => match raw.parse::<i32>() {
+                Ok(n) if (1..=1_000_000).contains(&n) => n,
+                _ => {
+                    err("support_threshold", "number_range");
+                    50
+                }
+            },
+        };
+        let mut categories: Vec<String> = Vec::new();
+        for raw in self.categories.split(['\n', ',']) {
+            let c = raw.trim();
+            if c.is_empty() {
+                continue;
+            }
+            if c.chars().count() > CATEGORY_MAX || c.chars().any(char::is_control) {
+                err("categories", "category_invalid");
+                break;
+            }
+            if !categories.iter().any(|x| x.eq_ignore_ascii_case(c)) {
+                categories.push(c.to_owned());
+            }
+        }
+        if categories.len() > CATEGORIES_MAX {
+            err("categories", "too_many_categories");
+        }
+        if errors.is_empty() {
+            Ok(ValidConsultation {
+                title,
+                slug,
+                summary,
+                body,
+                moderation_mode,
+                accepts_ideas: self.accepts_ideas.is_some(),
+                has_conversation: self.has_conversation.is_some(),
+                support_threshold,
+                categories,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn from_model(m: &consultation::Model) -> Self {
+        ConsultationForm {
+            title: m.title.clone(),
+            slug: m.slug.clone(),
+            summary: m.summary.clone(),
+            body: m.body.clone(),
+            moderation_mode: m.moderation_mode.clone(),
+            accepts_ideas: m.accepts_ideas.then(|| "on".into()),
+            has_conversation: m.has_conversation.then(|| "on".into()),
+            support_threshold: m.support_threshold.to_string(),
+            categories: categories(m).join("\n"),
+        }
+    }
+}
+
+pub fn categories(m: &consultation::Model) -> Vec<String> {
+    serde_json::from_str(&m.categories).unwrap_or_default()
+}
+
+pub fn status(m: &consultation::Model) -> Status {
+    Status::parse(&m.status).unwrap_or(Status::Draft)
+}
+
+fn require_staff(actor: &CurrentUser) -> Result<(), ServiceError> {
+    if actor.role.is_staff() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
+async fn slug_taken(
+    db: &impl sea_orm::ConnectionTrait,
+    slug: &str,
+    except: Option<i64>,
+) -> Result<bool, ServiceError> {
+    let mut q = consultation::Entity::find().filter(consultation::Column::Slug.eq(slug));
+    if let Some(id) = except {
+        q = q.filter(consultation::Column::Id.ne(id));
+    }
+    Ok(q.one(db).await?.is_some())
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    form: &ConsultationForm,
+) -> Result<consultation::Model, ServiceError> {
+    require_staff(actor)?;
+    let valid = form.validate().map_err(ServiceError::Validation)?;
+    let txn = db.begin().await?;
+    if slug_taken(&txn, &valid.slug, None).await? {
+        return Err(ServiceError::field("slug", "slug_taken"));
+    }
+    let at = now();
+    let model = consultation::ActiveModel {
+        slug: Set(valid.slug),
+        title: Set(valid.title),
+        summary: Set(valid.summary),
+        body: Set(valid.body),
+        status: Set(Status::Draft.as_str().to_owned()),
+        moderation_mode: Set(valid.moderation_mode.as_str().to_owned()),
+        accepts_ideas: Set(valid.accepts_ideas),
+        has_conversation: Set(valid.has_conversation),
+        support_threshold: Set(valid.support_threshold),
+        categories: Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?),
+        created_by: Set(Some(actor.id)),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(actor.id),
+        "consultation.created",
+        "consultation",
+        Some(model.id),
+        &model.slug,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    slug: &str,
+    form: &ConsultationForm,
+) -> Result<consultation::Model, ServiceError> {
+    require_staff(actor)?;
+    let existing = find(db, slug).await?.ok_or(ServiceError::NotFound)?;
+    if status(&existing) == Status::Archived {
+        return Err(ServiceError::Conflict("errors.consultation_archived"));
+    }
+    let valid = form.validate().map_err(ServiceError::Validation)?;
+    let txn = db.begin().await?;
+    // The address of a consultation that the public has seen stays stable.
+    let slug = if status(&existing) == Status::Draft {
+        if slug_taken(&txn, &valid.slug, Some(existing.id)).await? {
+            return Err(ServiceError::field("slug", "slug_taken"));
+        }
+        valid.slug
+    } else {
+        existing.slug.clone()
+    };
+    let id = existing.id;
+    let mut active = existing.into_active_model();
+    active.slug = Set(slug);
+    active.title = Set(valid.title);
+    active.summary = Set(valid.summary);
+    active.body = Set(valid.body);
+    active.moderation_mode = Set(valid.moderation_mode.as_str().to_owned());
+    active.accepts_ideas = Set(valid.accepts_ideas);
+    active.has_conversation = Set(valid.has_conversation);
+    active.support_threshold = Set(valid.support_threshold);
+    active.categories = Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?);
+    active.updated_at = Set(now());
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(actor.id),
+        "consultation.updated",
+        "consultation",
+        Some(id),
+        "",
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Move a consultation to its next state, if the life cycle allows it.
+pub async fn transition(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    slug: &str,
+    to: Status,
+) -> Result<consultation::Model, ServiceError> {
+    require_staff(actor)?;
+    let txn = db.begin().await?;
+    let existing = consultation::Entity::find()
+        .filter(consultation::Column::Slug.eq(slug))
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let from = status(&existing);
+    if !from.next().contains(&to) {
+        return Err(ServiceError::Conflict("errors.transition_not_allowed"));
+    }
+    let at = now();
+    let id = existing.id;
+    let mut active = existing.into_active_model();
+    active.status = Set(to.as_str().to_owned());
+    active.updated_at = Set(at);
+    match to {
+        Status::Open => active.opens_at = Set(Some(at)),
+        Status::Closed => active.closes_at = Set(Some(at)),
+        Status::Published => active.published_at = Set(Some(at)),
+        Status::Draft | Status::Archived => {}
+    }
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(actor.id),
+        "consultation.status_changed",
+        "consultation",
+        Some(id),
+        &format!("{} -> {}", from.as_str(), to.as_str()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+async fn find(
+    db: &DatabaseConnection,
+    slug: &str,
+) -> Result<Option<consultation::Model>, ServiceError> {
+    Ok(consultation::Entity::find()
+        .filter(consultation::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
+}
+
+/// A consultation as `viewer` may see it: drafts exist only for staff.
+pub async fn get_visible(
+    db: &DatabaseConnection,
+    viewer: Option<&CurrentUser>,
+    slug: &str,
+) -> Result<consultation::Model, ServiceError> {
+    let found = find(db, slug).await?.ok_or(ServiceError::NotFound)?;
+    let staff = viewer.is_some_and(|u| u.role.is_staff());
+    if status(&found).is_public() || staff {
+        Ok(found)
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+pub async fn get_for_staff(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    slug: &str,
+) -> Result<consultation::Model, ServiceError> {
+    require_staff(actor)?;
+    find(db, slug).await?.ok_or(ServiceError::NotFound)
+}
+
+/// Publicly visible consultations, newest first, optionally of some states.
+pub async fn list_public(
+    db: &DatabaseConnection,
+    only: &[Status],
+) -> Result<Vec<consultation::Model>, ServiceError> {
+    let states: Vec<&str> = Status::PUBLIC
+        .iter()
+        .filter(|s| only.is_empty() || only.contains(s))
+        .map(|s| s.as_str())
+        .collect();
+    Ok(consultation::Entity::find()
+        .filter(consultation::Column::Status.is_in(states))
+        .order_by_desc(consultation::Column::CreatedAt)
+        .order_by_desc(consultation::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn list_all(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+) -> Result<Vec<consultation::Model>, ServiceError> {
+    require_staff(actor)?;
+    Ok(consultation::Entity::find()
+        .order_by_desc(consultation::Column::UpdatedAt)
+        .order_by_desc(consultation::Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_spell_out_danish_letters() {
+        assert_eq!(
+            slugify("Grønne områder på Århus Ø!"),
+            "groenne-omraader-paa-aarhus-oe"
+        );
+        assert_eq!(slugify("  --Cykel  stier-- "), "cykel-stier");
+    }
+
+    #[test]
+    fn life_cycle_only_moves_forward() {
+        assert_eq!(Status::Draft.next(), &[Status::Open]);
+        assert!(Status::Open.next().contains(&Status::Closed));
+        assert!(!Status::Open.next().contains(&Status::Published));
+        assert!(Status::Archived.next().is_empty());
+        assert!(!Status::Draft.is_public());
+    }
+
+    fn form() -> ConsultationForm {
+        ConsultationForm {
+            title: "Ny bypark".into(),
+            summary: "Hvad skal parken kunne?".into(),
+            body: "Fortæl os det.".into(),
+            categories: "Natur\nLeg, natur\n".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_form_gets_defaults() {
+        let v = form().validate().unwrap();
+        assert_eq!(v.slug, "ny-bypark");
+        assert_eq!(v.support_threshold, 50);
+        assert_eq!(v.moderation_mode, ModerationMode::Post);
+        assert_eq!(v.categories, vec!["Natur".to_string(), "Leg".to_string()]);
+    }
+
+    #[test]
+    fn invalid_form_names_each_field() {
+        let mut f = form();
+        f.title = String::new();
+        f.summary = "x".repeat(SUMMARY_MAX + 1);
+        f.support_threshold = "-3".into();
+        f.moderation_mode = "sometimes".into();
+        let errors = f.validate().unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert!(fields.contains(&"title"));
+        assert!(fields.contains(&"summary"));
+        assert!(fields.contains(&"support_threshold"));
+        assert!(fields.contains(&"moderation_mode"));
+    }
+}

@@ -1,0 +1,30 @@
+//! The rules. Handlers parse input and call these; every permission check
+//! happens here, whatever a template shows or hides.
+
+pub mod audit;
+pub mod consultations;
+pub mod demo;
+pub mod users;
+
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    // Whole microseconds: PostgreSQL keeps microseconds, so values read back
+    // compare equal on both databases.
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// Trimmed text with a length limit counted in characters (not bytes), and no
+/// control characters other than line breaks and tabs.
+pub(crate) fn clean_text(value: &str, max_chars: usize) -> Result<String, &'static str> {
+    let trimmed = value.trim();
+    if trimmed.chars().count() > max_chars {
+        return Err("too_long");
+    }
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err("invalid_characters");
+    }
+    Ok(trimmed.replace("\r\n", "\n"))
+}

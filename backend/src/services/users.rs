@@ -1,0 +1,337 @@
+//! Accounts: registration, password login, roles, profile.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use crate::auth::session::CurrentUser;
+use crate::auth::{Role, password};
+use crate::entities::user;
+use crate::errors::{FieldError, ServiceError};
+use crate::i18n::Locale;
+
+use super::{audit, clean_text, now};
+
+pub const DISPLAY_NAME_MAX: usize = 80;
+pub const EMAIL_MAX: usize = 254;
+pub const PASSWORD_MIN: usize = 10;
+pub const PASSWORD_MAX: usize = 256;
+
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+pub struct Registration {
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default, skip_serializing)]
+    pub password: String,
+    #[serde(default, skip_serializing)]
+    pub password_confirm: String,
+}
+
+pub fn parse_display_name(raw: &str) -> Result<String, &'static str> {
+    let name = clean_text(raw, DISPLAY_NAME_MAX)?;
+    if name.contains('\n') || name.contains('\t') {
+        return Err("invalid_characters");
+    }
+    if name.chars().count() < 2 {
+        return Err("display_name_short");
+    }
+    Ok(name)
+}
+
+/// A plausible address, lower-cased. Deliverability is proved by the
+/// verification mail, not by pattern matching.
+pub fn parse_email(raw: &str) -> Result<String, &'static str> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err("required");
+    }
+    if email.chars().count() > EMAIL_MAX {
+        return Err("too_long");
+    }
+    let valid = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if valid {
+        Ok(email)
+    } else {
+        Err("email_invalid")
+    }
+}
+
+fn check_password(password: &str, confirm: &str, errors: &mut Vec<FieldError>) {
+    let len = password.chars().count();
+    if len < PASSWORD_MIN {
+        errors.push(FieldError {
+            field: "password",
+            key: "password_short",
+        });
+    } else if len > PASSWORD_MAX {
+        errors.push(FieldError {
+            field: "password",
+            key: "too_long",
+        });
+    } else if password != confirm {
+        errors.push(FieldError {
+            field: "password_confirm",
+            key: "password_mismatch",
+        });
+    }
+}
+
+pub async fn register(
+    db: &DatabaseConnection,
+    input: &Registration,
+    locale: Locale,
+) -> Result<user::Model, ServiceError> {
+    let mut errors = Vec::new();
+    let display_name = parse_display_name(&input.display_name)
+        .map_err(|key| {
+            errors.push(FieldError {
+                field: "display_name",
+                key,
+            })
+        })
+        .ok();
+    let email = parse_email(&input.email)
+        .map_err(|key| {
+            errors.push(FieldError {
+                field: "email",
+                key,
+            })
+        })
+        .ok();
+    check_password(&input.password, &input.password_confirm, &mut errors);
+    if let Some(email) = &email
+        && find_by_email(db, email).await?.is_some()
+    {
+        errors.push(FieldError {
+            field: "email",
+            key: "email_taken",
+        });
+    }
+    let (Some(display_name), Some(email)) = (display_name, email) else {
+        return Err(ServiceError::Validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let hash = password::hash_blocking(input.password.clone()).await?;
+    let created = create(
+        db,
+        &display_name,
+        &email,
+        &hash,
+        Role::Citizen,
+        locale,
+        false,
+    )
+    .await;
+    match created {
+        Ok(user) => Ok(user),
+        // Two registrations raced for the same address: the unique index decided.
+        Err(ServiceError::Unexpected(_)) if find_by_email(db, &email).await?.is_some() => {
+            Err(ServiceError::field("email", "email_taken"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    display_name: &str,
+    email: &str,
+    password_hash: &str,
+    role: Role,
+    locale: Locale,
+    email_verified: bool,
+) -> Result<user::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let user = user::ActiveModel {
+        display_name: Set(display_name.to_owned()),
+        email: Set(Some(email.to_owned())),
+        password_hash: Set(Some(password_hash.to_owned())),
+        role: Set(role.as_str().to_owned()),
+        locale: Set(locale.code().to_owned()),
+        email_verified: Set(email_verified),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(user.id),
+        "user.created",
+        "user",
+        Some(user.id),
+        role.as_str(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+pub async fn find_by_email(
+    db: &DatabaseConnection,
+    email: &str,
+) -> Result<Option<user::Model>, ServiceError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .filter(user::Column::DeletedAt.is_null())
+        .one(db)
+        .await?)
+}
+
+/// Check an email and password. Unknown addresses cost the same time as a
+/// wrong password and give the same answer.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+) -> Result<Option<user::Model>, ServiceError> {
+    let found = match parse_email(email) {
+        Ok(e) => find_by_email(db, &e).await?,
+        Err(_) => None,
+    };
+    let stored = found.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = password::verify_blocking(password.to_owned(), stored).await;
+    match (ok, found) {
+        (true, Some(user)) => {
+            let mut active = user.clone().into_active_model();
+            active.last_login_at = Set(Some(now()));
+            Ok(Some(active.update(db).await?))
+        }
+        _ => Ok(None),
+    }
+}
+
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    display_name: &str,
+    locale: Option<Locale>,
+) -> Result<user::Model, ServiceError> {
+    let name =
+        parse_display_name(display_name).map_err(|key| ServiceError::field("display_name", key))?;
+    let user = user::Entity::find_by_id(actor.id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut active = user.into_active_model();
+    active.display_name = Set(name);
+    if let Some(locale) = locale {
+        active.locale = Set(locale.code().to_owned());
+    }
+    Ok(active.update(db).await?)
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+) -> Result<Vec<user::Model>, ServiceError> {
+    if !actor.role.is_admin() {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::DeletedAt.is_null())
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Admins change roles. The last admin cannot demote themself, so the
+/// municipality never locks itself out.
+pub async fn change_role(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    user_id: i64,
+    role: Role,
+) -> Result<user::Model, ServiceError> {
+    if !actor.role.is_admin() {
+        return Err(ServiceError::Forbidden);
+    }
+    let txn = db.begin().await?;
+    let target = user::Entity::find_by_id(user_id)
+        .filter(user::Column::DeletedAt.is_null())
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if target.role == Role::Admin.as_str() && role != Role::Admin {
+        let admins = user::Entity::find()
+            .filter(user::Column::Role.eq(Role::Admin.as_str()))
+            .filter(user::Column::DeletedAt.is_null())
+            .count(&txn)
+            .await?;
+        if admins <= 1 {
+            return Err(ServiceError::Conflict("errors.last_admin"));
+        }
+    }
+    let old = target.role.clone();
+    let mut active = target.into_active_model();
+    active.role = Set(role.as_str().to_owned());
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(actor.id),
+        "user.role_changed",
+        "user",
+        Some(user_id),
+        &format!("{old} -> {}", role.as_str()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            parse_email("  Borger@Example.ORG "),
+            Ok("borger@example.org".into())
+        );
+        assert_eq!(parse_email(""), Err("required"));
+        assert_eq!(parse_email("no-at-sign"), Err("email_invalid"));
+        assert_eq!(parse_email("a@b"), Err("email_invalid"));
+        assert_eq!(parse_email("a b@c.dk"), Err("email_invalid"));
+        assert_eq!(
+            parse_email(&format!("{}@x.dk", "a".repeat(260))),
+            Err("too_long")
+        );
+    }
+
+    #[test]
+    fn display_names_have_limits() {
+        assert_eq!(parse_display_name("  Åse  "), Ok("Åse".into()));
+        assert_eq!(parse_display_name("A"), Err("display_name_short"));
+        assert_eq!(parse_display_name(&"ø".repeat(81)), Err("too_long"));
+        assert_eq!(parse_display_name("a\u{0}b"), Err("invalid_characters"));
+    }
+
+    #[test]
+    fn passwords_must_be_long_enough_and_match() {
+        let mut e = Vec::new();
+        check_password("short", "short", &mut e);
+        assert_eq!(e[0].key, "password_short");
+        let mut e = Vec::new();
+        check_password("long-enough-1", "long-enough-2", &mut e);
+        assert_eq!(e[0].key, "password_mismatch");
+        let mut e = Vec::new();
+        check_password("long-enough-1", "long-enough-1", &mut e);
+        assert!(e.is_empty());
+    }
+}

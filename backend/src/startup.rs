@@ -1,0 +1,110 @@
+//! Build the application (database, migrations, optional demo data, templates),
+//! bind the listener (port 0 allowed: the real port is kept), run until stopped.
+//! Everything is ready before the first connection is accepted.
+
+use actix_session::SessionMiddleware;
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use crate::configuration::Settings;
+use crate::i18n::Catalogs;
+use crate::routes::{self, middleware};
+use crate::state::AppState;
+use crate::views::Views;
+
+pub const SESSION_COOKIE: &str = "samskab_session";
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions {
+    /// Load the Danish demo content before serving.
+    pub demo: bool,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
+        let db = crate::db::connect(&settings).await?;
+        crate::db::migrate(&db).await?;
+        if options.demo {
+            crate::services::demo::load(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
+        }
+        let key = Key::try_from(settings.session_key_bytes()?.as_slice()).context("session key")?;
+        let state = AppState {
+            db: db.clone(),
+            views: Arc::new(Views::load()?),
+            catalogs: Arc::new(Catalogs::load()?),
+            settings: Arc::new(settings.clone()),
+        };
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state, key, settings.workers)?;
+        Ok(Application { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serve until SIGINT/SIGTERM, then finish in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(
+    listener: TcpListener,
+    state: AppState,
+    key: Key,
+    workers: Option<usize>,
+) -> anyhow::Result<Server> {
+    let secure = state.settings.cookie_secure;
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_name(SESSION_COOKIE.to_owned())
+            .cookie_secure(secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .build();
+        // Outermost last: logging → headers → compression → session → locale
+        // → error pages → CSRF → handlers.
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::FormConfig::default().limit(64 * 1024))
+            .app_data(web::PayloadConfig::default().limit(256 * 1024))
+            .wrap(from_fn(crate::auth::csrf::guard))
+            .wrap(ErrorHandlers::new().default_handler(middleware::error_page))
+            .wrap(from_fn(middleware::locale))
+            .wrap(sessions)
+            .wrap(Compress::default())
+            .wrap(middleware::security_headers())
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .configure(routes::configure)
+    })
+    .listen(listener)?;
+    if let Some(n) = workers {
+        server = server.workers(n.max(1));
+    }
+    Ok(server.run())
+}

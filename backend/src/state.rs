@@ -1,0 +1,16 @@
+//! What every request handler shares.
+
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+use crate::configuration::Settings;
+use crate::i18n::Catalogs;
+use crate::views::Views;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub views: Arc<Views>,
+    pub catalogs: Arc<Catalogs>,
+    pub settings: Arc<Settings>,
+}
