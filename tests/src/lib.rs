@@ -53,6 +53,9 @@ macro_rules! both_backends {
     };
     ($name:ident, $options:expr) => {
         mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let app = $crate::TestApp::spawn_with($crate::Backend::Sqlite, $options)
