@@ -1,0 +1,191 @@
+//! The `samskab` binary as an operator uses it: configuration layering,
+//! `migrate`, `admin create`, `serve`.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_samskab");
+
+fn samskab(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    // Run from an unrelated directory with nothing but environment variables.
+    cmd.current_dir(dir)
+        .env_remove("SAMSKAB_DATABASE_URL")
+        .env_remove("SAMSKAB_BIND")
+        .env_remove("SAMSKAB_CONFIG")
+        .env("SAMSKAB_DATA_DIR", dir.join("state"))
+        .env("SAMSKAB_LOG", "warn");
+    cmd
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_ready(port: u16) -> String {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Some(res) = http_get(port, "/readyz")
+            && res.starts_with("HTTP/1.1 200")
+        {
+            return res;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server on port {port} never became ready");
+}
+
+#[test]
+fn migrate_creates_the_sqlite_database_in_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = samskab(dir.path()).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("state/samskab.db").exists());
+}
+
+#[test]
+fn admin_create_reads_the_password_from_stdin_and_refuses_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |password: &str| {
+        let mut child = samskab(dir.path())
+            .args([
+                "admin",
+                "create",
+                "--email",
+                "Chef@Aarhus.dk",
+                "--display-name",
+                "Chefen",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let short = run("kort");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10"));
+
+    let ok = run("et meget langt kodeord");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("administrator chef@aarhus.dk created"));
+
+    let again = run("et meget langt kodeord");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+}
+
+#[test]
+fn environment_overrides_the_config_file_which_overrides_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let file_port = free_port();
+    let env_port = free_port();
+    let config = dir.path().join("samskab.toml");
+    std::fs::write(
+        &config,
+        format!("bind = \"127.0.0.1:{file_port}\"\ncookie_secure = false\n"),
+    )
+    .unwrap();
+
+    // The file decides the port.
+    let server = Server(
+        samskab(dir.path())
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ready = wait_ready(file_port);
+    assert!(ready.contains("\"status\":\"ready\""));
+    drop(server);
+
+    // SAMSKAB_BIND beats the file.
+    let _server = Server(
+        samskab(dir.path())
+            .env("SAMSKAB_CONFIG", &config)
+            .env("SAMSKAB_BIND", format!("127.0.0.1:{env_port}"))
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(env_port);
+    assert!(
+        http_get(file_port, "/healthz").is_none(),
+        "the file's port is not used"
+    );
+    // The generated session key is kept in the data dir for the next start.
+    assert!(dir.path().join("state/session.key").exists());
+}
+
+#[test]
+fn invalid_configuration_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = samskab(dir.path())
+        .env("SAMSKAB_SESSION_KEY", "dG9vIHNob3J0")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    // migrate does not need the session key; serve does.
+    assert!(out.status.success());
+    let out = samskab(dir.path())
+        .env("SAMSKAB_SESSION_KEY", "dG9vIHNob3J0")
+        .env("SAMSKAB_BIND", format!("127.0.0.1:{}", free_port()))
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 64 bytes"));
+
+    let out = samskab(dir.path())
+        .args(["serve", "--config", "/does/not/exist.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("configuration"));
+}
