@@ -16,6 +16,8 @@ pub struct Model {
     pub accepts_ideas: bool,
     pub has_conversation: bool,
     pub support_threshold: i32,
+    pub comment_flag_threshold: i32,
+    pub allow_self_support: bool,
     #[sea_orm(column_type = "Text")]
     pub categories: String,
     pub opens_at: Option<DateTimeUtc>,

@@ -2,5 +2,13 @@
 //! `crate::services`.
 
 pub mod audit_log;
+pub mod comment;
+pub mod comment_flag;
 pub mod consultation;
+pub mod idea;
+pub mod idea_follow;
+pub mod idea_status_change;
+pub mod idea_support;
+pub mod moderation_action;
+pub mod notification;
 pub mod user;

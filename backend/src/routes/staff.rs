@@ -72,6 +72,7 @@ pub async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
         has_conversation: Some("on".into()),
         moderation_mode: "post".into(),
         support_threshold: "50".into(),
+        comment_flag_threshold: "3".into(),
         ..Default::default()
     };
     form_page(&ctx, StatusCode::OK, &form, json!({}), None)

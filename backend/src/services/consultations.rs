@@ -113,6 +113,12 @@ pub struct ConsultationForm {
     pub has_conversation: Option<String>,
     #[serde(default)]
     pub support_threshold: String,
+    /// Checkbox: authors may support their own ideas.
+    #[serde(default)]
+    pub allow_self_support: Option<String>,
+    /// How many different people must flag a comment before it is hidden.
+    #[serde(default)]
+    pub comment_flag_threshold: String,
     /// One category per line (or comma separated).
     #[serde(default)]
     pub categories: String,
@@ -128,6 +134,8 @@ pub struct ValidConsultation {
     pub accepts_ideas: bool,
     pub has_conversation: bool,
     pub support_threshold: i32,
+    pub allow_self_support: bool,
+    pub comment_flag_threshold: i32,
     pub categories: Vec<String>,
 }
 
@@ -217,6 +225,16 @@ impl ConsultationForm {
                 }
             },
         };
+        let comment_flag_threshold = match self.comment_flag_threshold.trim() {
+            "" => 3,
+            raw => match raw.parse::<i32>() {
+                Ok(n) if (1..=100).contains(&n) => n,
+                _ => {
+                    err("comment_flag_threshold", "flag_threshold_range");
+                    3
+                }
+            },
+        };
         let mut categories: Vec<String> = Vec::new();
         for raw in self.categories.split(['\n', ',']) {
             let c = raw.trim();
@@ -244,6 +262,8 @@ impl ConsultationForm {
                 accepts_ideas: self.accepts_ideas.is_some(),
                 has_conversation: self.has_conversation.is_some(),
                 support_threshold,
+                allow_self_support: self.allow_self_support.is_some(),
+                comment_flag_threshold,
                 categories,
             })
         } else {
@@ -261,6 +281,8 @@ impl ConsultationForm {
             accepts_ideas: m.accepts_ideas.then(|| "on".into()),
             has_conversation: m.has_conversation.then(|| "on".into()),
             support_threshold: m.support_threshold.to_string(),
+            allow_self_support: m.allow_self_support.then(|| "on".into()),
+            comment_flag_threshold: m.comment_flag_threshold.to_string(),
             categories: categories(m).join("\n"),
         }
     }
@@ -316,6 +338,8 @@ pub async fn create(
         accepts_ideas: Set(valid.accepts_ideas),
         has_conversation: Set(valid.has_conversation),
         support_threshold: Set(valid.support_threshold),
+        allow_self_support: Set(valid.allow_self_support),
+        comment_flag_threshold: Set(valid.comment_flag_threshold),
         categories: Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?),
         created_by: Set(Some(actor.id)),
         created_at: Set(at),
@@ -369,6 +393,8 @@ pub async fn update(
     active.accepts_ideas = Set(valid.accepts_ideas);
     active.has_conversation = Set(valid.has_conversation);
     active.support_threshold = Set(valid.support_threshold);
+    active.allow_self_support = Set(valid.allow_self_support);
+    active.comment_flag_threshold = Set(valid.comment_flag_threshold);
     active.categories = Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?);
     active.updated_at = Set(now());
     let updated = active.update(&txn).await?;

@@ -2,8 +2,13 @@
 //! happens here, whatever a template shows or hides.
 
 pub mod audit;
+pub mod comments;
 pub mod consultations;
 pub mod demo;
+pub mod eligibility;
+pub mod ideas;
+pub mod moderation;
+pub mod notifications;
 pub mod users;
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {

@@ -1,0 +1,423 @@
+//! Comments on ideas: threaded replies up to three levels, editable by the
+//! author for 15 minutes, deletable by the author (the text goes, the place
+//! in the thread stays), flagged by citizens and hidden automatically once
+//! enough different people flag it, until a moderator decides.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait, TryInsertResult,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::session::CurrentUser;
+use crate::entities::{comment, comment_flag, consultation, idea};
+use crate::errors::ServiceError;
+
+use super::ideas::{self, IdeaStatus};
+use super::{audit, clean_text, eligibility, moderation, now};
+
+pub const BODY_MAX: usize = 2_000;
+pub const REASON_MAX: usize = 500;
+pub const MAX_DEPTH: i32 = 3;
+pub const EDIT_MINUTES: i64 = 15;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommentStatus {
+    Visible,
+    Hidden,
+    Deleted,
+}
+
+impl CommentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommentStatus::Visible => "visible",
+            CommentStatus::Hidden => "hidden",
+            CommentStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            CommentStatus::Visible,
+            CommentStatus::Hidden,
+            CommentStatus::Deleted,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+pub fn status(m: &comment::Model) -> CommentStatus {
+    CommentStatus::parse(&m.status).unwrap_or(CommentStatus::Hidden)
+}
+
+fn valid_body(body: &str) -> Result<String, ServiceError> {
+    let body = clean_text(body, BODY_MAX).map_err(|k| ServiceError::field("body", k))?;
+    if body.is_empty() {
+        return Err(ServiceError::field("body", "required"));
+    }
+    Ok(body)
+}
+
+fn valid_reason(reason: &str) -> Result<String, ServiceError> {
+    let reason = clean_text(reason, REASON_MAX).map_err(|k| ServiceError::field("reason", k))?;
+    if reason.is_empty() {
+        return Err(ServiceError::field("reason", "required"));
+    }
+    Ok(reason)
+}
+
+/// A comment and its idea and consultation, if `viewer` may see the idea.
+pub async fn get_visible(
+    db: &DatabaseConnection,
+    viewer: Option<&CurrentUser>,
+    id: i64,
+) -> Result<(comment::Model, idea::Model, consultation::Model), ServiceError> {
+    let found = comment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let (idea, c) = ideas::get_visible(db, viewer, found.idea_id).await?;
+    Ok((found, idea, c))
+}
+
+/// Write a comment on an idea, or a reply to `parent_id`.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    idea_id: i64,
+    parent_id: Option<i64>,
+    body: &str,
+) -> Result<comment::Model, ServiceError> {
+    let (found, c) = ideas::get_visible(db, Some(actor), idea_id).await?;
+    if found.published_at.is_none() {
+        return Err(ServiceError::Conflict("errors.idea_not_public"));
+    }
+    if ideas::status(&found) == IdeaStatus::Withdrawn {
+        return Err(ServiceError::Conflict("errors.idea_withdrawn"));
+    }
+    eligibility::check(actor, &c)?;
+    let depth = match parent_id {
+        None => 1,
+        Some(pid) => {
+            let parent = comment::Entity::find_by_id(pid)
+                .one(db)
+                .await?
+                .filter(|p| p.idea_id == idea_id)
+                .ok_or(ServiceError::NotFound)?;
+            if status(&parent) != CommentStatus::Visible {
+                return Err(ServiceError::Conflict("errors.reply_to_removed"));
+            }
+            if parent.depth >= MAX_DEPTH {
+                return Err(ServiceError::Conflict("errors.reply_too_deep"));
+            }
+            parent.depth + 1
+        }
+    };
+    let body = valid_body(body)?;
+    let txn = db.begin().await?;
+    let model = comment::ActiveModel {
+        idea_id: Set(idea_id),
+        parent_id: Set(parent_id),
+        author_id: Set(Some(actor.id)),
+        depth: Set(depth),
+        body: Set(body),
+        status: Set(CommentStatus::Visible.as_str().to_owned()),
+        flag_count: Set(0),
+        moderated: Set(false),
+        created_at: Set(now()),
+        edited_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    idea::Entity::update_many()
+        .col_expr(
+            idea::Column::CommentCount,
+            Expr::col(idea::Column::CommentCount).add(1),
+        )
+        .filter(idea::Column::Id.eq(idea_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+fn own(actor: &CurrentUser, found: &comment::Model) -> Result<(), ServiceError> {
+    if found.author_id == Some(actor.id) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
+/// Whether the author may still edit (used by pages to offer the link).
+pub fn editable_by(actor: Option<&CurrentUser>, found: &comment::Model) -> bool {
+    actor.is_some_and(|a| found.author_id == Some(a.id))
+        && status(found) == CommentStatus::Visible
+        && now() - found.created_at <= chrono::Duration::minutes(EDIT_MINUTES)
+}
+
+/// The comment as its author may edit it (for the edit form).
+pub async fn get_for_edit(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    id: i64,
+) -> Result<(comment::Model, idea::Model), ServiceError> {
+    let (found, idea, c) = get_visible(db, Some(actor), id).await?;
+    own(actor, &found)?;
+    eligibility::check(actor, &c)?;
+    if !editable_by(Some(actor), &found) {
+        return Err(ServiceError::Conflict("errors.comment_not_editable"));
+    }
+    Ok((found, idea))
+}
+
+pub async fn edit(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    id: i64,
+    body: &str,
+) -> Result<comment::Model, ServiceError> {
+    let (found, _) = get_for_edit(db, actor, id).await?;
+    let body = valid_body(body)?;
+    let mut active: comment::ActiveModel = found.into();
+    active.body = Set(body);
+    active.edited_at = Set(Some(now()));
+    Ok(active.update(db).await?)
+}
+
+/// The author removes their text; the comment keeps its place in the thread.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    id: i64,
+) -> Result<comment::Model, ServiceError> {
+    let (found, _, _) = get_visible(db, Some(actor), id).await?;
+    own(actor, &found)?;
+    if status(&found) == CommentStatus::Deleted {
+        return Err(ServiceError::Conflict("errors.comment_already_deleted"));
+    }
+    let txn = db.begin().await?;
+    let mut active: comment::ActiveModel = found.into();
+    active.body = Set(String::new());
+    active.status = Set(CommentStatus::Deleted.as_str().to_owned());
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(actor.id),
+        "comment.deleted",
+        "comment",
+        Some(id),
+        "",
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Flag a comment. Once `comment_flag_threshold` different people have
+/// flagged it, it is hidden until a moderator decides.
+pub async fn flag(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    id: i64,
+    reason: &str,
+) -> Result<bool, ServiceError> {
+    let (found, _, c) = get_visible(db, Some(actor), id).await?;
+    if found.author_id == Some(actor.id) {
+        return Err(ServiceError::Conflict("errors.cannot_flag_own"));
+    }
+    if status(&found) != CommentStatus::Visible {
+        return Err(ServiceError::Conflict("errors.comment_not_flaggable"));
+    }
+    let reason = valid_reason(reason)?;
+    let txn = db.begin().await?;
+    let inserted = comment_flag::Entity::insert(comment_flag::ActiveModel {
+        comment_id: Set(id),
+        user_id: Set(actor.id),
+        reason: Set(reason),
+        created_at: Set(now()),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([
+        comment_flag::Column::CommentId,
+        comment_flag::Column::UserId,
+    ])
+    .exec_without_returning(&txn)
+    .await?;
+    if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+        return Err(ServiceError::Conflict("errors.already_flagged"));
+    }
+    comment::Entity::update_many()
+        .col_expr(
+            comment::Column::FlagCount,
+            Expr::col(comment::Column::FlagCount).add(1),
+        )
+        .filter(comment::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let hidden = comment::Entity::update_many()
+        .col_expr(
+            comment::Column::Status,
+            Expr::value(CommentStatus::Hidden.as_str()),
+        )
+        .filter(comment::Column::Id.eq(id))
+        .filter(comment::Column::Status.eq(CommentStatus::Visible.as_str()))
+        .filter(comment::Column::Moderated.eq(false))
+        .filter(comment::Column::FlagCount.gte(c.comment_flag_threshold))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        > 0;
+    if hidden {
+        moderation::record(
+            &txn,
+            None,
+            "comment",
+            id,
+            "auto_hide",
+            &format!("flagged by {} people", c.comment_flag_threshold),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(hidden)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Hide,
+    Restore,
+}
+
+impl Decision {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "hide" => Some(Decision::Hide),
+            "restore" => Some(Decision::Restore),
+            _ => None,
+        }
+    }
+}
+
+/// A moderator hides or restores a comment, with a reason that is recorded.
+pub async fn moderate(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    id: i64,
+    decision: Decision,
+    reason: &str,
+) -> Result<comment::Model, ServiceError> {
+    if !actor.role.is_staff() {
+        return Err(ServiceError::Forbidden);
+    }
+    let (found, _, _) = get_visible(db, Some(actor), id).await?;
+    let (from, to, action) = match decision {
+        Decision::Hide => (CommentStatus::Visible, CommentStatus::Hidden, "hide"),
+        Decision::Restore => (CommentStatus::Hidden, CommentStatus::Visible, "restore"),
+    };
+    if status(&found) != from {
+        return Err(ServiceError::Conflict("errors.moderation_not_possible"));
+    }
+    let reason = valid_reason(reason)?;
+    let txn = db.begin().await?;
+    let res = comment::Entity::update_many()
+        .col_expr(comment::Column::Status, Expr::value(to.as_str()))
+        .col_expr(comment::Column::Moderated, Expr::value(true))
+        .filter(comment::Column::Id.eq(id))
+        .filter(comment::Column::Status.eq(from.as_str()))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ServiceError::Conflict("errors.moderation_not_possible"));
+    }
+    moderation::record(&txn, Some(actor.id), "comment", id, action, &reason).await?;
+    txn.commit().await?;
+    comment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// All comments of an idea in thread order (each reply right after its
+/// parent). Text of hidden and deleted comments is the caller's to withhold.
+pub async fn thread(
+    db: &DatabaseConnection,
+    idea_id: i64,
+) -> Result<Vec<comment::Model>, ServiceError> {
+    let all = comment::Entity::find()
+        .filter(comment::Column::IdeaId.eq(idea_id))
+        .order_by_asc(comment::Column::CreatedAt)
+        .order_by_asc(comment::Column::Id)
+        .all(db)
+        .await?;
+    Ok(thread_order(all))
+}
+
+fn thread_order(all: Vec<comment::Model>) -> Vec<comment::Model> {
+    fn push(
+        parent: Option<i64>,
+        all: &[comment::Model],
+        out: &mut Vec<comment::Model>,
+        guard: usize,
+    ) {
+        if guard > MAX_DEPTH as usize + 1 {
+            return;
+        }
+        for c in all.iter().filter(|c| c.parent_id == parent) {
+            out.push(c.clone());
+            push(Some(c.id), all, out, guard + 1);
+        }
+    }
+    let mut out = Vec::with_capacity(all.len());
+    push(None, &all, &mut out, 0);
+    out
+}
+
+/// Comments hidden by flags that wait for a moderator's decision.
+pub async fn awaiting_moderation(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+) -> Result<Vec<comment::Model>, ServiceError> {
+    if !actor.role.is_staff() {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(comment::Entity::find()
+        .filter(comment::Column::Status.eq(CommentStatus::Hidden.as_str()))
+        .filter(comment::Column::Moderated.eq(false))
+        .order_by_asc(comment::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(id: i64, parent: Option<i64>) -> comment::Model {
+        comment::Model {
+            id,
+            idea_id: 1,
+            parent_id: parent,
+            author_id: None,
+            depth: 1,
+            body: String::new(),
+            status: "visible".into(),
+            flag_count: 0,
+            moderated: false,
+            created_at: now(),
+            edited_at: None,
+        }
+    }
+
+    #[test]
+    fn replies_follow_their_parent() {
+        let ordered = thread_order(vec![c(1, None), c(2, None), c(3, Some(1)), c(4, Some(3))]);
+        let ids: Vec<_> = ordered.iter().map(|c| c.id).collect();
+        assert_eq!(ids, vec![1, 3, 4, 2]);
+    }
+}

@@ -1,0 +1,136 @@
+//! In-app notifications. One row per person and event, independent of the
+//! channel: the notification list reads them now, and a later mail outbox
+//! refers to `notifications.id` for delivery.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use crate::auth::session::CurrentUser;
+use crate::entities::{idea, idea_follow, notification};
+use crate::errors::ServiceError;
+
+use super::now;
+
+pub const KIND_IDEA_STATUS: &str = "idea_status";
+const LIST_MAX: u64 = 100;
+
+/// Tell everyone following `idea` that its status is now `status`, except the
+/// person who made the change.
+pub async fn idea_status_changed<C: ConnectionTrait>(
+    db: &C,
+    idea: &idea::Model,
+    status: &str,
+    except: Option<i64>,
+) -> Result<(), sea_orm::DbErr> {
+    let followers: Vec<i64> = idea_follow::Entity::find()
+        .filter(idea_follow::Column::IdeaId.eq(idea.id))
+        .select_only()
+        .column(idea_follow::Column::UserId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let data = serde_json::json!({ "title": idea.title, "status": status }).to_string();
+    let at = now();
+    let rows: Vec<notification::ActiveModel> = followers
+        .into_iter()
+        .filter(|id| Some(*id) != except)
+        .map(|user_id| notification::ActiveModel {
+            user_id: Set(user_id),
+            kind: Set(KIND_IDEA_STATUS.to_owned()),
+            subject_type: Set("idea".to_owned()),
+            subject_id: Set(idea.id),
+            data: Set(data.clone()),
+            created_at: Set(at),
+            read_at: Set(None),
+            ..Default::default()
+        })
+        .collect();
+    if !rows.is_empty() {
+        notification::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn unread_count(db: &DatabaseConnection, user_id: i64) -> Result<u64, ServiceError> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .count(db)
+        .await?)
+}
+
+/// The person's newest notifications.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+) -> Result<Vec<notification::Model>, ServiceError> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.eq(actor.id))
+        .order_by_desc(notification::Column::CreatedAt)
+        .order_by_desc(notification::Column::Id)
+        .limit(LIST_MAX)
+        .all(db)
+        .await?)
+}
+
+pub async fn mark_all_read(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+) -> Result<u64, ServiceError> {
+    let res = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(now()))
+        .filter(notification::Column::UserId.eq(actor.id))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Start following; following twice is harmless.
+pub async fn follow<C: ConnectionTrait>(
+    db: &C,
+    idea_id: i64,
+    user_id: i64,
+) -> Result<(), sea_orm::DbErr> {
+    idea_follow::Entity::insert(idea_follow::ActiveModel {
+        idea_id: Set(idea_id),
+        user_id: Set(user_id),
+        created_at: Set(now()),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([idea_follow::Column::IdeaId, idea_follow::Column::UserId])
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn unfollow(
+    db: &DatabaseConnection,
+    idea_id: i64,
+    user_id: i64,
+) -> Result<(), ServiceError> {
+    idea_follow::Entity::delete_many()
+        .filter(idea_follow::Column::IdeaId.eq(idea_id))
+        .filter(idea_follow::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn is_following(
+    db: &DatabaseConnection,
+    idea_id: i64,
+    user_id: i64,
+) -> Result<bool, ServiceError> {
+    Ok(idea_follow::Entity::find()
+        .filter(idea_follow::Column::IdeaId.eq(idea_id))
+        .filter(idea_follow::Column::UserId.eq(user_id))
+        .count(db)
+        .await?
+        > 0)
+}
