@@ -29,6 +29,8 @@ pub struct Ctx {
     pub session: Session,
     pub locale: Locale,
     pub user: Option<CurrentUser>,
+    /// Unread notifications of the logged-in person (shown in the header).
+    pub unread_notifications: u64,
     pub path: String,
     pub query: String,
 }
@@ -60,12 +62,17 @@ impl FromRequest for Ctx {
                 }
                 None => None,
             };
+            let unread_notifications = match &user {
+                Some(u) => crate::services::notifications::unread_count(&state.db, u.id).await?,
+                None => 0,
+            };
             req.extensions_mut().insert(user.clone());
             Ok(Ctx {
                 state,
                 session,
                 locale,
                 user,
+                unread_notifications,
                 path: req.path().to_owned(),
                 query: req.query_string().to_owned(),
             })
@@ -146,7 +153,7 @@ impl Ctx {
     /// The data every page gets: locale, messages, the person, the CSRF token,
     /// navigation state.
     pub fn base(&self, title: &str) -> Value {
-        base_context(
+        let mut data = base_context(
             &self.state,
             self.locale,
             self.user.as_ref(),
@@ -154,7 +161,14 @@ impl Ctx {
             &self.path,
             title,
             self.take_flash(),
-        )
+        );
+        if let Some(user) = data.get_mut("user").and_then(Value::as_object_mut) {
+            user.insert(
+                "unread_notifications".into(),
+                json!(self.unread_notifications),
+            );
+        }
+        data
     }
 
     /// Render `pages/{name}` with the base context plus `page`.
@@ -201,6 +215,7 @@ pub fn base_context(
             "role": u.role.as_str(),
             "is_staff": u.role.is_staff(),
             "is_admin": u.role.is_admin(),
+            "unread_notifications": 0,
         })),
         "csrf_token": csrf_token,
         "flash": flash,

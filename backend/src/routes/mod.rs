@@ -3,10 +3,12 @@
 
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod context;
 pub mod health;
+pub mod ideas;
 pub mod middleware;
 pub mod pages;
 pub mod staff;
@@ -39,6 +41,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(staff::transition)
         .service(admin::user_list)
         .service(admin::change_role)
+        .service(ideas::idea_list)
+        .service(ideas::new_form)
+        .service(ideas::create)
+        .service(ideas::show)
+        .service(ideas::edit_form)
+        .service(ideas::update)
+        .service(ideas::withdraw)
+        .service(ideas::support_idea)
+        .service(ideas::unsupport)
+        .service(ideas::follow)
+        .service(ideas::unfollow)
+        .service(ideas::change_status)
+        .service(ideas::create_comment)
+        .service(ideas::comment_edit_form)
+        .service(ideas::comment_edit)
+        .service(ideas::comment_delete)
+        .service(ideas::flag_form)
+        .service(ideas::flag_comment)
+        .service(ideas::moderate_form)
+        .service(ideas::moderate_comment)
+        .service(ideas::staff_dashboard)
+        .service(ideas::notification_list)
+        .service(ideas::notifications_read)
+        .service(api::openapi_document)
+        .service(api::consultation_list)
+        .service(api::consultation_detail)
+        .service(api::idea_list)
+        .service(api::idea_detail)
         .default_service(web::to(not_found));
 }
 
