@@ -1,5 +1,7 @@
 //! Danish demo content for `samskab serve --demo`: four users (one per role)
-//! and consultations in every public state plus a draft. Loading is idempotent,
+//! and consultations in every public state plus a draft, and in the open cycling
+//! consultation citizens' ideas with supports, comments and official answers.
+//! Loading is idempotent,
 //! so restarting with `--demo` changes nothing.
 
 use sea_orm::ActiveModelTrait;
@@ -7,11 +9,13 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Que
 
 use crate::auth::session::CurrentUser;
 use crate::auth::{Role, password};
-use crate::entities::{consultation, user};
+use crate::entities::{consultation, idea, user};
 use crate::errors::ServiceError;
 use crate::i18n::Locale;
 
+use super::comments;
 use super::consultations::{self, ConsultationForm, Status};
+use super::ideas::{self, IdeaForm, IdeaStatus};
 
 /// Only ever used in demo mode; printed at start-up.
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -132,6 +136,188 @@ pub async fn load(db: &DatabaseConnection) -> Result<(), ServiceError> {
         };
         for step in path {
             consultations::transition(db, &admin, &slug, *step).await?;
+        }
+    }
+    load_ideas(db, &admin, &hash).await
+}
+
+/// More citizens, so the demo ideas have supporters and a conversation.
+pub const DEMO_CITIZENS: [(&str, &str); 3] = [
+    ("karen@example.org", "Karen Jensen"),
+    ("ali@example.org", "Ali Hassan"),
+    ("mette@example.org", "Mette Sørensen"),
+];
+
+struct DemoIdea {
+    author: &'static str,
+    title: &'static str,
+    body: &'static str,
+    category: &'static str,
+    place: &'static str,
+    supporters: &'static [&'static str],
+    /// (author, text, reply to the comment at this index)
+    comments: &'static [(&'static str, &'static str, Option<usize>)],
+    /// Staff steps with the official response.
+    steps: &'static [(IdeaStatus, &'static str)],
+}
+
+const CYCLING: &str = "sikre-cykelruter-til-skole-i-aarhus-vest";
+
+const DEMO_IDEAS: [DemoIdea; 4] = [
+    DemoIdea {
+        author: "borger@example.org",
+        title: "Cykelsluse i krydset Silkeborgvej/Ringvej Vest",
+        body: "Om morgenen holder mange skolebørn for rødt midt i svingbanerne. En **cykelsluse** \
+               og eget grønt lys for cyklister ville gøre krydset langt mere trygt.",
+        category: "Kryds",
+        place: "Silkeborgvej ved Ringvej Vest",
+        supporters: &["karen@example.org", "ali@example.org", "mette@example.org"],
+        comments: &[
+            (
+                "karen@example.org",
+                "Enig! Min søn på 11 tør ikke cykle der alene.",
+                None,
+            ),
+            (
+                "borger@example.org",
+                "Tak, Karen. Det er præcis derfor, jeg skrev forslaget.",
+                Some(0),
+            ),
+        ],
+        steps: &[
+            (
+                IdeaStatus::UnderReview,
+                "Teknik og Miljø har sat en trafiktælling i gang i krydset i uge 9.",
+            ),
+            (
+                IdeaStatus::Accepted,
+                "Byrådet har vedtaget en cykelsluse og forskudt grønt lys. Anlægget sker i \
+                 sommerferien 2027, så det er klar til skolestart.",
+            ),
+        ],
+    },
+    DemoIdea {
+        author: "karen@example.org",
+        title: "Bedre belysning på stien gennem Gellerupparken",
+        body: "Stien fra Dortesvej til Tousgårdsskolen er meget mørk fra november til februar. \
+               Flere forældre lader derfor børnene tage bussen i stedet for cyklen.",
+        category: "Belysning",
+        place: "Stien mellem Dortesvej og Tousgårdsskolen",
+        supporters: &["borger@example.org", "ali@example.org"],
+        comments: &[(
+            "ali@example.org",
+            "Lamperne ved legepladsen har også været slukket i flere uger.",
+            None,
+        )],
+        steps: &[(
+            IdeaStatus::UnderReview,
+            "Vi undersøger, om stien kan få LED-belysning med bevægelsessensor i 2027.",
+        )],
+    },
+    DemoIdea {
+        author: "ali@example.org",
+        title: "Sammenhængende cykelsti langs Hasle Ringvej",
+        body: "Cykelstien stopper ved Hasle Torv, og resten af vejen til skolen skal man cykle \
+               på kørebanen sammen med lastbiler. Forlæng stien helt frem til skolen.",
+        category: "Cykelstier",
+        place: "Hasle Ringvej",
+        supporters: &["mette@example.org"],
+        comments: &[],
+        steps: &[],
+    },
+    DemoIdea {
+        author: "mette@example.org",
+        title: "Gågade på Brabrandvej om morgenen",
+        body: "Luk Brabrandvej for biler mellem kl. 7.30 og 8.15 på skoledage.",
+        category: "Kryds",
+        place: "Brabrandvej",
+        supporters: &[],
+        comments: &[],
+        steps: &[(
+            IdeaStatus::Rejected,
+            "Brabrandvej er udrykningsvej for Beredskabet og kan ikke lukkes. I stedet \
+             etableres et hævet fodgængerfelt ved skolen.",
+        )],
+    },
+];
+
+async fn demo_user(
+    db: &DatabaseConnection,
+    email: &str,
+    name: &str,
+    hash: &str,
+) -> Result<CurrentUser, ServiceError> {
+    let existing = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?;
+    let model = match existing {
+        Some(u) => u,
+        None => {
+            super::users::create(db, name, email, hash, Role::Citizen, Locale::Da, true).await?
+        }
+    };
+    Ok(CurrentUser::from_model(&model))
+}
+
+/// Ideas with supports, comments and official answers in the open cycling
+/// consultation. An idea whose title exists already is left alone.
+async fn load_ideas(
+    db: &DatabaseConnection,
+    admin: &CurrentUser,
+    hash: &str,
+) -> Result<(), ServiceError> {
+    let Some(cycling) = consultation::Entity::find()
+        .filter(consultation::Column::Slug.eq(CYCLING))
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    if consultations::status(&cycling) != Status::Open {
+        return Ok(());
+    }
+    let mut people = std::collections::HashMap::new();
+    for (email, name, _) in DEMO_USERS.iter().filter(|u| u.2 == Role::Citizen) {
+        people.insert(*email, demo_user(db, email, name, hash).await?);
+    }
+    for (email, name) in DEMO_CITIZENS {
+        people.insert(email, demo_user(db, email, name, hash).await?);
+    }
+    let person = |email: &str| {
+        people
+            .get(email)
+            .cloned()
+            .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("demo user {email} missing")))
+    };
+    for demo in DEMO_IDEAS {
+        let exists = idea::Entity::find()
+            .filter(idea::Column::ConsultationId.eq(cycling.id))
+            .filter(idea::Column::Title.eq(demo.title))
+            .one(db)
+            .await?
+            .is_some();
+        if exists {
+            continue;
+        }
+        let form = IdeaForm {
+            title: demo.title.into(),
+            body: demo.body.into(),
+            category: demo.category.into(),
+            place: demo.place.into(),
+        };
+        let created = ideas::create(db, &person(demo.author)?, CYCLING, &form).await?;
+        for supporter in demo.supporters {
+            ideas::support(db, &person(supporter)?, created.id).await?;
+        }
+        let mut comment_ids: Vec<i64> = Vec::new();
+        for (author, text, reply_to) in demo.comments {
+            let parent = reply_to.and_then(|i| comment_ids.get(i).copied());
+            let c = comments::create(db, &person(author)?, created.id, parent, text).await?;
+            comment_ids.push(c.id);
+        }
+        for (to, response) in demo.steps {
+            ideas::change_status(db, admin, created.id, *to, response).await?;
         }
     }
     Ok(())
