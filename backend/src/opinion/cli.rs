@@ -20,6 +20,15 @@ pub enum OpinionCommand {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Compare with Pol.is's groups on every export under a folder (cold and replayed) and print
+    /// the adjusted Rand index table.
+    Compare {
+        /// Folder holding one subfolder per Pol.is openData export.
+        #[arg(long)]
+        polis_data: std::path::PathBuf,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Benchmark the engine on seeded synthetic conversations.
     Bench {
         /// a: 33,422 × 783 with ~2.0M votes; b: 100,000 × 5,000 with ~10M votes.
@@ -60,6 +69,22 @@ pub fn run(command: OpinionCommand) -> ExitCode {
                 return ExitCode::from(2);
             }
             ExitCode::SUCCESS
+        }
+        OpinionCommand::Compare { polis_data, seed } => {
+            let params = Params {
+                seed,
+                ..Params::default()
+            };
+            match super::polis::ari_table(&polis_data, &params) {
+                Ok(rows) => {
+                    print!("{}", super::polis::format_table(&rows));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         OpinionCommand::Bench { size, seed } => {
             let sizes: &[char] = match size {

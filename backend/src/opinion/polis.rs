@@ -451,6 +451,70 @@ pub fn analyze_export(
     Ok(report(&snapshot, &export, updates))
 }
 
+/// One conversation's agreement with Pol.is, cold and (when votes.csv exists) replayed.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableRow {
+    pub conversation: String,
+    pub cold: Comparison,
+    pub cold_silhouette: BTreeMap<usize, f64>,
+    pub replay: Option<Comparison>,
+    pub replay_updates: usize,
+}
+
+/// Runs every export folder under `data_dir` (sorted by name) cold and, where votes.csv exists,
+/// replayed.
+pub fn ari_table(data_dir: &Path, params: &Params) -> Result<Vec<TableRow>, PolisError> {
+    let entries = std::fs::read_dir(data_dir).map_err(|source| PolisError::Io {
+        path: data_dir.to_owned(),
+        source,
+    })?;
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("participants-votes.csv").is_file())
+        .collect();
+    dirs.sort();
+    let mut rows = Vec::new();
+    for dir in dirs {
+        let has_history = dir.join("votes.csv").is_file();
+        let export = read_export(&dir, has_history)?;
+        let cold = super::analyze(&export.input, None, params);
+        let (replay, replay_updates) = match replay(&export, params) {
+            Some((snapshot, updates)) => (Some(compare(&snapshot, &export)), updates),
+            None => (None, 0),
+        };
+        rows.push(TableRow {
+            conversation: dir
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            cold: compare(&cold, &export),
+            cold_silhouette: cold.receipt.silhouette.clone(),
+            replay,
+            replay_updates,
+        });
+    }
+    Ok(rows)
+}
+
+/// The table as aligned text.
+pub fn format_table(rows: &[TableRow]) -> String {
+    let mut out = format!(
+        "{:<34} {:>6} {:>4} {:>7} {:>4} {:>8} {:>6} {:>4} {:>7}\n",
+        "conversation", "polis", "k", "ARI", "n", "|replay", "k", "upd", "ARI"
+    );
+    for r in rows {
+        let replay = match &r.replay {
+            Some(c) => format!("{:>6} {:>4} {:>7.3}", c.k, r.replay_updates, c.ari),
+            None => format!("{:>6} {:>4} {:>7}", "-", "-", "-"),
+        };
+        out.push_str(&format!(
+            "{:<34} {:>6} {:>4} {:>7.3} {:>4} {:>8} {replay}\n",
+            r.conversation, r.cold.polis_k, r.cold.k, r.cold.ari, r.cold.both_clustered, "|"
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
