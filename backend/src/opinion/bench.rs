@@ -43,23 +43,44 @@ pub fn peak_rss_kb() -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// CPU time (user + system, all threads) of this process in seconds, from /proc/self/stat.
+/// Reported beside wall time because the machine may be shared: CPU time shows the work done,
+/// wall time what a user waits. Linux's USER_HZ is 100 on all mainstream architectures.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may contain spaces; fields after it are space-separated.
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 fn timed_run(
     out: &mut String,
     label: &str,
     f: impl FnOnce(&mut dyn FnMut(Phase)) -> super::Snapshot,
 ) -> super::Snapshot {
     let start = Instant::now();
-    let mut last = start;
-    let mut phases: Vec<(Phase, f64)> = Vec::new();
+    let cpu_start = cpu_seconds().unwrap_or(0.0);
+    let mut last = (start, cpu_start);
+    let mut phases: Vec<(Phase, f64, f64)> = Vec::new();
     let snapshot = f(&mut |phase| {
-        let now = Instant::now();
-        phases.push((phase, (now - last).as_secs_f64()));
+        let now = (Instant::now(), cpu_seconds().unwrap_or(0.0));
+        phases.push((phase, (now.0 - last.0).as_secs_f64(), now.1 - last.1));
         last = now;
     });
     let total = start.elapsed().as_secs_f64();
-    let _ = writeln!(out, "  {label}: {total:.3} s");
-    for (phase, secs) in phases {
-        let _ = writeln!(out, "    {:<15} {:>8.3} s", phase.name(), secs);
+    let cpu = cpu_seconds().unwrap_or(0.0) - cpu_start;
+    let _ = writeln!(out, "  {label}: {total:.3} s wall, {cpu:.2} s CPU");
+    for (phase, secs, cpu) in phases {
+        let _ = writeln!(
+            out,
+            "    {:<15} {:>8.3} s wall {:>7.2} s CPU",
+            phase.name(),
+            secs,
+            cpu
+        );
     }
     snapshot
 }

@@ -66,20 +66,73 @@ struct Deflation<'a> {
     vv: f64,
 }
 
+/// The centred matrix D in the form the power iteration streams fastest: per vote one `u32`
+/// key `3·column + vote + 1` into a per-column table of the three possible centred values.
+struct Centred<'a> {
+    m: &'a VoteMatrix,
+    table: Vec<f64>,
+    keys: Vec<u32>,
+}
+
+impl<'a> Centred<'a> {
+    fn new(m: &'a VoteMatrix, center: &[f64]) -> Self {
+        let keys = m
+            .cols
+            .par_iter()
+            .zip(m.values.par_iter())
+            .map(|(&c, &x)| 3 * c + (x + 1) as u32)
+            .collect();
+        Self {
+            m,
+            table: centred_table(m, center),
+            keys,
+        }
+    }
+
+    fn row_keys(&self, r: usize) -> &[u32] {
+        &self.keys[self.m.row_ptr[r]..self.m.row_ptr[r + 1]]
+    }
+
+    /// `table[key] · w[column]` for every key: one lookup per vote in the row products.
+    fn weighted_table(&self, w: &[f64]) -> Vec<f64> {
+        self.table
+            .iter()
+            .enumerate()
+            .map(|(k, t)| t * w[k / 3])
+            .collect()
+    }
+}
+
+/// Four independent partial sums (a fixed pattern, so still deterministic) hide the latency of
+/// floating-point addition on long rows.
+fn row_dot(keys: &[u32], tw: &[f64]) -> f64 {
+    let mut a = [0.0; 4];
+    let quads = keys.chunks_exact(4);
+    let rest = quads.remainder();
+    for q in quads {
+        a[0] += tw[q[0] as usize];
+        a[1] += tw[q[1] as usize];
+        a[2] += tw[q[2] as usize];
+        a[3] += tw[q[3] as usize];
+    }
+    let mut s = (a[0] + a[1]) + (a[2] + a[3]);
+    for &k in rest {
+        s += tw[k as usize];
+    }
+    s
+}
+
 /// Row-wise `D v` (or `D' v`).
-fn apply_rows(m: &VoteMatrix, table: &[f64], v: &[f64], defl: Option<&Deflation>) -> Vec<f64> {
+fn apply_rows(d: &Centred, v: &[f64], defl: Option<&Deflation>) -> Vec<f64> {
     let alpha = defl.map_or(0.0, |d| dot(d.v, v) / d.vv);
-    let mut out = vec![0.0; m.n_rows()];
+    let tv = d.weighted_table(v);
+    let mut out = vec![0.0; d.m.n_rows()];
     out.par_chunks_mut(ROW_CHUNK)
         .enumerate()
         .for_each(|(chunk, out)| {
             for (k, o) in out.iter_mut().enumerate() {
                 let r = chunk * ROW_CHUNK + k;
-                let (cols, vals) = m.row(r);
-                let mut s = 0.0;
-                for (&c, &x) in cols.iter().zip(vals) {
-                    s += table[3 * c as usize + (x + 1) as usize] * v[c as usize];
-                }
+                let mut s = row_dot(d.row_keys(r), &tv);
                 if let Some(d) = defl {
                     s -= d.dv[r] * alpha;
                 }
@@ -90,30 +143,37 @@ fn apply_rows(m: &VoteMatrix, table: &[f64], v: &[f64], defl: Option<&Deflation>
 }
 
 /// `D'ᵀ (D' w)` in one pass over the rows, with per-chunk partial sums added in chunk order.
-fn gram_apply(m: &VoteMatrix, table: &[f64], w: &[f64], defl: Option<&Deflation>) -> Vec<f64> {
+fn gram_apply(d: &Centred, w: &[f64], defl: Option<&Deflation>) -> Vec<f64> {
+    let m = d.m;
     let n_cols = m.n_cols();
     let alpha = defl.map_or(0.0, |d| dot(d.v, w) / d.vv);
+    let tw = d.weighted_table(w);
     let n_chunks = m.n_rows().div_ceil(ROW_CHUNK);
     let partials: Vec<(Vec<f64>, f64)> = (0..n_chunks)
         .into_par_iter()
         .map(|chunk| {
-            let mut acc = vec![0.0; n_cols];
+            // Sum the row values per key first; the centred value multiplies once per key.
+            let mut by_key = vec![0.0; 3 * n_cols];
             let mut beta = 0.0;
             let end = ((chunk + 1) * ROW_CHUNK).min(m.n_rows());
             for r in chunk * ROW_CHUNK..end {
-                let (cols, vals) = m.row(r);
-                let mut s = 0.0;
-                for (&c, &x) in cols.iter().zip(vals) {
-                    s += table[3 * c as usize + (x + 1) as usize] * w[c as usize];
+                let keys = d.row_keys(r);
+                let mut s = row_dot(keys, &tw);
+                if let Some(f) = defl {
+                    s -= f.dv[r] * alpha;
+                    beta += f.dv[r] * s;
                 }
-                if let Some(d) = defl {
-                    s -= d.dv[r] * alpha;
-                    beta += d.dv[r] * s;
-                }
-                for (&c, &x) in cols.iter().zip(vals) {
-                    acc[c as usize] += table[3 * c as usize + (x + 1) as usize] * s;
+                for &k in keys {
+                    by_key[k as usize] += s;
                 }
             }
+            let acc = (0..n_cols)
+                .map(|j| {
+                    let t = &d.table[3 * j..3 * j + 3];
+                    let b = &by_key[3 * j..3 * j + 3];
+                    t[0] * b[0] + t[1] * b[1] + t[2] * b[2]
+                })
+                .collect();
             (acc, beta)
         })
         .collect();
@@ -150,8 +210,7 @@ fn normalise(v: &mut [f64]) -> f64 {
 /// Returns the unit component and the iterations used. A matrix without variance (e.g. only
 /// passes) has no direction at all: the component is then all zeros, not an arbitrary vector.
 fn power_iteration(
-    m: &VoteMatrix,
-    table: &[f64],
+    d: &Centred,
     start: Vec<f64>,
     max_iter: usize,
     defl: Option<&Deflation>,
@@ -162,7 +221,7 @@ fn power_iteration(
         normalise(&mut v);
     }
     for it in 1..=max_iter {
-        let mut w = gram_apply(m, table, &v, defl);
+        let mut w = gram_apply(d, &v, defl);
         if normalise(&mut w) == 0.0 {
             return (vec![0.0; v.len()], it);
         }
@@ -193,10 +252,10 @@ pub fn seeded_start(statements: &[i64], seed: u64, component: u64) -> Vec<f64> {
 
 pub fn pca(m: &VoteMatrix, starts: [Vec<f64>; 2], max_iter: usize) -> Pca {
     let center = column_means(m);
-    let table = centred_table(m, &center);
+    let d = Centred::new(m, &center);
     let [s1, s2] = starts;
-    let (pc1, it1) = power_iteration(m, &table, s1, max_iter, None);
-    let dv = apply_rows(m, &table, &pc1, None);
+    let (pc1, it1) = power_iteration(&d, s1, max_iter, None);
+    let dv = apply_rows(&d, &pc1, None);
     let vv = dot(&pc1, &pc1);
     let (pc2, it2) = if vv > 0.0 {
         let defl = Deflation {
@@ -204,7 +263,7 @@ pub fn pca(m: &VoteMatrix, starts: [Vec<f64>; 2], max_iter: usize) -> Pca {
             dv: &dv,
             vv,
         };
-        power_iteration(m, &table, s2, max_iter, Some(&defl))
+        power_iteration(&d, s2, max_iter, Some(&defl))
     } else {
         (vec![0.0; m.n_cols()], 0)
     };

@@ -341,3 +341,25 @@ fn snapshot_round_trips_through_json() {
     let b = analyze(&s.input, Some(&back.state), &Params::default());
     assert!(json(&a) == json(&b));
 }
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    // More rows than one parallel chunk, so partial sums are really split and merged.
+    let params = SyntheticParams {
+        participants: 5_000,
+        statements: 30,
+        votes: 60_000,
+        ..Default::default()
+    };
+    let s = generate(&params, 3);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| json(&analyze(&s.input, None, &Params::default())))
+    };
+    let one = run(1);
+    assert!(one == run(2), "1 vs 2 threads");
+    assert!(one == run(3), "1 vs 3 threads");
+}
