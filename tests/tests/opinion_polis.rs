@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 
 use samskab::opinion::polis::{self, PolisExport};
@@ -31,6 +32,12 @@ fn data_dir() -> PathBuf {
     dir
 }
 
+/// Writes straight to the process's stderr: unlike `eprintln!`, this is not captured by the test
+/// harness, so the figures show in every `cargo test` run, not only with `--nocapture`.
+fn report(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 fn export(name: &str, history: bool) -> PolisExport {
     polis::read_export(&data_dir().join(name), history).unwrap()
 }
@@ -46,10 +53,10 @@ fn cold_runs_match_polis_groups_on_vtaiwan_bg2050_and_biodiversity() {
         let e = export(name, false);
         let snapshot = analyze(&e.input, None, &Params::default());
         let c = polis::compare(&snapshot, &e);
-        eprintln!(
-            "{name}: ARI {:.3} over {} participants, k = {} (Pol.is {})",
+        report(&format!(
+            "{name}: cold ARI {:.3} over {} participants, k = {} (Pol.is {})\n",
             c.ari, c.both_clustered, c.k, c.polis_k
-        );
+        ));
         if !(c.ari >= 0.9 && c.both_clustered > 100) {
             failures.push(format!(
                 "{name}: ARI {:.3} over {}",
@@ -66,10 +73,10 @@ fn cold_runs_match_polis_groups_on_vtaiwan_bg2050_and_biodiversity() {
 #[test]
 fn ari_table_for_every_conversation() {
     let rows = polis::ari_table(&data_dir(), &Params::default()).unwrap();
-    eprintln!(
-        "\nAdjusted Rand index against Pol.is's group-id\n{}",
+    report(&format!(
+        "\nAdjusted Rand index against Pol.is's group-id (n = participants both clustered)\n{}",
         polis::format_table(&rows)
-    );
+    ));
     assert!(rows.len() >= 9, "only {} exports found", rows.len());
     for r in &rows {
         let all = std::iter::once(&r.cold).chain(r.replay.as_ref());

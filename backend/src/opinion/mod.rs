@@ -289,8 +289,20 @@ impl Phase {
     }
 }
 
+/// Computes a snapshot from the current votes; `previous` is the `state` of the last snapshot
+/// of the same conversation (`None` for a first, cold run).
 pub fn analyze(input: &Input, previous: Option<&State>, params: &Params) -> Snapshot {
     analyze_observed(input, previous, params, &mut |_| {})
+}
+
+/// A first run, without history: seeded PCA start, k-means from the first distinct points.
+pub fn cold_run(input: &Input, params: &Params) -> Snapshot {
+    analyze(input, None, params)
+}
+
+/// A later run, warm-started from the previous snapshot's state.
+pub fn update(input: &Input, previous: &State, params: &Params) -> Snapshot {
+    analyze(input, Some(previous), params)
 }
 
 /// [`analyze`], calling `observer` after each phase.

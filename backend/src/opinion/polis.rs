@@ -269,17 +269,32 @@ pub fn update_every(total_votes: usize) -> usize {
     (total_votes / 100).max(25)
 }
 
-/// Runs the engine over the export's vote history; returns the last snapshot and the number of
-/// updates. `None` when the export was read without history.
+/// Runs the engine over the export's vote history with the default cadence; returns the last
+/// snapshot and the number of updates. `None` when the export was read without history.
 pub fn replay(export: &PolisExport, params: &Params) -> Option<(Snapshot, usize)> {
     let history = export.history.as_ref()?;
-    let step = update_every(history.len());
+    Some(replay_every(
+        history,
+        &export.input.statements,
+        params,
+        update_every(history.len()),
+    ))
+}
+
+/// Replays `history` with a warm-started update after every `step` votes and at the end.
+pub fn replay_every(
+    history: &[TimedVote],
+    statements: &BTreeMap<StatementId, StatementFlags>,
+    params: &Params,
+    step: usize,
+) -> (Snapshot, usize) {
+    let step = step.max(1);
     let mut state: Option<State> = None;
     let mut last = None;
     let mut updates = 0;
     let mut input = Input {
         votes: Vec::with_capacity(history.len()),
-        statements: export.input.statements.clone(),
+        statements: statements.clone(),
         vote_high_water_mark: 0,
     };
     for (i, tv) in history.iter().enumerate() {
@@ -293,8 +308,8 @@ pub fn replay(export: &PolisExport, params: &Params) -> Option<(Snapshot, usize)
         }
     }
     match last {
-        Some(s) => Some((s, updates)),
-        None => Some((super::analyze(&input, None, params), 1)),
+        Some(s) => (s, updates),
+        None => (super::analyze(&input, None, params), 1),
     }
 }
 
@@ -499,17 +514,24 @@ pub fn ari_table(data_dir: &Path, params: &Params) -> Result<Vec<TableRow>, Poli
 /// The table as aligned text.
 pub fn format_table(rows: &[TableRow]) -> String {
     let mut out = format!(
-        "{:<34} {:>6} {:>4} {:>7} {:>4} {:>8} {:>6} {:>4} {:>7}\n",
-        "conversation", "polis", "k", "ARI", "n", "|replay", "k", "upd", "ARI"
+        "{:<34} {:>6} | {:>4} {:>7} {:>5} | {:>4} {:>7} {:>5} {:>7}\n",
+        "", "Pol.is", "cold", "", "", "replay", "", "", ""
     );
+    out.push_str(&format!(
+        "{:<34} {:>6} | {:>4} {:>7} {:>5} | {:>4} {:>7} {:>5} {:>7}\n",
+        "conversation", "k", "k", "ARI", "n", "k", "ARI", "n", "updates"
+    ));
     for r in rows {
         let replay = match &r.replay {
-            Some(c) => format!("{:>6} {:>4} {:>7.3}", c.k, r.replay_updates, c.ari),
-            None => format!("{:>6} {:>4} {:>7}", "-", "-", "-"),
+            Some(c) => format!(
+                "{:>4} {:>7.3} {:>5} {:>7}",
+                c.k, c.ari, c.both_clustered, r.replay_updates
+            ),
+            None => format!("{:>4} {:>7} {:>5} {:>7}", "-", "-", "-", "-"),
         };
         out.push_str(&format!(
-            "{:<34} {:>6} {:>4} {:>7.3} {:>4} {:>8} {replay}\n",
-            r.conversation, r.cold.polis_k, r.cold.k, r.cold.ari, r.cold.both_clustered, "|"
+            "{:<34} {:>6} | {:>4} {:>7.3} {:>5} | {replay}\n",
+            r.conversation, r.cold.polis_k, r.cold.k, r.cold.ari, r.cold.both_clustered
         ));
     }
     out
