@@ -43,7 +43,10 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         .context("connecting for migrations")?;
     let single = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
     let lock = format!("SELECT pg_advisory_lock({MIGRATION_LOCK})");
-    single.execute_unprepared(&lock).await.context("taking the migration lock")?;
+    single
+        .execute_unprepared(&lock)
+        .await
+        .context("taking the migration lock")?;
     let result = Migrator::up(&single, None).await;
     let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})");
     let _ = single.execute_unprepared(&unlock).await;
