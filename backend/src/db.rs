@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use samskab_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use std::time::Duration;
 
 use crate::configuration::Settings;
@@ -25,11 +25,37 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     Ok(db)
 }
 
+/// Apply pending migrations. On PostgreSQL several replicas may start at
+/// once: a session-level advisory lock, held on a dedicated single connection,
+/// lets exactly one of them migrate while the others wait and then find
+/// nothing to do.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None)
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None)
+            .await
+            .context("applying database migrations");
+    }
+    let options = db.get_postgres_connection_pool().connect_options();
+    let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*options).clone())
         .await
-        .context("applying database migrations")
+        .context("connecting for migrations")?;
+    let single = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    let lock = format!("SELECT pg_advisory_lock({MIGRATION_LOCK})");
+    single
+        .execute_unprepared(&lock)
+        .await
+        .context("taking the migration lock")?;
+    let result = Migrator::up(&single, None).await;
+    let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})");
+    let _ = single.execute_unprepared(&unlock).await;
+    let _ = single.close().await;
+    result.context("applying database migrations")
 }
+
+/// Arbitrary but fixed: identifies Samskab's migration lock in pg_locks.
+const MIGRATION_LOCK: i64 = 0x5a4d_5348_4142;
 
 /// Ready = the database answers and no migration is pending.
 pub async fn is_ready(db: &DatabaseConnection) -> Result<(), String> {

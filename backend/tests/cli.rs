@@ -1,6 +1,9 @@
 //! The `samskab` binary as an operator uses it: configuration layering,
 //! `migrate`, `admin create`, `serve`.
 
+// Helpers outside #[test] functions may panic too: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

@@ -25,3 +25,21 @@ async fn readyz_fails_when_the_database_is_gone(app: TestApp) {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "unavailable");
 }
+
+both_backends!(replicas_starting_together_migrate_once);
+async fn replicas_starting_together_migrate_once(app: TestApp) {
+    // Three more "replicas" start on the same database at the same moment.
+    let settings = app.settings.clone();
+    let starts = (0..3).map(|_| {
+        let s = settings.clone();
+        async move {
+            let db = samskab::db::connect(&s).await?;
+            samskab::db::migrate(&db).await?;
+            samskab::db::is_ready(&db).await.map_err(anyhow::Error::msg)
+        }
+    });
+    for result in futures::future::join_all(starts).await {
+        result.expect("every replica starts");
+    }
+    assert_eq!(app.get("/readyz").await.status(), 200);
+}

@@ -1,6 +1,10 @@
 //! `samskab opinion …`: run the engine on a Pol.is openData export, or benchmark it.
 
+use std::io::Write;
 use std::process::ExitCode;
+
+use super::Params;
+use super::bench::BenchSize;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum OpinionCommand {
@@ -16,12 +20,82 @@ pub enum OpinionCommand {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Compare with Pol.is's groups on every export under a folder (cold and replayed) and print
+    /// the adjusted Rand index table.
+    Compare {
+        /// Folder holding one subfolder per Pol.is openData export.
+        #[arg(long)]
+        polis_data: std::path::PathBuf,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Benchmark the engine on seeded synthetic conversations.
-    Bench,
+    Bench {
+        /// a: 33,422 × 783 with ~2.0M votes; b: 100,000 × 5,000 with ~10M votes.
+        #[arg(long, value_enum, default_value = "all")]
+        size: BenchSize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
 }
 
 pub fn run(command: OpinionCommand) -> ExitCode {
-    let _ = command;
-    eprintln!("not implemented yet");
-    ExitCode::from(2)
+    match command {
+        OpinionCommand::Analyze {
+            polis_export,
+            replay,
+            seed,
+        } => {
+            let params = Params {
+                seed,
+                ..Params::default()
+            };
+            let report = match super::polis::analyze_export(&polis_export, replay, &params) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let json = match serde_json::to_string_pretty(&report) {
+                Ok(j) => j,
+                Err(e) => {
+                    eprintln!("error: cannot encode the report: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let mut stdout = std::io::stdout().lock();
+            if writeln!(stdout, "{json}").is_err() {
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        OpinionCommand::Compare { polis_data, seed } => {
+            let params = Params {
+                seed,
+                ..Params::default()
+            };
+            match super::polis::ari_table(&polis_data, &params) {
+                Ok(rows) => {
+                    print!("{}", super::polis::format_table(&rows));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        OpinionCommand::Bench { size, seed } => {
+            let sizes: &[char] = match size {
+                BenchSize::A => &['a'],
+                BenchSize::B => &['b'],
+                BenchSize::All => &['a', 'b'],
+            };
+            for &s in sizes {
+                print!("{}", super::bench::bench_one(s, seed));
+            }
+            ExitCode::SUCCESS
+        }
+    }
 }

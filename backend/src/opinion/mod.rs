@@ -1,4 +1,837 @@
 //! The opinion engine: a pure function from votes to opinion groups (see OPINION.md).
-//! No database, HTTP, clock or global RNG in here.
+//! No database, HTTP, clock or global RNG in here: the same input and previous state always give
+//! byte-identical snapshots, which is what makes a snapshot's "math receipt" checkable.
+//!
+//! Call [`analyze`] with the current votes, the statement flags and the [`State`] of the
+//! previous snapshot (`None` on the first run); store the returned [`Snapshot`] and pass its
+//! `state` to the next call.
 
+pub mod ari;
+pub mod bench;
 pub mod cli;
+pub mod consensus;
+pub mod kmeans;
+pub mod matrix;
+pub mod pca;
+pub mod polis;
+pub mod priority;
+pub mod repness;
+pub mod rng;
+pub mod silhouette;
+pub mod synthetic;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use consensus::{Consensus, ConsensusStatement};
+pub use matrix::VoteMatrix;
+pub use priority::next_statement;
+pub use repness::{Counts, Direction, RepStats, Representative};
+
+pub type ParticipantId = i64;
+pub type StatementId = i64;
+
+/// Samskab's sign convention: agree = +1, disagree = −1, pass = 0 (Pol.is's database is the
+/// opposite; its openData CSVs are like ours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[repr(i8)]
+pub enum VoteValue {
+    Disagree = -1,
+    Pass = 0,
+    Agree = 1,
+}
+
+impl VoteValue {
+    pub fn from_i64(v: i64) -> Option<Self> {
+        match v {
+            -1 => Some(Self::Disagree),
+            0 => Some(Self::Pass),
+            1 => Some(Self::Agree),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vote {
+    pub participant: ParticipantId,
+    pub statement: StatementId,
+    pub value: VoteValue,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementFlags {
+    /// Rejected by moderation: zeroed in the math, never listed, never served.
+    pub moderated_out: bool,
+    /// About the conversation rather than an opinion: zeroed in the math, never listed, served
+    /// with a fixed priority.
+    pub meta: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// Current votes. A repeated (participant, statement) pair is allowed; the later one wins.
+    pub votes: Vec<Vote>,
+    /// Every known statement with its flags, including statements nobody voted on yet (they
+    /// get a routing priority). Statements with votes but missing here count as unflagged.
+    pub statements: BTreeMap<StatementId, StatementFlags>,
+    /// The caller's marker of the newest vote included (e.g. the largest vote row id); echoed
+    /// in the receipt so a snapshot says which votes it saw.
+    pub vote_high_water_mark: u64,
+}
+
+/// Every tunable number, recorded in each snapshot's receipt. Defaults are OPINION.md's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Seed of the first PCA start vectors.
+    pub seed: u64,
+    pub pca_iterations: usize,
+    /// A participant is clustered after min(this, number of statements) votes.
+    pub min_votes_in_conv: usize,
+    /// Top voters are added until at least this many participants are clustered.
+    pub min_in_conv: usize,
+    pub base_k: usize,
+    pub base_iterations: usize,
+    /// k-means stops once every centre moved less than this.
+    pub move_threshold: f64,
+    pub max_group_k: usize,
+    pub group_iterations: usize,
+    /// The shown k switches after the same best k won this many updates in a row.
+    pub k_smoothing_updates: u32,
+    /// One-sided z for 90% significance.
+    pub significance_z: f64,
+    pub max_representative: usize,
+    pub max_consensus: usize,
+    pub meta_priority: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            pca_iterations: 100,
+            min_votes_in_conv: 7,
+            min_in_conv: 15,
+            base_k: 100,
+            base_iterations: 100,
+            move_threshold: 0.01,
+            max_group_k: 5,
+            group_iterations: 20,
+            k_smoothing_updates: 4,
+            significance_z: 1.2816,
+            max_representative: 5,
+            max_consensus: 5,
+            meta_priority: 49.0,
+        }
+    }
+}
+
+/// What the next update starts from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Once clustered, always clustered. Ascending.
+    pub in_conv: Vec<ParticipantId>,
+    pub pca: Option<PcaState>,
+    pub base_clusters: Vec<ClusterState<ParticipantId>>,
+    /// Per candidate k, the groups as lists of base-cluster ids.
+    pub group_clusterings: BTreeMap<usize, Vec<ClusterState<u32>>>,
+    pub k_smoother: KSmoother,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PcaState {
+    pub statements: Vec<StatementId>,
+    pub components: [Vec<f64>; 2],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterState<M> {
+    pub id: u32,
+    pub members: Vec<M>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KSmoother {
+    /// Best k of the last update and how many updates in a row it has been best.
+    pub last_k: Option<usize>,
+    pub last_k_count: u32,
+    /// The k shown.
+    pub smoothed_k: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub receipt: Receipt,
+    /// Number of groups shown (0 when nobody is clustered, 1 when there is no split yet).
+    pub k: usize,
+    pub participants: BTreeMap<ParticipantId, ParticipantResult>,
+    pub statements: BTreeMap<StatementId, StatementResult>,
+    pub base_clusters: Vec<BaseCluster>,
+    pub groups: Vec<Group>,
+    pub consensus: Consensus,
+    /// Per voted statement; empty when there are no groups.
+    pub group_informed_consensus: BTreeMap<StatementId, f64>,
+    /// Per servable statement (not moderated out), including ones without votes.
+    pub priorities: BTreeMap<StatementId, f64>,
+    pub state: State,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParticipantResult {
+    /// Index into `Snapshot::groups`; `None` when not clustered.
+    pub group: Option<usize>,
+    pub base_cluster: Option<u32>,
+    pub projection: [f64; 2],
+    pub votes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatementResult {
+    /// Moderated out or meta: zero in the math.
+    pub excluded: bool,
+    /// Column mean of the observed votes.
+    pub center: f64,
+    pub components: [f64; 2],
+    pub projection: [f64; 2],
+    pub extremity: f64,
+    /// Over all participants.
+    pub counts: Counts,
+    /// Per group, clustered participants only.
+    pub group_counts: Vec<Counts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaseCluster {
+    pub id: u32,
+    pub center: [f64; 2],
+    pub members: Vec<ParticipantId>,
+    pub group: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// Position in `Snapshot::groups`.
+    pub id: usize,
+    /// Stable id of the underlying k-means cluster across warm-started updates.
+    pub cluster_id: u32,
+    pub center: [f64; 2],
+    pub base_clusters: Vec<u32>,
+    pub members: usize,
+    pub representative: Vec<Representative>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub engine: String,
+    pub input_sha256: String,
+    pub seed: u64,
+    pub params: Params,
+    pub counts: InputCounts,
+    pub vote_high_water_mark: u64,
+    pub warm_start: bool,
+    pub pca_iterations: [usize; 2],
+    pub base_iterations: usize,
+    /// Silhouette per candidate k.
+    pub silhouette: BTreeMap<usize, f64>,
+    /// Best k of this update, and the k shown after smoothing.
+    pub best_k: Option<usize>,
+    pub chosen_k: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputCounts {
+    /// Rows of input, before keeping only the latest vote per cell.
+    pub vote_rows: usize,
+    pub votes: usize,
+    pub participants: usize,
+    /// Statement columns (statements with at least one vote), excluded ones included.
+    pub statements: usize,
+    pub excluded_statements: usize,
+    pub in_conv: usize,
+    pub base_clusters: usize,
+}
+
+/// Engine phases, reported to an observer as each one completes (the benchmark times them; the
+/// engine itself never reads a clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Matrix,
+    InConv,
+    Pca,
+    Projection,
+    BaseClusters,
+    Groups,
+    VoteCounts,
+    Representative,
+    Consensus,
+    Priorities,
+    Receipt,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Matrix => "matrix",
+            Phase::InConv => "in-conv",
+            Phase::Pca => "pca",
+            Phase::Projection => "projection",
+            Phase::BaseClusters => "base clusters",
+            Phase::Groups => "groups",
+            Phase::VoteCounts => "vote counts",
+            Phase::Representative => "representative",
+            Phase::Consensus => "consensus",
+            Phase::Priorities => "priorities",
+            Phase::Receipt => "receipt",
+        }
+    }
+}
+
+/// Computes a snapshot from the current votes; `previous` is the `state` of the last snapshot
+/// of the same conversation (`None` for a first, cold run).
+pub fn analyze(input: &Input, previous: Option<&State>, params: &Params) -> Snapshot {
+    analyze_observed(input, previous, params, &mut |_| {})
+}
+
+/// A first run, without history: seeded PCA start, k-means from the first distinct points.
+pub fn cold_run(input: &Input, params: &Params) -> Snapshot {
+    analyze(input, None, params)
+}
+
+/// A later run, warm-started from the previous snapshot's state.
+pub fn update(input: &Input, previous: &State, params: &Params) -> Snapshot {
+    analyze(input, Some(previous), params)
+}
+
+/// [`analyze`], calling `observer` after each phase.
+pub fn analyze_observed(
+    input: &Input,
+    previous: Option<&State>,
+    params: &Params,
+    observer: &mut dyn FnMut(Phase),
+) -> Snapshot {
+    let m = VoteMatrix::build(&input.votes, &input.statements);
+    observer(Phase::Matrix);
+
+    let in_conv = in_conv_rows(&m, previous, params);
+    observer(Phase::InConv);
+
+    let starts = start_vectors(&m, previous, params.seed);
+    let pca = pca::pca(&m, starts, params.pca_iterations);
+    observer(Phase::Pca);
+
+    let projections = pca::project_participants(&m, &pca);
+    let statement_projections = pca::project_statements(&pca);
+    observer(Phase::Projection);
+
+    let in_rows: Vec<usize> = (0..m.n_rows()).filter(|&r| in_conv[r]).collect();
+    let points: Vec<[f64; 2]> = in_rows.iter().map(|&r| projections[r]).collect();
+    let mut point_of_row = vec![u32::MAX; m.n_rows()];
+    for (p, &r) in in_rows.iter().enumerate() {
+        point_of_row[r] = p as u32;
+    }
+    let previous_base: Option<Vec<(u32, Vec<usize>)>> =
+        previous.filter(|p| !p.base_clusters.is_empty()).map(|p| {
+            p.base_clusters
+                .iter()
+                .map(|c| {
+                    let members = c
+                        .members
+                        .iter()
+                        .filter_map(|&pid| m.row_index(pid))
+                        .map(|r| point_of_row[r])
+                        .filter(|&pt| pt != u32::MAX)
+                        .map(|pt| pt as usize)
+                        .collect();
+                    (c.id, members)
+                })
+                .collect()
+        });
+    let warm_start = previous_base.is_some();
+    let seeds = match &previous_base {
+        Some(prev) => kmeans::warm_start(&points, None, prev, params.base_k),
+        None => kmeans::cold_start(&points, params.base_k),
+    };
+    let (base, base_iterations) = kmeans::kmeans(
+        &points,
+        None,
+        seeds,
+        params.base_iterations,
+        params.move_threshold,
+    );
+    observer(Phase::BaseClusters);
+
+    let grouping = choose_groups(&base, previous, params);
+    observer(Phase::Groups);
+
+    let n_groups = grouping.groups.len();
+    let mut group_of_row: Vec<Option<usize>> = vec![None; m.n_rows()];
+    let mut base_of_row: Vec<Option<u32>> = vec![None; m.n_rows()];
+    for (b, cluster) in base.iter().enumerate() {
+        for &pt in &cluster.members {
+            group_of_row[in_rows[pt]] = grouping.group_of_base[b];
+            base_of_row[in_rows[pt]] = Some(cluster.id);
+        }
+    }
+    let counts = vote_counts(&m, &group_of_row, n_groups);
+    observer(Phase::VoteCounts);
+
+    let n_cols = m.n_cols();
+    let group_count = |g: usize, j: usize| counts[g * n_cols + j];
+    let all_count = |j: usize| counts[n_groups * n_cols + j];
+    let clustered_count = |j: usize| {
+        (0..n_groups).fold(Counts::default(), |acc, g| {
+            let c = group_count(g, j);
+            Counts {
+                na: acc.na + c.na,
+                nd: acc.nd + c.nd,
+                ns: acc.ns + c.ns,
+            }
+        })
+    };
+    let listable: Vec<usize> = (0..n_cols).filter(|&j| !m.excluded[j]).collect();
+    let representative: Vec<Vec<Representative>> = (0..n_groups)
+        .map(|g| {
+            let candidates: Vec<repness::Candidate> = listable
+                .iter()
+                .map(|&j| {
+                    let own = group_count(g, j);
+                    let rest = clustered_count(j).minus(own);
+                    repness::Candidate {
+                        statement: m.statements[j],
+                        counts: own,
+                        stats: repness::rep_stats(own, rest),
+                    }
+                })
+                .collect();
+            repness::select(
+                &candidates,
+                params.max_representative,
+                params.significance_z,
+            )
+        })
+        .collect();
+    observer(Phase::Representative);
+
+    let overall: Vec<(StatementId, Counts)> = listable
+        .iter()
+        .map(|&j| (m.statements[j], all_count(j)))
+        .collect();
+    let consensus = consensus::consensus(&overall, params.max_consensus, params.significance_z);
+    let group_informed_consensus: BTreeMap<StatementId, f64> = if n_groups == 0 {
+        BTreeMap::new()
+    } else {
+        (0..n_cols)
+            .map(|j| {
+                let gic =
+                    consensus::group_informed_consensus((0..n_groups).map(|g| group_count(g, j)));
+                (m.statements[j], gic)
+            })
+            .collect()
+    };
+    observer(Phase::Consensus);
+
+    let extremity: Vec<f64> = statement_projections
+        .iter()
+        .map(|p| (p[0] * p[0] + p[1] * p[1]).sqrt())
+        .collect();
+    let mut servable: BTreeSet<StatementId> = m.statements.iter().copied().collect();
+    servable.extend(input.statements.keys().copied());
+    let priorities: BTreeMap<StatementId, f64> = servable
+        .into_iter()
+        .filter_map(|s| {
+            let flags = input.statements.get(&s).copied().unwrap_or_default();
+            if flags.moderated_out {
+                return None;
+            }
+            if flags.meta {
+                return Some((s, params.meta_priority));
+            }
+            let p = match m.statements.binary_search(&s) {
+                Ok(j) => {
+                    let c = clustered_count(j);
+                    priority::priority(c.na, c.nd, c.ns, extremity[j])
+                }
+                Err(_) => priority::priority(0, 0, 0, 0.0),
+            };
+            Some((s, p))
+        })
+        .collect();
+    observer(Phase::Priorities);
+
+    let groups: Vec<Group> = grouping
+        .groups
+        .iter()
+        .enumerate()
+        .zip(representative)
+        .map(|((g, gc), representative)| Group {
+            id: g,
+            cluster_id: gc.id,
+            center: gc.center,
+            base_clusters: gc.members.iter().map(|&b| base[b].id).collect(),
+            members: gc.members.iter().map(|&b| base[b].members.len()).sum(),
+            representative,
+        })
+        .collect();
+    let base_clusters: Vec<BaseCluster> = base
+        .iter()
+        .enumerate()
+        .map(|(b, c)| {
+            let mut members: Vec<ParticipantId> = c
+                .members
+                .iter()
+                .map(|&pt| m.participants[in_rows[pt]])
+                .collect();
+            members.sort_unstable();
+            BaseCluster {
+                id: c.id,
+                center: c.center,
+                members,
+                group: grouping.group_of_base[b],
+            }
+        })
+        .collect();
+    let participants: BTreeMap<ParticipantId, ParticipantResult> = (0..m.n_rows())
+        .map(|r| {
+            let result = ParticipantResult {
+                group: group_of_row[r],
+                base_cluster: base_of_row[r],
+                projection: projections[r],
+                votes: (m.row_ptr[r + 1] - m.row_ptr[r]) as u32,
+            };
+            (m.participants[r], result)
+        })
+        .collect();
+    let statements: BTreeMap<StatementId, StatementResult> = (0..n_cols)
+        .map(|j| {
+            let result = StatementResult {
+                excluded: m.excluded[j],
+                center: pca.center[j],
+                components: [pca.components[0][j], pca.components[1][j]],
+                projection: statement_projections[j],
+                extremity: extremity[j],
+                counts: all_count(j),
+                group_counts: (0..n_groups).map(|g| group_count(g, j)).collect(),
+            };
+            (m.statements[j], result)
+        })
+        .collect();
+
+    let mut in_conv_ids: Vec<ParticipantId> = in_rows.iter().map(|&r| m.participants[r]).collect();
+    in_conv_ids.sort_unstable();
+    let state = State {
+        in_conv: in_conv_ids,
+        pca: Some(PcaState {
+            statements: m.statements.clone(),
+            components: pca.components.clone(),
+        }),
+        base_clusters: base_clusters
+            .iter()
+            .map(|b| ClusterState {
+                id: b.id,
+                members: b.members.clone(),
+            })
+            .collect(),
+        group_clusterings: grouping.state,
+        k_smoother: grouping.smoother,
+    };
+    let receipt = Receipt {
+        engine: format!("samskab-opinion/{}", env!("CARGO_PKG_VERSION")),
+        input_sha256: input_hash(&m, input),
+        seed: params.seed,
+        params: params.clone(),
+        counts: InputCounts {
+            vote_rows: input.votes.len(),
+            votes: m.nnz(),
+            participants: m.n_rows(),
+            statements: n_cols,
+            excluded_statements: m.n_excluded(),
+            in_conv: in_rows.len(),
+            base_clusters: base.len(),
+        },
+        vote_high_water_mark: input.vote_high_water_mark,
+        warm_start,
+        pca_iterations: pca.iterations,
+        base_iterations,
+        silhouette: grouping.silhouette,
+        best_k: grouping.best_k,
+        chosen_k: grouping.chosen_k,
+    };
+    observer(Phase::Receipt);
+    Snapshot {
+        receipt,
+        k: n_groups,
+        participants,
+        statements,
+        base_clusters,
+        groups,
+        consensus,
+        group_informed_consensus,
+        priorities,
+        state,
+    }
+}
+
+/// §2: enough votes, or clustered before; topped up with the heaviest voters to 15.
+fn in_conv_rows(m: &VoteMatrix, previous: Option<&State>, params: &Params) -> Vec<bool> {
+    let count = |r: usize| m.row_ptr[r + 1] - m.row_ptr[r];
+    let threshold = params.min_votes_in_conv.min(m.n_cols());
+    let mut in_conv: Vec<bool> = (0..m.n_rows()).map(|r| count(r) >= threshold).collect();
+    if let Some(prev) = previous {
+        for &p in &prev.in_conv {
+            if let Some(r) = m.row_index(p) {
+                in_conv[r] = true;
+            }
+        }
+    }
+    let n_in = in_conv.iter().filter(|&&b| b).count();
+    if n_in < params.min_in_conv {
+        let mut rest: Vec<usize> = (0..m.n_rows()).filter(|&r| !in_conv[r]).collect();
+        rest.sort_by_key(|&r| (std::cmp::Reverse(count(r)), r));
+        for r in rest.into_iter().take(params.min_in_conv - n_in) {
+            in_conv[r] = true;
+        }
+    }
+    in_conv
+}
+
+/// The previous components aligned to today's statements (new statements start at 1), or a
+/// seeded vector on a first run.
+fn start_vectors(m: &VoteMatrix, previous: Option<&State>, seed: u64) -> [Vec<f64>; 2] {
+    match previous.and_then(|p| p.pca.as_ref()) {
+        Some(prev) => {
+            let align = |k: usize| -> Vec<f64> {
+                m.statements
+                    .iter()
+                    .map(|s| match prev.statements.binary_search(s) {
+                        Ok(i) => prev.components[k].get(i).copied().unwrap_or(1.0),
+                        Err(_) => 1.0,
+                    })
+                    .collect()
+            };
+            [align(0), align(1)]
+        }
+        None => [
+            pca::seeded_start(&m.statements, seed, 0),
+            pca::seeded_start(&m.statements, seed, 1),
+        ],
+    }
+}
+
+struct Grouping {
+    /// Groups shown, as clusters over base-cluster indices.
+    groups: Vec<kmeans::Cluster>,
+    group_of_base: Vec<Option<usize>>,
+    silhouette: BTreeMap<usize, f64>,
+    best_k: Option<usize>,
+    chosen_k: Option<usize>,
+    state: BTreeMap<usize, Vec<ClusterState<u32>>>,
+    smoother: KSmoother,
+}
+
+/// §5: weighted k-means of the base clusters for each candidate k, silhouette choice, smoothing.
+fn choose_groups(base: &[kmeans::Cluster], previous: Option<&State>, params: &Params) -> Grouping {
+    let centres: Vec<[f64; 2]> = base.iter().map(|c| c.center).collect();
+    let weights: Vec<f64> = base.iter().map(|c| c.members.len() as f64).collect();
+    let index_of_id: BTreeMap<u32, usize> =
+        base.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let max_k = params.max_group_k.min(2 + base.len() / 12).min(base.len());
+
+    let mut clusterings: BTreeMap<usize, Vec<kmeans::Cluster>> = BTreeMap::new();
+    let mut silhouette = BTreeMap::new();
+    for k in 2..=max_k {
+        let seeds = match previous.and_then(|p| p.group_clusterings.get(&k)) {
+            Some(prev) => {
+                let prev: Vec<(u32, Vec<usize>)> = prev
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.id,
+                            c.members
+                                .iter()
+                                .filter_map(|b| index_of_id.get(b).copied())
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                kmeans::warm_start(&centres, Some(&weights), &prev, k)
+            }
+            None => kmeans::cold_start(&centres, k),
+        };
+        let (clusters, _) = kmeans::kmeans(
+            &centres,
+            Some(&weights),
+            seeds,
+            params.group_iterations,
+            params.move_threshold,
+        );
+        let mut labels = vec![0usize; base.len()];
+        for (g, c) in clusters.iter().enumerate() {
+            for &b in &c.members {
+                labels[b] = g;
+            }
+        }
+        silhouette.insert(k, silhouette::silhouette(&centres, &labels));
+        clusterings.insert(k, clusters);
+    }
+
+    // Highest silhouette; the smaller k on a tie.
+    let best_k = silhouette
+        .iter()
+        .fold(None, |best: Option<(usize, f64)>, (&k, &s)| match best {
+            Some((_, bs)) if bs >= s => best,
+            _ => Some((k, s)),
+        })
+        .map(|(k, _)| k);
+    let prev_smoother = previous.map(|p| p.k_smoother.clone()).unwrap_or_default();
+    let (chosen_k, smoother) = match best_k {
+        Some(best) => {
+            let count = if prev_smoother.last_k == Some(best) {
+                prev_smoother.last_k_count + 1
+            } else {
+                1
+            };
+            let chosen = if count >= params.k_smoothing_updates {
+                best
+            } else {
+                prev_smoother
+                    .smoothed_k
+                    .filter(|k| clusterings.contains_key(k))
+                    .unwrap_or(best)
+            };
+            (
+                Some(chosen),
+                KSmoother {
+                    last_k: Some(best),
+                    last_k_count: count,
+                    smoothed_k: Some(chosen),
+                },
+            )
+        }
+        None => (None, prev_smoother),
+    };
+
+    let groups: Vec<kmeans::Cluster> = match chosen_k.and_then(|k| clusterings.get(&k)) {
+        Some(c) => c.clone(),
+        // Fewer than two base clusters: everyone clustered forms one group.
+        None if !base.is_empty() => {
+            let center = base.first().map_or([0.0; 2], |b| b.center);
+            vec![kmeans::Cluster {
+                id: 0,
+                center,
+                members: (0..base.len()).collect(),
+            }]
+        }
+        None => Vec::new(),
+    };
+    let mut group_of_base = vec![None; base.len()];
+    for (g, c) in groups.iter().enumerate() {
+        for &b in &c.members {
+            group_of_base[b] = Some(g);
+        }
+    }
+    let mut state: BTreeMap<usize, Vec<ClusterState<u32>>> = previous
+        .map(|p| p.group_clusterings.clone())
+        .unwrap_or_default();
+    for (k, clusters) in &clusterings {
+        let cs = clusters
+            .iter()
+            .map(|c| ClusterState {
+                id: c.id,
+                members: c.members.iter().map(|&b| base[b].id).collect(),
+            })
+            .collect();
+        state.insert(*k, cs);
+    }
+    Grouping {
+        groups,
+        group_of_base,
+        silhouette,
+        best_k,
+        chosen_k,
+        state,
+        smoother,
+    }
+}
+
+/// Per (group, statement) counts from R over clustered participants, followed by one block over
+/// all participants: `n_groups + 1` blocks of `n_cols`.
+fn vote_counts(m: &VoteMatrix, group_of_row: &[Option<usize>], n_groups: usize) -> Vec<Counts> {
+    let n_cols = m.n_cols();
+    let size = (n_groups + 1) * n_cols;
+    let chunks = m.n_rows().div_ceil(pca::ROW_CHUNK);
+    let partials: Vec<Vec<Counts>> = (0..chunks)
+        .into_par_iter()
+        .map(|chunk| {
+            let mut acc = vec![Counts::default(); size];
+            let end = ((chunk + 1) * pca::ROW_CHUNK).min(m.n_rows());
+            let start = chunk * pca::ROW_CHUNK;
+            for (r, group) in group_of_row.iter().enumerate().take(end).skip(start) {
+                let (cols, vals) = m.row(r);
+                for (&c, &x) in cols.iter().zip(vals) {
+                    let mut add = |block: usize| {
+                        let e = &mut acc[block * n_cols + c as usize];
+                        e.ns += 1;
+                        match x {
+                            1 => e.na += 1,
+                            -1 => e.nd += 1,
+                            _ => {}
+                        }
+                    };
+                    add(n_groups);
+                    if let Some(g) = *group {
+                        add(g);
+                    }
+                }
+            }
+            acc
+        })
+        .collect();
+    let mut out = vec![Counts::default(); size];
+    for acc in partials {
+        for (o, a) in out.iter_mut().zip(acc) {
+            o.na += a.na;
+            o.nd += a.nd;
+            o.ns += a.ns;
+        }
+    }
+    out
+}
+
+/// SHA-256 of a canonical encoding of what the engine saw: the latest vote per cell by
+/// ascending participant then statement id, the statement flags and the high-water mark. The
+/// order of the input list and superseded duplicate votes do not change it.
+fn input_hash(m: &VoteMatrix, input: &Input) -> String {
+    let mut rows: Vec<usize> = (0..m.n_rows()).collect();
+    rows.sort_unstable_by_key(|&r| m.participants[r]);
+    let mut h = Sha256::new();
+    h.update(b"samskab-opinion-input/1\n");
+    h.update((rows.len() as u64).to_le_bytes());
+    let mut buf = Vec::with_capacity(1 << 16);
+    for r in rows {
+        let (cols, vals) = m.row(r);
+        buf.extend_from_slice(&m.participants[r].to_le_bytes());
+        buf.extend_from_slice(&(cols.len() as u64).to_le_bytes());
+        for (&c, &x) in cols.iter().zip(vals) {
+            buf.extend_from_slice(&m.statements[c as usize].to_le_bytes());
+            buf.push(x as u8);
+        }
+        if buf.len() >= 1 << 15 {
+            h.update(&buf);
+            buf.clear();
+        }
+    }
+    h.update(&buf);
+    h.update((input.statements.len() as u64).to_le_bytes());
+    for (s, f) in &input.statements {
+        h.update(s.to_le_bytes());
+        h.update([u8::from(f.moderated_out) | (u8::from(f.meta) << 1)]);
+    }
+    h.update(input.vote_high_water_mark.to_le_bytes());
+    hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests;

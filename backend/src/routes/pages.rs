@@ -62,7 +62,12 @@ pub async fn consultation_list(
     ctx.render(
         "consultations",
         &ctx.t("consultations.title"),
-        json!({ "items": items, "filters": filters, "filtered": filter.is_some() }),
+        json!({
+            "count": items.len(),
+            "items": items,
+            "filters": filters,
+            "filtered": filter.is_some(),
+        }),
     )
 }
 

@@ -1,0 +1,457 @@
+//! Two principal components by power iteration on the sparse, mean-filled votes (§3), and the
+//! projections of participants and statements (§4).
+//!
+//! Missing cells are filled with their column mean, so after centring they are exactly 0: the
+//! centred matrix D has the same sparsity as the votes and `Dᵀ(D v)` costs one pass over them.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::matrix::VoteMatrix;
+use super::rng;
+
+/// Rows per parallel work item. Fixed (not derived from the thread count) so that partial sums
+/// are always added in the same order and results are bit-identical on any machine.
+pub(crate) const ROW_CHUNK: usize = 2048;
+
+/// Power iteration stops early once the component moves less than this (max-norm).
+const CONVERGED: f64 = 1e-12;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pca {
+    /// Column means of the observed votes (0 for excluded or unvoted columns).
+    pub center: Vec<f64>,
+    pub components: [Vec<f64>; 2],
+    /// Power iterations used per component.
+    pub iterations: [usize; 2],
+}
+
+/// `d(i, j) = x_ij − c_j` for kept columns and 0 for excluded ones, as a 3-entry table per
+/// column indexed by vote + 1.
+fn centred_table(m: &VoteMatrix, center: &[f64]) -> Vec<f64> {
+    let mut t = vec![0.0; 3 * m.n_cols()];
+    for j in 0..m.n_cols() {
+        if !m.excluded[j] {
+            for v in 0..3 {
+                t[3 * j + v] = (v as f64 - 1.0) - center[j];
+            }
+        }
+    }
+    t
+}
+
+pub fn column_means(m: &VoteMatrix) -> Vec<f64> {
+    let mut sum = vec![0i64; m.n_cols()];
+    let mut count = vec![0u64; m.n_cols()];
+    for (&c, &v) in m.cols.iter().zip(&m.values) {
+        sum[c as usize] += i64::from(v);
+        count[c as usize] += 1;
+    }
+    (0..m.n_cols())
+        .map(|j| {
+            if m.excluded[j] || count[j] == 0 {
+                0.0
+            } else {
+                sum[j] as f64 / count[j] as f64
+            }
+        })
+        .collect()
+}
+
+/// A component already found, removed from the data by deflation:
+/// `D' = D − (D v)(v)ᵀ / (v·v)`.
+struct Deflation<'a> {
+    v: &'a [f64],
+    dv: &'a [f64],
+    vv: f64,
+}
+
+/// The centred matrix D in the form the power iteration streams fastest: per vote one `u32`
+/// key `3·column + vote + 1` into a per-column table of the three possible centred values.
+struct Centred<'a> {
+    m: &'a VoteMatrix,
+    table: Vec<f64>,
+    keys: Vec<u32>,
+}
+
+impl<'a> Centred<'a> {
+    fn new(m: &'a VoteMatrix, center: &[f64]) -> Self {
+        let keys = m
+            .cols
+            .par_iter()
+            .zip(m.values.par_iter())
+            .map(|(&c, &x)| 3 * c + (x + 1) as u32)
+            .collect();
+        Self {
+            m,
+            table: centred_table(m, center),
+            keys,
+        }
+    }
+
+    fn row_keys(&self, r: usize) -> &[u32] {
+        &self.keys[self.m.row_ptr[r]..self.m.row_ptr[r + 1]]
+    }
+
+    /// `table[key] · w[column]` for every key: one lookup per vote in the row products.
+    fn weighted_table(&self, w: &[f64]) -> Vec<f64> {
+        self.table
+            .iter()
+            .enumerate()
+            .map(|(k, t)| t * w[k / 3])
+            .collect()
+    }
+}
+
+/// Four independent partial sums (a fixed pattern, so still deterministic) hide the latency of
+/// floating-point addition on long rows.
+fn row_dot(keys: &[u32], tw: &[f64]) -> f64 {
+    let mut a = [0.0; 4];
+    let quads = keys.chunks_exact(4);
+    let rest = quads.remainder();
+    for q in quads {
+        a[0] += tw[q[0] as usize];
+        a[1] += tw[q[1] as usize];
+        a[2] += tw[q[2] as usize];
+        a[3] += tw[q[3] as usize];
+    }
+    let mut s = (a[0] + a[1]) + (a[2] + a[3]);
+    for &k in rest {
+        s += tw[k as usize];
+    }
+    s
+}
+
+/// Row-wise `D v` (or `D' v`).
+fn apply_rows(d: &Centred, v: &[f64], defl: Option<&Deflation>) -> Vec<f64> {
+    let alpha = defl.map_or(0.0, |d| dot(d.v, v) / d.vv);
+    let tv = d.weighted_table(v);
+    let mut out = vec![0.0; d.m.n_rows()];
+    out.par_chunks_mut(ROW_CHUNK)
+        .enumerate()
+        .for_each(|(chunk, out)| {
+            for (k, o) in out.iter_mut().enumerate() {
+                let r = chunk * ROW_CHUNK + k;
+                let mut s = row_dot(d.row_keys(r), &tv);
+                if let Some(d) = defl {
+                    s -= d.dv[r] * alpha;
+                }
+                *o = s;
+            }
+        });
+    out
+}
+
+/// `D'ᵀ (D' w)` in one pass over the rows, with per-chunk partial sums added in chunk order.
+fn gram_apply(d: &Centred, w: &[f64], defl: Option<&Deflation>) -> Vec<f64> {
+    let m = d.m;
+    let n_cols = m.n_cols();
+    let alpha = defl.map_or(0.0, |d| dot(d.v, w) / d.vv);
+    let tw = d.weighted_table(w);
+    let n_chunks = m.n_rows().div_ceil(ROW_CHUNK);
+    let partials: Vec<(Vec<f64>, f64)> = (0..n_chunks)
+        .into_par_iter()
+        .map(|chunk| {
+            // Sum the row values per key first; the centred value multiplies once per key.
+            let mut by_key = vec![0.0; 3 * n_cols];
+            let mut beta = 0.0;
+            let end = ((chunk + 1) * ROW_CHUNK).min(m.n_rows());
+            for r in chunk * ROW_CHUNK..end {
+                let keys = d.row_keys(r);
+                let mut s = row_dot(keys, &tw);
+                if let Some(f) = defl {
+                    s -= f.dv[r] * alpha;
+                    beta += f.dv[r] * s;
+                }
+                for &k in keys {
+                    by_key[k as usize] += s;
+                }
+            }
+            let acc = (0..n_cols)
+                .map(|j| {
+                    let t = &d.table[3 * j..3 * j + 3];
+                    let b = &by_key[3 * j..3 * j + 3];
+                    t[0] * b[0] + t[1] * b[1] + t[2] * b[2]
+                })
+                .collect();
+            (acc, beta)
+        })
+        .collect();
+    let mut out = vec![0.0; n_cols];
+    let mut beta = 0.0;
+    for (acc, b) in partials {
+        for (o, a) in out.iter_mut().zip(acc) {
+            *o += a;
+        }
+        beta += b;
+    }
+    if let Some(d) = defl {
+        for (o, &vj) in out.iter_mut().zip(d.v) {
+            *o -= vj * beta / d.vv;
+        }
+    }
+    out
+}
+
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn normalise(v: &mut [f64]) -> f64 {
+    let n = dot(v, v).sqrt();
+    if n > 0.0 {
+        for x in v.iter_mut() {
+            *x /= n;
+        }
+    }
+    n
+}
+
+/// Returns the unit component and the iterations used. A matrix without variance (e.g. only
+/// passes) has no direction at all: the component is then all zeros, not an arbitrary vector.
+fn power_iteration(
+    d: &Centred,
+    start: Vec<f64>,
+    max_iter: usize,
+    defl: Option<&Deflation>,
+) -> (Vec<f64>, usize) {
+    let mut v = start;
+    if normalise(&mut v) == 0.0 {
+        v.iter_mut().for_each(|x| *x = 1.0);
+        normalise(&mut v);
+    }
+    for it in 1..=max_iter {
+        let mut w = gram_apply(d, &v, defl);
+        if normalise(&mut w) == 0.0 {
+            return (vec![0.0; v.len()], it);
+        }
+        let moved = w
+            .iter()
+            .zip(&v)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        v = w;
+        if moved < CONVERGED {
+            return (v, it);
+        }
+    }
+    (v, max_iter)
+}
+
+/// A reproducible start vector: each statement's entry depends only on (seed, component,
+/// statement id), so adding a statement does not reshuffle the others.
+pub fn seeded_start(statements: &[i64], seed: u64, component: u64) -> Vec<f64> {
+    statements
+        .iter()
+        .map(|&s| {
+            let mut g = rng::SplitMix64::new(rng::seed_from(&[seed, component, s as u64]));
+            2.0 * g.next_f64() - 1.0
+        })
+        .collect()
+}
+
+pub fn pca(m: &VoteMatrix, starts: [Vec<f64>; 2], max_iter: usize) -> Pca {
+    let center = column_means(m);
+    let d = Centred::new(m, &center);
+    let [s1, s2] = starts;
+    let (pc1, it1) = power_iteration(&d, s1, max_iter, None);
+    let dv = apply_rows(&d, &pc1, None);
+    let vv = dot(&pc1, &pc1);
+    let (pc2, it2) = if vv > 0.0 {
+        let defl = Deflation {
+            v: &pc1,
+            dv: &dv,
+            vv,
+        };
+        power_iteration(&d, s2, max_iter, Some(&defl))
+    } else {
+        (vec![0.0; m.n_cols()], 0)
+    };
+    Pca {
+        center,
+        components: [pc1, pc2],
+        iterations: [it1, it2],
+    }
+}
+
+/// §4: `p = Σ_j (x_ij − c_j)·pc[j]` over the cells voted in M, scaled by
+/// `sqrt(n_cmts / max(n_votes_i, 1))` so that light voters are not pulled to the centre.
+pub fn project_participants(m: &VoteMatrix, pca: &Pca) -> Vec<[f64; 2]> {
+    let table = centred_table(m, &pca.center);
+    let n_cmts = m.n_cols() as f64;
+    let n_excluded = m.n_excluded();
+    let [pc1, pc2] = &pca.components;
+    let mut out = vec![[0.0; 2]; m.n_rows()];
+    out.par_chunks_mut(ROW_CHUNK)
+        .enumerate()
+        .for_each(|(chunk, out)| {
+            for (k, o) in out.iter_mut().enumerate() {
+                let (cols, vals) = m.row(chunk * ROW_CHUNK + k);
+                let (mut p1, mut p2) = (0.0, 0.0);
+                let mut kept = 0usize;
+                for (&c, &x) in cols.iter().zip(vals) {
+                    let c = c as usize;
+                    if !m.excluded[c] {
+                        kept += 1;
+                        let d = table[3 * c + (x + 1) as usize];
+                        p1 += d * pc1[c];
+                        p2 += d * pc2[c];
+                    }
+                }
+                // Excluded columns are 0 for everyone in M, so they count as votes here.
+                let n_votes = (kept + n_excluded).max(1) as f64;
+                let scale = (n_cmts / n_votes).sqrt();
+                *o = [p1 * scale, p2 * scale];
+            }
+        });
+    out
+}
+
+/// Each statement as a virtual participant who agreed with it alone.
+pub fn project_statements(pca: &Pca) -> Vec<[f64; 2]> {
+    let n = pca.center.len() as f64;
+    let [pc1, pc2] = &pca.components;
+    pca.center
+        .iter()
+        .enumerate()
+        .map(|(j, c)| {
+            let s = n.sqrt() * (1.0 - c);
+            [s * pc1[j], s * pc2[j]]
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::opinion::{StatementFlags, Vote, VoteValue};
+    use std::collections::BTreeMap;
+
+    fn full_matrix(rows: &[[i8; 3]]) -> VoteMatrix {
+        let mut votes = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            for (j, &x) in row.iter().enumerate() {
+                let value = match x {
+                    1 => VoteValue::Agree,
+                    -1 => VoteValue::Disagree,
+                    _ => VoteValue::Pass,
+                };
+                votes.push(Vote {
+                    participant: i as i64,
+                    statement: j as i64,
+                    value,
+                });
+            }
+        }
+        VoteMatrix::build(&votes, &BTreeMap::<i64, StatementFlags>::new())
+    }
+
+    #[test]
+    fn pca_on_a_3x3_matches_the_eigenvectors_of_the_covariance() {
+        let m = full_matrix(&[[1, 1, -1], [-1, -1, 1], [1, 0, 0]]);
+        let starts = [
+            seeded_start(&m.statements, 0, 0),
+            seeded_start(&m.statements, 0, 1),
+        ];
+        let p = pca(&m, starts, 100);
+        // Column means by hand: (1/3, 0, 0).
+        assert!((p.center[0] - 1.0 / 3.0).abs() < 1e-15);
+        assert_eq!(&p.center[1..], &[0.0, 0.0]);
+        // Reference: eigen-decomposition of DᵀD with nalgebra.
+        let d = nalgebra::DMatrix::from_row_slice(
+            3,
+            3,
+            &[
+                2.0 / 3.0,
+                1.0,
+                -1.0,
+                -4.0 / 3.0,
+                -1.0,
+                1.0,
+                2.0 / 3.0,
+                0.0,
+                0.0,
+            ],
+        );
+        let eig: nalgebra::SymmetricEigen<f64, nalgebra::Dyn> =
+            nalgebra::SymmetricEigen::new(d.transpose() * &d);
+        let mut order: Vec<usize> = (0..3).collect();
+        order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
+        for (k, &e) in order.iter().take(2).enumerate() {
+            let reference = eig.eigenvectors.column(e);
+            let cos: f64 = (0..3).map(|j| reference[j] * p.components[k][j]).sum();
+            assert!(
+                (cos.abs() - 1.0).abs() < 1e-9,
+                "component {k}: |cos| = {}",
+                cos.abs()
+            );
+        }
+    }
+
+    #[test]
+    fn projection_scales_by_votes_cast_and_statement_projection_uses_centre() {
+        // Two statements; participant 0 voted on both, participant 1 only on statement 0.
+        let votes = vec![
+            Vote {
+                participant: 0,
+                statement: 0,
+                value: VoteValue::Agree,
+            },
+            Vote {
+                participant: 0,
+                statement: 1,
+                value: VoteValue::Agree,
+            },
+            Vote {
+                participant: 1,
+                statement: 0,
+                value: VoteValue::Disagree,
+            },
+        ];
+        let m = VoteMatrix::build(&votes, &BTreeMap::new());
+        let p = Pca {
+            center: vec![0.0, 1.0],
+            components: [vec![1.0, 0.0], vec![0.0, 1.0]],
+            iterations: [0, 0],
+        };
+        let proj = project_participants(&m, &p);
+        // Participant 0: (1−0)·1 = 1 and (1−1)·1 = 0, scale sqrt(2/2).
+        assert_eq!(proj[0], [1.0, 0.0]);
+        // Participant 1: (−1)·1, scale sqrt(2/1).
+        assert!((proj[1][0] + 2f64.sqrt()).abs() < 1e-15);
+        let st = project_statements(&p);
+        assert!((st[0][0] - 2f64.sqrt()).abs() < 1e-15);
+        assert_eq!(st[1], [0.0, 0.0]);
+    }
+
+    #[test]
+    fn all_passes_give_zero_components_without_nan() {
+        let m = full_matrix(&[[0, 0, 0], [0, 0, 0]]);
+        let p = pca(&m, [vec![1.0; 3], vec![1.0; 3]], 100);
+        assert!(p.components.iter().flatten().all(|&x| x == 0.0));
+        assert!(
+            project_participants(&m, &p)
+                .iter()
+                .flatten()
+                .all(|&x| x == 0.0)
+        );
+    }
+
+    #[test]
+    fn excluded_columns_do_not_move_the_components() {
+        let mut flags = BTreeMap::new();
+        flags.insert(
+            2,
+            StatementFlags {
+                moderated_out: true,
+                meta: false,
+            },
+        );
+        let mut m = full_matrix(&[[1, 1, -1], [-1, -1, 1], [1, 0, 1]]);
+        m.excluded = m.statements.iter().map(|s| flags.contains_key(s)).collect();
+        let p = pca(&m, [vec![1.0; 3], vec![0.5, -1.0, 1.0]], 100);
+        assert_eq!(p.center[2], 0.0);
+        assert_eq!(p.components[0][2], 0.0);
+        assert_eq!(p.components[1][2], 0.0);
+    }
+}
