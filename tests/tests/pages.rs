@@ -184,9 +184,16 @@ async fn demo_mode_loads_users_and_consultations_before_serving(app: TestApp) {
         demo::DEMO_USERS.len() + demo::DEMO_CITIZENS.len()
     );
     // Demo ideas, with supports, comments and official answers, loaded once.
-    let ideas = samskab::entities::idea::Entity::find().all(&app.db).await.unwrap();
+    let ideas = samskab::entities::idea::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
     assert_eq!(ideas.len(), 4);
-    assert!(ideas.iter().any(|i| i.status == "accepted" && i.support_count == 3));
+    assert!(
+        ideas
+            .iter()
+            .any(|i| i.status == "accepted" && i.support_count == 3)
+    );
     assert!(
         samskab::entities::comment::Entity::find()
             .count(&app.db)
