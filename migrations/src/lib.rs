@@ -6,14 +6,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_accounts_and_consultations;
+mod m20261123_000003_deliberation;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261123_000001_accounts_and_consultations::Migration,
-        )]
+        vec![
+            Box::new(m20261123_000001_accounts_and_consultations::Migration),
+            Box::new(m20261123_000003_deliberation::Migration),
+        ]
     }
 }
