@@ -425,7 +425,29 @@ pub async fn transition(
     )
     .await?;
     txn.commit().await?;
+    // Deliberation (issue 5): closing stores the final, cold opinion snapshot
+    // that the report and exports use. A failure must not undo the closing:
+    // it is logged and the recompute worker retries it.
+    if to == Status::Closed && updated.has_conversation {
+        let final_run = super::opinion::recompute(
+            db,
+            updated.id,
+            super::opinion::Kind::Final,
+            super::opinion::LockMode::Wait,
+        );
+        if let Err(e) = final_run.await {
+            tracing::error!(consultation = updated.id, error = %e, "final opinion recompute failed");
+        }
+    }
     Ok(updated)
+}
+
+/// By address, whatever its state (command-line tools).
+pub async fn find_by_slug(
+    db: &DatabaseConnection,
+    slug: &str,
+) -> Result<Option<consultation::Model>, ServiceError> {
+    find(db, slug).await
 }
 
 async fn find(

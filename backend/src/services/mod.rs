@@ -4,7 +4,13 @@
 pub mod audit;
 pub mod consultations;
 pub mod demo;
+pub mod eligibility;
+pub mod opinion;
+pub mod participants;
+pub mod polis_import;
+pub mod statements;
 pub mod users;
+pub mod votes;
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     // Whole microseconds: PostgreSQL keeps microseconds, so values read back
