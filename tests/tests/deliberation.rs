@@ -564,9 +564,32 @@ async fn who_may_vote_is_a_consultation_setting(app: TestApp) {
     let me = staff(&app).await;
     let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
     let id = statement_ids(&app, &c).await[0];
-    let mut active = c.clone().into_active_model();
-    active.voting_eligibility = Set("logged_in".into());
-    active.update(&app.db).await.unwrap();
+    // Staff choose the rule (and the statement limit) in the consultation form.
+    let edit = format!("/staff/consultations/{SLUG}/edit");
+    let fields = |rule: &'static str, limit: &'static str| {
+        vec![
+            ("title", "Høring om cykelstier"),
+            ("summary", "Hvad mener du?"),
+            ("moderation_mode", "post"),
+            ("has_conversation", "on"),
+            ("voting_eligibility", rule),
+            ("statement_max_chars", limit),
+        ]
+    };
+    let res = app.post_form(&edit, &fields("sometimes", "20")).await;
+    assert_eq!(res.status(), 422);
+    let page = samskab_tests::Page::parse(&res.text().await.unwrap());
+    assert!(page.text("#voting_eligibility-error").is_some());
+    assert!(page.text("#statement_max_chars-error").is_some());
+    let res = app.post_form(&edit, &fields("logged_in", "150")).await;
+    assert_eq!(res.status(), 303);
+    let stored = consultation::Entity::find_by_id(c.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.voting_eligibility, "logged_in");
+    assert_eq!(stored.statement_max_chars, 150);
     let path = format!("/consultations/{SLUG}/statements/{id}/vote");
 
     let anonymous = client();
@@ -742,6 +765,30 @@ async fn background_worker_recomputes_after_new_votes(app: TestApp) {
         .await
         .unwrap();
     assert!(again.is_none());
+    // A moderation decision changes the math: the snapshot is recomputed.
+    statements::moderate(
+        &app.db,
+        &me,
+        SLUG,
+        ids[0],
+        statements::ModerationAction::Reject,
+        "Uden for emnet",
+    )
+    .await
+    .unwrap();
+    let mut rejected_out = false;
+    for _ in 0..100 {
+        let (_, snap) = samskab::services::opinion::latest(&app.db, c.id)
+            .await
+            .unwrap()
+            .unwrap();
+        if snap.statements.get(&0).is_some_and(|s| s.excluded) {
+            rejected_out = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(rejected_out, "the worker recomputed after the rejection");
 }
 
 fn polis_dir(name: &str) -> std::path::PathBuf {

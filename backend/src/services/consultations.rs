@@ -13,6 +13,7 @@ use crate::auth::session::CurrentUser;
 use crate::entities::consultation;
 use crate::errors::{FieldError, ServiceError};
 
+use super::eligibility::Eligibility;
 use super::{audit, clean_text, now};
 
 pub const TITLE_MAX: usize = 200;
@@ -21,6 +22,10 @@ pub const BODY_MAX: usize = 20_000;
 pub const SLUG_MAX: usize = 80;
 pub const CATEGORY_MAX: usize = 40;
 pub const CATEGORIES_MAX: usize = 20;
+/// Deliberation: the statement length limit staff may choose.
+pub const STATEMENT_MAX_CHARS_DEFAULT: i32 = 200;
+pub const STATEMENT_MIN_LIMIT: i32 = 50;
+pub const STATEMENT_MAX_LIMIT: i32 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -116,6 +121,12 @@ pub struct ConsultationForm {
     /// One category per line (or comma separated).
     #[serde(default)]
     pub categories: String,
+    /// Deliberation: who may vote (anyone | logged_in | verified).
+    #[serde(default)]
+    pub voting_eligibility: String,
+    /// Deliberation: statement length limit in characters.
+    #[serde(default)]
+    pub statement_max_chars: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +140,8 @@ pub struct ValidConsultation {
     pub has_conversation: bool,
     pub support_threshold: i32,
     pub categories: Vec<String>,
+    pub voting_eligibility: Eligibility,
+    pub statement_max_chars: i32,
 }
 
 /// A URL-safe slug from a title: Danish letters spelled out, anything else
@@ -234,6 +247,23 @@ impl ConsultationForm {
         if categories.len() > CATEGORIES_MAX {
             err("categories", "too_many_categories");
         }
+        let voting_eligibility = match self.voting_eligibility.as_str() {
+            "" => Eligibility::Anyone,
+            raw => Eligibility::parse(raw).unwrap_or_else(|| {
+                err("voting_eligibility", "invalid_choice");
+                Eligibility::Anyone
+            }),
+        };
+        let statement_max_chars = match self.statement_max_chars.trim() {
+            "" => STATEMENT_MAX_CHARS_DEFAULT,
+            raw => match raw.parse::<i32>() {
+                Ok(n) if (STATEMENT_MIN_LIMIT..=STATEMENT_MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    err("statement_max_chars", "statement_limit_range");
+                    STATEMENT_MAX_CHARS_DEFAULT
+                }
+            },
+        };
         if errors.is_empty() {
             Ok(ValidConsultation {
                 title,
@@ -245,6 +275,8 @@ impl ConsultationForm {
                 has_conversation: self.has_conversation.is_some(),
                 support_threshold,
                 categories,
+                voting_eligibility,
+                statement_max_chars,
             })
         } else {
             Err(errors)
@@ -262,6 +294,8 @@ impl ConsultationForm {
             has_conversation: m.has_conversation.then(|| "on".into()),
             support_threshold: m.support_threshold.to_string(),
             categories: categories(m).join("\n"),
+            voting_eligibility: m.voting_eligibility.clone(),
+            statement_max_chars: m.statement_max_chars.to_string(),
         }
     }
 }
@@ -317,6 +351,8 @@ pub async fn create(
         has_conversation: Set(valid.has_conversation),
         support_threshold: Set(valid.support_threshold),
         categories: Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?),
+        voting_eligibility: Set(valid.voting_eligibility.as_str().to_owned()),
+        statement_max_chars: Set(valid.statement_max_chars),
         created_by: Set(Some(actor.id)),
         created_at: Set(at),
         updated_at: Set(at),
@@ -370,6 +406,8 @@ pub async fn update(
     active.has_conversation = Set(valid.has_conversation);
     active.support_threshold = Set(valid.support_threshold);
     active.categories = Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?);
+    active.voting_eligibility = Set(valid.voting_eligibility.as_str().to_owned());
+    active.statement_max_chars = Set(valid.statement_max_chars);
     active.updated_at = Set(now());
     let updated = active.update(&txn).await?;
     audit::record(

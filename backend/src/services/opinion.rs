@@ -205,9 +205,8 @@ pub async fn recompute(
     let input = engine_input(&txn, consultation_id).await?;
     let hwm = i64::try_from(input.vote_high_water_mark).unwrap_or(i64::MAX);
     if kind == Kind::Warm
-        && previous
-            .as_ref()
-            .is_some_and(|p| p.vote_high_water_mark >= hwm)
+        && let Some(p) = &previous
+        && !is_stale(&txn, consultation_id, p, hwm).await?
     {
         return Ok(None);
     }
@@ -248,6 +247,25 @@ pub async fn recompute(
     Ok(Some(row))
 }
 
+/// A snapshot is stale when votes arrived after it or a moderator changed a
+/// statement (rejected or meta statements count differently in the math).
+async fn is_stale(
+    db: &impl ConnectionTrait,
+    consultation_id: i64,
+    last: &opinion_snapshot::Model,
+    hwm: i64,
+) -> Result<bool, ServiceError> {
+    if hwm > last.vote_high_water_mark {
+        return Ok(true);
+    }
+    let moderated_since = statement::Entity::find()
+        .filter(statement::Column::ConsultationId.eq(consultation_id))
+        .filter(statement::Column::ModeratedAt.gt(last.computed_at))
+        .one(db)
+        .await?;
+    Ok(moderated_since.is_some())
+}
+
 async fn latest_row(
     db: &impl ConnectionTrait,
     consultation_id: i64,
@@ -283,7 +301,11 @@ pub async fn pending_work(db: &DatabaseConnection) -> Result<Vec<(i64, Kind)>, S
             }
         } else {
             let hwm = vote_high_water_mark(db, c.id).await?;
-            if hwm > last.map_or(0, |l| l.vote_high_water_mark) {
+            let stale = match &last {
+                Some(l) => is_stale(db, c.id, l, hwm).await?,
+                None => hwm > 0,
+            };
+            if stale {
                 out.push((c.id, Kind::Warm));
             }
         }
