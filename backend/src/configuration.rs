@@ -36,6 +36,14 @@ pub struct Settings {
     /// HTTP worker threads; default = number of CPU cores.
     #[serde(default)]
     pub workers: Option<usize>,
+    /// How often the background worker recomputes opinion groups of
+    /// conversations with new votes (milliseconds; 0 = no worker).
+    #[serde(default = "default_recompute_interval_ms")]
+    pub opinion_recompute_interval_ms: u64,
+}
+
+fn default_recompute_interval_ms() -> u64 {
+    5_000
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -165,6 +173,7 @@ mod tests {
             log: "info".into(),
             database_max_connections: 5,
             workers: None,
+            opinion_recompute_interval_ms: 5_000,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod db;
 pub mod entities;
 pub mod errors;
 pub mod i18n;
+pub mod jobs;
 pub mod markdown;
 pub mod opinion;
 pub mod routes;

@@ -1,13 +1,13 @@
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use samskab::auth::{Role, password};
 use samskab::configuration::Settings;
 use samskab::i18n::Locale;
-use samskab::services::{demo, users};
+use samskab::services::{demo, opinion, polis_import, users};
 use samskab::startup::{Application, BuildOptions};
 
 #[derive(Parser)]
@@ -39,10 +39,28 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Load conversations from other tools.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Opinion engine tools.
     Opinion {
         #[command(subcommand)]
         command: samskab::opinion::cli::OpinionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Load a Pol.is openData export (comments.csv, votes.csv or
+    /// participants-votes.csv) into a consultation and compute its groups.
+    Polis {
+        /// Folder of the export.
+        dir: PathBuf,
+        /// Address (slug) of the consultation to load it into.
+        #[arg(long)]
+        consultation: String,
     },
 }
 
@@ -97,6 +115,9 @@ fn main() -> ExitCode {
                         display_name,
                     },
             } => create_admin(settings, &email, &display_name).await,
+            Command::Import {
+                command: ImportCommand::Polis { dir, consultation },
+            } => import_polis(settings, &dir, &consultation).await,
             Command::Opinion { .. } => Ok(()),
         }
     });
@@ -111,7 +132,11 @@ fn main() -> ExitCode {
 
 async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let is_postgres = settings.is_postgres();
-    let app = Application::build(settings.clone(), BuildOptions { demo }).await?;
+    let options = BuildOptions {
+        demo,
+        ..Default::default()
+    };
+    let app = Application::build(settings.clone(), options).await?;
     let host = settings
         .bind
         .rsplit_once(':')
@@ -138,6 +163,30 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         tracing::warn!("SAMSKAB_SESSION_KEY is empty");
     }
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn import_polis(settings: Settings, dir: &Path, slug: &str) -> anyhow::Result<()> {
+    let db = samskab::db::connect(&settings).await?;
+    samskab::db::migrate(&db).await?;
+    let summary = polis_import::import(&db, slug, dir).await?;
+    println!(
+        "imported {} statements, {} participants, {} votes ({} in the history) into {slug}",
+        summary.statements, summary.participants, summary.votes, summary.history
+    );
+    let c = samskab::services::consultations::find_by_slug(&db, slug)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("consultation {slug} disappeared"))?;
+    let kind = if c.status == "open" || c.status == "draft" {
+        opinion::Kind::Warm
+    } else {
+        opinion::Kind::Final
+    };
+    opinion::recompute(&db, c.id, kind, opinion::LockMode::Wait)
+        .await
+        .map_err(|e| anyhow::anyhow!("computing the opinion groups: {e}"))?;
+    println!("opinion snapshot stored ({})", kind.as_str());
     Ok(())
 }
 

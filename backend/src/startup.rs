@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::configuration::Settings;
 use crate::i18n::Catalogs;
+use crate::jobs::recompute::RecomputeWorker;
 use crate::routes::{self, middleware};
 use crate::state::AppState;
 use crate::views::Views;
@@ -26,12 +27,15 @@ pub const SESSION_COOKIE: &str = "samskab_session";
 pub struct BuildOptions {
     /// Load the Danish demo content before serving.
     pub demo: bool,
+    /// Do not start background jobs (tests that need a stable snapshot).
+    pub no_background_jobs: bool,
 }
 
 pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    recompute: Option<RecomputeWorker>,
 }
 
 impl Application {
@@ -54,7 +58,21 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = run(listener, state, key, settings.workers)?;
-        Ok(Application { port, server, db })
+        // Deliberation: the opinion recompute worker (a tokio task, stopped
+        // after the server in `run_until_stopped`).
+        let recompute = (settings.opinion_recompute_interval_ms > 0 && !options.no_background_jobs)
+            .then(|| {
+                RecomputeWorker::spawn(
+                    db.clone(),
+                    std::time::Duration::from_millis(settings.opinion_recompute_interval_ms),
+                )
+            });
+        Ok(Application {
+            port,
+            server,
+            db,
+            recompute,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -67,7 +85,11 @@ impl Application {
 
     /// Serve until SIGINT/SIGTERM, then finish in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(worker) = self.recompute {
+            worker.stop().await;
+        }
+        result
     }
 }
 

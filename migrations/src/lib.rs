@@ -6,6 +6,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_accounts_and_consultations;
+mod m20261123_000003_deliberation;
 mod m20261124_000001_ideas;
 
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261123_000001_accounts_and_consultations::Migration),
+            Box::new(m20261123_000003_deliberation::Migration),
             Box::new(m20261124_000001_ideas::Migration),
         ]
     }

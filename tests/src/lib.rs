@@ -131,6 +131,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         log: "warn".into(),
         database_max_connections: 5,
         workers: Some(1),
+        opinion_recompute_interval_ms: 300,
     }
 }
 

@@ -1037,10 +1037,13 @@ async fn json_api_lists_public_data_only(app: TestApp) {
         "/api/v1/consultations/{slug}",
         "/api/v1/consultations/{slug}/ideas",
         "/api/v1/ideas/{id}",
+        "/api/v1/consultations/{slug}/statements",
+        "/api/v1/consultations/{slug}/opinion",
     ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} documented");
     }
     assert!(doc["components"]["schemas"]["IdeaDetail"].is_object());
+    assert!(doc["components"]["schemas"]["ApiOpinion"].is_object());
 }
 
 both_backends!(api_pages_with_a_cursor);

@@ -136,7 +136,10 @@ async fn error_pages_are_translated_and_in_the_layout(app: TestApp) {
 
 both_backends!(
     demo_mode_loads_users_and_consultations_before_serving,
-    BuildOptions { demo: true }
+    BuildOptions {
+        demo: true,
+        ..Default::default()
+    }
 );
 async fn demo_mode_loads_users_and_consultations_before_serving(app: TestApp) {
     for (email, _, role) in demo::DEMO_USERS {

@@ -26,6 +26,9 @@ pub struct Model {
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Who may vote and write statements: anyone | logged_in | verified.
+    pub voting_eligibility: String,
+    pub statement_max_chars: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

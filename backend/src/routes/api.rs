@@ -24,9 +24,16 @@ const CONSULTATIONS_PER_PAGE: usize = 50;
     info(
         title = "Samskab API",
         version = "1",
-        description = "Read-only public data: consultations, citizens' ideas, the council's answers and comments."
+        description = "Read-only public data: consultations, citizens' ideas, the council's answers and comments, conversation statements and opinion groups."
     ),
-    paths(consultation_list, consultation_detail, idea_list, idea_detail)
+    paths(
+        consultation_list,
+        consultation_detail,
+        idea_list,
+        idea_detail,
+        crate::routes::api_deliberation::list,
+        crate::routes::api_deliberation::show
+    )
 )]
 pub struct ApiDoc;
 

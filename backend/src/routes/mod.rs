@@ -4,9 +4,11 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod api_deliberation;
 pub mod assets;
 pub mod auth;
 pub mod context;
+pub mod deliberation;
 pub mod health;
 pub mod ideas;
 pub mod middleware;
@@ -69,6 +71,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(api::consultation_detail)
         .service(api::idea_list)
         .service(api::idea_detail)
+        // Deliberation (issue 5). `statements/all` before the `{id}` routes.
+        .service(deliberation::list)
+        .service(deliberation::show)
+        .service(deliberation::vote)
+        .service(deliberation::create)
+        .service(deliberation::moderation)
+        .service(deliberation::add_seed)
+        .service(deliberation::moderate)
+        .service(api_deliberation::list)
+        .service(api_deliberation::show)
         .default_service(web::to(not_found));
 }
 

@@ -57,6 +57,15 @@ fn form_page(
             "errors": errors,
             "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
             "is_pre": form.moderation_mode == "pre",
+            "eligibility": crate::services::eligibility::Eligibility::ALL
+                .iter()
+                .map(|e| json!({
+                    "value": e.as_str(),
+                    "label": ctx.t(&format!("eligibility.{}", e.as_str())),
+                    "checked": form.voting_eligibility == e.as_str()
+                        || (form.voting_eligibility.is_empty() && e.as_str() == "anyone"),
+                }))
+                .collect::<Vec<_>>(),
             "edit": edit.map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c)),
             "slug_locked": slug_locked,
             "transitions": transitions,
@@ -73,6 +82,8 @@ pub async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
         moderation_mode: "post".into(),
         support_threshold: "50".into(),
         comment_flag_threshold: "3".into(),
+        voting_eligibility: "anyone".into(),
+        statement_max_chars: "200".into(),
         ..Default::default()
     };
     form_page(&ctx, StatusCode::OK, &form, json!({}), None)

@@ -13,6 +13,7 @@ use crate::auth::session::CurrentUser;
 use crate::entities::consultation;
 use crate::errors::{FieldError, ServiceError};
 
+use super::eligibility::Eligibility;
 use super::{audit, clean_text, now};
 
 pub const TITLE_MAX: usize = 200;
@@ -21,6 +22,10 @@ pub const BODY_MAX: usize = 20_000;
 pub const SLUG_MAX: usize = 80;
 pub const CATEGORY_MAX: usize = 40;
 pub const CATEGORIES_MAX: usize = 20;
+/// Deliberation: the statement length limit staff may choose.
+pub const STATEMENT_MAX_CHARS_DEFAULT: i32 = 200;
+pub const STATEMENT_MIN_LIMIT: i32 = 50;
+pub const STATEMENT_MAX_LIMIT: i32 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -122,6 +127,12 @@ pub struct ConsultationForm {
     /// One category per line (or comma separated).
     #[serde(default)]
     pub categories: String,
+    /// Deliberation: who may vote (anyone | logged_in | verified).
+    #[serde(default)]
+    pub voting_eligibility: String,
+    /// Deliberation: statement length limit in characters.
+    #[serde(default)]
+    pub statement_max_chars: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +148,8 @@ pub struct ValidConsultation {
     pub allow_self_support: bool,
     pub comment_flag_threshold: i32,
     pub categories: Vec<String>,
+    pub voting_eligibility: Eligibility,
+    pub statement_max_chars: i32,
 }
 
 /// A URL-safe slug from a title: Danish letters spelled out, anything else
@@ -252,6 +265,23 @@ impl ConsultationForm {
         if categories.len() > CATEGORIES_MAX {
             err("categories", "too_many_categories");
         }
+        let voting_eligibility = match self.voting_eligibility.as_str() {
+            "" => Eligibility::Anyone,
+            raw => Eligibility::parse(raw).unwrap_or_else(|| {
+                err("voting_eligibility", "invalid_choice");
+                Eligibility::Anyone
+            }),
+        };
+        let statement_max_chars = match self.statement_max_chars.trim() {
+            "" => STATEMENT_MAX_CHARS_DEFAULT,
+            raw => match raw.parse::<i32>() {
+                Ok(n) if (STATEMENT_MIN_LIMIT..=STATEMENT_MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    err("statement_max_chars", "statement_limit_range");
+                    STATEMENT_MAX_CHARS_DEFAULT
+                }
+            },
+        };
         if errors.is_empty() {
             Ok(ValidConsultation {
                 title,
@@ -265,6 +295,8 @@ impl ConsultationForm {
                 allow_self_support: self.allow_self_support.is_some(),
                 comment_flag_threshold,
                 categories,
+                voting_eligibility,
+                statement_max_chars,
             })
         } else {
             Err(errors)
@@ -284,6 +316,8 @@ impl ConsultationForm {
             allow_self_support: m.allow_self_support.then(|| "on".into()),
             comment_flag_threshold: m.comment_flag_threshold.to_string(),
             categories: categories(m).join("\n"),
+            voting_eligibility: m.voting_eligibility.clone(),
+            statement_max_chars: m.statement_max_chars.to_string(),
         }
     }
 }
@@ -341,6 +375,8 @@ pub async fn create(
         allow_self_support: Set(valid.allow_self_support),
         comment_flag_threshold: Set(valid.comment_flag_threshold),
         categories: Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?),
+        voting_eligibility: Set(valid.voting_eligibility.as_str().to_owned()),
+        statement_max_chars: Set(valid.statement_max_chars),
         created_by: Set(Some(actor.id)),
         created_at: Set(at),
         updated_at: Set(at),
@@ -396,6 +432,8 @@ pub async fn update(
     active.allow_self_support = Set(valid.allow_self_support);
     active.comment_flag_threshold = Set(valid.comment_flag_threshold);
     active.categories = Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?);
+    active.voting_eligibility = Set(valid.voting_eligibility.as_str().to_owned());
+    active.statement_max_chars = Set(valid.statement_max_chars);
     active.updated_at = Set(now());
     let updated = active.update(&txn).await?;
     audit::record(
@@ -451,7 +489,29 @@ pub async fn transition(
     )
     .await?;
     txn.commit().await?;
+    // Deliberation (issue 5): closing stores the final, cold opinion snapshot
+    // that the report and exports use. A failure must not undo the closing:
+    // it is logged and the recompute worker retries it.
+    if to == Status::Closed && updated.has_conversation {
+        let final_run = super::opinion::recompute(
+            db,
+            updated.id,
+            super::opinion::Kind::Final,
+            super::opinion::LockMode::Wait,
+        );
+        if let Err(e) = final_run.await {
+            tracing::error!(consultation = updated.id, error = %e, "final opinion recompute failed");
+        }
+    }
     Ok(updated)
+}
+
+/// By address, whatever its state (command-line tools).
+pub async fn find_by_slug(
+    db: &DatabaseConnection,
+    slug: &str,
+) -> Result<Option<consultation::Model>, ServiceError> {
+    find(db, slug).await
 }
 
 async fn find(

@@ -138,7 +138,8 @@ pub async fn load(db: &DatabaseConnection) -> Result<(), ServiceError> {
             consultations::transition(db, &admin, &slug, *step).await?;
         }
     }
-    load_ideas(db, &admin, &hash).await
+    load_ideas(db, &admin, &hash).await?;
+    load_conversation(db, &admin).await
 }
 
 /// More citizens, so the demo ideas have supporters and a conversation.
@@ -319,6 +320,149 @@ async fn load_ideas(
         for (to, response) in demo.steps {
             ideas::change_status(db, admin, created.id, *to, response).await?;
         }
+    }
+    Ok(())
+}
+
+/// The demo conversation of the open cycle-route consultation: Danish seed
+/// statements and ~150 synthetic participants from the engine's seeded
+/// generator, so the groups and the voting page have something to show.
+const DEMO_STATEMENTS: [&str; 20] = [
+    "Der skal være en sammenhængende cykelsti langs Silkeborgvej",
+    "Biler bør højst køre 30 km/t i nærheden af skolerne",
+    "Krydset ved Hasle Torv er for farligt for børn på cykel",
+    "Kommunen bør lukke vejene ved skolerne for biler om morgenen",
+    "Forældre, der kører børn i skole, skaber selv utrygheden",
+    "Der mangler belysning på stierne gennem Gellerupparken",
+    "Cykelstier bør adskilles fra fortovet med en kantsten",
+    "Skolepatruljer gør mere for trygheden end nye stier",
+    "Parkering ved skolerne bør flyttes længere væk fra indgangen",
+    "Børn under 10 år bør ikke cykle alene i myldretiden",
+    "Pengene er bedre brugt på busser end på cykelstier",
+    "Der bør være cykeltræning i alle 2. klasser",
+    "Lastbiler bør ikke køre gennem boligområderne før kl. 9",
+    "Fodgængerfelter skal have lysregulering ved alle skoler",
+    "Buskadser ved vejkryds skal klippes, så børn kan ses",
+    "Der bør være overdækket cykelparkering ved alle skoler",
+    "Hastighedsdæmpning med bump er bedre end skilte",
+    "Brabrandstien skal ryddes for sne og blade tidligere om morgenen",
+    "Kommunen bør lytte mere til børnenes egne forslag",
+    "Nye cykelstier må ikke gå ud over grønne områder",
+];
+
+const DEMO_CONVERSATION_SLUG: &str = "sikre-cykelruter-til-skole-i-aarhus-vest";
+
+async fn load_conversation(
+    db: &DatabaseConnection,
+    admin: &CurrentUser,
+) -> Result<(), ServiceError> {
+    use crate::entities::{participant, statement, vote, vote_history};
+    use crate::opinion::synthetic::{self, SyntheticParams};
+    use sea_orm::TransactionTrait;
+    use sea_orm::{PaginatorTrait, QueryOrder};
+
+    let Some(c) = consultation::Entity::find()
+        .filter(consultation::Column::Slug.eq(DEMO_CONVERSATION_SLUG))
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let has_statements = statement::Entity::find()
+        .filter(statement::Column::ConsultationId.eq(c.id))
+        .count(db)
+        .await?
+        > 0;
+    if !has_statements {
+        for text in DEMO_STATEMENTS {
+            super::statements::add_seed(db, admin, DEMO_CONVERSATION_SLUG, text).await?;
+        }
+        let conversation = synthetic::generate(
+            &SyntheticParams {
+                participants: 150,
+                statements: DEMO_STATEMENTS.len(),
+                votes: 150 * 12,
+                groups: 3,
+                pass_rate: 0.12,
+                polarisation: 0.85,
+                moderated_fraction: 0.0,
+            },
+            2026,
+        );
+        let ids: Vec<i64> = statement::Entity::find()
+            .filter(statement::Column::ConsultationId.eq(c.id))
+            .order_by_asc(statement::Column::Number)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        let mut participants = std::collections::BTreeMap::new();
+        let mut current = Vec::new();
+        let mut history = Vec::new();
+        let start = super::now() - chrono::Duration::days(3);
+        for (i, v) in conversation.input.votes.iter().enumerate() {
+            let Some(&statement_id) = usize::try_from(v.statement).ok().and_then(|j| ids.get(j))
+            else {
+                continue;
+            };
+            let participant_id = match participants.get(&v.participant) {
+                Some(&id) => id,
+                None => {
+                    let row = participant::ActiveModel {
+                        consultation_id: Set(c.id),
+                        // Demo participants are pseudonyms without accounts.
+                        external_id: Set(Some(v.participant)),
+                        created_at: Set(start),
+                        ..Default::default()
+                    }
+                    .insert(db)
+                    .await?;
+                    participants.insert(v.participant, row.id);
+                    row.id
+                }
+            };
+            let at = start + chrono::Duration::seconds(i64::try_from(i).unwrap_or(0) * 60);
+            current.push(vote::ActiveModel {
+                consultation_id: Set(c.id),
+                statement_id: Set(statement_id),
+                participant_id: Set(participant_id),
+                value: Set(v.value as i16),
+                updated_at: Set(at),
+                ..Default::default()
+            });
+            history.push(vote_history::ActiveModel {
+                consultation_id: Set(c.id),
+                statement_id: Set(statement_id),
+                participant_id: Set(participant_id),
+                value: Set(v.value as i16),
+                cast_at: Set(at),
+                ..Default::default()
+            });
+        }
+        // The generator gives one vote per participant and statement.
+        let txn = db.begin().await?;
+        for chunk in current.chunks(500) {
+            vote::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for chunk in history.chunks(500) {
+            vote_history::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+    }
+    // The snapshot exists before the server accepts connections.
+    if super::opinion::latest(db, c.id).await?.is_none() {
+        super::opinion::recompute(
+            db,
+            c.id,
+            super::opinion::Kind::Warm,
+            super::opinion::LockMode::Wait,
+        )
+        .await?;
     }
     Ok(())
 }

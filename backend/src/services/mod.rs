@@ -9,7 +9,12 @@ pub mod eligibility;
 pub mod ideas;
 pub mod moderation;
 pub mod notifications;
+pub mod opinion;
+pub mod participants;
+pub mod polis_import;
+pub mod statements;
 pub mod users;
+pub mod votes;
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     // Whole microseconds: PostgreSQL keeps microseconds, so values read back

@@ -1,0 +1,3 @@
+//! Background work driven by database state.
+
+pub mod recompute;

@@ -1,0 +1,189 @@
+//! JSON API of a consultation's conversation: its statements and the latest
+//! opinion snapshot. Plain serde handlers; errors become JSON through the
+//! error-page middleware (everything under /api/).
+//! Both endpoints are in the OpenAPI document (`routes::api::ApiDoc`).
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::errors::AppError;
+use crate::opinion::{Direction, Receipt};
+use crate::routes::context::Ctx;
+use crate::services::{opinion, statements};
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiStatement {
+    pub id: i64,
+    /// Number within the consultation (the opinion engine's statement id).
+    pub number: i64,
+    pub text: String,
+    pub is_meta: bool,
+    pub is_seed: bool,
+    pub agree: u32,
+    pub disagree: u32,
+    pub pass: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiStatements {
+    pub consultation: String,
+    pub statements: Vec<ApiStatement>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/consultations/{slug}/statements",
+    params(("slug" = String, Path, description = "The consultation's short name")),
+    responses(
+        (status = 200, description = "Accepted statements with vote counts", body = ApiStatements),
+        (status = 404, description = "No such public consultation with a conversation")
+    )
+)]
+#[get("/api/v1/consultations/{slug}/statements")]
+pub async fn list(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let db = &ctx.state.db;
+    let c = statements::conversation(db, ctx.user.as_ref(), &slug).await?;
+    let accepted = statements::list_accepted(db, c.id).await?;
+    let counts = statements::vote_counts(db, c.id).await?;
+    let list = accepted
+        .into_iter()
+        .map(|s| {
+            let (agree, disagree, pass) = counts.get(&s.id).copied().unwrap_or_default();
+            ApiStatement {
+                id: s.id,
+                number: s.number,
+                text: s.body,
+                is_meta: s.is_meta,
+                is_seed: s.is_seed,
+                agree,
+                disagree,
+                pass,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ApiStatements {
+        consultation: c.slug,
+        statements: list,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiRepresentative {
+    pub statement_id: i64,
+    pub text: String,
+    /// agree or disagree
+    #[schema(value_type = String)]
+    pub direction: Direction,
+    /// Share of the group agreeing (or disagreeing, by direction), smoothed.
+    pub share: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiGroup {
+    pub id: usize,
+    pub name: String,
+    pub members: usize,
+    pub representative: Vec<ApiRepresentative>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiConsensusStatement {
+    pub statement_id: i64,
+    pub text: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiConsensus {
+    pub agree: Vec<ApiConsensusStatement>,
+    pub disagree: Vec<ApiConsensusStatement>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiOpinion {
+    pub consultation: String,
+    /// warm | final
+    pub kind: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub computed_at: chrono::DateTime<chrono::Utc>,
+    pub vote_high_water_mark: i64,
+    pub k: usize,
+    pub participants_clustered: usize,
+    pub groups: Vec<ApiGroup>,
+    pub consensus: ApiConsensus,
+    /// The math receipt: input hash, seed, parameters, silhouette per k.
+    #[schema(value_type = Object)]
+    pub receipt: Receipt,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/consultations/{slug}/opinion",
+    params(("slug" = String, Path, description = "The consultation's short name")),
+    responses(
+        (status = 200, description = "The latest opinion snapshot: groups, consensus, receipt", body = ApiOpinion),
+        (status = 404, description = "No such consultation, or no snapshot yet")
+    )
+)]
+#[get("/api/v1/consultations/{slug}/opinion")]
+pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let db = &ctx.state.db;
+    let c = statements::conversation(db, ctx.user.as_ref(), &slug).await?;
+    let (row, snap) = opinion::latest(db, c.id).await?.ok_or(AppError::NotFound)?;
+    let all = statements::list_all(db, c.id).await?;
+    let by_number: std::collections::HashMap<i64, &crate::entities::statement::Model> =
+        all.iter().map(|s| (s.number, s)).collect();
+    let describe = |n: i64| {
+        by_number
+            .get(&n)
+            .map_or((0, String::new()), |s| (s.id, s.body.clone()))
+    };
+    let groups = snap
+        .groups
+        .iter()
+        .map(|g| ApiGroup {
+            id: g.id,
+            name: crate::routes::deliberation::group_name(g.id),
+            members: g.members,
+            representative: g
+                .representative
+                .iter()
+                .map(|r| {
+                    let (statement_id, text) = describe(r.statement);
+                    ApiRepresentative {
+                        statement_id,
+                        text,
+                        direction: r.direction,
+                        share: match r.direction {
+                            Direction::Agree => r.stats.pa,
+                            Direction::Disagree => r.stats.pd,
+                        },
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let consensus = |items: &[crate::opinion::ConsensusStatement]| {
+        items
+            .iter()
+            .map(|c| {
+                let (statement_id, text) = describe(c.statement);
+                ApiConsensusStatement { statement_id, text }
+            })
+            .collect()
+    };
+    Ok(HttpResponse::Ok().json(ApiOpinion {
+        consultation: c.slug,
+        kind: row.kind,
+        computed_at: row.computed_at,
+        vote_high_water_mark: row.vote_high_water_mark,
+        k: snap.k,
+        participants_clustered: snap.receipt.counts.in_conv,
+        groups,
+        consensus: ApiConsensus {
+            agree: consensus(&snap.consensus.agree),
+            disagree: consensus(&snap.consensus.disagree),
+        },
+        receipt: snap.receipt,
+    }))
+}

@@ -1,0 +1,933 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Issue 5, deliberation: statements, votes, moderation, routing, opinion
+//! groups, the Pol.is import and the JSON API, on both databases.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use samskab::auth::Role;
+use samskab::auth::session::CurrentUser;
+use samskab::entities::{
+    consultation, opinion_snapshot, participant, statement, vote, vote_history,
+};
+use samskab::opinion::{self, VoteValue};
+use samskab::services::consultations::{self, ConsultationForm, Status};
+use samskab::services::opinion::{Kind, LockMode};
+use samskab::services::participants::Visitor;
+use samskab::services::{polis_import, statements, votes};
+use samskab_tests::{TestApp, both_backends, client, location};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+
+const SLUG: &str = "cykelstier-i-hasle";
+
+async fn staff(app: &TestApp) -> CurrentUser {
+    let u = app.logged_in_as("mod@example.org", Role::Moderator).await;
+    CurrentUser::from_model(&u)
+}
+
+/// An open consultation with seed statements, created through the services.
+async fn open_consultation(
+    app: &TestApp,
+    me: &CurrentUser,
+    slug: &str,
+    mode: &str,
+    seeds: &[&str],
+) -> consultation::Model {
+    let form = ConsultationForm {
+        title: format!("Høring {slug}"),
+        slug: slug.into(),
+        summary: "Hvad mener du?".into(),
+        moderation_mode: mode.into(),
+        has_conversation: Some("on".into()),
+        ..Default::default()
+    };
+    consultations::create(&app.db, me, &form).await.unwrap();
+    for s in seeds {
+        statements::add_seed(&app.db, me, slug, s).await.unwrap();
+    }
+    consultations::transition(&app.db, me, slug, Status::Open)
+        .await
+        .unwrap()
+}
+
+async fn statement_ids(app: &TestApp, c: &consultation::Model) -> Vec<i64> {
+    statement::Entity::find()
+        .filter(statement::Column::ConsultationId.eq(c.id))
+        .order_by_asc(statement::Column::Number)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
+}
+
+async fn count_votes(app: &TestApp) -> (u64, u64) {
+    (
+        vote::Entity::find().count(&app.db).await.unwrap(),
+        vote_history::Entity::find().count(&app.db).await.unwrap(),
+    )
+}
+
+/// The statement id in the voting form of the page, if any.
+fn current_statement(page: &samskab_tests::Page) -> Option<i64> {
+    let action = page.attr("form.vote-buttons", "action")?;
+    action
+        .trim_end_matches("/vote")
+        .rsplit('/')
+        .next()?
+        .parse()
+        .ok()
+}
+
+const SEEDS: [&str; 4] = [
+    "Der skal være flere cykelstier ved skolerne",
+    "Biler bør køre 30 km/t ved alle skoler",
+    "Krydset ved Hasle Torv er farligt",
+    "Forældre bør følge børnene i skole",
+];
+
+both_backends!(anonymous_participant_votes_one_statement_at_a_time);
+async fn anonymous_participant_votes_one_statement_at_a_time(app: TestApp) {
+    let me = staff(&app).await;
+    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let citizen = client();
+    let path = format!("/consultations/{SLUG}/statements");
+
+    let (status, page) = app.page_with(&citizen, &path).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        page.text(".progress").unwrap(),
+        "Du har stemt om 0 af 4 udsagn."
+    );
+    let first = current_statement(&page).expect("a statement to vote on");
+
+    let vote_path = format!("/consultations/{SLUG}/statements/{first}/vote");
+    let res = app
+        .post_form_with(&citizen, &vote_path, &[("vote", "agree")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), path);
+    assert_eq!(count_votes(&app).await, (1, 1));
+
+    // A double-submitted form changes nothing.
+    let res = app
+        .post_form_with(&citizen, &vote_path, &[("vote", "agree")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(count_votes(&app).await, (1, 1));
+
+    // Changing the vote replaces the current one and is kept in the history.
+    app.post_form_with(&citizen, &vote_path, &[("vote", "disagree")])
+        .await;
+    assert_eq!(count_votes(&app).await, (1, 2));
+    let v = vote::Entity::find().one(&app.db).await.unwrap().unwrap();
+    assert_eq!(v.value, -1);
+    assert_eq!(v.statement_id, first);
+
+    // The participant is a consultation-scoped pseudonym without an account.
+    let p = participant::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].consultation_id, c.id);
+    assert!(p[0].user_id.is_none());
+    assert_eq!(p[0].anon_token_hash.as_ref().map(String::len), Some(64));
+
+    let (_, page) = app.page_with(&citizen, &path).await;
+    assert_eq!(
+        page.text(".progress").unwrap(),
+        "Du har stemt om 1 af 4 udsagn."
+    );
+    let second = current_statement(&page).unwrap();
+    assert_ne!(second, first, "a voted statement is not shown again");
+
+    // Vote through the rest; then the page says everything is voted.
+    let mut seen = HashSet::from([first]);
+    while let Some(id) = current_statement(&app.page_with(&citizen, &path).await.1) {
+        assert!(seen.insert(id), "statement {id} shown twice");
+        app.post_form_with(
+            &citizen,
+            &format!("/consultations/{SLUG}/statements/{id}/vote"),
+            &[("vote", "pass")],
+        )
+        .await;
+    }
+    let (_, page) = app.page_with(&citizen, &path).await;
+    assert_eq!(seen.len(), 4);
+    assert!(page.text("#all-voted").is_some());
+    assert_eq!(
+        page.text(".progress").unwrap(),
+        "Du har stemt om 4 af 4 udsagn."
+    );
+
+    // The list view shows every statement with the current vote and lets it change.
+    let (status, list) = app.page_with(&citizen, &format!("{path}/all")).await;
+    assert_eq!(status, 200);
+    assert_eq!(list.texts(".statement-item").len(), 4);
+    assert_eq!(list.texts("[aria-pressed=true]").len(), 4);
+    let res = app
+        .post_form_with(&citizen, &vote_path, &[("vote", "agree"), ("back", "all")])
+        .await;
+    assert_eq!(location(&res), format!("{path}/all#s{first}"));
+    let v = vote::Entity::find_by_id(v.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.value, 1);
+}
+
+// Without the worker: the test predicts the order from one stored snapshot.
+both_backends!(
+    routing_follows_the_snapshot_priorities,
+    samskab_tests::BuildOptions {
+        no_background_jobs: true,
+        ..Default::default()
+    }
+);
+async fn routing_follows_the_snapshot_priorities(app: TestApp) {
+    let me = staff(&app).await;
+    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let ids = statement_ids(&app, &c).await;
+    // Earlier voters make the statements differ in priority.
+    for i in 0..12 {
+        let v = Visitor {
+            user: None,
+            anon_token: Some(format!("voter-{i}")),
+        };
+        for (j, id) in ids.iter().enumerate() {
+            if (i + j) % 3 == 0 {
+                continue;
+            }
+            let value = if (i * j) % 2 == 0 {
+                VoteValue::Agree
+            } else {
+                VoteValue::Disagree
+            };
+            votes::cast(&app.db, &c, &v, *id, value).await.unwrap();
+        }
+    }
+    // A meta statement is routed with its fixed high priority.
+    let meta = statements::add_seed(&app.db, &me, SLUG, "Debatten her er for kort")
+        .await
+        .unwrap();
+    statements::moderate(
+        &app.db,
+        &me,
+        SLUG,
+        meta.id,
+        statements::ModerationAction::MarkMeta,
+        "",
+    )
+    .await
+    .unwrap();
+    samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
+        .await
+        .unwrap()
+        .expect("a snapshot is stored");
+    let (_, snapshot) = samskab::services::opinion::latest(&app.db, c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(snapshot.priorities.len() >= 5);
+
+    let citizen = client();
+    let path = format!("/consultations/{SLUG}/statements");
+    // Vote once so the participant exists, then follow the predicted order.
+    let first = current_statement(&app.page_with(&citizen, &path).await.1).unwrap();
+    app.post_form_with(
+        &citizen,
+        &format!("{path}/{first}/vote"),
+        &[("vote", "pass")],
+    )
+    .await;
+    let me_p = participant::Entity::find()
+        .filter(participant::Column::AnonTokenHash.is_not_null())
+        .order_by_desc(participant::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let all = statement::Entity::find()
+        .filter(statement::Column::ConsultationId.eq(c.id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let number_of: HashMap<i64, i64> = all.iter().map(|s| (s.id, s.number)).collect();
+    let id_of: HashMap<i64, i64> = all.iter().map(|s| (s.number, s.id)).collect();
+    let mut voted: HashSet<i64> = HashSet::from([number_of[&first]]);
+    let mut steps = 0;
+    loop {
+        let shown = current_statement(&app.page_with(&citizen, &path).await.1);
+        let predicted = opinion::next_statement(
+            &snapshot.priorities,
+            |n| voted.contains(&n),
+            me_p.id,
+            voted.len() as u64,
+        );
+        assert_eq!(shown, predicted.map(|n| id_of[&n]), "step {steps}");
+        let Some(id) = shown else { break };
+        app.post_form_with(&citizen, &format!("{path}/{id}/vote"), &[("vote", "agree")])
+            .await;
+        voted.insert(number_of[&id]);
+        steps += 1;
+    }
+    assert_eq!(voted.len(), 5);
+}
+
+both_backends!(pre_moderation_queue_accept_reject_and_meta);
+async fn pre_moderation_queue_accept_reject_and_meta(app: TestApp) {
+    let me = staff(&app).await;
+    let c = open_consultation(&app, &me, SLUG, "pre", &SEEDS[..1]).await;
+    let citizen = client();
+    let path = format!("/consultations/{SLUG}/statements");
+    let res = app
+        .post_form_with(
+            &citizen,
+            &path,
+            &[("body", "Vi mangler lys på stien ved Gellerup")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form_with(&citizen, &path, &[("body", "Alle bør cykle med hjelm")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let all = statement::Entity::find()
+        .filter(statement::Column::ConsultationId.eq(c.id))
+        .order_by_asc(statement::Column::Number)
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[1].status, "pending");
+    assert_eq!(all[1].number, 1);
+    assert_eq!(all[2].number, 2);
+
+    // Waiting statements are not shown to others and cannot be voted on.
+    let other = client();
+    let (_, list) = app.page_with(&other, &format!("{path}/all")).await;
+    assert_eq!(list.texts(".statement-item").len(), 1);
+    let res = app
+        .post_form_with(
+            &other,
+            &format!("{path}/{}/vote", all[1].id),
+            &[("vote", "agree")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("venter på moderation"));
+
+    // The author sees their statements waiting.
+    let (_, page) = app.page_with(&citizen, &path).await;
+    assert_eq!(page.texts(".my-statements li").len(), 2);
+    assert!(
+        page.text(".my-statements")
+            .unwrap()
+            .contains("Venter på moderation")
+    );
+
+    // Staff see the queue first; rejecting needs a reason.
+    let (status, queue) = app
+        .page(&format!("/staff/consultations/{SLUG}/statements"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(queue.texts(".statement-text")[0].contains("lys på stien"));
+    let moderate = |id: i64| format!("/staff/consultations/{SLUG}/statements/{id}/moderate");
+    let res = app
+        .post_form(
+            &moderate(all[2].id),
+            &[("action", "reject"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = samskab_tests::Page::parse(&res.text().await.unwrap());
+    assert_eq!(
+        page.text(&format!("#reason-{}-error", all[2].id)).unwrap(),
+        "Skriv en begrundelse for afvisningen."
+    );
+    let res = app
+        .post_form(
+            &moderate(all[2].id),
+            &[
+                ("action", "reject"),
+                ("reason", "Handler ikke om skoleveje"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(&moderate(all[1].id), &[("action", "accept")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(&moderate(all[0].id), &[("action", "meta")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let seed = statement::Entity::find_by_id(all[0].id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(seed.is_meta);
+    let logged = samskab::entities::moderation_action::Entity::find()
+        .filter(samskab::entities::moderation_action::Column::SubjectType.eq("statement"))
+        .filter(samskab::entities::moderation_action::Column::SubjectId.eq(all[2].id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the rejection is in the moderation log");
+    assert_eq!(logged.reason, "Handler ikke om skoleveje");
+
+    // Accepted is now shown; the author sees the outcome and the reason.
+    let (_, list) = app.page_with(&other, &format!("{path}/all")).await;
+    assert_eq!(list.texts(".statement-item").len(), 2);
+    let (_, page) = app.page_with(&citizen, &path).await;
+    let mine = page.text(".my-statements").unwrap();
+    assert!(mine.contains("Godkendt"));
+    assert!(mine.contains("Afvist"));
+    assert!(mine.contains("Handler ikke om skoleveje"));
+
+    // Rejected statements refuse votes with a clear message.
+    let res = app
+        .post_form_with(
+            &other,
+            &format!("{path}/{}/vote", all[2].id),
+            &[("vote", "agree")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("afvist af en moderator"));
+
+    // Citizens cannot moderate.
+    let res = app
+        .post_form_with(
+            &other,
+            &moderate(all[1].id),
+            &[("action", "reject"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "anonymous visitors are sent to log in");
+    let st = statement::Entity::find_by_id(all[1].id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(st.status, "accepted");
+}
+
+both_backends!(bad_input_is_refused_clearly_and_nothing_is_stored);
+async fn bad_input_is_refused_clearly_and_nothing_is_stored(app: TestApp) {
+    let me = staff(&app).await;
+    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let other = open_consultation(&app, &me, "anden-hoering", "post", &["Et andet udsagn"]).await;
+    let foreign = statement_ids(&app, &other).await[0];
+    let mine = statement_ids(&app, &c).await[0];
+    let citizen = client();
+    let path = format!("/consultations/{SLUG}/statements");
+
+    let res = app
+        .post_form_with(&citizen, &format!("{path}/{mine}/vote"), &[("vote", "2")])
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Vælg Enig, Uenig eller Spring over.")
+    );
+    let res = app
+        .post_form_with(
+            &citizen,
+            &format!("{path}/{foreign}/vote"),
+            &[("vote", "agree")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("hører ikke til denne høring")
+    );
+    assert_eq!(count_votes(&app).await, (0, 0));
+
+    let before = statement::Entity::find().count(&app.db).await.unwrap();
+    let too_long = "a".repeat(201);
+    for (body, message) in [
+        ("   ", "Udfyld feltet."),
+        (too_long.as_str(), "Teksten er for lang."),
+        (
+            "  der skal være FLERE cykelstier ved skolerne!! ",
+            "Der findes allerede et udsagn",
+        ),
+        ("?!?", "Skriv et udsagn med ord"),
+    ] {
+        let res = app.post_form_with(&citizen, &path, &[("body", body)]).await;
+        assert_eq!(res.status(), 422, "{body:?}");
+        let page = samskab_tests::Page::parse(&res.text().await.unwrap());
+        assert!(
+            page.text("#body-error").unwrap().contains(message),
+            "{body:?}"
+        );
+        assert_eq!(
+            page.attr("#body", "aria-describedby").unwrap(),
+            "body-hint body-error"
+        );
+        assert_eq!(page.attr("#body", "maxlength").unwrap(), "200");
+    }
+    assert_eq!(
+        statement::Entity::find().count(&app.db).await.unwrap(),
+        before
+    );
+
+    // Flooding: the sixth statement in ten minutes is refused.
+    for i in 0..5 {
+        let res = app
+            .post_form_with(
+                &citizen,
+                &path,
+                &[("body", &format!("Forslag nummer {i} om stier"))],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    let res = app
+        .post_form_with(&citizen, &path, &[("body", "Endnu et forslag om stier")])
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Vent 10 minutter"));
+    assert_eq!(
+        statement::Entity::find().count(&app.db).await.unwrap(),
+        before + 5
+    );
+
+    // Closed consultations take no votes.
+    consultations::transition(&app.db, &me, SLUG, Status::Closed)
+        .await
+        .unwrap();
+    let res = app
+        .post_form_with(
+            &citizen,
+            &format!("{path}/{mine}/vote"),
+            &[("vote", "agree")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Høringen er ikke åben"));
+    assert_eq!(count_votes(&app).await, (0, 0));
+}
+
+both_backends!(concurrent_votes_are_each_counted_exactly_once);
+async fn concurrent_votes_are_each_counted_exactly_once(app: TestApp) {
+    let me = staff(&app).await;
+    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let ids = statement_ids(&app, &c).await;
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let app = app.clone();
+        let ids = ids.clone();
+        tasks.push(tokio::spawn(async move {
+            let citizen = client();
+            // The voting page hands out the participant cookie and the forms.
+            let token = {
+                let (_, page) = app
+                    .page_with(&citizen, &format!("/consultations/{SLUG}/statements"))
+                    .await;
+                page.attr("meta[name=csrf-token]", "content").unwrap()
+            };
+            let mut sends = Vec::new();
+            for id in &ids[..3] {
+                // Every vote is sent twice at the same time (a double click).
+                for _ in 0..2 {
+                    let req = citizen
+                        .post(app.url(&format!("/consultations/{SLUG}/statements/{id}/vote")))
+                        .form(&[
+                            ("vote", if i % 2 == 0 { "agree" } else { "disagree" }),
+                            ("csrf_token", token.as_str()),
+                        ])
+                        .send();
+                    sends.push(req);
+                }
+            }
+            for r in futures::future::join_all(sends).await {
+                assert_eq!(r.unwrap().status(), 303);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        participant::Entity::find().count(&app.db).await.unwrap(),
+        12
+    );
+    assert_eq!(count_votes(&app).await, (36, 36));
+}
+
+both_backends!(who_may_vote_is_a_consultation_setting);
+async fn who_may_vote_is_a_consultation_setting(app: TestApp) {
+    let me = staff(&app).await;
+    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let id = statement_ids(&app, &c).await[0];
+    // Staff choose the rule (and the statement limit) in the consultation form.
+    let edit = format!("/staff/consultations/{SLUG}/edit");
+    let fields = |rule: &'static str, limit: &'static str| {
+        vec![
+            ("title", "Høring om cykelstier"),
+            ("summary", "Hvad mener du?"),
+            ("moderation_mode", "post"),
+            ("has_conversation", "on"),
+            ("voting_eligibility", rule),
+            ("statement_max_chars", limit),
+        ]
+    };
+    let res = app.post_form(&edit, &fields("sometimes", "20")).await;
+    assert_eq!(res.status(), 422);
+    let page = samskab_tests::Page::parse(&res.text().await.unwrap());
+    assert!(page.text("#voting_eligibility-error").is_some());
+    assert!(page.text("#statement_max_chars-error").is_some());
+    let res = app.post_form(&edit, &fields("logged_in", "150")).await;
+    assert_eq!(res.status(), 303);
+    let stored = consultation::Entity::find_by_id(c.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.voting_eligibility, "logged_in");
+    assert_eq!(stored.statement_max_chars, 150);
+    let path = format!("/consultations/{SLUG}/statements/{id}/vote");
+
+    let anonymous = client();
+    let res = app
+        .post_form_with(&anonymous, &path, &[("vote", "agree")])
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("logge ind"));
+    let (_, page) = app
+        .page_with(&anonymous, &format!("/consultations/{SLUG}/statements"))
+        .await;
+    assert!(page.text(".notice").unwrap().contains("logge ind"));
+    assert!(page.attr("form.vote-buttons", "action").is_none());
+
+    // Logged in: the vote counts under a pseudonym linked to the account.
+    let res = app.post_form(&path, &[("vote", "agree")]).await;
+    assert_eq!(res.status(), 303);
+    let p = participant::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.user_id, Some(me.id));
+    assert!(p.anon_token_hash.is_none());
+
+    let mut active = consultation::Entity::find_by_id(c.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    active.voting_eligibility = Set("verified".into());
+    active.update(&app.db).await.unwrap();
+    let res = app.post_form(&path, &[("vote", "disagree")]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("MitID"));
+    assert_eq!(count_votes(&app).await, (1, 1));
+}
+
+/// Two clear camps of synthetic participants, through the services.
+async fn two_camps(app: &TestApp, c: &consultation::Model, ids: &[i64]) {
+    for i in 0..40 {
+        let v = Visitor {
+            user: None,
+            anon_token: Some(format!("camp-{i}")),
+        };
+        for (j, id) in ids.iter().enumerate() {
+            let camp_a = i % 2 == 0;
+            let agree = (j % 2 == 0) == camp_a;
+            let value = if agree {
+                VoteValue::Agree
+            } else {
+                VoteValue::Disagree
+            };
+            votes::cast(&app.db, c, &v, *id, value).await.unwrap();
+        }
+    }
+}
+
+both_backends!(participant_sees_their_opinion_group_in_words);
+async fn participant_sees_their_opinion_group_in_words(app: TestApp) {
+    let me = staff(&app).await;
+    let seeds: Vec<String> = (0..8)
+        .map(|i| format!("Udsagn nummer {i} om skolevejen"))
+        .collect();
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    let c = open_consultation(&app, &me, SLUG, "post", &seeds).await;
+    let ids = statement_ids(&app, &c).await;
+    two_camps(&app, &c, &ids).await;
+
+    let citizen = client();
+    let path = format!("/consultations/{SLUG}/statements");
+    for (j, id) in ids.iter().enumerate() {
+        let value = if j % 2 == 0 { "agree" } else { "disagree" };
+        app.post_form_with(&citizen, &format!("{path}/{id}/vote"), &[("vote", value)])
+            .await;
+    }
+    // Stored now, unless the background worker was quicker.
+    samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
+        .await
+        .unwrap();
+    let (row, _) = samskab::services::opinion::latest(&app.db, c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let hwm = samskab::services::opinion::vote_high_water_mark(&app.db, c.id)
+        .await
+        .unwrap();
+    assert_eq!(row.vote_high_water_mark, hwm, "the snapshot saw every vote");
+    let (_, page) = app.page_with(&citizen, &path).await;
+    let heading = page.text("#group-heading").expect("the group is shown");
+    assert!(heading.starts_with("Du er i meningsgruppe"), "{heading}");
+    let group = page.text(".my-group").unwrap();
+    assert!(group.contains("Der er 2 grupper i alt"), "{group}");
+    assert!(
+        group.contains("Udsagn nummer 0 om skolevejen")
+            || group.contains("Udsagn nummer 1 om skolevejen"),
+        "{group}"
+    );
+
+    // The JSON API tells the same.
+    let api: serde_json::Value = app
+        .get(&format!("/api/v1/consultations/{SLUG}/opinion"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["k"], 2);
+    assert_eq!(api["kind"], "warm");
+    assert_eq!(api["groups"].as_array().unwrap().len(), 2);
+    let sizes: u64 = api["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["members"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sizes, 41);
+    assert!(api["receipt"]["input_sha256"].as_str().unwrap().len() == 64);
+    let list: serde_json::Value = app
+        .get(&format!("/api/v1/consultations/{SLUG}/statements"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let list = list["statements"].as_array().unwrap();
+    assert_eq!(list.len(), 8);
+    assert_eq!(
+        list[0]["agree"].as_u64().unwrap() + list[0]["disagree"].as_u64().unwrap(),
+        41
+    );
+    let res = app.get("/api/v1/consultations/findes-ikke/opinion").await;
+    assert_eq!(res.status(), 404);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["status"], 404);
+}
+
+both_backends!(background_worker_recomputes_after_new_votes);
+async fn background_worker_recomputes_after_new_votes(app: TestApp) {
+    let me = staff(&app).await;
+    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let ids = statement_ids(&app, &c).await;
+    let citizen = client();
+    app.post_form_with(
+        &citizen,
+        &format!("/consultations/{SLUG}/statements/{}/vote", ids[0]),
+        &[("vote", "agree")],
+    )
+    .await;
+    // The worker runs every 300 ms in tests; wait for its snapshot.
+    let mut stored = None;
+    for _ in 0..100 {
+        stored = opinion_snapshot::Entity::find()
+            .filter(opinion_snapshot::Column::ConsultationId.eq(c.id))
+            .one(&app.db)
+            .await
+            .unwrap();
+        if stored.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let stored = stored.expect("the worker stored a snapshot");
+    assert_eq!(stored.kind, "warm");
+    let hwm = vote_history::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert_eq!(stored.vote_high_water_mark, hwm);
+    // Nothing new: a warm recompute is skipped.
+    let again = samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
+        .await
+        .unwrap();
+    assert!(again.is_none());
+    // A moderation decision changes the math: the snapshot is recomputed.
+    statements::moderate(
+        &app.db,
+        &me,
+        SLUG,
+        ids[0],
+        statements::ModerationAction::Reject,
+        "Uden for emnet",
+    )
+    .await
+    .unwrap();
+    let mut rejected_out = false;
+    for _ in 0..100 {
+        let (_, snap) = samskab::services::opinion::latest(&app.db, c.id)
+            .await
+            .unwrap()
+            .unwrap();
+        if snap.statements.get(&0).is_some_and(|s| s.excluded) {
+            rejected_out = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(rejected_out, "the worker recomputed after the rejection");
+}
+
+fn polis_dir(name: &str) -> std::path::PathBuf {
+    let base = std::env::var("SAMSKAB_POLIS_DATA").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/polis-opendata"
+        )
+        .to_owned()
+    });
+    std::path::Path::new(&base).join(name)
+}
+
+/// Canonical form of a partition: groups as sorted member sets, sorted.
+fn partition(map: &BTreeMap<i64, Option<usize>>) -> Vec<Vec<i64>> {
+    let mut groups: BTreeMap<usize, Vec<i64>> = BTreeMap::new();
+    for (p, g) in map {
+        if let Some(g) = g {
+            groups.entry(*g).or_default().push(*p);
+        }
+    }
+    let mut out: Vec<Vec<i64>> = groups.into_values().collect();
+    out.sort();
+    out
+}
+
+both_backends!(imported_polis_export_gives_the_same_groups_as_the_cli);
+async fn imported_polis_export_gives_the_same_groups_as_the_cli(app: TestApp) {
+    let dir = polis_dir("bg2050-volunteers");
+    let me = staff(&app).await;
+    let c = open_consultation(&app, &me, "bg2050", "post", &[]).await;
+    let summary = polis_import::import(&app.db, "bg2050", &dir).await.unwrap();
+    assert_eq!(summary.history, 14_341, "every row of votes.csv");
+    assert!(summary.votes > 0 && summary.votes < summary.history);
+    assert_eq!(summary.statements, 371);
+    // Importing twice is refused.
+    assert!(polis_import::import(&app.db, "bg2050", &dir).await.is_err());
+
+    // Closing stores the final cold snapshot.
+    consultations::transition(&app.db, &me, "bg2050", Status::Closed)
+        .await
+        .unwrap();
+    let (row, snapshot) = samskab::services::opinion::latest(&app.db, c.id)
+        .await
+        .unwrap()
+        .expect("final snapshot stored at closing");
+    assert_eq!(row.kind, "final");
+    assert!(!snapshot.receipt.warm_start);
+
+    let report = opinion::polis::analyze_export(&dir, false, &opinion::Params::default()).unwrap();
+    let pid_of: HashMap<i64, i64> = participant::Entity::find()
+        .filter(participant::Column::ConsultationId.eq(c.id))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.external_id.unwrap()))
+        .collect();
+    let ours: BTreeMap<i64, Option<usize>> = snapshot
+        .participants
+        .iter()
+        .map(|(id, r)| (pid_of[id], r.group))
+        .collect();
+    let cli: BTreeMap<i64, Option<usize>> = report
+        .participants
+        .iter()
+        .filter(|(p, _)| ours.contains_key(p))
+        .map(|(p, g)| (*p, *g))
+        .collect();
+    assert_eq!(snapshot.k, report.k);
+    assert!(report.k >= 2);
+    assert_eq!(partition(&ours), partition(&cli));
+    assert_eq!(
+        snapshot.receipt.counts.in_conv,
+        report.receipt.counts.in_conv
+    );
+}
+
+both_backends!(
+    demo_conversation_has_groups_before_serving,
+    samskab_tests::BuildOptions {
+        demo: true,
+        no_background_jobs: true,
+    }
+);
+async fn demo_conversation_has_groups_before_serving(app: TestApp) {
+    let slug = "sikre-cykelruter-til-skole-i-aarhus-vest";
+    let c = consultation::Entity::find()
+        .filter(consultation::Column::Slug.eq(slug))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let counts = || async {
+        (
+            statement::Entity::find()
+                .filter(statement::Column::ConsultationId.eq(c.id))
+                .count(&app.db)
+                .await
+                .unwrap(),
+            participant::Entity::find().count(&app.db).await.unwrap(),
+            count_votes(&app).await,
+            opinion_snapshot::Entity::find()
+                .filter(opinion_snapshot::Column::ConsultationId.eq(c.id))
+                .count(&app.db)
+                .await
+                .unwrap(),
+        )
+    };
+    let before = counts().await;
+    assert_eq!(before.0, 20);
+    assert!((140..=150).contains(&before.1), "{before:?}");
+    assert!(before.2.0 > 1000);
+    assert_eq!(before.3, 1, "the snapshot exists before serving");
+    let (_, snapshot) = samskab::services::opinion::latest(&app.db, c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(snapshot.k >= 2, "the demo shows groups");
+
+    // Loading the demo again changes nothing.
+    samskab::services::demo::load(&app.db).await.unwrap();
+    assert_eq!(counts().await, before);
+
+    let (status, page) = app
+        .page_with(&client(), &format!("/consultations/{slug}/statements"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(current_statement(&page).is_some());
+    assert_eq!(
+        page.text(".progress").unwrap(),
+        "Du har stemt om 0 af 20 udsagn."
+    );
+}
