@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_accounts_and_consultations;
 mod m20261124_000001_ideas;
+mod m20261124_000002_identity_and_mail;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_accounts_and_consultations::Migration),
             Box::new(m20261124_000001_ideas::Migration),
+            Box::new(m20261124_000002_identity_and_mail::Migration),
         ]
     }
 }

@@ -26,6 +26,13 @@ pub struct Model {
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Who may take part: `account` (any account) or `mitid` (an OIDC citizen login).
+    pub eligibility: String,
+    /// Minimum level of assurance when `eligibility` is `mitid`.
+    pub min_loa: Option<String>,
+    pub min_age: Option<i32>,
+    /// Residents of this municipality only (4-digit code), when set.
+    pub municipality_code: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

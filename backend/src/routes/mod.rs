@@ -10,6 +10,7 @@ pub mod context;
 pub mod health;
 pub mod ideas;
 pub mod middleware;
+pub mod oidc;
 pub mod pages;
 pub mod staff;
 pub mod views;
@@ -31,6 +32,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(auth::register_form)
         .service(auth::register)
         .service(auth::logout)
+        .service(oidc::start)
+        .service(oidc::callback)
+        .service(oidc::welcome_form)
+        .service(oidc::welcome)
         .service(account::show)
         .service(account::update)
         .service(staff::list)

@@ -9,6 +9,7 @@ pub mod eligibility;
 pub mod ideas;
 pub mod moderation;
 pub mod notifications;
+pub mod oidc;
 pub mod users;
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
