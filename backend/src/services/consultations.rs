@@ -122,6 +122,28 @@ pub struct ConsultationForm {
     /// One category per line (or comma separated).
     #[serde(default)]
     pub categories: String,
+    /// Who may take part: `account` or `mitid`.
+    #[serde(default)]
+    pub eligibility: String,
+    /// Minimum MitID level of assurance: empty, `low`, `substantial` or `high`.
+    #[serde(default)]
+    pub min_loa: String,
+    /// Minimum age in years, empty for none.
+    #[serde(default)]
+    pub min_age: String,
+    /// Residents of this municipality only (code, e.g. 0751), empty for all.
+    #[serde(default)]
+    pub municipality_code: String,
+}
+
+/// Who may take part in a consultation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EligibilityRules {
+    /// A MitID (OIDC citizen) login is required.
+    pub mitid: bool,
+    pub min_loa: Option<String>,
+    pub min_age: Option<i32>,
+    pub municipality_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +159,7 @@ pub struct ValidConsultation {
     pub allow_self_support: bool,
     pub comment_flag_threshold: i32,
     pub categories: Vec<String>,
+    pub eligibility: EligibilityRules,
 }
 
 /// A URL-safe slug from a title: Danish letters spelled out, anything else
@@ -252,6 +275,46 @@ impl ConsultationForm {
         if categories.len() > CATEGORIES_MAX {
             err("categories", "too_many_categories");
         }
+        let mitid = match self.eligibility.as_str() {
+            "" | "account" => false,
+            "mitid" => true,
+            _ => {
+                err("eligibility", "invalid_choice");
+                false
+            }
+        };
+        let min_loa = match self.min_loa.as_str() {
+            "" => None,
+            v @ ("low" | "substantial" | "high") => Some(v.to_owned()),
+            _ => {
+                err("min_loa", "invalid_choice");
+                None
+            }
+        };
+        let min_age = match self.min_age.trim() {
+            "" => None,
+            raw => match raw.parse::<i32>() {
+                Ok(n) if (1..=120).contains(&n) => Some(n),
+                _ => {
+                    err("min_age", "age_range");
+                    None
+                }
+            },
+        };
+        let municipality_code = match self.municipality_code.trim() {
+            "" => None,
+            raw => match super::oidc::parse_municipality(raw) {
+                Some(code) => Some(code),
+                None => {
+                    err("municipality_code", "municipality_invalid");
+                    None
+                }
+            },
+        };
+        // Level of assurance, age and residence are only known from MitID.
+        if !mitid && (min_loa.is_some() || min_age.is_some() || municipality_code.is_some()) {
+            err("eligibility", "eligibility_needs_mitid");
+        }
         if errors.is_empty() {
             Ok(ValidConsultation {
                 title,
@@ -265,6 +328,12 @@ impl ConsultationForm {
                 allow_self_support: self.allow_self_support.is_some(),
                 comment_flag_threshold,
                 categories,
+                eligibility: EligibilityRules {
+                    mitid,
+                    min_loa,
+                    min_age,
+                    municipality_code,
+                },
             })
         } else {
             Err(errors)
@@ -284,12 +353,25 @@ impl ConsultationForm {
             allow_self_support: m.allow_self_support.then(|| "on".into()),
             comment_flag_threshold: m.comment_flag_threshold.to_string(),
             categories: categories(m).join("\n"),
+            eligibility: m.eligibility.clone(),
+            min_loa: m.min_loa.clone().unwrap_or_default(),
+            min_age: m.min_age.map(|a| a.to_string()).unwrap_or_default(),
+            municipality_code: m.municipality_code.clone().unwrap_or_default(),
         }
     }
 }
 
 pub fn categories(m: &consultation::Model) -> Vec<String> {
     serde_json::from_str(&m.categories).unwrap_or_default()
+}
+
+pub fn eligibility_rules(m: &consultation::Model) -> EligibilityRules {
+    EligibilityRules {
+        mitid: m.eligibility == "mitid",
+        min_loa: m.min_loa.clone(),
+        min_age: m.min_age,
+        municipality_code: m.municipality_code.clone(),
+    }
 }
 
 pub fn status(m: &consultation::Model) -> Status {
@@ -341,6 +423,15 @@ pub async fn create(
         allow_self_support: Set(valid.allow_self_support),
         comment_flag_threshold: Set(valid.comment_flag_threshold),
         categories: Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?),
+        eligibility: Set(if valid.eligibility.mitid {
+            "mitid"
+        } else {
+            "account"
+        }
+        .to_owned()),
+        min_loa: Set(valid.eligibility.min_loa),
+        min_age: Set(valid.eligibility.min_age),
+        municipality_code: Set(valid.eligibility.municipality_code),
         created_by: Set(Some(actor.id)),
         created_at: Set(at),
         updated_at: Set(at),
@@ -396,6 +487,15 @@ pub async fn update(
     active.allow_self_support = Set(valid.allow_self_support);
     active.comment_flag_threshold = Set(valid.comment_flag_threshold);
     active.categories = Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?);
+    active.eligibility = Set(if valid.eligibility.mitid {
+        "mitid"
+    } else {
+        "account"
+    }
+    .to_owned());
+    active.min_loa = Set(valid.eligibility.min_loa);
+    active.min_age = Set(valid.eligibility.min_age);
+    active.municipality_code = Set(valid.eligibility.municipality_code);
     active.updated_at = Set(now());
     let updated = active.update(&txn).await?;
     audit::record(
