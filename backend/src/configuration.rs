@@ -41,6 +41,46 @@ pub struct Settings {
     /// `/auth/oidc/{name}/start`). See [`OidcProvider`].
     #[serde(default)]
     pub oidc: BTreeMap<String, OidcProvider>,
+    /// Outgoing mail (`SAMSKAB_MAIL__*`). See [`MailSettings`].
+    #[serde(default)]
+    pub mail: MailSettings,
+}
+
+/// Outgoing mail. Without `smtp_url` mails are written as `.eml` files into
+/// `dir` (default `{data_dir}/mail`), so a fresh install needs no mail server.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465`
+    /// (TLS) or `smtp://127.0.0.1:2525` (plain, local tests only).
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    /// Sender, e.g. `Samskab Aarhus <noreply@samskab.aarhus.dk>`.
+    #[serde(default = "default_mail_from")]
+    pub from: String,
+    /// Folder for `.eml` files when there is no SMTP server.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Seconds between two looks at the outbox.
+    #[serde(default = "default_mail_poll")]
+    pub poll_seconds: u64,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            smtp_url: None,
+            from: default_mail_from(),
+            dir: None,
+            poll_seconds: default_mail_poll(),
+        }
+    }
+}
+
+fn default_mail_from() -> String {
+    "Samskab <noreply@localhost>".into()
+}
+fn default_mail_poll() -> u64 {
+    5
 }
 
 /// One OpenID Connect provider, e.g. a MitID broker (`SAMSKAB_OIDC__MITID__*`)
@@ -255,6 +295,7 @@ mod tests {
             database_max_connections: 5,
             workers: None,
             oidc: BTreeMap::new(),
+            mail: MailSettings::default(),
         }
     }
 

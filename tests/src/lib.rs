@@ -151,6 +151,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         database_max_connections: 5,
         workers: Some(1),
         oidc: Default::default(),
+        mail: Default::default(),
     }
 }
 

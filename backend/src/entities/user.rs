@@ -25,6 +25,8 @@ pub struct Model {
     pub birth_year: Option<i32>,
     /// Municipality code from the last OIDC login, e.g. 0751 (Aarhus).
     pub municipality_code: Option<String>,
+    /// Mails about followed ideas and consultations (one-click unsubscribe).
+    pub mail_notifications: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

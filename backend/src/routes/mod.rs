@@ -9,6 +9,7 @@ pub mod auth;
 pub mod context;
 pub mod health;
 pub mod ideas;
+pub mod mail;
 pub mod middleware;
 pub mod oidc;
 pub mod pages;
@@ -36,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(oidc::callback)
         .service(oidc::welcome_form)
         .service(oidc::welcome)
+        .service(mail::unsubscribe_form)
+        .service(mail::unsubscribe)
         .service(account::show)
         .service(account::update)
         .service(staff::list)
