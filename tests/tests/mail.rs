@@ -279,3 +279,33 @@ async fn mail_queued_while_smtp_is_down_arrives_when_it_is_back() {
     .await;
     assert!(mail.contains("List-Unsubscribe"));
 }
+
+samskab_tests::both_backends!(admins_see_mails_that_were_given_up_on);
+async fn admins_see_mails_that_were_given_up_on(app: TestApp) {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let admin = app.logged_in_as("admin@example.org", Role::Admin).await;
+    let (_, page) = app.page("/admin/users").await;
+    assert!(page.body.contains("Alle mails er sendt"));
+    samskab::services::mail::enqueue(
+        &app.db,
+        admin.id,
+        samskab::services::mail::KIND_IDEA_STATUS,
+        &serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    let row = mail_outbox::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut active = row.into_active_model();
+    active.status = Set("failed".into());
+    active.attempts = Set(samskab::services::mail::MAX_ATTEMPTS);
+    active.last_error = Set(Some("Connection refused".into()));
+    active.update(&app.db).await.unwrap();
+    let (status, page) = app.page("/admin/users").await;
+    assert_eq!(status, 200);
+    assert_eq!(page.texts("tr.failed-mail").len(), 1);
+    assert!(page.body.contains("Connection refused"));
+}

@@ -271,6 +271,22 @@ pub async fn run_sender(state: AppState) {
     }
 }
 
+/// Mails given up on after `MAX_ATTEMPTS`, newest first, for admins.
+pub async fn failed(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::session::CurrentUser,
+) -> Result<Vec<mail_outbox::Model>, crate::errors::ServiceError> {
+    if !actor.role.is_admin() {
+        return Err(crate::errors::ServiceError::Forbidden);
+    }
+    Ok(mail_outbox::Entity::find()
+        .filter(mail_outbox::Column::Status.eq("failed"))
+        .order_by_desc(mail_outbox::Column::Id)
+        .limit(100)
+        .all(db)
+        .await?)
+}
+
 /// Switch mail off for a person (unsubscribe link or preferences).
 pub async fn unsubscribe(state: &AppState, user_id: i64) -> Result<(), sea_orm::DbErr> {
     if let Some(found) = user::Entity::find_by_id(user_id).one(&state.db).await? {
