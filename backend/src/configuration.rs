@@ -9,6 +9,7 @@ use anyhow::Context;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -40,10 +41,138 @@ pub struct Settings {
     /// conversations with new votes (milliseconds; 0 = no worker).
     #[serde(default = "default_recompute_interval_ms")]
     pub opinion_recompute_interval_ms: u64,
+    /// OpenID Connect providers by name (the name appears in URLs:
+    /// `/auth/oidc/{name}/start`). See [`OidcProvider`].
+    #[serde(default)]
+    pub oidc: BTreeMap<String, OidcProvider>,
+    /// Outgoing mail (`SAMSKAB_MAIL__*`). See [`MailSettings`].
+    #[serde(default)]
+    pub mail: MailSettings,
 }
 
 fn default_recompute_interval_ms() -> u64 {
     5_000
+}
+
+/// Outgoing mail. Without `smtp_url` mails are written as `.eml` files into
+/// `dir` (default `{data_dir}/mail`), so a fresh install needs no mail server.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465`
+    /// (TLS) or `smtp://127.0.0.1:2525` (plain, local tests only).
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    /// Sender, e.g. `Samskab Aarhus <noreply@samskab.aarhus.dk>`.
+    #[serde(default = "default_mail_from")]
+    pub from: String,
+    /// Folder for `.eml` files when there is no SMTP server.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Seconds between two looks at the outbox.
+    #[serde(default = "default_mail_poll")]
+    pub poll_seconds: u64,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            smtp_url: None,
+            from: default_mail_from(),
+            dir: None,
+            poll_seconds: default_mail_poll(),
+        }
+    }
+}
+
+fn default_mail_from() -> String {
+    "Samskab <noreply@localhost>".into()
+}
+fn default_mail_poll() -> u64 {
+    5
+}
+
+/// One OpenID Connect provider, e.g. a MitID broker (`SAMSKAB_OIDC__MITID__*`)
+/// or the council's staff directory. Only the issuer URL and client id are
+/// required: claim names default to a MitID broker's, and a provider grants
+/// the citizen role unless `group_claim` and `group_roles` say otherwise.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OidcProvider {
+    /// Issuer URL; discovery is read from `{issuer_url}/.well-known/openid-configuration`.
+    pub issuer_url: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    /// Space-separated scopes; `openid` is always requested.
+    #[serde(default = "default_scopes")]
+    pub scopes: String,
+    /// `citizen` (a "Log in with …" button on the login page; the account is a
+    /// citizen identity that eligibility rules may require) or `staff`.
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    /// Button text; defaults to "MitID" for citizen providers.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Claim with the level of assurance (LOW/SUBSTANTIAL/HIGH or NSIS URIs).
+    #[serde(default = "default_loa_claim")]
+    pub loa_claim: String,
+    /// Claim with the birthdate (YYYY-MM-DD).
+    #[serde(default = "default_birthdate_claim")]
+    pub birthdate_claim: String,
+    /// Claim with the age in years, used when there is no birthdate.
+    #[serde(default = "default_age_claim")]
+    pub age_claim: String,
+    /// Claim with the municipality code of residence (e.g. `0751`).
+    #[serde(default = "default_municipality_claim")]
+    pub municipality_claim: String,
+    /// Claim with the person's groups (staff providers), a string or a list.
+    #[serde(default)]
+    pub group_claim: Option<String>,
+    /// Space-separated `group=role` pairs, e.g. `samskab-admins=admin council=politician`.
+    #[serde(default)]
+    pub group_roles: String,
+}
+
+fn default_scopes() -> String {
+    "openid".into()
+}
+fn default_kind() -> String {
+    "citizen".into()
+}
+fn default_loa_claim() -> String {
+    "mitid_loa".into()
+}
+fn default_birthdate_claim() -> String {
+    "birthdate".into()
+}
+fn default_age_claim() -> String {
+    "age".into()
+}
+fn default_municipality_claim() -> String {
+    "municipality_code".into()
+}
+
+impl OidcProvider {
+    pub fn is_citizen(&self) -> bool {
+        self.kind != "staff"
+    }
+
+    /// Scopes to request besides `openid`.
+    pub fn extra_scopes(&self) -> Vec<String> {
+        self.scopes
+            .split([' ', ','])
+            .filter(|s| !s.is_empty() && *s != "openid")
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// `(group, role)` pairs from `group_roles`.
+    pub fn group_role_pairs(&self) -> Vec<(String, String)> {
+        self.group_roles
+            .split_whitespace()
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(g, r)| (g.to_owned(), r.to_owned()))
+            .collect()
+    }
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -174,6 +303,8 @@ mod tests {
             database_max_connections: 5,
             workers: None,
             opinion_recompute_interval_ms: 5_000,
+            oidc: BTreeMap::new(),
+            mail: MailSettings::default(),
         }
     }
 
@@ -203,6 +334,41 @@ mod tests {
         let mut s = settings(dir.path());
         s.session_key = Some(SecretString::from("c2hvcnQ="));
         assert!(s.session_key_bytes().is_err());
+    }
+
+    #[test]
+    fn a_mitid_provider_needs_only_four_variables() {
+        let source = config::Environment::with_prefix("SAMSKAB")
+            .prefix_separator("_")
+            .separator("__")
+            .source(Some(
+                [
+                    ("SAMSKAB_BIND", "127.0.0.1:0"),
+                    ("SAMSKAB_DATA_DIR", "/tmp"),
+                    ("SAMSKAB_COOKIE_SECURE", "true"),
+                    ("SAMSKAB_LOG", "info"),
+                    ("SAMSKAB_DATABASE_MAX_CONNECTIONS", "5"),
+                    ("SAMSKAB_OIDC__MITID__ISSUER_URL", "https://broker.example"),
+                    ("SAMSKAB_OIDC__MITID__CLIENT_ID", "samskab"),
+                    ("SAMSKAB_OIDC__MITID__CLIENT_SECRET", "s3cret-value"),
+                    ("SAMSKAB_OIDC__MITID__SCOPES", "openid mitid"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            ));
+        let s: Settings = config::Config::builder()
+            .add_source(source)
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        let mitid = &s.oidc["mitid"];
+        assert_eq!(mitid.issuer_url, "https://broker.example");
+        assert_eq!(mitid.extra_scopes(), vec!["mitid".to_owned()]);
+        assert!(mitid.is_citizen());
+        assert_eq!(mitid.loa_claim, "mitid_loa");
+        assert!(!format!("{s:?}").contains("s3cret-value"));
     }
 
     #[test]

@@ -54,6 +54,9 @@ impl Application {
             catalogs: Arc::new(Catalogs::load()?),
             settings: Arc::new(settings.clone()),
         };
+        // Validate the mail transport now, so a bad SMTP URL stops the start.
+        crate::services::mail::Transport::from_settings(&settings)?;
+        tokio::spawn(crate::services::mail::run_sender(state.clone()));
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();

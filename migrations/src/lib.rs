@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_accounts_and_consultations;
 mod m20261123_000003_deliberation;
 mod m20261124_000001_ideas;
+mod m20261124_000002_identity_and_mail;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts_and_consultations::Migration),
             Box::new(m20261123_000003_deliberation::Migration),
             Box::new(m20261124_000001_ideas::Migration),
+            Box::new(m20261124_000002_identity_and_mail::Migration),
         ]
     }
 }

@@ -171,6 +171,36 @@ smtp_stop() {
     SMTP_PID=
 }
 
+# ---------------------------------------------------------------- test OpenID Provider
+# oidc_start: tests/oidc/server.mjs (npm oidc-provider) issuing MitID-shaped claims.
+# Sets OIDC_PORT OIDC_ISSUER OIDC_PID. Needs `npm ci` in tests/oidc first (oidc_install).
+OIDC_PID=''
+OIDC_DIR=${OIDC_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../oidc" && pwd)}
+oidc_install() {
+    local stamp
+    stamp=$(cat "$OIDC_DIR/package.json" "$OIDC_DIR/package-lock.json" | sha256sum | cut -c1-64)
+    if [[ $(cat "$OIDC_DIR/node_modules/.samskab-stamp" 2>/dev/null) != "$stamp" ]]; then
+        say "installing the test OpenID Provider's packages (npm ci)"
+        (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in tests/oidc failed"
+        printf '%s\n' "$stamp" >"$OIDC_DIR/node_modules/.samskab-stamp"
+    fi
+}
+
+oidc_start() {
+    free_port OIDC_PORT
+    PORT=$OIDC_PORT node "$OIDC_DIR/server.mjs" >"$RUN_DIR/oidc.log" 2>&1 &
+    OIDC_PID=$!
+    wait_for_port "$OIDC_PORT" 30 "$OIDC_PID" \
+        || { show_log "$RUN_DIR/oidc.log"; die "test OpenID Provider did not start"; }
+    OIDC_ISSUER=http://127.0.0.1:$OIDC_PORT
+    say "test OpenID Provider on $OIDC_ISSUER"
+}
+
+oidc_stop() {
+    [[ -n $OIDC_PID ]] && stop_pid "$OIDC_PID"
+    OIDC_PID=
+}
+
 # ---------------------------------------------------------------- the app
 # app_start NAME [VAR=value ...]: `samskab serve --demo` on a free port with
 # its own data dir, waiting for /readyz. Sets APP_PID APP_URL APP_LOG.

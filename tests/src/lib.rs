@@ -113,6 +113,25 @@ async fn fresh_postgres_database(admin_url: &str) -> anyhow::Result<String> {
     Ok(format!("{base}/{name}"))
 }
 
+/// The test OpenID Provider's issuer (`tests/oidc`, started by `tests/run`).
+/// Without `SAMSKAB_TEST_OIDC_ISSUER` the calling test is skipped loudly, or
+/// fails under `SAMSKAB_TEST_REQUIRE_POSTGRES=1` (tests/run).
+pub fn oidc_issuer(test: &str) -> Option<String> {
+    let issuer = std::env::var("SAMSKAB_TEST_OIDC_ISSUER")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if issuer.is_none() {
+        if std::env::var("SAMSKAB_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            panic!("SAMSKAB_TEST_REQUIRE_POSTGRES=1 but SAMSKAB_TEST_OIDC_ISSUER is not set");
+        }
+        eprintln!(
+            "\n!!! `{test}` SKIPPED: SAMSKAB_TEST_OIDC_ISSUER is not set. \
+             Run tests/run to start the test OpenID Provider. !!!\n"
+        );
+    }
+    issuer
+}
+
 pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
     let mut key = vec![0u8; 64];
     for (i, b) in key.iter_mut().enumerate() {
@@ -132,6 +151,8 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         database_max_connections: 5,
         workers: Some(1),
         opinion_recompute_interval_ms: 300,
+        oidc: Default::default(),
+        mail: Default::default(),
     }
 }
 
@@ -152,6 +173,17 @@ impl TestApp {
         backend: Backend,
         options: BuildOptions,
     ) -> anyhow::Result<Option<TestApp>> {
+        Self::spawn_configured(backend, options, |_| {}).await
+    }
+
+    /// Like `spawn_with`, with the settings adjusted first. The app listens on
+    /// a port chosen beforehand and `public_url` points at it, so redirect URIs
+    /// (OIDC) and links (mail) are right.
+    pub async fn spawn_configured(
+        backend: Backend,
+        options: BuildOptions,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<Option<TestApp>> {
         let dir = tempfile::tempdir()?;
         let database_url = match backend {
             Backend::Sqlite => None,
@@ -160,7 +192,13 @@ impl TestApp {
                 None => return Ok(None),
             },
         };
-        let settings = test_settings(&dir, database_url);
+        let mut settings = test_settings(&dir, database_url);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        settings.bind = format!("127.0.0.1:{port}");
+        settings.public_url = Some(format!("http://127.0.0.1:{port}"));
+        adjust(&mut settings);
         let app = Application::build(settings.clone(), options).await?;
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();
@@ -341,4 +379,114 @@ pub fn location(res: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Settings for a `mitid` citizen provider at the test OpenID Provider.
+pub fn with_test_oidc(issuer: &str) -> impl FnOnce(&mut Settings) + use<> {
+    let issuer = issuer.to_owned();
+    move |settings: &mut Settings| {
+        let provider: samskab::configuration::OidcProvider =
+            serde_json::from_value(serde_json::json!({
+                "issuer_url": issuer,
+                "client_id": "samskab",
+                "client_secret": "samskab-test-secret",
+                "scopes": "openid mitid",
+            }))
+            .expect("test OIDC provider settings");
+        settings.oidc.insert("mitid".into(), provider);
+    }
+}
+
+/// Every URL visited while following redirects, and the last response.
+pub struct Followed {
+    pub urls: Vec<String>,
+    pub response: reqwest::Response,
+}
+
+/// GET `url` and follow redirects (across hosts) with `client`'s cookies.
+pub async fn follow(client: &reqwest::Client, url: &str) -> Followed {
+    let mut urls = vec![url.to_owned()];
+    let mut current = reqwest::Url::parse(url).expect("absolute URL");
+    loop {
+        let res = client
+            .get(current.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {current}: {e}"));
+        if !res.status().is_redirection() {
+            return Followed {
+                urls,
+                response: res,
+            };
+        }
+        assert!(urls.len() < 20, "redirect loop: {urls:?}");
+        current = current.join(&location(&res)).expect("valid Location");
+        urls.push(current.to_string());
+    }
+}
+
+impl TestApp {
+    /// Log in as `user` at the test OpenID Provider, starting from the app's
+    /// MitID link, up to the app's callback. Returns the callback URL (for
+    /// replays) and the app's answer to it.
+    pub async fn mitid_to_callback(
+        &self,
+        client: &reqwest::Client,
+        user: &str,
+    ) -> (String, reqwest::Response) {
+        let at_op = follow(client, &self.url("/auth/oidc/mitid/start")).await;
+        assert_eq!(
+            at_op.response.status(),
+            200,
+            "the OP shows its login form: {:?}",
+            at_op.urls
+        );
+        let interaction = at_op.urls.last().cloned().expect("an interaction URL");
+        assert!(
+            interaction.contains("/interaction/"),
+            "{interaction} is the OP's login form"
+        );
+        let res = client
+            .post(&interaction)
+            .form(&[("prompt", "login"), ("login", user), ("password", "x")])
+            .send()
+            .await
+            .expect("POST to the OP");
+        assert!(res.status().is_redirection(), "OP accepted the login");
+        let mut current = reqwest::Url::parse(&interaction)
+            .and_then(|u| u.join(&location(&res)))
+            .expect("OP redirect");
+        // Through the OP's redirects until it sends the browser back to us.
+        loop {
+            if current.as_str().starts_with(&self.address) {
+                let callback = current.to_string();
+                let res = client.get(&callback).send().await.expect("callback");
+                return (callback, res);
+            }
+            let res = client.get(current.clone()).send().await.expect("OP");
+            assert!(
+                res.status().is_redirection(),
+                "OP at {current} answered {} instead of redirecting back",
+                res.status()
+            );
+            current = current.join(&location(&res)).expect("OP redirect");
+        }
+    }
+
+    /// A complete MitID login of `user` with `client`, choosing `display_name`
+    /// on the first login.
+    pub async fn mitid_login(&self, client: &reqwest::Client, user: &str, display_name: &str) {
+        let (_, res) = self.mitid_to_callback(client, user).await;
+        assert_eq!(res.status(), 303, "callback logs in or asks for a name");
+        if location(&res) == "/auth/oidc/welcome" {
+            let res = self
+                .post_form_with(
+                    client,
+                    "/auth/oidc/welcome",
+                    &[("display_name", display_name)],
+                )
+                .await;
+            assert_eq!(res.status(), 303, "display name accepted");
+        }
+    }
 }

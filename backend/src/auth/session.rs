@@ -19,6 +19,12 @@ pub struct CurrentUser {
     pub email: Option<String>,
     #[serde(serialize_with = "serialize_role")]
     pub role: Role,
+    /// The account is linked to an OIDC citizen identity (MitID).
+    pub has_identity: bool,
+    /// From the last OIDC login: level of assurance, birth year, municipality code.
+    pub loa: Option<String>,
+    pub birth_year: Option<i32>,
+    pub municipality_code: Option<String>,
 }
 
 fn serialize_role<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::Error> {
@@ -32,6 +38,10 @@ impl CurrentUser {
             display_name: model.display_name.clone(),
             email: model.email.clone(),
             role: Role::parse(&model.role).unwrap_or(Role::Citizen),
+            has_identity: model.oidc_subject_hash.is_some(),
+            loa: model.loa.clone(),
+            birth_year: model.birth_year,
+            municipality_code: model.municipality_code.clone(),
         }
     }
 }

@@ -29,6 +29,13 @@ pub struct Model {
     /// Who may vote and write statements: anyone | logged_in | verified.
     pub voting_eligibility: String,
     pub statement_max_chars: i32,
+    /// Who may take part: `account` (any account) or `mitid` (an OIDC citizen login).
+    pub eligibility: String,
+    /// Minimum level of assurance when `eligibility` is `mitid`.
+    pub min_loa: Option<String>,
+    pub min_age: Option<i32>,
+    /// Residents of this municipality only (4-digit code), when set.
+    pub municipality_code: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub mod idea;
 pub mod idea_follow;
 pub mod idea_status_change;
 pub mod idea_support;
+pub mod mail_outbox;
 pub mod moderation_action;
 pub mod notification;
 pub mod opinion_snapshot;

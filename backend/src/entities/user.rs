@@ -17,6 +17,16 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_login_at: Option<DateTimeUtc>,
     pub deleted_at: Option<DateTimeUtc>,
+    /// Name of the OIDC provider of the linked identity, if any.
+    pub identity_provider: Option<String>,
+    /// Level of assurance of the last OIDC login: low, substantial or high.
+    pub loa: Option<String>,
+    /// Birth year from the last OIDC login (for minimum-age rules and age bands).
+    pub birth_year: Option<i32>,
+    /// Municipality code from the last OIDC login, e.g. 0751 (Aarhus).
+    pub municipality_code: Option<String>,
+    /// Mails about followed ideas and consultations (one-click unsubscribe).
+    pub mail_notifications: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -37,11 +37,24 @@ async fn account_page(
             "created_at": date(ctx.locale, &row.created_at),
             "locales": locales,
             "errors": errors,
+            "providers": providers(ctx, "link=1"),
+            "has_identity": row.oidc_subject_hash.is_some(),
         }),
     )
 }
 
 use sea_orm::EntityTrait;
+
+/// Configured citizen providers (MitID) for login and linking buttons.
+/// `query` is appended to each start link (already URL-encoded).
+pub fn providers(ctx: &Ctx, query: &str) -> Vec<serde_json::Value> {
+    crate::services::oidc::citizen_providers(&ctx.state.settings)
+        .into_iter()
+        .map(|(name, label)| {
+            json!({ "label": label, "href": format!("/auth/oidc/{name}/start?{query}") })
+        })
+        .collect()
+}
 
 #[get("/account")]
 pub async fn show(ctx: Ctx) -> Result<HttpResponse, AppError> {

@@ -32,10 +32,24 @@ pub async fn user_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
             })
         })
         .collect();
+    let failed: Vec<_> = crate::services::mail::failed(&ctx.state.db, me)
+        .await?
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "user_id": m.user_id,
+                "kind": m.kind,
+                "attempts": m.attempts,
+                "last_error": m.last_error,
+                "created_at": date(ctx.locale, &m.created_at),
+            })
+        })
+        .collect();
     ctx.render(
         "admin_users",
         &ctx.t("admin.users_title"),
-        json!({ "users": rows }),
+        json!({ "users": rows, "failed_mails": failed }),
     )
 }
 

@@ -15,6 +15,11 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
+fn providers(ctx: &Ctx, next: &str) -> Vec<serde_json::Value> {
+    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    crate::routes::account::providers(ctx, &query)
+}
+
 fn safe_next(next: Option<&str>) -> String {
     next.filter(|n| is_local_path(n))
         .unwrap_or("/account")
@@ -26,10 +31,15 @@ pub async fn login_form(ctx: Ctx, query: web::Query<NextQuery>) -> Result<HttpRe
     if ctx.user.is_some() {
         return Ok(see_other(&safe_next(query.next.as_deref())));
     }
+    let next = safe_next(query.next.as_deref());
     ctx.render(
         "login",
         &ctx.t("login.title"),
-        json!({ "next": safe_next(query.next.as_deref()), "email": "" }),
+        json!({
+            "next": next,
+            "email": "",
+            "providers": providers(&ctx, &next),
+        }),
     )
 }
 
@@ -53,7 +63,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
             StatusCode::UNPROCESSABLE_ENTITY,
             "login",
             &ctx.t("login.title"),
-            json!({ "next": next, "email": "", "failed": true }),
+            json!({ "next": next, "email": "", "failed": true, "providers": providers(&ctx, &next) }),
         );
     }
     match users::authenticate(&ctx.state.db, &form.email, &form.password).await? {
@@ -66,7 +76,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
             StatusCode::UNAUTHORIZED,
             "login",
             &ctx.t("login.title"),
-            json!({ "next": next, "email": form.email.trim(), "failed": true }),
+            json!({ "next": next, "email": form.email.trim(), "failed": true, "providers": providers(&ctx, &next) }),
         ),
     }
 }

@@ -11,7 +11,9 @@ pub mod context;
 pub mod deliberation;
 pub mod health;
 pub mod ideas;
+pub mod mail;
 pub mod middleware;
+pub mod oidc;
 pub mod pages;
 pub mod staff;
 pub mod views;
@@ -33,6 +35,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(auth::register_form)
         .service(auth::register)
         .service(auth::logout)
+        .service(oidc::start)
+        .service(oidc::callback)
+        .service(oidc::welcome_form)
+        .service(oidc::welcome)
+        .service(mail::unsubscribe_form)
+        .service(mail::unsubscribe)
         .service(account::show)
         .service(account::update)
         .service(staff::list)

@@ -76,11 +76,66 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
     let c = consultations::get_visible(&ctx.state.db, ctx.user.as_ref(), &slug).await?;
     let detail = consultation_detail(&ctx.state.catalogs, ctx.locale, &c);
     let is_staff = ctx.user.as_ref().is_some_and(|u| u.role.is_staff());
+    let eligibility = eligibility_view(&ctx, &c);
     ctx.render(
         "consultation",
         &c.title,
-        json!({ "consultation": detail, "can_edit": is_staff }),
+        json!({ "consultation": detail, "can_edit": is_staff, "eligibility": eligibility }),
     )
+}
+
+/// The consultation's participation rules in words, and for a logged-in
+/// person why they may not take part and what to do about it.
+fn eligibility_view(ctx: &Ctx, c: &crate::entities::consultation::Model) -> serde_json::Value {
+    use crate::services::eligibility::{self, Ineligible};
+    let rules = consultations::eligibility_rules(c);
+    let mut texts = Vec::new();
+    if rules.mitid {
+        texts.push(ctx.t("eligibility.rule_mitid"));
+    }
+    if let Some(loa) = &rules.min_loa {
+        let level = ctx.t(&format!("eligibility.loa.{loa}"));
+        texts.push(ctx.t("eligibility.rule_loa").replace("{level}", &level));
+    }
+    if let Some(age) = rules.min_age {
+        texts.push(
+            ctx.t("eligibility.rule_age")
+                .replace("{age}", &age.to_string()),
+        );
+    }
+    if let Some(code) = &rules.municipality_code {
+        texts.push(
+            ctx.t("eligibility.rule_municipality")
+                .replace("{code}", code),
+        );
+    }
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let unmet = ctx
+        .user
+        .as_ref()
+        .and_then(|u| eligibility::unmet(u, &rules, year));
+    let provider = crate::services::oidc::citizen_providers(&ctx.state.settings)
+        .into_iter()
+        .next()
+        .map(|(name, _)| name);
+    let (mitid_href, mitid_label) = match (unmet, provider) {
+        (Some(Ineligible::NeedsMitid), Some(name)) => (
+            Some(format!("/auth/oidc/{name}/start?link=1")),
+            ctx.t("eligibility.connect_mitid"),
+        ),
+        (Some(Ineligible::LoaTooLow | Ineligible::AgeUnknown), Some(name)) => (
+            Some(format!("/auth/oidc/{name}/start")),
+            ctx.t("eligibility.login_mitid"),
+        ),
+        _ => (None, String::new()),
+    };
+    json!({
+        "rules": texts,
+        "unmet": unmet.map(|r| ctx.t(r.key())),
+        "ok": ctx.user.is_some() && unmet.is_none(),
+        "mitid_href": mitid_href,
+        "mitid_label": mitid_label,
+    })
 }
 
 #[get("/privacy")]

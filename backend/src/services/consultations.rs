@@ -133,6 +133,28 @@ pub struct ConsultationForm {
     /// Deliberation: statement length limit in characters.
     #[serde(default)]
     pub statement_max_chars: String,
+    /// Who may take part: `account` or `mitid`.
+    #[serde(default)]
+    pub eligibility: String,
+    /// Minimum MitID level of assurance: empty, `low`, `substantial` or `high`.
+    #[serde(default)]
+    pub min_loa: String,
+    /// Minimum age in years, empty for none.
+    #[serde(default)]
+    pub min_age: String,
+    /// Residents of this municipality only (code, e.g. 0751), empty for all.
+    #[serde(default)]
+    pub municipality_code: String,
+}
+
+/// Who may take part in a consultation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EligibilityRules {
+    /// A MitID (OIDC citizen) login is required.
+    pub mitid: bool,
+    pub min_loa: Option<String>,
+    pub min_age: Option<i32>,
+    pub municipality_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +172,7 @@ pub struct ValidConsultation {
     pub categories: Vec<String>,
     pub voting_eligibility: Eligibility,
     pub statement_max_chars: i32,
+    pub eligibility: EligibilityRules,
 }
 
 /// A URL-safe slug from a title: Danish letters spelled out, anything else
@@ -282,6 +305,46 @@ impl ConsultationForm {
                 }
             },
         };
+        let mitid = match self.eligibility.as_str() {
+            "" | "account" => false,
+            "mitid" => true,
+            _ => {
+                err("eligibility", "invalid_choice");
+                false
+            }
+        };
+        let min_loa = match self.min_loa.as_str() {
+            "" => None,
+            v @ ("low" | "substantial" | "high") => Some(v.to_owned()),
+            _ => {
+                err("min_loa", "invalid_choice");
+                None
+            }
+        };
+        let min_age = match self.min_age.trim() {
+            "" => None,
+            raw => match raw.parse::<i32>() {
+                Ok(n) if (1..=120).contains(&n) => Some(n),
+                _ => {
+                    err("min_age", "age_range");
+                    None
+                }
+            },
+        };
+        let municipality_code = match self.municipality_code.trim() {
+            "" => None,
+            raw => match super::oidc::parse_municipality(raw) {
+                Some(code) => Some(code),
+                None => {
+                    err("municipality_code", "municipality_invalid");
+                    None
+                }
+            },
+        };
+        // Level of assurance, age and residence are only known from MitID.
+        if !mitid && (min_loa.is_some() || min_age.is_some() || municipality_code.is_some()) {
+            err("eligibility", "eligibility_needs_mitid");
+        }
         if errors.is_empty() {
             Ok(ValidConsultation {
                 title,
@@ -297,6 +360,12 @@ impl ConsultationForm {
                 categories,
                 voting_eligibility,
                 statement_max_chars,
+                eligibility: EligibilityRules {
+                    mitid,
+                    min_loa,
+                    min_age,
+                    municipality_code,
+                },
             })
         } else {
             Err(errors)
@@ -318,12 +387,25 @@ impl ConsultationForm {
             categories: categories(m).join("\n"),
             voting_eligibility: m.voting_eligibility.clone(),
             statement_max_chars: m.statement_max_chars.to_string(),
+            eligibility: m.eligibility.clone(),
+            min_loa: m.min_loa.clone().unwrap_or_default(),
+            min_age: m.min_age.map(|a| a.to_string()).unwrap_or_default(),
+            municipality_code: m.municipality_code.clone().unwrap_or_default(),
         }
     }
 }
 
 pub fn categories(m: &consultation::Model) -> Vec<String> {
     serde_json::from_str(&m.categories).unwrap_or_default()
+}
+
+pub fn eligibility_rules(m: &consultation::Model) -> EligibilityRules {
+    EligibilityRules {
+        mitid: m.eligibility == "mitid",
+        min_loa: m.min_loa.clone(),
+        min_age: m.min_age,
+        municipality_code: m.municipality_code.clone(),
+    }
 }
 
 pub fn status(m: &consultation::Model) -> Status {
@@ -377,6 +459,15 @@ pub async fn create(
         categories: Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?),
         voting_eligibility: Set(valid.voting_eligibility.as_str().to_owned()),
         statement_max_chars: Set(valid.statement_max_chars),
+        eligibility: Set(if valid.eligibility.mitid {
+            "mitid"
+        } else {
+            "account"
+        }
+        .to_owned()),
+        min_loa: Set(valid.eligibility.min_loa),
+        min_age: Set(valid.eligibility.min_age),
+        municipality_code: Set(valid.eligibility.municipality_code),
         created_by: Set(Some(actor.id)),
         created_at: Set(at),
         updated_at: Set(at),
@@ -434,6 +525,15 @@ pub async fn update(
     active.categories = Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?);
     active.voting_eligibility = Set(valid.voting_eligibility.as_str().to_owned());
     active.statement_max_chars = Set(valid.statement_max_chars);
+    active.eligibility = Set(if valid.eligibility.mitid {
+        "mitid"
+    } else {
+        "account"
+    }
+    .to_owned());
+    active.min_loa = Set(valid.eligibility.min_loa);
+    active.min_age = Set(valid.eligibility.min_age);
+    active.municipality_code = Set(valid.eligibility.municipality_code);
     active.updated_at = Set(now());
     let updated = active.update(&txn).await?;
     audit::record(

@@ -1,24 +1,93 @@
 //! Who may take part in a consultation. One check, used by every protected
-//! action (proposing, editing, supporting, commenting), so that when MitID
-//! rules arrive (age, municipality) they are added here and apply everywhere.
+//! action (proposing, editing, supporting, commenting, and later voting and
+//! statements), so the consultation's MitID rules apply everywhere.
+//!
+//! A consultation asks for any account, or for MitID, optionally with a
+//! minimum level of assurance, a minimum age (the age reached this calendar
+//! year, from the birth year of the last MitID login) and residence in one
+//! municipality (the code of the last MitID login).
 //!
 //! The conversation (voting and writing statements) has its own setting,
 //! `voting_eligibility`, because it may be open to anyone with a participant
-//! cookie; [`conversation`] applies it.
+//! cookie; [`conversation`] applies it, and "verified" means the MitID rules.
 
 use crate::auth::session::CurrentUser;
 use crate::entities::consultation;
 use crate::errors::ServiceError;
 
-use super::consultations::{self, Status};
+use super::consultations::{self, EligibilityRules, Status};
+use super::oidc::loa_rank;
 
-/// Ok when `actor` may take part in `consultation` now. Being logged in is
-/// proven by holding a `CurrentUser`; the consultation must be open.
-pub fn check(_actor: &CurrentUser, consultation: &consultation::Model) -> Result<(), ServiceError> {
+/// Why someone may not take part; each key's text says what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ineligible {
+    NeedsMitid,
+    LoaTooLow,
+    TooYoung,
+    AgeUnknown,
+    OtherMunicipality,
+    MunicipalityUnknown,
+}
+
+impl Ineligible {
+    pub fn key(self) -> &'static str {
+        match self {
+            Ineligible::NeedsMitid => "eligibility.needs_mitid",
+            Ineligible::LoaTooLow => "eligibility.loa_too_low",
+            Ineligible::TooYoung => "eligibility.too_young",
+            Ineligible::AgeUnknown => "eligibility.age_unknown",
+            Ineligible::OtherMunicipality => "eligibility.other_municipality",
+            Ineligible::MunicipalityUnknown => "eligibility.municipality_unknown",
+        }
+    }
+}
+
+/// The first rule `actor` does not meet, if any (the consultation's status
+/// aside). `year` is the current calendar year.
+pub fn unmet(actor: &CurrentUser, rules: &EligibilityRules, year: i32) -> Option<Ineligible> {
+    let needs_identity = rules.mitid
+        || rules.min_loa.is_some()
+        || rules.min_age.is_some()
+        || rules.municipality_code.is_some();
+    if !needs_identity {
+        return None;
+    }
+    if !actor.has_identity {
+        return Some(Ineligible::NeedsMitid);
+    }
+    if let Some(min) = &rules.min_loa
+        && loa_rank(actor.loa.as_deref().unwrap_or("")) < loa_rank(min)
+    {
+        return Some(Ineligible::LoaTooLow);
+    }
+    if let Some(min_age) = rules.min_age {
+        match actor.birth_year {
+            None => return Some(Ineligible::AgeUnknown),
+            Some(born) if year - born < min_age => return Some(Ineligible::TooYoung),
+            Some(_) => {}
+        }
+    }
+    if let Some(code) = &rules.municipality_code {
+        match &actor.municipality_code {
+            None => return Some(Ineligible::MunicipalityUnknown),
+            Some(mine) if mine != code => return Some(Ineligible::OtherMunicipality),
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// Ok when `actor` may take part in `consultation` now: it is open and the
+/// person meets its rules. Being logged in is proven by holding a `CurrentUser`.
+pub fn check(actor: &CurrentUser, consultation: &consultation::Model) -> Result<(), ServiceError> {
     if consultations::status(consultation) != Status::Open {
         return Err(ServiceError::Conflict("errors.consultation_not_open"));
     }
-    Ok(())
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    match unmet(actor, &consultations::eligibility_rules(consultation), year) {
+        Some(reason) => Err(ServiceError::Conflict(reason.key())),
+        None => Ok(()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -66,7 +135,80 @@ pub fn conversation(
         (Eligibility::Anyone, _) => Ok(()),
         (Eligibility::LoggedIn, Some(_)) => Ok(()),
         (Eligibility::LoggedIn, None) => Err("errors.eligibility_login"),
-        // No identity provider yet: nobody counts as verified until MitID login exists.
-        (Eligibility::Verified, _) => Err("errors.eligibility_verified"),
+        (Eligibility::Verified, None) => Err("errors.eligibility_verified"),
+        // Verified identity: a MitID login that meets the consultation's rules.
+        (Eligibility::Verified, Some(person)) => {
+            let mut rules = consultations::eligibility_rules(c);
+            rules.mitid = true;
+            let year = chrono::Datelike::year(&chrono::Utc::now());
+            unmet(person, &rules, year).map_or(Ok(()), |reason| Err(reason.key()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+
+    fn person(identity: Option<(&str, i32, &str)>) -> CurrentUser {
+        CurrentUser {
+            id: 1,
+            display_name: "A".into(),
+            email: None,
+            role: Role::Citizen,
+            has_identity: identity.is_some(),
+            loa: identity.map(|i| i.0.to_owned()),
+            birth_year: identity.map(|i| i.1),
+            municipality_code: identity.map(|i| i.2.to_owned()),
+        }
+    }
+
+    fn rules(
+        mitid: bool,
+        loa: Option<&str>,
+        age: Option<i32>,
+        code: Option<&str>,
+    ) -> EligibilityRules {
+        EligibilityRules {
+            mitid,
+            min_loa: loa.map(str::to_owned),
+            min_age: age,
+            municipality_code: code.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn any_account_takes_part_without_rules() {
+        assert_eq!(
+            unmet(&person(None), &rules(false, None, None, None), 2026),
+            None
+        );
+    }
+
+    #[test]
+    fn each_rule_has_its_reason() {
+        let strict = rules(true, Some("substantial"), Some(18), Some("0751"));
+        let year = 2026;
+        assert_eq!(
+            unmet(&person(None), &strict, year),
+            Some(Ineligible::NeedsMitid)
+        );
+        assert_eq!(
+            unmet(&person(Some(("low", 1990, "0751"))), &strict, year),
+            Some(Ineligible::LoaTooLow)
+        );
+        assert_eq!(
+            unmet(&person(Some(("high", 2009, "0751"))), &strict, year),
+            Some(Ineligible::TooYoung)
+        );
+        assert_eq!(
+            unmet(&person(Some(("high", 2008, "0751"))), &strict, year),
+            None
+        );
+        assert_eq!(
+            unmet(&person(Some(("substantial", 1990, "0101"))), &strict, year),
+            Some(Ineligible::OtherMunicipality)
+        );
     }
 }

@@ -34,9 +34,18 @@ pub async fn idea_status_changed<C: ConnectionTrait>(
         .await?;
     let data = serde_json::json!({ "title": idea.title, "status": status }).to_string();
     let at = now();
-    let rows: Vec<notification::ActiveModel> = followers
+    let followers: Vec<i64> = followers
         .into_iter()
         .filter(|id| Some(*id) != except)
+        .collect();
+    // The mail is queued in the same transaction as the status change.
+    let mail_data =
+        serde_json::json!({ "idea_id": idea.id, "title": idea.title, "status": status });
+    for user_id in &followers {
+        super::mail::enqueue(db, *user_id, super::mail::KIND_IDEA_STATUS, &mail_data).await?;
+    }
+    let rows: Vec<notification::ActiveModel> = followers
+        .into_iter()
         .map(|user_id| notification::ActiveModel {
             user_id: Set(user_id),
             kind: Set(KIND_IDEA_STATUS.to_owned()),

@@ -11,6 +11,7 @@ use crate::entities::user;
 use crate::errors::{FieldError, ServiceError};
 use crate::i18n::Locale;
 
+use super::oidc::Identity;
 use super::{audit, clean_text, now};
 
 pub const DISPLAY_NAME_MAX: usize = 80;
@@ -214,6 +215,116 @@ pub async fn authenticate(
         }
         _ => Ok(None),
     }
+}
+
+/// Copy the identity's attributes onto an account at login.
+fn apply_identity(active: &mut user::ActiveModel, identity: &Identity) {
+    active.identity_provider = Set(Some(identity.provider.clone()));
+    active.loa = Set(identity.loa.clone());
+    active.birth_year = Set(identity.birth_year);
+    active.municipality_code = Set(identity.municipality_code.clone());
+    active.last_login_at = Set(Some(now()));
+}
+
+/// Log in with a verified OIDC identity: the account with this subject hash,
+/// its attributes refreshed from this login (and the role, for staff
+/// providers). `None` when the identity has no account yet.
+pub async fn log_in_with_identity(
+    db: &DatabaseConnection,
+    identity: &Identity,
+) -> Result<Option<user::Model>, ServiceError> {
+    let Some(found) = user::Entity::find()
+        .filter(user::Column::OidcSubjectHash.eq(identity.subject_hash.clone()))
+        .filter(user::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut active = found.clone().into_active_model();
+    apply_identity(&mut active, identity);
+    if !identity.citizen && found.role != identity.role {
+        active.role = Set(identity.role.clone());
+    }
+    Ok(Some(active.update(db).await?))
+}
+
+/// First login with an identity: a new account under the display name the
+/// person chose.
+pub async fn create_from_identity(
+    db: &DatabaseConnection,
+    identity: &Identity,
+    display_name: &str,
+    locale: Locale,
+) -> Result<user::Model, ServiceError> {
+    let name =
+        parse_display_name(display_name).map_err(|key| ServiceError::field("display_name", key))?;
+    if let Some(existing) = log_in_with_identity(db, identity).await? {
+        // The same identity finished a first login twice (two tabs).
+        return Ok(existing);
+    }
+    let txn = db.begin().await?;
+    let mut active = user::ActiveModel {
+        display_name: Set(name),
+        email: Set(None),
+        password_hash: Set(None),
+        oidc_subject_hash: Set(Some(identity.subject_hash.clone())),
+        role: Set(identity.role.clone()),
+        locale: Set(locale.code().to_owned()),
+        email_verified: Set(false),
+        created_at: Set(now()),
+        ..Default::default()
+    };
+    apply_identity(&mut active, identity);
+    let user = active.insert(&txn).await?;
+    audit::record(
+        &txn,
+        Some(user.id),
+        "user.created",
+        "user",
+        Some(user.id),
+        &format!("oidc:{}", identity.provider),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Link an identity to a logged-in account (e.g. MitID to a local account).
+/// An identity belongs to one account only.
+pub async fn link_identity(
+    db: &DatabaseConnection,
+    user_id: i64,
+    identity: &Identity,
+) -> Result<user::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let other = user::Entity::find()
+        .filter(user::Column::OidcSubjectHash.eq(identity.subject_hash.clone()))
+        .one(&txn)
+        .await?;
+    if other.is_some_and(|o| o.id != user_id) {
+        return Err(ServiceError::Conflict("oidc.errors.already_linked"));
+    }
+    let target = user::Entity::find_by_id(user_id)
+        .filter(user::Column::DeletedAt.is_null())
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut active = target.into_active_model();
+    active.oidc_subject_hash = Set(Some(identity.subject_hash.clone()));
+    apply_identity(&mut active, identity);
+    let user = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(user_id),
+        "user.identity_linked",
+        "user",
+        Some(user_id),
+        &identity.provider,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 pub async fn update_profile(

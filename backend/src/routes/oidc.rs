@@ -1,0 +1,170 @@
+//! Login with OpenID Connect providers (MitID): start, callback and the
+//! first-login page where a new citizen picks a display name.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::session;
+use crate::errors::{AppError, ServiceError, is_local_path};
+use crate::routes::context::Ctx;
+use crate::routes::see_other;
+use crate::routes::views::field_errors;
+use crate::services::oidc::{self, Callback, Identity, OidcError, PendingLogin};
+use crate::services::users;
+
+#[derive(Deserialize, Default)]
+pub struct StartQuery {
+    next: Option<String>,
+    /// `1`: link the identity to the logged-in account instead of logging in.
+    link: Option<String>,
+}
+
+fn error_page(ctx: &Ctx, error: OidcError) -> Result<HttpResponse, AppError> {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    ctx.render_status(
+        status,
+        "oidc_error",
+        &ctx.t("oidc.error_title"),
+        json!({ "message": ctx.t(error.key()), "linking": ctx.user.is_some() }),
+    )
+}
+
+fn session_error(e: impl std::fmt::Display) -> AppError {
+    AppError::Unexpected(anyhow::anyhow!("session: {e}"))
+}
+
+/// A plain link: `/auth/oidc/mitid/start` sends the browser to the provider.
+#[get("/auth/oidc/{provider}/start")]
+pub async fn start(
+    ctx: Ctx,
+    path: web::Path<String>,
+    query: web::Query<StartQuery>,
+) -> Result<HttpResponse, AppError> {
+    let name = path.into_inner();
+    let next = query
+        .next
+        .as_deref()
+        .filter(|n| is_local_path(n))
+        .unwrap_or("/account")
+        .to_owned();
+    let link_user = match (&ctx.user, query.link.as_deref()) {
+        (Some(user), Some("1")) => Some(user.id),
+        _ => None,
+    };
+    match oidc::start(&ctx.state.settings, &name, next, link_user).await {
+        Ok((url, pending)) => {
+            ctx.session
+                .insert(oidc::SESSION_PENDING, pending)
+                .map_err(session_error)?;
+            Ok(see_other(&url))
+        }
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+#[get("/auth/oidc/{provider}/callback")]
+pub async fn callback(
+    ctx: Ctx,
+    path: web::Path<String>,
+    query: web::Query<Callback>,
+) -> Result<HttpResponse, AppError> {
+    let name = path.into_inner();
+    // Taken out before anything is checked: a pending login is used once.
+    let pending: Option<PendingLogin> = ctx
+        .session
+        .remove_as(oidc::SESSION_PENDING)
+        .and_then(Result::ok);
+    let next = pending
+        .as_ref()
+        .map(|p| p.next.clone())
+        .unwrap_or_else(|| "/account".into());
+    let link_user = pending.as_ref().and_then(|p| p.link_user);
+    let identity = match oidc::finish(&ctx.state.settings, &name, pending, query.into_inner()).await
+    {
+        Ok(identity) => identity,
+        Err(e) => return error_page(&ctx, e),
+    };
+    if let Some(user_id) = link_user.filter(|id| ctx.user.as_ref().is_some_and(|u| u.id == *id)) {
+        return match users::link_identity(&ctx.state.db, user_id, &identity).await {
+            Ok(_) => {
+                ctx.flash("success", "oidc.linked");
+                Ok(see_other("/account"))
+            }
+            Err(ServiceError::Conflict(key)) => ctx.render_status(
+                StatusCode::CONFLICT,
+                "oidc_error",
+                &ctx.t("oidc.error_title"),
+                json!({ "message": ctx.t(key), "linking": true }),
+            ),
+            Err(e) => Err(e.into()),
+        };
+    }
+    match users::log_in_with_identity(&ctx.state.db, &identity).await? {
+        Some(user) => {
+            session::log_in(&ctx.session, user.id).map_err(session_error)?;
+            Ok(see_other(&next))
+        }
+        None => {
+            // First login: keep the verified identity until a name is chosen.
+            ctx.session.renew();
+            ctx.session
+                .insert(oidc::SESSION_NEW_IDENTITY, (identity, next))
+                .map_err(session_error)?;
+            Ok(see_other("/auth/oidc/welcome"))
+        }
+    }
+}
+
+fn new_identity(ctx: &Ctx) -> Option<(Identity, String)> {
+    ctx.session
+        .get::<(Identity, String)>(oidc::SESSION_NEW_IDENTITY)
+        .ok()
+        .flatten()
+}
+
+#[get("/auth/oidc/welcome")]
+pub async fn welcome_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    if new_identity(&ctx).is_none() {
+        return error_page(&ctx, OidcError::NoPendingLogin);
+    }
+    ctx.render(
+        "oidc_welcome",
+        &ctx.t("oidc.welcome_title"),
+        json!({ "display_name": "", "errors": {} }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct WelcomeForm {
+    #[serde(default)]
+    display_name: String,
+}
+
+#[post("/auth/oidc/welcome")]
+pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpResponse, AppError> {
+    let Some((identity, next)) = new_identity(&ctx) else {
+        return error_page(&ctx, OidcError::NoPendingLogin);
+    };
+    match users::create_from_identity(&ctx.state.db, &identity, &form.display_name, ctx.locale)
+        .await
+    {
+        Ok(user) => {
+            ctx.session.remove(oidc::SESSION_NEW_IDENTITY);
+            session::log_in(&ctx.session, user.id).map_err(session_error)?;
+            ctx.flash("success", "register.welcome");
+            Ok(see_other(&next))
+        }
+        Err(ServiceError::Validation(errors)) => ctx.render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "oidc_welcome",
+            &ctx.t("oidc.welcome_title"),
+            json!({
+                "display_name": form.display_name,
+                "errors": field_errors(&ctx.state.catalogs, ctx.locale, &errors),
+            }),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
