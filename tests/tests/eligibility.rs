@@ -210,3 +210,64 @@ async fn staff_set_the_rules_in_the_consultation_form(app: TestApp) {
     assert_eq!(c.min_age, Some(15));
     assert_eq!(c.municipality_code.as_deref(), Some("0751"));
 }
+
+both_backends!(verified_conversation_admits_mitid_logins_that_meet_the_rules);
+async fn verified_conversation_admits_mitid_logins_that_meet_the_rules(app: TestApp) {
+    use samskab::entities::{statement, vote};
+    let staff = app.create_user("staff@example.org", Role::Moderator).await;
+    let staff = CurrentUser::from_model(&staff);
+    let form = ConsultationForm {
+        title: "Ungdomsby Aarhus".into(),
+        summary: "Hvad skal byen have?".into(),
+        has_conversation: Some("on".into()),
+        voting_eligibility: "verified".into(),
+        eligibility: "mitid".into(),
+        municipality_code: "0751".into(),
+        ..Default::default()
+    };
+    consultations::create(&app.db, &staff, &form).await.unwrap();
+    consultations::transition(&app.db, &staff, SLUG, Status::Open)
+        .await
+        .unwrap();
+    samskab::services::statements::add_seed(&app.db, &staff, SLUG, "Flere bænke ved åen")
+        .await
+        .unwrap();
+    let st = statement::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let vote_path = format!("/consultations/{SLUG}/statements/{}/vote", st.id);
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+
+    let (resident, _) = citizen(&app, "anna", Some(("substantial", year - 30, "0751"))).await;
+    let res = app
+        .post_form_with(&resident, &vote_path, &[("vote", "agree")])
+        .await;
+    assert_eq!(res.status(), 303, "a resident with MitID may vote");
+
+    let (visitor, _) = citizen(&app, "bo", Some(("substantial", year - 30, "0101"))).await;
+    let (status, body) = reason(
+        app.post_form_with(&visitor, &vote_path, &[("vote", "agree")])
+            .await,
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert!(body.contains("kommune"), "explains the municipality rule");
+
+    let (local, _) = citizen(&app, "carl", None).await;
+    let (status, body) = reason(
+        app.post_form_with(&local, &vote_path, &[("vote", "agree")])
+            .await,
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert!(body.contains("MitID"));
+
+    let anonymous = client();
+    let res = app
+        .post_form_with(&anonymous, &vote_path, &[("vote", "agree")])
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(vote::Entity::find().count(&app.db).await.unwrap(), 1);
+}
