@@ -53,6 +53,7 @@ impl Application {
             views: Arc::new(Views::load()?),
             catalogs: Arc::new(Catalogs::load()?),
             settings: Arc::new(settings.clone()),
+            login_throttle: Arc::default(),
         };
         // Validate the mail transport now, so a bad SMTP URL stops the start.
         crate::services::mail::Transport::from_settings(&settings)?;

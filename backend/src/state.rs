@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::configuration::Settings;
 use crate::i18n::Catalogs;
+use crate::services::login_throttle::LoginThrottle;
 use crate::views::Views;
 
 #[derive(Clone)]
@@ -13,4 +14,5 @@ pub struct AppState {
     pub views: Arc<Views>,
     pub catalogs: Arc<Catalogs>,
     pub settings: Arc<Settings>,
+    pub login_throttle: Arc<LoginThrottle>,
 }

@@ -199,6 +199,49 @@ async fn login_failure_does_not_reveal_whether_the_email_exists(app: TestApp) {
     assert_eq!(app.get("/account").await.status(), 303, "still logged out");
 }
 
+both_backends!(repeated_wrong_passwords_throttle_that_address_only);
+async fn repeated_wrong_passwords_throttle_that_address_only(app: TestApp) {
+    use samskab::services::login_throttle::MAX_FAILURES;
+    app.create_user("target@example.org", Role::Citizen).await;
+    app.create_user("bystander@example.org", Role::Citizen)
+        .await;
+    for _ in 0..MAX_FAILURES {
+        let res = app
+            .post_form(
+                "/login",
+                &[("email", "Target@example.org"), ("password", "guess")],
+            )
+            .await;
+        assert_eq!(res.status(), 401);
+    }
+    // Now even the right password is refused for a while, with a clear answer.
+    let res = app
+        .post_form(
+            "/login",
+            &[
+                ("email", "target@example.org"),
+                ("password", samskab_tests::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0 && retry <= 15 * 60, "Retry-After {retry}");
+    let page = samskab_tests::Page::parse(&res.text().await.unwrap());
+    let alert = page.text("[role=alert]").unwrap();
+    assert!(alert.contains("for mange gange"), "{alert}");
+    assert!(alert.contains("15 minutter"), "{alert}");
+    assert_eq!(app.get("/account").await.status(), 303, "not logged in");
+
+    // Another address from the same client is not affected.
+    let res = app.login_with(&app.client, "bystander@example.org").await;
+    assert_eq!(location(&res), "/account");
+}
+
 both_backends!(login_next_parameter_cannot_leave_the_site);
 async fn login_next_parameter_cannot_leave_the_site(app: TestApp) {
     app.create_user("borger@example.org", Role::Citizen).await;

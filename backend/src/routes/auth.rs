@@ -8,7 +8,7 @@ use crate::errors::{AppError, ServiceError, is_local_path};
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
 use crate::routes::views::field_errors;
-use crate::services::users::{self, Registration};
+use crate::services::users::{self, Login, Registration};
 
 #[derive(Deserialize, Default)]
 pub struct NextQuery {
@@ -66,18 +66,45 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
             json!({ "next": next, "email": "", "failed": true, "providers": providers(&ctx, &next) }),
         );
     }
-    match users::authenticate(&ctx.state.db, &form.email, &form.password).await? {
-        Some(user) => {
+    let attempt = users::authenticate(
+        &ctx.state.db,
+        &ctx.state.login_throttle,
+        &form.email,
+        &form.password,
+    )
+    .await?;
+    match attempt {
+        Login::Ok(user) => {
             session::log_in(&ctx.session, user.id)
                 .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
             Ok(see_other(&next))
         }
-        None => ctx.render_status(
+        Login::Failed => ctx.render_status(
             StatusCode::UNAUTHORIZED,
             "login",
             &ctx.t("login.title"),
             json!({ "next": next, "email": form.email.trim(), "failed": true, "providers": providers(&ctx, &next) }),
         ),
+        Login::Throttled(wait) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+            let mut response = ctx.render_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                "login",
+                &ctx.t("login.title"),
+                json!({
+                    "next": next,
+                    "email": form.email.trim(),
+                    "throttled": minutes,
+                    "providers": providers(&ctx, &next),
+                }),
+            )?;
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&wait.as_secs().to_string()) {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
     }
 }
 

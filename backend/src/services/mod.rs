@@ -7,6 +7,7 @@ pub mod consultations;
 pub mod demo;
 pub mod eligibility;
 pub mod ideas;
+pub mod login_throttle;
 pub mod mail;
 pub mod moderation;
 pub mod notifications;

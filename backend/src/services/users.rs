@@ -5,6 +5,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
+use super::login_throttle::LoginThrottle;
 use crate::auth::session::CurrentUser;
 use crate::auth::{Role, password};
 use crate::entities::user;
@@ -196,11 +197,24 @@ pub async fn find_by_email(
 
 /// Check an email and password. Unknown addresses cost the same time as a
 /// wrong password and give the same answer.
+/// What a password login attempt came to.
+#[derive(Debug)]
+pub enum Login {
+    Ok(Box<user::Model>),
+    Failed,
+    /// Too many wrong passwords for this address lately; try again after this long.
+    Throttled(std::time::Duration),
+}
+
 pub async fn authenticate(
     db: &DatabaseConnection,
+    throttle: &LoginThrottle,
     email: &str,
     password: &str,
-) -> Result<Option<user::Model>, ServiceError> {
+) -> Result<Login, ServiceError> {
+    if let Err(wait) = throttle.check(email, std::time::Instant::now()) {
+        return Ok(Login::Throttled(wait));
+    }
     let found = match parse_email(email) {
         Ok(e) => find_by_email(db, &e).await?,
         Err(_) => None,
@@ -209,11 +223,15 @@ pub async fn authenticate(
     let ok = password::verify_blocking(password.to_owned(), stored).await;
     match (ok, found) {
         (true, Some(user)) => {
+            throttle.record_success(email);
             let mut active = user.clone().into_active_model();
             active.last_login_at = Set(Some(now()));
-            Ok(Some(active.update(db).await?))
+            Ok(Login::Ok(Box::new(active.update(db).await?)))
         }
-        _ => Ok(None),
+        _ => {
+            throttle.record_failure(email, std::time::Instant::now());
+            Ok(Login::Failed)
+        }
     }
 }
 
