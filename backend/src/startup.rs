@@ -125,6 +125,7 @@ fn run(
             .wrap(sessions)
             .wrap(Compress::default())
             .wrap(middleware::security_headers())
+            .wrap(from_fn(middleware::head_as_get))
             .wrap(tracing_actix_web::TracingLogger::default())
             .configure(routes::configure)
     })

@@ -205,3 +205,35 @@ async fn demo_mode_loads_users_and_consultations_before_serving(app: TestApp) {
             >= 3
     );
 }
+
+both_backends!(head_requests_answer_like_get_without_a_body);
+async fn head_requests_answer_like_get_without_a_body(app: TestApp) {
+    for path in ["/", "/consultations", "/api/v1/openapi.json"] {
+        let get = app.get(path).await;
+        let head = app
+            .client
+            .head(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("HEAD request");
+        assert_eq!(head.status(), get.status(), "HEAD {path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "HEAD {path}"
+        );
+        assert!(
+            head.headers().contains_key("content-security-policy"),
+            "HEAD {path} has the security headers"
+        );
+        let body = head.bytes().await.expect("HEAD body");
+        assert!(body.is_empty(), "HEAD {path} sent {} bytes", body.len());
+    }
+    let missing = app
+        .client
+        .head(format!("{}/no/such/page", app.address))
+        .send()
+        .await
+        .expect("HEAD request");
+    assert_eq!(missing.status(), 404);
+}

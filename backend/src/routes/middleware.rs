@@ -35,6 +35,19 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }
 
+/// Answer HEAD like GET without the body (RFC 9110 §9.3.2): link checkers and
+/// uptime monitors use HEAD, and the routes are declared for GET only. The
+/// HTTP layer knows the request was HEAD and leaves the body out.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
+}
+
 /// Decide the locale: `?lang=` (remembered in a cookie), then the cookie,
 /// then Danish. The browser's Accept-Language is deliberately not used: the
 /// municipality's default language is Danish and the switch is visible.
