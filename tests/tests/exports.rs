@@ -27,7 +27,9 @@ const FILES: [&str; 6] = [
 ];
 
 async fn moderator(app: &TestApp) -> CurrentUser {
-    let u = app.create_user("mads.moderator@example.org", Role::Moderator).await;
+    let u = app
+        .create_user("mads.moderator@example.org", Role::Moderator)
+        .await;
     CurrentUser::from_model(&u)
 }
 
@@ -101,7 +103,8 @@ async fn downloads_follow_the_life_cycle_and_the_role(app: TestApp) {
     let citizen = logged_in(&app, "borger@example.org", Role::Citizen).await;
     let politician = logged_in(&app, "politiker@example.org", Role::Politician).await;
     let moderator = client();
-    app.login_with(&moderator, "mads.moderator@example.org").await;
+    app.login_with(&moderator, "mads.moderator@example.org")
+        .await;
     let admin = logged_in(&app, "admin@example.org", Role::Admin).await;
     let clients = [
         ("anonymous", &anonymous),
@@ -598,6 +601,21 @@ async fn demo_report_has_groups_and_downloads_for_everyone(app: TestApp) {
         .filter(|u| u.municipality_code.as_deref() == Some("0751"))
         .count();
     assert!(aarhus * 2 > accounts.len() && aarhus < accounts.len());
+    // Restarting with the demo adds nobody.
+    let users_before = user::Entity::find().count(&app.db).await.unwrap();
+    samskab::services::demo::load(&app.db).await.unwrap();
+    assert_eq!(
+        user::Entity::find().count(&app.db).await.unwrap(),
+        users_before
+    );
+    assert_eq!(
+        participant::Entity::find()
+            .filter(participant::Column::ConsultationId.eq(c.id))
+            .count(&app.db)
+            .await
+            .unwrap() as usize,
+        participants.len()
+    );
 
     // Anyone may download, and the open data page lists it.
     for f in ["participants-votes.csv", &format!("{slug}.zip")] {
