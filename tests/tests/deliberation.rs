@@ -905,7 +905,11 @@ async fn demo_conversation_has_groups_before_serving(app: TestApp) {
                 .count(&app.db)
                 .await
                 .unwrap(),
-            participant::Entity::find().count(&app.db).await.unwrap(),
+            participant::Entity::find()
+                .filter(participant::Column::ConsultationId.eq(c.id))
+                .count(&app.db)
+                .await
+                .unwrap(),
             count_votes(&app).await,
             opinion_snapshot::Entity::find()
                 .filter(opinion_snapshot::Column::ConsultationId.eq(c.id))

@@ -32,7 +32,8 @@ const CONSULTATIONS_PER_PAGE: usize = 50;
         idea_list,
         idea_detail,
         crate::routes::api_deliberation::list,
-        crate::routes::api_deliberation::show
+        crate::routes::api_deliberation::show,
+        crate::routes::export::api_export
     )
 )]
 pub struct ApiDoc;

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod auth;
 pub mod context;
 pub mod deliberation;
+pub mod export;
 pub mod health;
 pub mod ideas;
 pub mod mail;
@@ -89,6 +90,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(deliberation::moderate)
         .service(api_deliberation::list)
         .service(api_deliberation::show)
+        // Open data (issue 7).
+        .service(export::download)
+        .service(export::api_export)
+        .service(export::open_data)
         .default_service(web::to(not_found));
 }
 

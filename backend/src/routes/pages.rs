@@ -77,10 +77,22 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
     let detail = consultation_detail(&ctx.state.catalogs, ctx.locale, &c);
     let is_staff = ctx.user.as_ref().is_some_and(|u| u.role.is_staff());
     let eligibility = eligibility_view(&ctx, &c);
+    let downloads =
+        if c.has_conversation && crate::services::export::can_download(ctx.user.as_ref(), &c) {
+            crate::routes::export::downloads(&ctx, &c)
+        } else {
+            Vec::new()
+        };
     ctx.render(
         "consultation",
         &c.title,
-        json!({ "consultation": detail, "can_edit": is_staff, "eligibility": eligibility }),
+        json!({
+            "consultation": detail,
+            "can_edit": is_staff,
+            "eligibility": eligibility,
+            "downloads": downloads,
+            "license_url": crate::services::export::LICENSE_URL,
+        }),
     )
 }
 

@@ -69,8 +69,8 @@ const DEMO_CONSULTATIONS: [DemoConsultation; 5] = [
         title: "Ældres hverdag: mad, fællesskab og hjælp",
         summary: "Rapporten fra borgerdialogen om ældreområdet er offentliggjort. Se, hvad \
                   borgerne var enige og uenige om.",
-        body: "Over 600 borgere deltog. Rapporten viser de vigtigste synspunkter og \
-               byrådets svar.",
+        body: "Knap 200 borgere deltog i samtalen om mad, fællesskab og hjælp i hverdagen. \
+               Rapporten viser de vigtigste synspunkter og byrådets svar.",
         categories: "Mad\nFællesskab\nHjemmehjælp",
         status: Status::Published,
     },
@@ -135,6 +135,11 @@ pub async fn load(db: &DatabaseConnection) -> Result<(), ServiceError> {
             Status::Archived => &[Status::Open, Status::Closed, Status::Archived],
         };
         for step in path {
+            // The published consultation's conversation happens while it is
+            // open, so closing it stores the final snapshot with its groups.
+            if *step == Status::Closed && slug == ELDERLY_SLUG {
+                load_elderly_conversation(db, &admin).await?;
+            }
             consultations::transition(db, &admin, &slug, *step).await?;
         }
     }
@@ -356,10 +361,9 @@ async fn load_conversation(
     db: &DatabaseConnection,
     admin: &CurrentUser,
 ) -> Result<(), ServiceError> {
-    use crate::entities::{participant, statement, vote, vote_history};
-    use crate::opinion::synthetic::{self, SyntheticParams};
-    use sea_orm::TransactionTrait;
-    use sea_orm::{PaginatorTrait, QueryOrder};
+    use crate::entities::statement;
+    use crate::opinion::synthetic::SyntheticParams;
+    use sea_orm::PaginatorTrait;
 
     let Some(c) = consultation::Entity::find()
         .filter(consultation::Column::Slug.eq(DEMO_CONVERSATION_SLUG))
@@ -374,10 +378,11 @@ async fn load_conversation(
         .await?
         > 0;
     if !has_statements {
-        for text in DEMO_STATEMENTS {
-            super::statements::add_seed(db, admin, DEMO_CONVERSATION_SLUG, text).await?;
-        }
-        let conversation = synthetic::generate(
+        seed_conversation(
+            db,
+            admin,
+            &c,
+            &DEMO_STATEMENTS,
             &SyntheticParams {
                 participants: 150,
                 statements: DEMO_STATEMENTS.len(),
@@ -388,71 +393,9 @@ async fn load_conversation(
                 moderated_fraction: 0.0,
             },
             2026,
-        );
-        let ids: Vec<i64> = statement::Entity::find()
-            .filter(statement::Column::ConsultationId.eq(c.id))
-            .order_by_asc(statement::Column::Number)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
-        let mut participants = std::collections::BTreeMap::new();
-        let mut current = Vec::new();
-        let mut history = Vec::new();
-        let start = super::now() - chrono::Duration::days(3);
-        for (i, v) in conversation.input.votes.iter().enumerate() {
-            let Some(&statement_id) = usize::try_from(v.statement).ok().and_then(|j| ids.get(j))
-            else {
-                continue;
-            };
-            let participant_id = match participants.get(&v.participant) {
-                Some(&id) => id,
-                None => {
-                    let row = participant::ActiveModel {
-                        consultation_id: Set(c.id),
-                        // Demo participants are pseudonyms without accounts.
-                        external_id: Set(Some(v.participant)),
-                        created_at: Set(start),
-                        ..Default::default()
-                    }
-                    .insert(db)
-                    .await?;
-                    participants.insert(v.participant, row.id);
-                    row.id
-                }
-            };
-            let at = start + chrono::Duration::seconds(i64::try_from(i).unwrap_or(0) * 60);
-            current.push(vote::ActiveModel {
-                consultation_id: Set(c.id),
-                statement_id: Set(statement_id),
-                participant_id: Set(participant_id),
-                value: Set(v.value as i16),
-                updated_at: Set(at),
-                ..Default::default()
-            });
-            history.push(vote_history::ActiveModel {
-                consultation_id: Set(c.id),
-                statement_id: Set(statement_id),
-                participant_id: Set(participant_id),
-                value: Set(v.value as i16),
-                cast_at: Set(at),
-                ..Default::default()
-            });
-        }
-        // The generator gives one vote per participant and statement.
-        let txn = db.begin().await?;
-        for chunk in current.chunks(500) {
-            vote::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        for chunk in history.chunks(500) {
-            vote_history::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        txn.commit().await?;
+            0,
+        )
+        .await?;
     }
     // The snapshot exists before the server accepts connections.
     if super::opinion::latest(db, c.id).await?.is_none() {
@@ -464,5 +407,247 @@ async fn load_conversation(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// The published consultation about elderly care: its own conversation,
+/// seeded while it is open.
+const ELDERLY_SLUG: &str = "aeldres-hverdag-mad-faellesskab-og-hjaelp";
+
+const ELDERLY_STATEMENTS: [&str; 20] = [
+    "Alle ældre bør kunne få varm mad leveret hver dag",
+    "Maden på plejehjemmene skal laves i et køkken på stedet",
+    "Spisefællesskaber i lokalcentrene er vigtigere end madudbringning",
+    "Hjemmehjælpen skal have mere tid hos hver borger",
+    "Det er vigtigere, at det er den samme hjemmehjælper, end at hun kommer præcist",
+    "Ensomhed er det største problem for ældre i Aarhus",
+    "Frivillige besøgsvenner bør have støtte fra kommunen",
+    "Velfærdsteknologi som robotstøvsugere frigør tid til omsorg",
+    "Skærme og videoopkald kan ikke erstatte et besøg",
+    "Ældre bør selv kunne vælge, hvornår de får hjælp",
+    "Pårørende skal inddrages mere i planen for hjælpen",
+    "Kommunen bør bruge flere penge på forebyggelse og træning",
+    "Der skal være flere plejeboliger, også selvom skatten stiger",
+    "Private leverandører af hjemmehjælp giver bedre kvalitet",
+    "Ældre med anden etnisk baggrund skal kunne få mad, de kender",
+    "Busser og flextrafik skal gøre det lettere at komme til aktiviteter",
+    "Lokalcentrene bør holde åbent om aftenen og i weekenden",
+    "Ældre bør hjælpes til at bruge MitID og digital post",
+    "Kommunen bør lytte mere til ældrerådet",
+    "Generationsmøder mellem skoler og plejehjem bør være fast praksis",
+];
+
+/// Share (in fifths) of the elderly conversation's participants linked to
+/// pseudonymous MitID-verified demo accounts, for the report's "who took part".
+const LINKED_FIFTHS: usize = 3;
+
+async fn load_elderly_conversation(
+    db: &DatabaseConnection,
+    admin: &CurrentUser,
+) -> Result<(), ServiceError> {
+    use crate::opinion::synthetic::SyntheticParams;
+    let Some(c) = consultation::Entity::find()
+        .filter(consultation::Column::Slug.eq(ELDERLY_SLUG))
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let participants = 180;
+    seed_conversation(
+        db,
+        admin,
+        &c,
+        &ELDERLY_STATEMENTS,
+        &SyntheticParams {
+            participants,
+            statements: ELDERLY_STATEMENTS.len(),
+            votes: participants * 13,
+            groups: 3,
+            pass_rate: 0.1,
+            polarisation: 0.9,
+            moderated_fraction: 0.0,
+        },
+        1947,
+        LINKED_FIFTHS,
+    )
+    .await
+}
+
+/// Pseudonymous citizens who logged in with MitID: no email, no password,
+/// birth years over ages 18–90, mostly from Aarhus. Returns their ids.
+async fn mitid_demo_users(
+    db: &impl sea_orm::ConnectionTrait,
+    slug: &str,
+    count: usize,
+) -> Result<Vec<i64>, ServiceError> {
+    use sha2::{Digest, Sha256};
+    const OTHER_MUNICIPALITIES: [&str; 4] = ["0101", "0461", "0730", "0851"];
+    let year = chrono::Datelike::year(&super::now());
+    let at = super::now();
+    let hashes: Vec<String> = (0..count)
+        .map(|i| hex::encode(Sha256::digest(format!("demo:{slug}:{i}").as_bytes())))
+        .collect();
+    let rows: Vec<user::ActiveModel> = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, hash)| {
+            // 73 ages (18..=90), visited in a scattered order.
+            let age = 18 + i32::try_from((i * 29) % 73).unwrap_or(0);
+            let municipality = if i % 5 == 4 {
+                OTHER_MUNICIPALITIES[(i / 5) % OTHER_MUNICIPALITIES.len()]
+            } else {
+                "0751"
+            };
+            user::ActiveModel {
+                display_name: Set(format!("Borger {}", i + 1)),
+                email: Set(None),
+                password_hash: Set(None),
+                oidc_subject_hash: Set(Some(hash.clone())),
+                role: Set(Role::Citizen.as_str().to_owned()),
+                locale: Set(Locale::Da.code().to_owned()),
+                email_verified: Set(false),
+                created_at: Set(at),
+                identity_provider: Set(Some("mitid".to_owned())),
+                loa: Set(Some("substantial".to_owned())),
+                birth_year: Set(Some(year - age)),
+                municipality_code: Set(Some(municipality.to_owned())),
+                mail_notifications: Set(false),
+                ..Default::default()
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        user::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    let by_hash: std::collections::HashMap<String, i64> = user::Entity::find()
+        .filter(user::Column::OidcSubjectHash.is_in(hashes.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|u| Some((u.oidc_subject_hash?, u.id)))
+        .collect();
+    Ok(hashes
+        .iter()
+        .filter_map(|h| by_hash.get(h).copied())
+        .collect())
+}
+
+/// Seed statements plus a generated conversation (one vote per participant
+/// and statement, a minute apart, starting three days ago). `linked_fifths`
+/// fifths of the participants get a pseudonymous MitID account. Batch
+/// inserts in one transaction keep the demo start-up fast.
+#[allow(clippy::too_many_arguments)]
+async fn seed_conversation(
+    db: &DatabaseConnection,
+    admin: &CurrentUser,
+    c: &consultation::Model,
+    texts: &[&str],
+    params: &crate::opinion::synthetic::SyntheticParams,
+    seed: u64,
+    linked_fifths: usize,
+) -> Result<(), ServiceError> {
+    use crate::entities::{participant, statement, vote, vote_history};
+    use sea_orm::{QueryOrder, TransactionTrait};
+
+    for text in texts {
+        super::statements::add_seed(db, admin, &c.slug, text).await?;
+    }
+    let conversation = crate::opinion::synthetic::generate(params, seed);
+    let ids: Vec<i64> = statement::Entity::find()
+        .filter(statement::Column::ConsultationId.eq(c.id))
+        .order_by_asc(statement::Column::Number)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let start = super::now() - chrono::Duration::days(3);
+    let at = |i: usize| start + chrono::Duration::seconds(i64::try_from(i).unwrap_or(0) * 60);
+    // Synthetic participant → the time of their first vote, in order of appearance.
+    let mut first_vote: Vec<(i64, chrono::DateTime<chrono::Utc>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, v) in conversation.input.votes.iter().enumerate() {
+        if seen.insert(v.participant) {
+            first_vote.push((v.participant, at(i)));
+        }
+    }
+    let txn = db.begin().await?;
+    let linked_count = first_vote.len() * linked_fifths / 5;
+    let accounts = if linked_count > 0 {
+        mitid_demo_users(&txn, &c.slug, linked_count).await?
+    } else {
+        Vec::new()
+    };
+    let mut accounts = accounts.into_iter();
+    let rows: Vec<participant::ActiveModel> = first_vote
+        .iter()
+        .enumerate()
+        .map(|(i, (external, joined))| participant::ActiveModel {
+            consultation_id: Set(c.id),
+            // Spread the linked ones over the conversation rather than the first 60 %.
+            user_id: Set(if i % 5 < linked_fifths {
+                accounts.next()
+            } else {
+                None
+            }),
+            // Demo participants are pseudonyms from the generator.
+            external_id: Set(Some(*external)),
+            created_at: Set(*joined),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        participant::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    let participants: std::collections::HashMap<i64, i64> = participant::Entity::find()
+        .filter(participant::Column::ConsultationId.eq(c.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter_map(|p| Some((p.external_id?, p.id)))
+        .collect();
+    let mut current = Vec::new();
+    let mut history = Vec::new();
+    for (i, v) in conversation.input.votes.iter().enumerate() {
+        let Some(&statement_id) = usize::try_from(v.statement).ok().and_then(|j| ids.get(j)) else {
+            continue;
+        };
+        let Some(&participant_id) = participants.get(&v.participant) else {
+            continue;
+        };
+        current.push(vote::ActiveModel {
+            consultation_id: Set(c.id),
+            statement_id: Set(statement_id),
+            participant_id: Set(participant_id),
+            value: Set(v.value as i16),
+            updated_at: Set(at(i)),
+            ..Default::default()
+        });
+        history.push(vote_history::ActiveModel {
+            consultation_id: Set(c.id),
+            statement_id: Set(statement_id),
+            participant_id: Set(participant_id),
+            value: Set(v.value as i16),
+            cast_at: Set(at(i)),
+            ..Default::default()
+        });
+    }
+    // The generator gives one vote per participant and statement.
+    for chunk in current.chunks(500) {
+        vote::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in history.chunks(500) {
+        vote_history::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
     Ok(())
 }

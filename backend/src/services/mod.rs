@@ -6,6 +6,7 @@ pub mod comments;
 pub mod consultations;
 pub mod demo;
 pub mod eligibility;
+pub mod export;
 pub mod ideas;
 pub mod login_throttle;
 pub mod mail;
