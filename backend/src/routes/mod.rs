@@ -15,6 +15,7 @@ pub mod mail;
 pub mod middleware;
 pub mod oidc;
 pub mod pages;
+pub mod report;
 pub mod staff;
 pub mod views;
 
@@ -89,6 +90,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(deliberation::moderate)
         .service(api_deliberation::list)
         .service(api_deliberation::show)
+        .service(report::show)
+        .service(report::api)
+        .service(report::population_form)
+        .service(report::population_save)
         .default_service(web::to(not_found));
 }
 

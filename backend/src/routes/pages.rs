@@ -80,7 +80,12 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
     ctx.render(
         "consultation",
         &c.title,
-        json!({ "consultation": detail, "can_edit": is_staff, "eligibility": eligibility }),
+        json!({
+            "consultation": detail,
+            "can_edit": is_staff,
+            "eligibility": eligibility,
+            "can_read_report": crate::services::report::can_view(ctx.user.as_ref(), &c),
+        }),
     )
 }
 
