@@ -106,8 +106,16 @@ fn votes_chart(report: &Report) -> Value {
 /// Participants and group labels scaled into the map's box.
 fn opinion_map(op: &report::OpinionReport) -> Value {
     let centers: Vec<[f64; 2]> = op.groups.iter().filter_map(|g| g.center).collect();
-    let xs = op.map.iter().map(|p| p.x).chain(centers.iter().map(|c| c[0]));
-    let ys = op.map.iter().map(|p| p.y).chain(centers.iter().map(|c| c[1]));
+    let xs = op
+        .map
+        .iter()
+        .map(|p| p.x)
+        .chain(centers.iter().map(|c| c[0]));
+    let ys = op
+        .map
+        .iter()
+        .map(|p| p.y)
+        .chain(centers.iter().map(|c| c[1]));
     let (min_x, max_x) = xs.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
     let (min_y, max_y) = ys.fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(y), b.max(y)));
     let span_x = if max_x > min_x { max_x - min_x } else { 1.0 };

@@ -165,7 +165,10 @@ pub async fn for_report(
 ) -> Result<Option<(String, BTreeMap<String, i64>)>, ServiceError> {
     let all = list(db).await?;
     if let Some(code) = consultation_municipality {
-        return Ok(Some((code.to_owned(), all.get(code).cloned().unwrap_or_default())));
+        return Ok(Some((
+            code.to_owned(),
+            all.get(code).cloned().unwrap_or_default(),
+        )));
     }
     let first = population_figure::Entity::find()
         .order_by_asc(population_figure::Column::Id)
