@@ -48,6 +48,31 @@ pub struct Settings {
     /// Outgoing mail (`SAMSKAB_MAIL__*`). See [`MailSettings`].
     #[serde(default)]
     pub mail: MailSettings,
+    /// The consultation report (`SAMSKAB_REPORT__*`). See [`ReportSettings`].
+    #[serde(default)]
+    pub report: ReportSettings,
+}
+
+/// The consultation report.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportSettings {
+    /// Opinion groups and age or municipality cells with fewer people than
+    /// this are withheld on the page: statistics of a handful of people can
+    /// point at who they are.
+    #[serde(default = "default_min_group_size")]
+    pub min_group_size: usize,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            min_group_size: default_min_group_size(),
+        }
+    }
+}
+
+fn default_min_group_size() -> usize {
+    5
 }
 
 fn default_recompute_interval_ms() -> u64 {
@@ -305,6 +330,7 @@ mod tests {
             opinion_recompute_interval_ms: 5_000,
             oidc: BTreeMap::new(),
             mail: MailSettings::default(),
+            report: ReportSettings::default(),
         }
     }
 

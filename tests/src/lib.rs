@@ -52,24 +52,37 @@ macro_rules! both_backends {
         $crate::both_backends!($name, $crate::BuildOptions::default());
     };
     ($name:ident, $options:expr) => {
+        $crate::both_backends!(
+            $name,
+            $options,
+            |_: &mut ::samskab::configuration::Settings| {}
+        );
+    };
+    // With the settings adjusted first, e.g. `|s: &mut Settings| s.report.min_group_size = 30`.
+    ($name:ident, $options:expr, $adjust:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = $crate::TestApp::spawn_with($crate::Backend::Sqlite, $options)
-                    .await
-                    .expect("spawning the app on SQLite")
-                    .expect("SQLite is always available");
+                let app =
+                    $crate::TestApp::spawn_configured($crate::Backend::Sqlite, $options, $adjust)
+                        .await
+                        .expect("spawning the app on SQLite")
+                        .expect("SQLite is always available");
                 super::$name(app).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                match $crate::TestApp::spawn_with($crate::Backend::Postgres, $options)
-                    .await
-                    .expect("spawning the app on PostgreSQL")
+                match $crate::TestApp::spawn_configured(
+                    $crate::Backend::Postgres,
+                    $options,
+                    $adjust,
+                )
+                .await
+                .expect("spawning the app on PostgreSQL")
                 {
                     Some(app) => super::$name(app).await,
                     None => $crate::report_postgres_skipped(stringify!($name)),
@@ -153,6 +166,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         opinion_recompute_interval_ms: 300,
         oidc: Default::default(),
         mail: Default::default(),
+        report: Default::default(),
     }
 }
 

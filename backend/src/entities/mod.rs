@@ -14,6 +14,7 @@ pub mod moderation_action;
 pub mod notification;
 pub mod opinion_snapshot;
 pub mod participant;
+pub mod population_figure;
 pub mod statement;
 pub mod user;
 pub mod vote;

@@ -24,7 +24,7 @@ const CONSULTATIONS_PER_PAGE: usize = 50;
     info(
         title = "Samskab API",
         version = "1",
-        description = "Read-only public data: consultations, citizens' ideas, the council's answers and comments, conversation statements and opinion groups."
+        description = "Read-only public data: consultations, citizens' ideas, the council's answers and comments, conversation statements, opinion groups and consultation reports."
     ),
     paths(
         consultation_list,
@@ -33,7 +33,8 @@ const CONSULTATIONS_PER_PAGE: usize = 50;
         idea_detail,
         crate::routes::api_deliberation::list,
         crate::routes::api_deliberation::show,
-        crate::routes::export::api_export
+        crate::routes::export::api_export,
+        crate::routes::report::api
     )
 )]
 pub struct ApiDoc;

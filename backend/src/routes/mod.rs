@@ -16,6 +16,7 @@ pub mod mail;
 pub mod middleware;
 pub mod oidc;
 pub mod pages;
+pub mod report;
 pub mod staff;
 pub mod views;
 
@@ -80,7 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(api::consultation_detail)
         .service(api::idea_list)
         .service(api::idea_detail)
-        // Deliberation (issue 5). `statements/all` before the `{id}` routes.
+        // Deliberation. `statements/all` before the `{id}` routes.
         .service(deliberation::list)
         .service(deliberation::show)
         .service(deliberation::vote)
@@ -90,10 +91,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(deliberation::moderate)
         .service(api_deliberation::list)
         .service(api_deliberation::show)
-        // Open data (issue 7).
+        // Open data.
         .service(export::download)
         .service(export::api_export)
         .service(export::open_data)
+        .service(report::show)
+        .service(report::api)
+        .service(report::population_form)
+        .service(report::population_save)
         .default_service(web::to(not_found));
 }
 

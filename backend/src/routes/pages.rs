@@ -92,6 +92,7 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
             "eligibility": eligibility,
             "downloads": downloads,
             "license_url": crate::services::export::LICENSE_URL,
+            "can_read_report": crate::services::report::can_view(ctx.user.as_ref(), &c),
         }),
     )
 }

@@ -589,7 +589,7 @@ pub async fn transition(
     )
     .await?;
     txn.commit().await?;
-    // Deliberation (issue 5): closing stores the final, cold opinion snapshot
+    // Deliberation: closing stores the final, cold opinion snapshot
     // that the report and exports use. A failure must not undo the closing:
     // it is logged and the recompute worker retries it.
     if to == Status::Closed && updated.has_conversation {

@@ -16,6 +16,8 @@ pub mod oidc;
 pub mod opinion;
 pub mod participants;
 pub mod polis_import;
+pub mod population;
+pub mod report;
 pub mod statements;
 pub mod users;
 pub mod votes;

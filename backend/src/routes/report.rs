@@ -1,0 +1,393 @@
+//! The consultation report (`/consultations/{slug}/report`), its JSON twin
+//! (`/api/v1/consultations/{slug}/report`) and the administrators' population
+//! figures (`/admin/population`). Who may read a report is decided in
+//! `services::report`; this module only lays the numbers out: charts as inline
+//! SVG with their coordinates computed here, each followed by a table.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde_json::{Value, json};
+
+use crate::entities::consultation;
+use crate::errors::{AppError, ServiceError};
+use crate::routes::context::Ctx;
+use crate::routes::see_other;
+use crate::routes::views::{date, field_errors, status_label};
+use crate::services::consultations;
+use crate::services::population::{self, AGE_BANDS, BAND_FIELDS};
+use crate::services::report::{self, Report};
+
+/// The consultation, or why not: an anonymous reader of a report that is not
+/// public yet is asked to log in; a logged-in one is refused.
+async fn consultation_for(ctx: &Ctx, slug: &str) -> Result<consultation::Model, AppError> {
+    match report::consultation_for(&ctx.state.db, ctx.user.as_ref(), slug).await {
+        Ok(c) => Ok(c),
+        Err(ServiceError::Forbidden) if ctx.user.is_none() => {
+            ctx.require_user()?;
+            Err(AppError::Forbidden)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[get("/consultations/{slug}/report")]
+pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let c = consultation_for(&ctx, &slug).await?;
+    let report = report::build(&ctx.state.db, &c, ctx.state.settings.report.min_group_size).await?;
+    let title = ctx.t("report.title").replace("{title}", &c.title);
+    let page = view(&ctx, &c, &report);
+    ctx.render("report", &title, page)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/consultations/{slug}/report",
+    params(("slug" = String, Path, description = "The consultation's short name")),
+    responses(
+        (status = 200, description = "The consultation's report: aggregates only, small groups withheld", body = Report),
+        (status = 403, description = "The report is not published yet; politicians and staff may read it while the consultation is open or closed"),
+        (status = 404, description = "No such consultation")
+    )
+)]
+#[get("/api/v1/consultations/{slug}/report")]
+pub async fn api(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let c = report::consultation_for(&ctx.state.db, ctx.user.as_ref(), &slug).await?;
+    let report = report::build(&ctx.state.db, &c, ctx.state.settings.report.min_group_size).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Chart geometry, in SVG user units.
+const CHART_W: f64 = 600.0;
+const CHART_H: f64 = 160.0;
+const MAP_W: f64 = 400.0;
+const MAP_H: f64 = 300.0;
+const MAP_PAD: f64 = 24.0;
+/// Full width of a statement's agree/disagree/pass bar.
+const BAR_W: f64 = 200.0;
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn votes_chart(report: &Report) -> Value {
+    let days = &report.participation.votes_per_day;
+    let max = days.iter().map(|d| d.votes).max().unwrap_or(0).max(1) as f64;
+    let n = days.len().max(1) as f64;
+    let slot = CHART_W / n;
+    let width = (slot * 0.8).max(1.0);
+    let bars: Vec<Value> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let h = (d.votes as f64 / max * (CHART_H - 20.0)).max(1.0);
+            json!({
+                "x": round1(i as f64 * slot + (slot - width) / 2.0),
+                "y": round1(CHART_H - h),
+                "width": round1(width),
+                "height": round1(h),
+                "date": d.date,
+                "votes": d.votes,
+            })
+        })
+        .collect();
+    json!({
+        "width": CHART_W,
+        "height": CHART_H,
+        "bars": bars,
+        "max": max as u64,
+        "first": days.first().map(|d| d.date.clone()),
+        "last": days.last().map(|d| d.date.clone()),
+        "has_data": !days.is_empty(),
+    })
+}
+
+/// Participants and group labels scaled into the map's box.
+fn opinion_map(op: &report::OpinionReport) -> Value {
+    let centers: Vec<[f64; 2]> = op.groups.iter().filter_map(|g| g.center).collect();
+    let xs = op
+        .map
+        .iter()
+        .map(|p| p.x)
+        .chain(centers.iter().map(|c| c[0]));
+    let ys = op
+        .map
+        .iter()
+        .map(|p| p.y)
+        .chain(centers.iter().map(|c| c[1]));
+    let (min_x, max_x) = xs.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    let (min_y, max_y) = ys.fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(y), b.max(y)));
+    let span_x = if max_x > min_x { max_x - min_x } else { 1.0 };
+    let span_y = if max_y > min_y { max_y - min_y } else { 1.0 };
+    let sx = |x: f64| round1(MAP_PAD + (x - min_x) / span_x * (MAP_W - 2.0 * MAP_PAD));
+    // SVG's y grows downwards; the map keeps the engine's orientation.
+    let sy = |y: f64| round1(MAP_H - MAP_PAD - (y - min_y) / span_y * (MAP_H - 2.0 * MAP_PAD));
+    let points: Vec<Value> = op
+        .map
+        .iter()
+        .map(|p| json!({ "cx": sx(p.x), "cy": sy(p.y), "group": p.group % 5 }))
+        .collect();
+    let labels: Vec<Value> = op
+        .groups
+        .iter()
+        .filter_map(|g| {
+            let c = g.center?;
+            Some(json!({ "x": sx(c[0]), "y": sy(c[1]), "name": g.name, "members": g.members }))
+        })
+        .collect();
+    json!({
+        "width": MAP_W,
+        "height": MAP_H,
+        "points": points,
+        "labels": labels,
+        "has_points": !points.is_empty(),
+    })
+}
+
+fn pct(p: u32) -> f64 {
+    round1(f64::from(p) / 100.0 * BAR_W)
+}
+
+fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
+    let locale = ctx.locale;
+    let status = consultations::status(c);
+    let opinion = report.opinion.as_ref().map(|op| {
+        let clustered = op.participants_clustered.max(1);
+        let groups: Vec<Value> = op
+            .groups
+            .iter()
+            .map(|g| {
+                let reps: Vec<Value> = g
+                    .representative
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "text": r.text,
+                            "agree": r.direction == "agree",
+                            "group_percent": r.group_percent,
+                            "others_percent": r.others_percent,
+                            "agree_percent": r.agree_percent,
+                            "disagree_percent": r.disagree_percent,
+                            "pass_percent": r.pass_percent,
+                            "agree_w": pct(r.agree_percent),
+                            "disagree_x": pct(r.agree_percent),
+                            "disagree_w": pct(r.disagree_percent),
+                            "pass_x": pct(r.agree_percent) + pct(r.disagree_percent),
+                            "pass_w": round1((BAR_W - pct(r.agree_percent) - pct(r.disagree_percent)).max(0.0)),
+                            "votes": r.votes,
+                        })
+                    })
+                    .collect();
+                json!({
+                    "name": g.name,
+                    "withheld": g.withheld,
+                    "members": g.members,
+                    "share": g.members.map(|m| (m * 100 + clustered / 2) / clustered),
+                    "colour": g.id % 5,
+                    "representative": reps,
+                    "has_representative": !reps.is_empty(),
+                })
+            })
+            .collect();
+        let silhouette: Vec<Value> = op
+            .receipt
+            .silhouette
+            .iter()
+            .map(|(k, s)| json!({ "k": k, "value": format!("{s:.3}") }))
+            .collect();
+        let params = serde_json::to_string_pretty(&op.receipt.params).unwrap_or_default();
+        json!({
+            "kind": op.kind,
+            "kind_label": ctx.t(&format!("report.kind_{}", op.kind)),
+            "computed_at": op.computed_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            "k": op.k,
+            "clustered": op.participants_clustered,
+            "groups": groups,
+            "has_groups": !op.groups.is_empty(),
+            "map": opinion_map(op),
+            "consensus_agree": op.consensus_agree,
+            "consensus_disagree": op.consensus_disagree,
+            "has_consensus": !op.consensus_agree.is_empty() || !op.consensus_disagree.is_empty(),
+            "ranking": op.group_informed_consensus.iter().map(|r| json!({
+                "text": r.text, "score": format!("{:.3}", r.score)
+            })).collect::<Vec<_>>(),
+            "divisive": op.divisive,
+            "receipt": {
+                "engine": op.receipt.engine,
+                "input_sha256": op.receipt.input_sha256,
+                "seed": op.receipt.seed,
+                "votes": op.receipt.counts.votes,
+                "participants": op.receipt.counts.participants,
+                "statements": op.receipt.counts.statements,
+                "in_conv": op.receipt.counts.in_conv,
+                "best_k": op.receipt.best_k,
+                "chosen_k": op.receipt.chosen_k,
+                "warm_start": op.receipt.warm_start,
+                "silhouette": silhouette,
+                "params": params,
+                "command": format!(
+                    "samskab opinion analyze --polis-export <{}> --seed {}",
+                    ctx.t("report.export_dir"),
+                    op.receipt.seed
+                ),
+            },
+        })
+    });
+    let ideas: Vec<Value> = report
+        .ideas
+        .iter()
+        .map(|i| {
+            json!({
+                "id": i.id,
+                "title": i.title,
+                "status_label": ctx.t(&format!("idea_status.{}", i.status)),
+                "supports": i.supports,
+                "comments": i.comments,
+                "answer": i.answer,
+            })
+        })
+        .collect();
+    let who = &report.who_took_part;
+    let withheld = ctx.t("report.withheld");
+    let count_text = |n: Option<u64>| n.map_or_else(|| withheld.clone(), |n| n.to_string());
+    let percent_text = |p: Option<u32>| p.map_or_else(|| "–".to_owned(), |p| format!("{p} %"));
+    let bands: Vec<Value> = who
+        .age_bands
+        .iter()
+        .map(|b| {
+            json!({
+                "band": b.band.replace('-', "–"),
+                "participants": b.participants,
+                "withheld": b.participants.is_none(),
+                "participants_percent": percent_text(b.participants_percent),
+                "population_percent": percent_text(b.population_percent),
+            })
+        })
+        .collect();
+    let slug = &c.slug;
+    // The Pol.is openData files of the export, which `samskab opinion
+    // analyze` reads.
+    let downloads: Vec<Value> = ["participants-votes.csv", "comments.csv", "votes.csv"]
+        .iter()
+        .map(|f| json!({ "href": format!("/consultations/{slug}/export/{f}"), "name": f }))
+        .collect();
+    json!({
+        "consultation": {
+            "slug": slug,
+            "title": c.title,
+            "status": status.as_str(),
+            "status_label": status_label(&ctx.state.catalogs, locale, status),
+            "closes_at": c.closes_at.as_ref().map(|d| date(locale, d)),
+        },
+        "min_group_size": report.min_group_size,
+        "participation": report.participation,
+        "chart": votes_chart(report),
+        "opinion": opinion,
+        "has_conversation": c.has_conversation,
+        "accepts_ideas": c.accepts_ideas,
+        "ideas": ideas,
+        "has_ideas": !ideas.is_empty(),
+        "who": {
+            "participants": who.participants,
+            "verified": who.verified,
+            "unknown": who.unknown,
+            "unknown_percent": who.unknown_percent,
+            "municipality_code": who.municipality_code,
+            "bands": bands,
+            "age_unknown": count_text(who.age_unknown),
+            "in_municipality": count_text(who.in_municipality),
+            "other_municipality": count_text(who.other_municipality),
+            "municipality_unknown": count_text(who.municipality_unknown),
+            "has_population": who.has_population,
+            "has_home": who.municipality_code.is_some(),
+        },
+        "downloads": downloads,
+        "api_href": format!("/api/v1/consultations/{slug}/report"),
+    })
+}
+
+#[get("/admin/population")]
+pub async fn population_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.require_admin()?;
+    // Start from the figures entered first (a platform serves one municipality).
+    let mut form = HashMap::new();
+    if let Some((code, figures)) = population::for_report(&ctx.state.db, None).await? {
+        for ((band, _, _), field) in AGE_BANDS.iter().zip(BAND_FIELDS) {
+            if let Some(n) = figures.get(*band) {
+                form.insert(field.to_owned(), n.to_string());
+            }
+        }
+        form.insert("municipality_code".to_owned(), code);
+    }
+    population_page(&ctx, StatusCode::OK, &form, json!({})).await
+}
+
+#[post("/admin/population")]
+pub async fn population_save(
+    ctx: Ctx,
+    form: web::Form<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_admin()?.clone();
+    let form = form.into_inner();
+    match population::save(&ctx.state.db, &me, &form).await {
+        Ok(_) => {
+            ctx.flash("success", "population.saved");
+            Ok(see_other("/admin/population"))
+        }
+        Err(ServiceError::Validation(errors)) => {
+            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
+            population_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn population_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    form: &HashMap<String, String>,
+    errors: Value,
+) -> Result<HttpResponse, AppError> {
+    let stored: Vec<Value> = population::list(&ctx.state.db)
+        .await?
+        .into_iter()
+        .map(|(code, figures)| {
+            let rows: Vec<Value> = AGE_BANDS
+                .iter()
+                .map(|(band, _, _)| {
+                    json!({
+                        "band": band.replace('-', "–"),
+                        "residents": figures.get(*band),
+                    })
+                })
+                .collect();
+            json!({ "code": code, "rows": rows, "total": figures.values().sum::<i64>() })
+        })
+        .collect();
+    let fields: Vec<Value> = AGE_BANDS
+        .iter()
+        .zip(BAND_FIELDS)
+        .map(|((band, _, _), field)| {
+            json!({
+                "name": field,
+                "label": ctx.t("population.band").replace("{band}", &band.replace('-', "–")),
+                "value": form.get(field).cloned().unwrap_or_default(),
+                "error": errors.get(field),
+            })
+        })
+        .collect();
+    let has_errors = errors.as_object().is_some_and(|e| !e.is_empty());
+    ctx.render_status(
+        status,
+        "admin_population",
+        &ctx.t("population.title"),
+        json!({
+            "fields": fields,
+            "municipality_code": form.get("municipality_code").cloned().unwrap_or_default(),
+            "errors": errors,
+            "has_errors": has_errors,
+            "stored": stored,
+        }),
+    )
+}
