@@ -40,6 +40,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
+        // Before anything is touched: production refuses development fallbacks.
+        settings.check_environment(options.demo)?;
         let db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;
         if options.demo {

@@ -153,6 +153,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         opinion_recompute_interval_ms: 300,
         oidc: Default::default(),
         mail: Default::default(),
+        environment: "development".into(),
     }
 }
 
