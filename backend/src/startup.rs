@@ -126,7 +126,9 @@ fn run(
             .wrap(sessions)
             .wrap(Compress::default())
             .wrap(middleware::security_headers())
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<
+                crate::telemetry::RequestSpan,
+            >::new())
             .configure(routes::configure)
     })
     .listen(listener)?;
