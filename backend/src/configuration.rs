@@ -136,8 +136,17 @@ pub struct OidcProvider {
     #[serde(default)]
     pub group_claim: Option<String>,
     /// Space-separated `group=role` pairs, e.g. `samskab-admins=admin council=politician`.
+    /// Only staff providers grant roles; a citizen provider's groups are ignored.
     #[serde(default)]
     pub group_roles: String,
+    /// How long the discovery document and signing keys are kept before they
+    /// are fetched again (seconds). Unknown signing keys cause a refetch anyway.
+    #[serde(default = "default_metadata_cache_seconds")]
+    pub metadata_cache_seconds: u64,
+}
+
+fn default_metadata_cache_seconds() -> u64 {
+    3600
 }
 
 fn default_scopes() -> String {

@@ -55,6 +55,7 @@ impl Application {
             views: Arc::new(Views::load()?),
             catalogs: Arc::new(Catalogs::load()?),
             settings: Arc::new(settings.clone()),
+            oidc_metadata: Arc::default(),
         };
         // Validate the mail transport now, so a bad SMTP URL stops the start.
         crate::services::mail::Transport::from_settings(&settings)?;

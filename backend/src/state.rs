@@ -13,4 +13,6 @@ pub struct AppState {
     pub views: Arc<Views>,
     pub catalogs: Arc<Catalogs>,
     pub settings: Arc<Settings>,
+    /// OpenID providers' discovery documents and keys, fetched once.
+    pub oidc_metadata: Arc<crate::services::oidc::MetadataCache>,
 }
