@@ -5,6 +5,7 @@
 
 use samskab::configuration::Settings;
 use samskab::entities::user;
+use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab_tests::{
     Backend, BuildOptions, TestApp, client, location, oidc_issuer, with_test_oidc,
     with_test_staff_oidc,
@@ -384,6 +385,38 @@ async fn a_directory_user_without_a_mapped_group_is_a_plain_participant(app: Tes
     assert_eq!(status_of(&app, &app.client, "/admin/users").await, 403);
     let (_, account) = app.page("/account").await;
     assert!(account.body.contains("ikke forbundet med MitID"));
+
+    // Nor does the directory login count as MitID where a consultation asks for it.
+    let staff = app
+        .create_user("moderator@example.org", samskab::auth::Role::Moderator)
+        .await;
+    let staff = samskab::auth::session::CurrentUser::from_model(&staff);
+    let form = ConsultationForm {
+        title: "Kun for borgere".into(),
+        summary: "Med MitID".into(),
+        body: "Log ind med MitID for at deltage.".into(),
+        moderation_mode: "post".into(),
+        accepts_ideas: Some("on".into()),
+        eligibility: "mitid".into(),
+        ..Default::default()
+    };
+    let c = consultations::create(&app.db, &staff, &form).await.unwrap();
+    consultations::transition(&app.db, &staff, &c.slug, Status::Open)
+        .await
+        .unwrap();
+    let res = app
+        .post_form(
+            &format!("/consultations/{}/ideas", c.slug),
+            &[("title", "Min idé"), ("body", "Tekst")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("kræver, at du logger ind med MitID")
+    );
 }
 
 /// The `mitid` provider, misconfigured to read groups and map them to roles.

@@ -39,7 +39,7 @@ async fn account_page(
             "errors": errors,
             "providers": providers(ctx, "link=1"),
             "has_identity": row.oidc_subject_hash.is_some()
-                && crate::services::oidc::is_citizen_identity(
+                && !crate::services::oidc::is_staff_identity(
                     &ctx.state.settings,
                     row.identity_provider.as_deref(),
                 ),

@@ -55,7 +55,7 @@ impl FromRequest for Ctx {
                         Some(u) if u.deleted_at.is_none() => {
                             let mut current = CurrentUser::from_model(&u);
                             // A staff directory login is no citizen identity.
-                            current.has_identity &= crate::services::oidc::is_citizen_identity(
+                            current.has_identity &= !crate::services::oidc::is_staff_identity(
                                 &state.settings,
                                 u.identity_provider.as_deref(),
                             );

@@ -140,13 +140,14 @@ pub fn staff_providers(settings: &Settings) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-/// Whether an account's identity (the provider of its last OIDC login) is a
-/// citizen identity that eligibility rules accept. A staff directory login
-/// is not: it says nothing about age, residence or assurance level.
-pub fn is_citizen_identity(settings: &Settings, provider: Option<&str>) -> bool {
+/// Whether an account's identity comes from a staff directory (the provider
+/// of its last OIDC login is configured as `staff`). Such a login is no
+/// citizen identity for eligibility rules: it says nothing about age,
+/// residence or assurance level.
+pub fn is_staff_identity(settings: &Settings, provider: Option<&str>) -> bool {
     provider
         .and_then(|name| settings.oidc.get(name))
-        .is_some_and(OidcProvider::is_citizen)
+        .is_some_and(|p| !p.is_citizen())
 }
 
 /// Provider metadata by provider name, with the time it was fetched.
