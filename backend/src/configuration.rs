@@ -272,10 +272,6 @@ impl Settings {
         Ok(bytes)
     }
 
-    pub fn is_production(&self) -> bool {
-        self.environment == "production"
-    }
-
     /// Refuse to serve production with development fallbacks: mails written
     /// to files nobody reads, plain-http links and redirect URIs, a session
     /// key generated on one machine's disk, demo accounts with a published
