@@ -51,6 +51,14 @@ pub struct Settings {
     /// The consultation report (`SAMSKAB_REPORT__*`). See [`ReportSettings`].
     #[serde(default)]
     pub report: ReportSettings,
+    /// `development` (default: zero-setup fallbacks allowed) or `production`
+    /// (the server refuses to start without real mail, https, a session key).
+    #[serde(default = "default_environment")]
+    pub environment: String,
+}
+
+fn default_environment() -> String {
+    "development".into()
 }
 
 /// The consultation report.
@@ -153,8 +161,17 @@ pub struct OidcProvider {
     #[serde(default)]
     pub group_claim: Option<String>,
     /// Space-separated `group=role` pairs, e.g. `samskab-admins=admin council=politician`.
+    /// Only staff providers grant roles; a citizen provider's groups are ignored.
     #[serde(default)]
     pub group_roles: String,
+    /// How long the discovery document and signing keys are kept before they
+    /// are fetched again (seconds). Unknown signing keys cause a refetch anyway.
+    #[serde(default = "default_metadata_cache_seconds")]
+    pub metadata_cache_seconds: u64,
+}
+
+fn default_metadata_cache_seconds() -> u64 {
+    3600
 }
 
 fn default_scopes() -> String {
@@ -280,6 +297,65 @@ impl Settings {
         Ok(bytes)
     }
 
+    /// Refuse to serve production with development fallbacks: mails written
+    /// to files nobody reads, plain-http links and redirect URIs, a session
+    /// key generated on one machine's disk, demo accounts with a published
+    /// password. Every problem is named with the setting that fixes it.
+    pub fn check_environment(&self, demo: bool) -> anyhow::Result<()> {
+        let mut problems = Vec::new();
+        match self.environment.as_str() {
+            "development" => return Ok(()),
+            "production" => {}
+            other => anyhow::bail!(
+                "SAMSKAB_ENVIRONMENT must be `development` or `production`, not `{other}`"
+            ),
+        }
+        if self
+            .mail
+            .smtp_url
+            .as_ref()
+            .is_none_or(|u| u.expose_secret().trim().is_empty())
+        {
+            problems.push(
+                "SAMSKAB_MAIL__SMTP_URL is not set: production sends mail through an SMTP server"
+                    .to_owned(),
+            );
+        }
+        let public_url = self.public_url.as_deref().unwrap_or("").trim();
+        if !public_url.starts_with("https://") || public_url.len() <= "https://".len() {
+            problems.push(format!(
+                "SAMSKAB_PUBLIC_URL must be an https:// URL in production (is `{public_url}`)"
+            ));
+        }
+        match &self.session_key {
+            Some(key) if !key.expose_secret().trim().is_empty() => {
+                if let Err(e) = self.session_key_bytes() {
+                    problems.push(format!("{e:#}"));
+                }
+            }
+            _ => problems.push(
+                "SAMSKAB_SESSION_KEY is not set: production needs its own key \
+                 (`openssl rand -base64 64`), not one generated into the data dir"
+                    .to_owned(),
+            ),
+        }
+        if !self.cookie_secure {
+            problems.push("SAMSKAB_COOKIE_SECURE must not be false in production".to_owned());
+        }
+        if demo {
+            problems.push(
+                "--demo is refused in production: demo accounts share a published password"
+                    .to_owned(),
+            );
+        }
+        anyhow::ensure!(
+            problems.is_empty(),
+            "SAMSKAB_ENVIRONMENT=production, but:\n  - {}",
+            problems.join("\n  - ")
+        );
+        Ok(())
+    }
+
     /// Secret for HMACs that are not cookies (OIDC subject hashes, tokens):
     /// derived from the session key so operators manage one secret.
     pub fn hmac_secret(&self) -> anyhow::Result<Vec<u8>> {
@@ -331,6 +407,7 @@ mod tests {
             oidc: BTreeMap::new(),
             mail: MailSettings::default(),
             report: ReportSettings::default(),
+            environment: "development".into(),
         }
     }
 

@@ -40,6 +40,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
+        // Before anything is touched: production refuses development fallbacks.
+        settings.check_environment(options.demo)?;
         let db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;
         if options.demo {
@@ -54,6 +56,7 @@ impl Application {
             catalogs: Arc::new(Catalogs::load()?),
             settings: Arc::new(settings.clone()),
             login_throttle: Arc::default(),
+            oidc_metadata: Arc::default(),
         };
         // Validate the mail transport now, so a bad SMTP URL stops the start.
         crate::services::mail::Transport::from_settings(&settings)?;
@@ -126,7 +129,9 @@ fn run(
             .wrap(Compress::default())
             .wrap(middleware::security_headers())
             .wrap(from_fn(middleware::head_as_get))
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<
+                crate::telemetry::RequestSpan,
+            >::new())
             .configure(routes::configure)
     })
     .listen(listener)?;

@@ -15,4 +15,6 @@ pub struct AppState {
     pub catalogs: Arc<Catalogs>,
     pub settings: Arc<Settings>,
     pub login_throttle: Arc<LoginThrottle>,
+    /// OpenID providers' discovery documents and keys, fetched once.
+    pub oidc_metadata: Arc<crate::services::oidc::MetadataCache>,
 }

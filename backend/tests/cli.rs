@@ -192,3 +192,162 @@ fn invalid_configuration_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("configuration"));
 }
+
+/// A base64 session key of 64 bytes (for these tests only).
+const PRODUCTION_KEY: &str =
+    "BwoNEBMWGRwfIiUoKy4xNDc6PUBDRklMT1JVWFteYWRnam1wc3Z5fH+ChYiLjpGUl5qdoKOmqayvsrW4u77BxA==";
+
+/// `serve` in production with everything production needs set.
+fn production(dir: &std::path::Path, port: u16) -> Command {
+    let mut cmd = samskab(dir);
+    cmd.env("SAMSKAB_ENVIRONMENT", "production")
+        .env("SAMSKAB_PUBLIC_URL", "https://samskab.aarhus.example")
+        .env("SAMSKAB_SESSION_KEY", PRODUCTION_KEY)
+        .env("SAMSKAB_MAIL__SMTP_URL", "smtp://127.0.0.1:2525")
+        .env("SAMSKAB_BIND", format!("127.0.0.1:{port}"))
+        .env_remove("SAMSKAB_COOKIE_SECURE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Run a command that should stop by itself; kill it after 30 s (a server
+/// that started although it should not have) and fail.
+fn run_to_exit(mut cmd: Command) -> (Option<i32>, String) {
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut stderr)
+                .unwrap();
+            return (status.code(), stderr);
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server started instead of refusing to");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// What is wrong, how to make it so, and what the error must say.
+type Case = (&'static str, fn(&mut Command), &'static str);
+
+#[test]
+fn production_refuses_to_start_with_development_fallbacks() {
+    let cases: [Case; 7] = [
+        (
+            "no SMTP server",
+            |c| {
+                c.env_remove("SAMSKAB_MAIL__SMTP_URL");
+            },
+            "SAMSKAB_MAIL__SMTP_URL is not set",
+        ),
+        (
+            "plain http",
+            |c| {
+                c.env("SAMSKAB_PUBLIC_URL", "http://samskab.aarhus.example");
+            },
+            "SAMSKAB_PUBLIC_URL must be an https:// URL",
+        ),
+        (
+            "no public URL",
+            |c| {
+                c.env_remove("SAMSKAB_PUBLIC_URL");
+            },
+            "SAMSKAB_PUBLIC_URL must be an https:// URL",
+        ),
+        (
+            "no session key",
+            |c| {
+                c.env_remove("SAMSKAB_SESSION_KEY");
+            },
+            "SAMSKAB_SESSION_KEY is not set",
+        ),
+        (
+            "an empty session key",
+            |c| {
+                c.env("SAMSKAB_SESSION_KEY", "");
+            },
+            "SAMSKAB_SESSION_KEY is not set",
+        ),
+        (
+            "demo mode",
+            |c| {
+                c.arg("--demo");
+            },
+            "--demo is refused in production",
+        ),
+        (
+            "an unknown environment",
+            |c| {
+                c.env("SAMSKAB_ENVIRONMENT", "prod");
+            },
+            "SAMSKAB_ENVIRONMENT must be `development` or `production`",
+        ),
+    ];
+    for (case, change, message) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = production(dir.path(), free_port());
+        cmd.arg("serve");
+        change(&mut cmd);
+        let (code, stderr) = run_to_exit(cmd);
+        assert_eq!(code, Some(1), "{case}: exit status; {stderr}");
+        assert!(stderr.contains(message), "{case}: {stderr}");
+        assert!(
+            !dir.path().join("state").exists(),
+            "{case}: refused before touching the data dir"
+        );
+    }
+
+    // Everything wrong at once: every problem is named in one go.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = production(dir.path(), free_port());
+    cmd.env_remove("SAMSKAB_MAIL__SMTP_URL")
+        .env_remove("SAMSKAB_PUBLIC_URL")
+        .env_remove("SAMSKAB_SESSION_KEY")
+        .args(["serve", "--demo"]);
+    let (code, stderr) = run_to_exit(cmd);
+    assert_eq!(code, Some(1));
+    for name in [
+        "SAMSKAB_MAIL__SMTP_URL",
+        "SAMSKAB_PUBLIC_URL",
+        "SAMSKAB_SESSION_KEY",
+        "--demo",
+    ] {
+        assert!(stderr.contains(name), "{name} named: {stderr}");
+    }
+    assert!(!stderr.contains(PRODUCTION_KEY));
+}
+
+#[test]
+fn production_starts_when_everything_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut cmd = production(dir.path(), port);
+    cmd.arg("serve");
+    let _server = Server(cmd.spawn().unwrap());
+    wait_ready(port);
+    // Development (the default) still runs without any of it.
+    let dev_port = free_port();
+    let _dev = Server(
+        samskab(dir.path())
+            .env_remove("SAMSKAB_ENVIRONMENT")
+            .env_remove("SAMSKAB_MAIL__SMTP_URL")
+            .env_remove("SAMSKAB_PUBLIC_URL")
+            .env_remove("SAMSKAB_SESSION_KEY")
+            .env("SAMSKAB_DATA_DIR", dir.path().join("dev"))
+            .env("SAMSKAB_BIND", format!("127.0.0.1:{dev_port}"))
+            .args(["serve", "--demo"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(dev_port);
+}

@@ -167,6 +167,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         oidc: Default::default(),
         mail: Default::default(),
         report: Default::default(),
+        environment: "development".into(),
     }
 }
 
@@ -411,6 +412,26 @@ pub fn with_test_oidc(issuer: &str) -> impl FnOnce(&mut Settings) + use<> {
     }
 }
 
+/// Settings for an `aarhus` staff directory provider at the test OpenID
+/// Provider (its second client), mapping groups to staff roles.
+pub fn with_test_staff_oidc(issuer: &str) -> impl FnOnce(&mut Settings) + use<> {
+    let issuer = issuer.to_owned();
+    move |settings: &mut Settings| {
+        let provider: samskab::configuration::OidcProvider =
+            serde_json::from_value(serde_json::json!({
+                "issuer_url": issuer,
+                "client_id": "samskab-staff",
+                "client_secret": "samskab-staff-secret",
+                "scopes": "openid groups",
+                "kind": "staff",
+                "group_claim": "groups",
+                "group_roles": "samskab-moderatorer=moderator samskab-admins=admin byraadet=politician",
+            }))
+            .expect("test staff OIDC provider settings");
+        settings.oidc.insert("aarhus".into(), provider);
+    }
+}
+
 /// Every URL visited while following redirects, and the last response.
 pub struct Followed {
     pub urls: Vec<String>,
@@ -448,7 +469,18 @@ impl TestApp {
         client: &reqwest::Client,
         user: &str,
     ) -> (String, reqwest::Response) {
-        let at_op = follow(client, &self.url("/auth/oidc/mitid/start")).await;
+        self.oidc_to_callback(client, "mitid", user).await
+    }
+
+    /// Like `mitid_to_callback`, through the configured provider `provider`.
+    pub async fn oidc_to_callback(
+        &self,
+        client: &reqwest::Client,
+        provider: &str,
+        user: &str,
+    ) -> (String, reqwest::Response) {
+        let start = format!("/auth/oidc/{provider}/start");
+        let at_op = follow(client, &self.url(&start)).await;
         assert_eq!(
             at_op.response.status(),
             200,
@@ -490,7 +522,18 @@ impl TestApp {
     /// A complete MitID login of `user` with `client`, choosing `display_name`
     /// on the first login.
     pub async fn mitid_login(&self, client: &reqwest::Client, user: &str, display_name: &str) {
-        let (_, res) = self.mitid_to_callback(client, user).await;
+        self.oidc_login(client, "mitid", user, display_name).await;
+    }
+
+    /// Like `mitid_login`, through the configured provider `provider`.
+    pub async fn oidc_login(
+        &self,
+        client: &reqwest::Client,
+        provider: &str,
+        user: &str,
+        display_name: &str,
+    ) {
+        let (_, res) = self.oidc_to_callback(client, provider, user).await;
         assert_eq!(res.status(), 303, "callback logs in or asks for a name");
         if location(&res) == "/auth/oidc/welcome" {
             let res = self

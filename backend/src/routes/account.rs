@@ -38,7 +38,11 @@ async fn account_page(
             "locales": locales,
             "errors": errors,
             "providers": providers(ctx, "link=1"),
-            "has_identity": row.oidc_subject_hash.is_some(),
+            "has_identity": row.oidc_subject_hash.is_some()
+                && !crate::services::oidc::is_staff_identity(
+                    &ctx.state.settings,
+                    row.identity_provider.as_deref(),
+                ),
         }),
     )
 }

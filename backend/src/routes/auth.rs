@@ -20,6 +20,21 @@ fn providers(ctx: &Ctx, next: &str) -> Vec<serde_json::Value> {
     crate::routes::account::providers(ctx, &query)
 }
 
+/// Staff directory logins: a plain link each, labelled with the configured
+/// label or "Staff login".
+fn staff_links(ctx: &Ctx, next: &str) -> Vec<serde_json::Value> {
+    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    crate::services::oidc::staff_providers(&ctx.state.settings)
+        .into_iter()
+        .map(|(name, label)| {
+            json!({
+                "label": label.unwrap_or_else(|| ctx.t("oidc.staff_login")),
+                "href": format!("/auth/oidc/{name}/start?{query}"),
+            })
+        })
+        .collect()
+}
+
 fn safe_next(next: Option<&str>) -> String {
     next.filter(|n| is_local_path(n))
         .unwrap_or("/account")
@@ -39,6 +54,7 @@ pub async fn login_form(ctx: Ctx, query: web::Query<NextQuery>) -> Result<HttpRe
             "next": next,
             "email": "",
             "providers": providers(&ctx, &next),
+            "staff_providers": staff_links(&ctx, &next),
         }),
     )
 }
@@ -63,7 +79,8 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
             StatusCode::UNPROCESSABLE_ENTITY,
             "login",
             &ctx.t("login.title"),
-            json!({ "next": next, "email": "", "failed": true, "providers": providers(&ctx, &next) }),
+            json!({ "next": next, "email": "", "failed": true,
+                "providers": providers(&ctx, &next), "staff_providers": staff_links(&ctx, &next) }),
         );
     }
     let attempt = users::authenticate(
@@ -83,7 +100,8 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
             StatusCode::UNAUTHORIZED,
             "login",
             &ctx.t("login.title"),
-            json!({ "next": next, "email": form.email.trim(), "failed": true, "providers": providers(&ctx, &next) }),
+            json!({ "next": next, "email": form.email.trim(), "failed": true,
+                "providers": providers(&ctx, &next), "staff_providers": staff_links(&ctx, &next) }),
         ),
         Login::Throttled(wait) => {
             let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
@@ -98,7 +116,9 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
                     "providers": providers(&ctx, &next),
                 }),
             )?;
-            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&wait.as_secs().to_string()) {
+            if let Ok(value) =
+                actix_web::http::header::HeaderValue::from_str(&wait.as_secs().to_string())
+            {
                 response
                     .headers_mut()
                     .insert(actix_web::http::header::RETRY_AFTER, value);

@@ -52,7 +52,15 @@ impl FromRequest for Ctx {
                 Some(id) => {
                     let found = user::Entity::find_by_id(id).one(&state.db).await?;
                     match found {
-                        Some(u) if u.deleted_at.is_none() => Some(CurrentUser::from_model(&u)),
+                        Some(u) if u.deleted_at.is_none() => {
+                            let mut current = CurrentUser::from_model(&u);
+                            // A staff directory login is no citizen identity.
+                            current.has_identity &= !crate::services::oidc::is_staff_identity(
+                                &state.settings,
+                                u.identity_provider.as_deref(),
+                            );
+                            Some(current)
+                        }
                         _ => {
                             // The account is gone: forget the stale session.
                             session.purge();

@@ -53,7 +53,15 @@ pub async fn start(
         (Some(user), Some("1")) => Some(user.id),
         _ => None,
     };
-    match oidc::start(&ctx.state.settings, &name, next, link_user).await {
+    match oidc::start(
+        &ctx.state.settings,
+        &ctx.state.oidc_metadata,
+        &name,
+        next,
+        link_user,
+    )
+    .await
+    {
         Ok((url, pending)) => {
             ctx.session
                 .insert(oidc::SESSION_PENDING, pending)
@@ -81,7 +89,14 @@ pub async fn callback(
         .map(|p| p.next.clone())
         .unwrap_or_else(|| "/account".into());
     let link_user = pending.as_ref().and_then(|p| p.link_user);
-    let identity = match oidc::finish(&ctx.state.settings, &name, pending, query.into_inner()).await
+    let identity = match oidc::finish(
+        &ctx.state.settings,
+        &ctx.state.oidc_metadata,
+        &name,
+        pending,
+        query.into_inner(),
+    )
+    .await
     {
         Ok(identity) => identity,
         Err(e) => return error_page(&ctx, e),
@@ -126,13 +141,13 @@ fn new_identity(ctx: &Ctx) -> Option<(Identity, String)> {
 
 #[get("/auth/oidc/welcome")]
 pub async fn welcome_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    if new_identity(&ctx).is_none() {
+    let Some((identity, _)) = new_identity(&ctx) else {
         return error_page(&ctx, OidcError::NoPendingLogin);
-    }
+    };
     ctx.render(
         "oidc_welcome",
         &ctx.t("oidc.welcome_title"),
-        json!({ "display_name": "", "errors": {} }),
+        json!({ "display_name": "", "errors": {}, "staff": !identity.citizen }),
     )
 }
 
@@ -163,6 +178,7 @@ pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpRespo
             json!({
                 "display_name": form.display_name,
                 "errors": field_errors(&ctx.state.catalogs, ctx.locale, &errors),
+                "staff": !identity.citizen,
             }),
         ),
         Err(e) => Err(e.into()),

@@ -11,16 +11,26 @@
 //! Only what eligibility rules need is kept from the claims: the level of
 //! assurance, the birth year and the municipality code. The account key is
 //! `HMAC-SHA256(server secret, issuer + sub)`; CPR numbers are never requested.
+//! Claims the ID token lacks are read from the userinfo endpoint, whose `sub`
+//! must be the ID token's.
+//!
+//! Provider metadata (discovery document and signing keys) is fetched once and
+//! kept for `metadata_cache_seconds`; an ID token signed with a key we do not
+//! know yet makes us fetch it again once (the provider rotated its keys).
 
 use hmac::{Hmac, Mac};
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AccessToken, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    SignatureVerificationError, TokenResponse,
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::auth::Role;
 use crate::configuration::{OidcProvider, Settings};
@@ -71,6 +81,8 @@ pub enum OidcError {
     Cancelled,
     /// The provider refused the code or the ID token did not verify.
     Rejected,
+    /// The ID token had expired when it arrived.
+    Expired,
     /// The provider could not be reached or answered nonsense.
     ProviderDown,
     /// The configuration (public URL, issuer URL) is unusable.
@@ -86,6 +98,7 @@ impl OidcError {
             OidcError::WrongIssuer => "oidc.errors.wrong_issuer",
             OidcError::Cancelled => "oidc.errors.cancelled",
             OidcError::Rejected => "oidc.errors.rejected",
+            OidcError::Expired => "oidc.errors.expired",
             OidcError::ProviderDown => "oidc.errors.provider_down",
             OidcError::Misconfigured => "oidc.errors.misconfigured",
         }
@@ -114,6 +127,61 @@ pub fn citizen_providers(settings: &Settings) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// Configured staff providers (the council's directory) and their labels if
+/// set; shown as a plain "Staff login" link, not as a MitID button.
+pub fn staff_providers(settings: &Settings) -> Vec<(String, Option<String>)> {
+    settings
+        .oidc
+        .iter()
+        .filter(|(_, p)| !p.is_citizen())
+        .map(|(name, p)| (name.clone(), p.label.clone()))
+        .collect()
+}
+
+/// Whether an account's identity comes from a staff directory (the provider
+/// of its last OIDC login is configured as `staff`). Such a login is no
+/// citizen identity for eligibility rules: it says nothing about age,
+/// residence or assurance level.
+pub fn is_staff_identity(settings: &Settings, provider: Option<&str>) -> bool {
+    provider
+        .and_then(|name| settings.oidc.get(name))
+        .is_some_and(|p| !p.is_citizen())
+}
+
+/// Provider metadata by provider name, with the time it was fetched.
+#[derive(Default)]
+pub struct MetadataCache {
+    entries: Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
+}
+
+impl MetadataCache {
+    /// The provider's metadata: cached while fresh, else discovered (which
+    /// also fetches the JWKS). `refresh` skips the cache.
+    async fn get(
+        &self,
+        name: &str,
+        provider: &OidcProvider,
+        http: &openidconnect::reqwest::Client,
+        refresh: bool,
+    ) -> Result<CoreProviderMetadata, OidcError> {
+        let ttl = Duration::from_secs(provider.metadata_cache_seconds);
+        if !refresh && let Some(cached) = self.fresh(name, ttl) {
+            return Ok(cached);
+        }
+        let metadata = discover(name, provider, http).await?;
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(name.to_owned(), (Instant::now(), metadata.clone()));
+        }
+        Ok(metadata)
+    }
+
+    fn fresh(&self, name: &str, ttl: Duration) -> Option<CoreProviderMetadata> {
+        let entries = self.entries.lock().ok()?;
+        let (at, metadata) = entries.get(name)?;
+        (at.elapsed() < ttl).then(|| metadata.clone())
+    }
 }
 
 fn provider<'a>(settings: &'a Settings, name: &str) -> Result<&'a OidcProvider, OidcError> {
@@ -172,6 +240,7 @@ fn client_secret(provider: &OidcProvider) -> Option<ClientSecret> {
 /// keep until the callback.
 pub async fn start(
     settings: &Settings,
+    cache: &MetadataCache,
     name: &str,
     next: String,
     link_user: Option<i64>,
@@ -179,7 +248,7 @@ pub async fn start(
     let provider = provider(settings, name)?;
     let redirect = redirect_uri(settings, name)?;
     let http = http_client()?;
-    let metadata = discover(name, provider, &http).await?;
+    let metadata = cache.get(name, provider, &http, false).await?;
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(provider.client_id.clone()),
@@ -225,6 +294,7 @@ pub struct Callback {
 /// of the session, so it cannot be used twice) and return the identity.
 pub async fn finish(
     settings: &Settings,
+    cache: &MetadataCache,
     name: &str,
     pending: Option<PendingLogin>,
     callback: Callback,
@@ -248,7 +318,7 @@ pub async fn finish(
     let code = callback.code.ok_or(OidcError::Rejected)?;
     let redirect = redirect_uri(settings, name)?;
     let http = http_client()?;
-    let metadata = discover(name, provider, &http).await?;
+    let metadata = cache.get(name, provider, &http, false).await?;
     let issuer = metadata.issuer().to_string();
     // RFC 9207: the authorization response names its issuer; it must be ours.
     if let Some(iss) = &callback.iss
@@ -257,8 +327,9 @@ pub async fn finish(
         tracing::warn!(provider = name, "OIDC callback from a different issuer");
         return Err(OidcError::WrongIssuer);
     }
+    let userinfo_url = metadata.userinfo_endpoint().map(|u| u.url().clone());
     let client = CoreClient::from_provider_metadata(
-        metadata,
+        metadata.clone(),
         ClientId::new(provider.client_id.clone()),
         client_secret(provider),
     )
@@ -283,21 +354,107 @@ pub async fn finish(
         tracing::warn!(provider = name, "OIDC token response without an ID token");
         OidcError::Rejected
     })?;
-    let verifier = client.id_token_verifier();
-    let claims = id_token
-        .claims(&verifier, &Nonce::new(pending.nonce))
-        .map_err(|e| {
-            tracing::warn!(provider = name, error = %e, "OIDC ID token rejected");
-            OidcError::Rejected
-        })?;
-    let subject = claims.subject().as_str().to_owned();
+    let nonce = Nonce::new(pending.nonce);
+    let subject = match verify_id_token(provider, metadata, id_token, &nonce) {
+        Err(ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        )) => {
+            // Signed with a key we have not seen: the provider may have
+            // rotated its keys since we cached them. Fetch them once more.
+            tracing::info!(
+                provider = name,
+                "unknown ID token key, fetching the provider's keys"
+            );
+            let fresh = cache.get(name, provider, &http, true).await?;
+            verify_id_token(provider, fresh, id_token, &nonce)
+        }
+        other => other,
+    }
+    .map_err(|e| {
+        tracing::warn!(provider = name, error = %e, "OIDC ID token rejected");
+        match e {
+            ClaimsVerificationError::Expired(_) => OidcError::Expired,
+            _ => OidcError::Rejected,
+        }
+    })?;
     // The signature is verified: the payload's other claims can be read as is.
-    let raw = token_payload(&id_token.to_string()).unwrap_or_default();
+    let mut raw = token_payload(&id_token.to_string()).unwrap_or_default();
+    if let Some(url) = userinfo_url.filter(|_| lacks_mapped_claims(provider, &raw)) {
+        let extra = userinfo(name, &http, url, token.access_token(), &subject).await?;
+        for (key, value) in extra {
+            raw.entry(key).or_insert(value);
+        }
+    }
     let hash = subject_hash(settings, &issuer, &subject).map_err(|e| {
         tracing::error!(error = %e, "deriving the HMAC secret");
         OidcError::Misconfigured
     })?;
     Ok(identity_from_claims(name, provider, hash, &raw))
+}
+
+/// The verified ID token's subject.
+fn verify_id_token(
+    provider: &OidcProvider,
+    metadata: CoreProviderMetadata,
+    id_token: &CoreIdToken,
+    nonce: &Nonce,
+) -> Result<String, ClaimsVerificationError> {
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(provider.client_id.clone()),
+        client_secret(provider),
+    );
+    let claims = id_token.claims(&client.id_token_verifier(), nonce)?;
+    Ok(claims.subject().as_str().to_owned())
+}
+
+/// Whether claims the provider's mapping names are missing (some brokers put
+/// only `sub` into the ID token and the rest into userinfo).
+fn lacks_mapped_claims(provider: &OidcProvider, claims: &serde_json::Map<String, Value>) -> bool {
+    let has = |key: &str| claims.get(key).is_some_and(|v| !v.is_null());
+    if provider.is_citizen() {
+        !has(&provider.loa_claim)
+            || !(has(&provider.birthdate_claim) || has(&provider.age_claim))
+            || !has(&provider.municipality_claim)
+    } else {
+        provider.group_claim.as_deref().is_some_and(|g| !has(g))
+    }
+}
+
+/// The userinfo claims, read with the access token. Their `sub` must be the
+/// ID token's (OpenID Connect Core 5.3.2), else they belong to someone else.
+async fn userinfo(
+    name: &str,
+    http: &openidconnect::reqwest::Client,
+    url: openidconnect::url::Url,
+    access_token: &AccessToken,
+    subject: &str,
+) -> Result<serde_json::Map<String, Value>, OidcError> {
+    let res = http
+        .get(url)
+        .bearer_auth(access_token.secret())
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| {
+            tracing::warn!(provider = name, error = %e.without_url(), "OIDC userinfo request failed");
+            OidcError::ProviderDown
+        })?;
+    if !res.status().is_success() {
+        tracing::warn!(provider = name, status = %res.status(), "OIDC userinfo refused");
+        return Err(OidcError::Rejected);
+    }
+    // Signed (JWT) userinfo is not asked for at registration, so JSON it is.
+    let body = res.bytes().await.map_err(|_| OidcError::ProviderDown)?;
+    let claims: serde_json::Map<String, Value> = serde_json::from_slice(&body).map_err(|_| {
+        tracing::warn!(provider = name, "OIDC userinfo is not a JSON object");
+        OidcError::Rejected
+    })?;
+    if claims.get("sub").and_then(Value::as_str) != Some(subject) {
+        tracing::warn!(provider = name, "OIDC userinfo is about another subject");
+        return Err(OidcError::Rejected);
+    }
+    Ok(claims)
 }
 
 fn short(s: &str) -> String {
@@ -464,6 +621,7 @@ mod tests {
             municipality_claim: "municipality_code".into(),
             group_claim: Some("groups".into()),
             group_roles: "mods=moderator admins=admin council=politician".into(),
+            metadata_cache_seconds: 3600,
         }
     }
 
