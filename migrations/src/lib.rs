@@ -9,6 +9,7 @@ mod m20261123_000001_accounts_and_consultations;
 mod m20261123_000003_deliberation;
 mod m20261124_000001_ideas;
 mod m20261124_000002_identity_and_mail;
+mod m20261130_000002_mail_tokens;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_deliberation::Migration),
             Box::new(m20261124_000001_ideas::Migration),
             Box::new(m20261124_000002_identity_and_mail::Migration),
+            Box::new(m20261130_000002_mail_tokens::Migration),
         ]
     }
 }
