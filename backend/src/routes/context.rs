@@ -52,9 +52,15 @@ impl FromRequest for Ctx {
                 Some(id) => {
                     let found = user::Entity::find_by_id(id).one(&state.db).await?;
                     match found {
-                        Some(u) if u.deleted_at.is_none() => Some(CurrentUser::from_model(&u)),
+                        Some(u)
+                            if u.deleted_at.is_none()
+                                && crate::auth::session::still_valid(&session, &u) =>
+                        {
+                            Some(CurrentUser::from_model(&u))
+                        }
                         _ => {
-                            // The account is gone: forget the stale session.
+                            // The account is gone, or its password was reset
+                            // after this login: forget the stale session.
                             session.purge();
                             None
                         }
@@ -215,6 +221,7 @@ pub fn base_context(
             "role": u.role.as_str(),
             "is_staff": u.role.is_staff(),
             "is_admin": u.role.is_admin(),
+            "email_unverified": u.email_unverified,
             "unread_notifications": 0,
         })),
         "csrf_token": csrf_token,

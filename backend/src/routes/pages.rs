@@ -1,11 +1,13 @@
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::errors::AppError;
 use crate::routes::context::Ctx;
+use crate::routes::see_other;
 use crate::routes::views::{consultation_card, consultation_detail};
 use crate::services::consultations::{self, Status};
+use crate::services::notifications;
 
 #[get("/")]
 pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -77,11 +79,37 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
     let detail = consultation_detail(&ctx.state.catalogs, ctx.locale, &c);
     let is_staff = ctx.user.as_ref().is_some_and(|u| u.role.is_staff());
     let eligibility = eligibility_view(&ctx, &c);
+    let following = match &ctx.user {
+        Some(u) => Some(notifications::follows_consultation(&ctx.state.db, c.id, u.id).await?),
+        None => None,
+    };
     ctx.render(
         "consultation",
         &c.title,
-        json!({ "consultation": detail, "can_edit": is_staff, "eligibility": eligibility }),
+        json!({
+            "consultation": detail,
+            "can_edit": is_staff,
+            "eligibility": eligibility,
+            "can_follow": following.is_some(),
+            "following": following == Some(true),
+        }),
     )
+}
+
+#[post("/consultations/{slug}/follow")]
+pub async fn follow(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_user()?.clone();
+    notifications::follow_consultation(&ctx.state.db, &me, &slug).await?;
+    ctx.flash("success", "consultation.followed");
+    Ok(see_other(&format!("/consultations/{slug}")))
+}
+
+#[post("/consultations/{slug}/unfollow")]
+pub async fn unfollow(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_user()?.clone();
+    notifications::unfollow_consultation(&ctx.state.db, &me, &slug).await?;
+    ctx.flash("success", "consultation.unfollowed");
+    Ok(see_other(&format!("/consultations/{slug}")))
 }
 
 /// The consultation's participation rules in words, and for a logged-in

@@ -15,6 +15,7 @@ pub mod opinion;
 pub mod participants;
 pub mod polis_import;
 pub mod statements;
+pub mod tokens;
 pub mod users;
 pub mod votes;
 
