@@ -431,6 +431,10 @@ async fn a_new_account_verifies_its_address_before_taking_part(app: TestApp, mai
     let (status, page) = app.page_with(&browser, path).await;
     assert_eq!(status, 200);
     assert!(page.text("#verify-done").is_some());
+    assert!(
+        page.text("#verify-notice").is_none(),
+        "the page already knows"
+    );
     let me = user::Entity::find_by_id(me.id)
         .one(&app.db)
         .await

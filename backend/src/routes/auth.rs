@@ -134,15 +134,21 @@ pub struct TokenQuery {
 /// link scanner fetching it would prove too.
 #[get("/verify-email")]
 pub async fn verify_email(
-    ctx: Ctx,
+    mut ctx: Ctx,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     match users::verify_email(&ctx.state.db, &query.token).await {
-        Ok(_) => ctx.render(
-            "verify_email",
-            &ctx.t("verify.heading"),
-            json!({ "done": true }),
-        ),
+        Ok(verified) => {
+            // The person was loaded before the change: show the page as it is now.
+            if let Some(me) = ctx.user.as_mut().filter(|me| me.id == verified.id) {
+                me.email_unverified = false;
+            }
+            ctx.render(
+                "verify_email",
+                &ctx.t("verify.heading"),
+                json!({ "done": true }),
+            )
+        }
         Err(ServiceError::Conflict(key)) => ctx.render_status(
             StatusCode::BAD_REQUEST,
             "verify_email",
