@@ -10,6 +10,7 @@ mod m20261123_000003_deliberation;
 mod m20261124_000001_ideas;
 mod m20261124_000002_identity_and_mail;
 mod m20261130_000001_population_figures;
+mod m20261130_000002_mail_tokens;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_ideas::Migration),
             Box::new(m20261124_000002_identity_and_mail::Migration),
             Box::new(m20261130_000001_population_figures::Migration),
+            Box::new(m20261130_000002_mail_tokens::Migration),
         ]
     }
 }

@@ -33,8 +33,21 @@ function pagesFor(role) {
     { title: 'first consultation', from: '/consultations', link: CONSULTATION_LINK },
     { title: '/privacy', path: '/privacy' },
   ];
-  if (!loggedIn) pages.push({ title: '/login', path: '/login' }, { title: '/register', path: '/register' });
-  if (loggedIn) pages.push({ title: '/account', path: '/account' });
+  if (!loggedIn) {
+    pages.push(
+      { title: '/login', path: '/login' },
+      { title: '/register', path: '/register' },
+      { title: '/forgot-password', path: '/forgot-password' },
+      // A reset link that does not work: the page that offers a new one.
+      { title: '/reset-password (bad link)', path: '/reset-password?token=0', status: 400 },
+    );
+  }
+  if (loggedIn) {
+    pages.push(
+      { title: '/account', path: '/account' },
+      { title: '/account/preferences', path: '/account/preferences' },
+    );
+  }
   if (staff) {
     pages.push(
       { title: '/staff/consultations', path: '/staff/consultations' },

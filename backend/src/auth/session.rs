@@ -9,6 +9,10 @@ use crate::auth::Role;
 use crate::entities::user;
 
 pub const SESSION_USER: &str = "uid";
+/// When the session logged in (milliseconds since the epoch). A password
+/// reset ends every session that logged in before it: sessions live in the
+/// signed cookie, not on the server, so this is how they are revoked.
+pub const SESSION_LOGIN_AT: &str = "lat";
 
 /// The person behind the request, as loaded from the database on each request
 /// (so a role change or deletion takes effect at once).
@@ -25,6 +29,9 @@ pub struct CurrentUser {
     pub loa: Option<String>,
     pub birth_year: Option<i32>,
     pub municipality_code: Option<String>,
+    /// A local account (email and password) whose address is not verified
+    /// yet: it may log in and read but not take part.
+    pub email_unverified: bool,
 }
 
 fn serialize_role<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::Error> {
@@ -42,6 +49,9 @@ impl CurrentUser {
             loa: model.loa.clone(),
             birth_year: model.birth_year,
             municipality_code: model.municipality_code.clone(),
+            email_unverified: model.email.is_some()
+                && model.password_hash.is_some()
+                && !model.email_verified,
         }
     }
 }
@@ -50,7 +60,20 @@ impl CurrentUser {
 /// before login (fixation) is worthless afterwards.
 pub fn log_in(session: &Session, user_id: i64) -> Result<(), actix_session::SessionInsertError> {
     session.renew();
+    session.insert(SESSION_LOGIN_AT, chrono::Utc::now().timestamp_millis())?;
     session.insert(SESSION_USER, user_id)
+}
+
+/// False when the password was changed after this session logged in.
+pub fn still_valid(session: &Session, model: &user::Model) -> bool {
+    match model.password_changed_at {
+        None => true,
+        Some(changed) => session
+            .get::<i64>(SESSION_LOGIN_AT)
+            .ok()
+            .flatten()
+            .is_some_and(|at| at >= changed.timestamp_millis()),
+    }
 }
 
 pub fn log_out(session: &Session) {

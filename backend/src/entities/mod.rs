@@ -5,6 +5,8 @@ pub mod audit_log;
 pub mod comment;
 pub mod comment_flag;
 pub mod consultation;
+pub mod consultation_follow;
+pub mod email_token;
 pub mod idea;
 pub mod idea_follow;
 pub mod idea_status_change;

@@ -27,6 +27,14 @@ pub struct Model {
     pub municipality_code: Option<String>,
     /// Mails about followed ideas and consultations (one-click unsubscribe).
     pub mail_notifications: bool,
+    /// Language of mails; the interface language when not set.
+    pub mail_locale: Option<String>,
+    /// Per-kind mail preferences: followed ideas, own statements, followed consultations.
+    pub mail_idea_updates: bool,
+    pub mail_statements: bool,
+    pub mail_consultations: bool,
+    /// Sessions that started before this moment are no longer valid.
+    pub password_changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

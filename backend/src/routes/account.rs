@@ -95,3 +95,45 @@ pub async fn update(ctx: Ctx, form: web::Form<ProfileForm>) -> Result<HttpRespon
         Err(e) => Err(e.into()),
     }
 }
+
+fn preferences_page(
+    ctx: &Ctx,
+    row: &crate::entities::user::Model,
+) -> Result<HttpResponse, AppError> {
+    let current = crate::services::mail::mail_locale(row);
+    let locales: Vec<_> = Locale::ALL
+        .iter()
+        .map(|l| json!({ "code": l.code(), "label": ctx.t(&format!("language.{}", l.code())), "selected": *l == current }))
+        .collect();
+    ctx.render(
+        "preferences",
+        &ctx.t("preferences.title"),
+        json!({
+            "idea_updates": row.mail_notifications && row.mail_idea_updates,
+            "statements": row.mail_notifications && row.mail_statements,
+            "consultations": row.mail_notifications && row.mail_consultations,
+            "locales": locales,
+        }),
+    )
+}
+
+#[get("/account/preferences")]
+pub async fn preferences(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_user()?;
+    let row = crate::entities::user::Entity::find_by_id(me.id)
+        .one(&ctx.state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    preferences_page(&ctx, &row)
+}
+
+#[post("/account/preferences")]
+pub async fn save_preferences(
+    ctx: Ctx,
+    form: web::Form<crate::services::mail::Preferences>,
+) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_user()?.clone();
+    crate::services::mail::save_preferences(&ctx.state.db, &me, &form).await?;
+    ctx.flash("success", "preferences.saved");
+    Ok(see_other("/account/preferences"))
+}

@@ -169,3 +169,150 @@ pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
     session::log_out(&ctx.session);
     Ok(see_other("/"))
 }
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// The link in the verification mail. A GET does the work: the link only
+/// proves that whoever holds the mail owns the address, which is what a
+/// link scanner fetching it would prove too.
+#[get("/verify-email")]
+pub async fn verify_email(
+    mut ctx: Ctx,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    match users::verify_email(&ctx.state.db, &query.token).await {
+        Ok(verified) => {
+            // The person was loaded before the change: show the page as it is now.
+            if let Some(me) = ctx.user.as_mut().filter(|me| me.id == verified.id) {
+                me.email_unverified = false;
+            }
+            ctx.render(
+                "verify_email",
+                &ctx.t("verify.heading"),
+                json!({ "done": true }),
+            )
+        }
+        Err(ServiceError::Conflict(key)) => ctx.render_status(
+            StatusCode::BAD_REQUEST,
+            "verify_email",
+            &ctx.t("verify.heading"),
+            json!({ "done": false, "problem": ctx.t(key) }),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[post("/verify-email/resend")]
+pub async fn resend_verification(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_user()?.clone();
+    match users::resend_verification(&ctx.state.db, &me).await {
+        Ok(()) => ctx.flash("success", "verify.sent"),
+        Err(ServiceError::Conflict(key)) => ctx.flash("error", key),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(see_other("/account"))
+}
+
+#[get("/forgot-password")]
+pub async fn forgot_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.render(
+        "forgot_password",
+        &ctx.t("reset.forgot_heading"),
+        json!({ "sent": false }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// The same answer whether or not the address has an account.
+#[post("/forgot-password")]
+pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpResponse, AppError> {
+    if form.email.chars().count() <= users::EMAIL_MAX {
+        users::request_password_reset(&ctx.state.db, &form.email).await?;
+    }
+    ctx.render(
+        "forgot_password",
+        &ctx.t("reset.forgot_heading"),
+        json!({ "sent": true }),
+    )
+}
+
+/// A reset link that cannot be used: 410 when it expired, 400 otherwise, with
+/// a way to ask for a new one.
+fn reset_problem(ctx: &Ctx, key: &'static str) -> Result<HttpResponse, AppError> {
+    let status = if key == "reset.expired" {
+        StatusCode::GONE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    ctx.render_status(
+        status,
+        "reset_password",
+        &ctx.t("reset.heading"),
+        json!({ "problem": ctx.t(key) }),
+    )
+}
+
+#[get("/reset-password")]
+pub async fn reset_form(ctx: Ctx, query: web::Query<TokenQuery>) -> Result<HttpResponse, AppError> {
+    match users::check_reset_token(&ctx.state.db, &query.token).await {
+        Ok(()) => ctx.render(
+            "reset_password",
+            &ctx.t("reset.heading"),
+            json!({ "token": query.token, "errors": {} }),
+        ),
+        Err(ServiceError::Conflict(key)) => reset_problem(&ctx, key),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+#[post("/reset-password")]
+pub async fn reset(ctx: Ctx, form: web::Form<ResetForm>) -> Result<HttpResponse, AppError> {
+    match users::reset_password(
+        &ctx.state.db,
+        &form.token,
+        &form.password,
+        &form.password_confirm,
+    )
+    .await
+    {
+        Ok(_) => {
+            // This browser's session, if any, ended with the others (kept
+            // only to carry the message to the login page).
+            ctx.session.remove(session::SESSION_USER);
+            ctx.session.renew();
+            ctx.flash("success", "reset.done");
+            Ok(see_other("/login"))
+        }
+        Err(ServiceError::Validation(errors)) => ctx.render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reset_password",
+            &ctx.t("reset.heading"),
+            json!({
+                "token": form.token,
+                "errors": field_errors(&ctx.state.catalogs, ctx.locale, &errors),
+                "has_errors": true,
+            }),
+        ),
+        Err(ServiceError::Conflict(key)) => reset_problem(&ctx, key),
+        Err(e) => Err(e.into()),
+    }
+}

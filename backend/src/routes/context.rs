@@ -52,7 +52,10 @@ impl FromRequest for Ctx {
                 Some(id) => {
                     let found = user::Entity::find_by_id(id).one(&state.db).await?;
                     match found {
-                        Some(u) if u.deleted_at.is_none() => {
+                        Some(u)
+                            if u.deleted_at.is_none()
+                                && crate::auth::session::still_valid(&session, &u) =>
+                        {
                             let mut current = CurrentUser::from_model(&u);
                             // A staff directory login is no citizen identity.
                             current.has_identity &= !crate::services::oidc::is_staff_identity(
@@ -62,7 +65,8 @@ impl FromRequest for Ctx {
                             Some(current)
                         }
                         _ => {
-                            // The account is gone: forget the stale session.
+                            // The account is gone, or its password was reset
+                            // after this login: forget the stale session.
                             session.purge();
                             None
                         }
@@ -223,6 +227,7 @@ pub fn base_context(
             "role": u.role.as_str(),
             "is_staff": u.role.is_staff(),
             "is_admin": u.role.is_admin(),
+            "email_unverified": u.email_unverified,
             "unread_notifications": 0,
         })),
         "csrf_token": csrf_token,

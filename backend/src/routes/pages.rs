@@ -1,11 +1,13 @@
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::errors::AppError;
 use crate::routes::context::Ctx;
+use crate::routes::see_other;
 use crate::routes::views::{consultation_card, consultation_detail};
 use crate::services::consultations::{self, Status};
+use crate::services::notifications;
 
 #[get("/")]
 pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -83,6 +85,10 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
         } else {
             Vec::new()
         };
+    let following = match &ctx.user {
+        Some(u) => Some(notifications::follows_consultation(&ctx.state.db, c.id, u.id).await?),
+        None => None,
+    };
     ctx.render(
         "consultation",
         &c.title,
@@ -93,8 +99,26 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
             "downloads": downloads,
             "license_url": crate::services::export::LICENSE_URL,
             "can_read_report": crate::services::report::can_view(ctx.user.as_ref(), &c),
+            "can_follow": following.is_some(),
+            "following": following == Some(true),
         }),
     )
+}
+
+#[post("/consultations/{slug}/follow")]
+pub async fn follow(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_user()?.clone();
+    notifications::follow_consultation(&ctx.state.db, &me, &slug).await?;
+    ctx.flash("success", "consultation.followed");
+    Ok(see_other(&format!("/consultations/{slug}")))
+}
+
+#[post("/consultations/{slug}/unfollow")]
+pub async fn unfollow(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let me = ctx.require_user()?.clone();
+    notifications::unfollow_consultation(&ctx.state.db, &me, &slug).await?;
+    ctx.flash("success", "consultation.unfollowed");
+    Ok(see_other(&format!("/consultations/{slug}")))
 }
 
 /// The consultation's participation rules in words, and for a logged-in

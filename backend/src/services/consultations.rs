@@ -588,6 +588,9 @@ pub async fn transition(
         &format!("{} -> {}", from.as_str(), to.as_str()),
     )
     .await?;
+    if matches!(to, Status::Open | Status::Closed | Status::Published) {
+        super::notifications::consultation_status_changed(&txn, &updated, to.as_str()).await?;
+    }
     txn.commit().await?;
     // Deliberation: closing stores the final, cold opinion snapshot
     // that the report and exports use. A failure must not undo the closing:

@@ -27,6 +27,8 @@ pub enum Ineligible {
     AgeUnknown,
     OtherMunicipality,
     MunicipalityUnknown,
+    /// A local account whose email address is not verified yet.
+    EmailUnverified,
 }
 
 impl Ineligible {
@@ -38,6 +40,7 @@ impl Ineligible {
             Ineligible::AgeUnknown => "eligibility.age_unknown",
             Ineligible::OtherMunicipality => "eligibility.other_municipality",
             Ineligible::MunicipalityUnknown => "eligibility.municipality_unknown",
+            Ineligible::EmailUnverified => "eligibility.email_unverified",
         }
     }
 }
@@ -45,6 +48,11 @@ impl Ineligible {
 /// The first rule `actor` does not meet, if any (the consultation's status
 /// aside). `year` is the current calendar year.
 pub fn unmet(actor: &CurrentUser, rules: &EligibilityRules, year: i32) -> Option<Ineligible> {
+    // An address nobody has proved to own could be anyone's, or a throwaway
+    // used to take part many times; MitID-only accounts have no address.
+    if actor.email_unverified {
+        return Some(Ineligible::EmailUnverified);
+    }
     let needs_identity = rules.mitid
         || rules.min_loa.is_some()
         || rules.min_age.is_some()
@@ -133,6 +141,9 @@ pub fn conversation(
 ) -> Result<(), &'static str> {
     match (of(c), user) {
         (Eligibility::Anyone, _) => Ok(()),
+        (Eligibility::LoggedIn, Some(person)) if person.email_unverified => {
+            Err(Ineligible::EmailUnverified.key())
+        }
         (Eligibility::LoggedIn, Some(_)) => Ok(()),
         (Eligibility::LoggedIn, None) => Err("errors.eligibility_login"),
         (Eligibility::Verified, None) => Err("errors.eligibility_verified"),
@@ -161,6 +172,7 @@ mod tests {
             loa: identity.map(|i| i.0.to_owned()),
             birth_year: identity.map(|i| i.1),
             municipality_code: identity.map(|i| i.2.to_owned()),
+            email_unverified: false,
         }
     }
 
@@ -183,6 +195,16 @@ mod tests {
         assert_eq!(
             unmet(&person(None), &rules(false, None, None, None), 2026),
             None
+        );
+    }
+
+    #[test]
+    fn an_unverified_address_comes_first() {
+        let mut p = person(None);
+        p.email_unverified = true;
+        assert_eq!(
+            unmet(&p, &rules(false, None, None, None), 2026),
+            Some(Ineligible::EmailUnverified)
         );
     }
 

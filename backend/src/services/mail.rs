@@ -27,6 +27,43 @@ use crate::state::AppState;
 use super::now;
 
 pub const KIND_IDEA_STATUS: &str = "idea_status";
+pub const KIND_VERIFY_EMAIL: &str = "verify_email";
+pub const KIND_PASSWORD_RESET: &str = "password_reset";
+pub const KIND_STATEMENT: &str = "statement_moderated";
+pub const KIND_CONSULTATION: &str = "consultation_status";
+
+/// Mails about the account itself: always sent, without an unsubscribe link,
+/// and their data (the token) is wiped once the mail is out.
+fn is_account_mail(kind: &str) -> bool {
+    kind == KIND_VERIFY_EMAIL || kind == KIND_PASSWORD_RESET
+}
+
+/// Whether `recipient` wants mails of `kind` (preferences and unsubscribe).
+fn wanted(kind: &str, recipient: &user::Model) -> bool {
+    if is_account_mail(kind) {
+        return true;
+    }
+    // Notifications go only to addresses proved to be the person's own, so
+    // nobody can make Samskab mail a stranger's inbox.
+    let proved = recipient.email_verified || recipient.password_hash.is_none();
+    let kind_on = match kind {
+        KIND_IDEA_STATUS => recipient.mail_idea_updates,
+        KIND_STATEMENT => recipient.mail_statements,
+        KIND_CONSULTATION => recipient.mail_consultations,
+        _ => true,
+    };
+    proved && recipient.mail_notifications && kind_on
+}
+
+/// The language of mails to `recipient`.
+pub fn mail_locale(recipient: &user::Model) -> Locale {
+    recipient
+        .mail_locale
+        .as_deref()
+        .and_then(Locale::parse)
+        .or_else(|| Locale::parse(&recipient.locale))
+        .unwrap_or(Locale::Da)
+}
 pub const MAX_ATTEMPTS: i32 = 10;
 const BATCH: u64 = 20;
 
@@ -117,7 +154,7 @@ pub fn unsubscribe_token_valid(state: &AppState, user_id: i64, token: &str) -> b
         .is_ok_and(|t| t.len() == token.len() && t.bytes().zip(token.bytes()).all(|(a, b)| a == b))
 }
 
-fn public_url(state: &AppState) -> String {
+pub fn public_url(state: &AppState) -> String {
     state
         .settings
         .public_url
@@ -132,30 +169,59 @@ fn render(
     state: &AppState,
     row: &mail_outbox::Model,
     recipient: &user::Model,
-    unsubscribe_url: &str,
+    unsubscribe_url: Option<&str>,
 ) -> anyhow::Result<(String, String, String)> {
-    let locale = Locale::parse(&recipient.locale).unwrap_or(Locale::Da);
+    let locale = mail_locale(recipient);
     let data: Value = serde_json::from_str(&row.data)?;
     let base = public_url(state);
+    let text_of = |key: &str| state.catalogs.text(locale, key);
+    let str_of = |key: &str| data[key].as_str().unwrap_or_default().to_owned();
     let mut context = json!({
         "t": state.catalogs.catalog(locale),
         "lang": locale.code(),
         "name": recipient.display_name,
         "unsubscribe_url": unsubscribe_url,
+        "preferences_url": format!("{base}/account/preferences"),
         "data": data,
     });
     let subject = match row.kind.as_str() {
         KIND_IDEA_STATUS => {
-            let status = data["status"].as_str().unwrap_or_default();
-            let label = state
-                .catalogs
-                .text(locale, &format!("idea_status.{status}"));
-            context["status_label"] = json!(label);
+            let status = str_of("status");
+            context["status_label"] = json!(text_of(&format!("idea_status.{status}")));
             context["url"] = json!(format!("{base}/ideas/{}", data["idea_id"]));
-            state
-                .catalogs
-                .text(locale, "mail.idea_status.subject")
-                .replace("{title}", data["title"].as_str().unwrap_or_default())
+            text_of("mail.idea_status.subject").replace("{title}", &str_of("title"))
+        }
+        KIND_VERIFY_EMAIL => {
+            context["url"] = json!(format!("{base}/verify-email?token={}", str_of("token")));
+            text_of("mail.verify_email.subject")
+        }
+        KIND_PASSWORD_RESET => {
+            context["url"] = json!(format!("{base}/reset-password?token={}", str_of("token")));
+            text_of("mail.password_reset.subject")
+        }
+        KIND_STATEMENT => {
+            let accepted = data["accepted"].as_bool().unwrap_or(false);
+            context["accepted"] = json!(accepted);
+            context["url"] = json!(format!("{base}/consultations/{}", str_of("slug")));
+            let key = if accepted {
+                "mail.statement.subject_accepted"
+            } else {
+                "mail.statement.subject_rejected"
+            };
+            text_of(key).replace("{title}", &str_of("title"))
+        }
+        KIND_CONSULTATION => {
+            let status = str_of("status");
+            let slug = str_of("slug");
+            let url = if status == "published" {
+                format!("{base}/consultations/{slug}/report")
+            } else {
+                format!("{base}/consultations/{slug}")
+            };
+            context["url"] = json!(url);
+            context["intro"] = json!(text_of(&format!("mail.consultation.intro_{status}")));
+            text_of(&format!("mail.consultation.subject_{status}"))
+                .replace("{title}", &str_of("title"))
         }
         other => anyhow::bail!("unknown mail kind {other}"),
     };
@@ -183,30 +249,43 @@ async fn deliver(
     };
     let (Some(email), true, None) = (
         recipient.email.clone(),
-        recipient.mail_notifications,
+        wanted(&row.kind, &recipient),
         recipient.deleted_at,
     ) else {
         return Ok(Outcome::Skipped);
     };
-    let token = unsubscribe_token(state, recipient.id)?;
-    let unsubscribe_url = format!(
-        "{}/mail/unsubscribe?u={}&t={token}",
-        public_url(state),
-        recipient.id
-    );
-    let (subject, text, html) = render(state, row, &recipient, &unsubscribe_url)?;
-    let message = Message::builder()
+    let unsubscribe_url = if is_account_mail(&row.kind) {
+        None
+    } else {
+        let token = unsubscribe_token(state, recipient.id)?;
+        Some(format!(
+            "{}/mail/unsubscribe?u={}&t={token}",
+            public_url(state),
+            recipient.id
+        ))
+    };
+    let (subject, text, html) = render(state, row, &recipient, unsubscribe_url.as_deref())?;
+    let mut builder = Message::builder()
         .from(state.settings.mail.from.parse()?)
         .to(Mailbox::new(
             Some(recipient.display_name.clone()),
             email.parse()?,
         ))
-        .subject(subject)
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("List-Unsubscribe"),
-            format!("<{unsubscribe_url}>"),
-        ))
-        .multipart(MultiPart::alternative_plain_html(text, html))?;
+        .subject(subject);
+    if let Some(url) = &unsubscribe_url {
+        // RFC 2369 link plus RFC 8058 one-click: mail clients POST
+        // `List-Unsubscribe=One-Click` to the URL, which carries the signed token.
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{url}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+    }
+    let message = builder.multipart(MultiPart::alternative_plain_html(text, html))?;
     transport.send(row.id, message).await?;
     Ok(Outcome::Sent)
 }
@@ -246,6 +325,11 @@ pub async fn deliver_due(state: &AppState, transport: &Transport) -> anyhow::Res
                         Set(now() + chrono::Duration::seconds(backoff_seconds(attempts)));
                 }
             }
+        }
+        // The token of an account mail is needed only until it is out (or given up).
+        let finished = !matches!(active.status.as_ref().as_str(), "pending");
+        if is_account_mail(&row.kind) && finished {
+            active.data = Set("{}".into());
         }
         active.update(&state.db).await?;
     }
@@ -287,14 +371,59 @@ pub async fn failed(
         .await?)
 }
 
-/// Switch mail off for a person (unsubscribe link or preferences).
+/// Switch every notification mail off for a person (unsubscribe link);
+/// mails about the account itself (verification, password reset) still go out.
 pub async fn unsubscribe(state: &AppState, user_id: i64) -> Result<(), sea_orm::DbErr> {
     if let Some(found) = user::Entity::find_by_id(user_id).one(&state.db).await? {
         let mut active = found.into_active_model();
         active.mail_notifications = Set(false);
+        active.mail_idea_updates = Set(false);
+        active.mail_statements = Set(false);
+        active.mail_consultations = Set(false);
         active.update(&state.db).await?;
     }
     Ok(())
+}
+
+#[derive(Debug, Clone, serde::Deserialize, Default)]
+pub struct Preferences {
+    #[serde(default)]
+    pub idea_updates: Option<String>,
+    #[serde(default)]
+    pub statements: Option<String>,
+    #[serde(default)]
+    pub consultations: Option<String>,
+    #[serde(default)]
+    pub locale: String,
+}
+
+/// Save the person's mail preferences (checkboxes send a value only when ticked).
+pub async fn save_preferences(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::session::CurrentUser,
+    prefs: &Preferences,
+) -> Result<user::Model, crate::errors::ServiceError> {
+    let locale = Locale::parse(&prefs.locale).ok_or(crate::errors::ServiceError::field(
+        "locale",
+        "invalid_input",
+    ))?;
+    let found = user::Entity::find_by_id(actor.id)
+        .one(db)
+        .await?
+        .ok_or(crate::errors::ServiceError::NotFound)?;
+    let mut active = found.into_active_model();
+    let (ideas, statements, consultations) = (
+        prefs.idea_updates.is_some(),
+        prefs.statements.is_some(),
+        prefs.consultations.is_some(),
+    );
+    active.mail_idea_updates = Set(ideas);
+    active.mail_statements = Set(statements);
+    active.mail_consultations = Set(consultations);
+    // Ticking a kind again undoes an earlier one-click unsubscribe.
+    active.mail_notifications = Set(ideas || statements || consultations);
+    active.mail_locale = Set(Some(locale.code().to_owned()));
+    Ok(active.update(db).await?)
 }
 
 #[cfg(test)]

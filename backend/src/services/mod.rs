@@ -19,6 +19,7 @@ pub mod polis_import;
 pub mod population;
 pub mod report;
 pub mod statements;
+pub mod tokens;
 pub mod users;
 pub mod votes;
 

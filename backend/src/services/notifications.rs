@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::auth::session::CurrentUser;
-use crate::entities::{idea, idea_follow, notification};
+use crate::entities::{consultation, consultation_follow, idea, idea_follow, notification};
 use crate::errors::ServiceError;
 
 use super::now;
@@ -142,4 +142,74 @@ pub async fn is_following(
         .count(db)
         .await?
         > 0)
+}
+
+/// Start following a consultation the person can see; twice is harmless.
+pub async fn follow_consultation(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    slug: &str,
+) -> Result<(), ServiceError> {
+    let c = super::consultations::get_visible(db, Some(actor), slug).await?;
+    consultation_follow::Entity::insert(consultation_follow::ActiveModel {
+        consultation_id: Set(c.id),
+        user_id: Set(actor.id),
+        created_at: Set(now()),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([
+        consultation_follow::Column::ConsultationId,
+        consultation_follow::Column::UserId,
+    ])
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn unfollow_consultation(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    slug: &str,
+) -> Result<(), ServiceError> {
+    let c = super::consultations::get_visible(db, Some(actor), slug).await?;
+    consultation_follow::Entity::delete_many()
+        .filter(consultation_follow::Column::ConsultationId.eq(c.id))
+        .filter(consultation_follow::Column::UserId.eq(actor.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn follows_consultation(
+    db: &DatabaseConnection,
+    consultation_id: i64,
+    user_id: i64,
+) -> Result<bool, ServiceError> {
+    Ok(consultation_follow::Entity::find()
+        .filter(consultation_follow::Column::ConsultationId.eq(consultation_id))
+        .filter(consultation_follow::Column::UserId.eq(user_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Mail everyone following `c` that it opened, closed or has its report
+/// published (`status`), in the caller's transaction.
+pub async fn consultation_status_changed<C: ConnectionTrait>(
+    db: &C,
+    c: &consultation::Model,
+    status: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let followers: Vec<i64> = consultation_follow::Entity::find()
+        .filter(consultation_follow::Column::ConsultationId.eq(c.id))
+        .select_only()
+        .column(consultation_follow::Column::UserId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let data = serde_json::json!({ "slug": c.slug, "title": c.title, "status": status });
+    for user_id in followers {
+        super::mail::enqueue(db, user_id, super::mail::KIND_CONSULTATION, &data).await?;
+    }
+    Ok(())
 }

@@ -302,6 +302,7 @@ pub async fn moderate(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let id = s.id;
+    let status_before = s.status.clone();
     let mut active = s.into_active_model();
     let (name, detail) = match action {
         ModerationAction::Accept => {
@@ -329,6 +330,21 @@ pub async fn moderate(
     audit::record(&txn, Some(actor.id), name, "statement", Some(id), &detail).await?;
     // The moderation log is where moderators' decisions on all content are kept.
     super::moderation::record(&txn, Some(actor.id), "statement", id, name, &reason).await?;
+    // The author hears the decision (and the reason) by mail, queued with it.
+    let decided = matches!(action, ModerationAction::Accept | ModerationAction::Reject)
+        && status_before != updated.status;
+    if let (true, Some(author)) = (decided, updated.created_by)
+        && author != actor.id
+    {
+        let data = serde_json::json!({
+            "slug": c.slug,
+            "title": c.title,
+            "body": updated.body,
+            "accepted": action == ModerationAction::Accept,
+            "reason": reason,
+        });
+        super::mail::enqueue(&txn, author, super::mail::KIND_STATEMENT, &data).await?;
+    }
     txn.commit().await?;
     Ok(updated)
 }

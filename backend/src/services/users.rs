@@ -13,7 +13,7 @@ use crate::errors::{FieldError, ServiceError};
 use crate::i18n::Locale;
 
 use super::oidc::Identity;
-use super::{audit, clean_text, now};
+use super::{audit, clean_text, mail, now, tokens};
 
 pub const DISPLAY_NAME_MAX: usize = 80;
 pub const EMAIL_MAX: usize = 254;
@@ -129,7 +129,7 @@ pub async fn register(
         return Err(ServiceError::Validation(errors));
     }
     let hash = password::hash_blocking(input.password.clone()).await?;
-    let created = create(
+    let created = create_with(
         db,
         &display_name,
         &email,
@@ -158,6 +158,29 @@ pub async fn create(
     locale: Locale,
     email_verified: bool,
 ) -> Result<user::Model, ServiceError> {
+    create_with(
+        db,
+        display_name,
+        email,
+        password_hash,
+        role,
+        locale,
+        email_verified,
+    )
+    .await
+}
+
+/// A local account; an unverified address gets its verification mail queued
+/// in the same transaction, so an account never waits for a mail that was lost.
+async fn create_with(
+    db: &DatabaseConnection,
+    display_name: &str,
+    email: &str,
+    password_hash: &str,
+    role: Role,
+    locale: Locale,
+    email_verified: bool,
+) -> Result<user::Model, ServiceError> {
     let txn = db.begin().await?;
     let user = user::ActiveModel {
         display_name: Set(display_name.to_owned()),
@@ -178,6 +201,175 @@ pub async fn create(
         "user",
         Some(user.id),
         role.as_str(),
+    )
+    .await?;
+    if !email_verified {
+        queue_verification(&txn, &user).await?;
+    }
+    txn.commit().await?;
+    Ok(user)
+}
+
+async fn queue_verification<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    user: &user::Model,
+) -> Result<(), ServiceError> {
+    let Some(email) = &user.email else {
+        return Ok(());
+    };
+    let token = tokens::issue(db, user.id, tokens::PURPOSE_VERIFY, email).await?;
+    mail::enqueue(
+        db,
+        user.id,
+        mail::KIND_VERIFY_EMAIL,
+        &serde_json::json!({ "token": token }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// "Send the mail again": a new verification link, rate-limited.
+pub async fn resend_verification(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+) -> Result<(), ServiceError> {
+    if !actor.email_unverified {
+        return Err(ServiceError::Conflict("verify.already_verified"));
+    }
+    let txn = db.begin().await?;
+    if !tokens::may_send(&txn, actor.id, tokens::PURPOSE_VERIFY).await? {
+        return Err(ServiceError::Conflict("verify.too_soon"));
+    }
+    let user = user::Entity::find_by_id(actor.id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    queue_verification(&txn, &user).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Follow a verification link: the address it was sent to is verified, if
+/// it is still the account's address.
+pub async fn verify_email(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<user::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let found = match tokens::consume(&txn, tokens::PURPOSE_VERIFY, token).await? {
+        Ok(t) => t,
+        Err(tokens::Refused::Expired) => return Err(ServiceError::Conflict("verify.expired")),
+        Err(tokens::Refused::Invalid) => return Err(ServiceError::Conflict("verify.invalid")),
+    };
+    let target = user::Entity::find_by_id(found.user_id)
+        .filter(user::Column::DeletedAt.is_null())
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::Conflict("verify.invalid"))?;
+    if target.email.as_deref() != Some(found.email.as_str()) {
+        return Err(ServiceError::Conflict("verify.invalid"));
+    }
+    let mut active = target.into_active_model();
+    active.email_verified = Set(true);
+    let user = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(user.id),
+        "user.email_verified",
+        "user",
+        Some(user.id),
+        "",
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// "Forgot password": mail a reset link if a local account has this
+/// address. The caller answers the same whatever happened, so the form
+/// does not reveal who has an account.
+pub async fn request_password_reset(
+    db: &DatabaseConnection,
+    email: &str,
+) -> Result<(), ServiceError> {
+    let Ok(email) = parse_email(email) else {
+        return Ok(());
+    };
+    let Some(found) = find_by_email(db, &email).await? else {
+        return Ok(());
+    };
+    if found.password_hash.is_none() {
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    if !tokens::may_send(&txn, found.id, tokens::PURPOSE_RESET).await? {
+        return Ok(());
+    }
+    let token = tokens::issue(&txn, found.id, tokens::PURPOSE_RESET, &email).await?;
+    mail::enqueue(
+        &txn,
+        found.id,
+        mail::KIND_PASSWORD_RESET,
+        &serde_json::json!({ "token": token }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The reset link's token is usable (to show the form): `Err` with the key
+/// of the explanation otherwise.
+pub async fn check_reset_token(db: &DatabaseConnection, token: &str) -> Result<(), ServiceError> {
+    match tokens::peek(db, tokens::PURPOSE_RESET, token).await? {
+        Ok(_) => Ok(()),
+        Err(tokens::Refused::Expired) => Err(ServiceError::Conflict("reset.expired")),
+        Err(tokens::Refused::Invalid) => Err(ServiceError::Conflict("reset.invalid")),
+    }
+}
+
+/// Set a new password with a reset link. The link is used up, other reset
+/// links stop working, and every session that logged in before ends.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    token: &str,
+    new_password: &str,
+    confirm: &str,
+) -> Result<user::Model, ServiceError> {
+    check_reset_token(db, token).await?;
+    let mut errors = Vec::new();
+    check_password(new_password, confirm, &mut errors);
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let hash = password::hash_blocking(new_password.to_owned()).await?;
+    let txn = db.begin().await?;
+    let found = match tokens::consume(&txn, tokens::PURPOSE_RESET, token).await? {
+        Ok(t) => t,
+        Err(tokens::Refused::Expired) => return Err(ServiceError::Conflict("reset.expired")),
+        Err(tokens::Refused::Invalid) => return Err(ServiceError::Conflict("reset.invalid")),
+    };
+    tokens::retire_all(&txn, found.user_id, tokens::PURPOSE_RESET).await?;
+    let target = user::Entity::find_by_id(found.user_id)
+        .filter(user::Column::DeletedAt.is_null())
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::Conflict("reset.invalid"))?;
+    let same_address = target.email.as_deref() == Some(found.email.as_str());
+    let mut active = target.into_active_model();
+    active.password_hash = Set(Some(hash));
+    active.password_changed_at = Set(Some(now()));
+    // The link arrived at the account's address: that proves it is theirs.
+    if same_address {
+        active.email_verified = Set(true);
+    }
+    let user = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(user.id),
+        "user.password_reset",
+        "user",
+        Some(user.id),
+        "",
     )
     .await?;
     txn.commit().await?;
