@@ -296,6 +296,21 @@ impl TestApp {
     }
 
     /// A verified account with a known password, straight into the database.
+    /// A consultation's statement ids, in statement-number order.
+    pub async fn statement_ids(&self, consultation_id: i64) -> Vec<i64> {
+        use samskab::entities::statement;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        statement::Entity::find()
+            .filter(statement::Column::ConsultationId.eq(consultation_id))
+            .order_by_asc(statement::Column::Number)
+            .all(&self.db)
+            .await
+            .expect("reading statements")
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    }
+
     pub async fn create_user(&self, email: &str, role: Role) -> samskab::entities::user::Model {
         let hash = PASSWORD_HASH.clone();
         let name = email.split('@').next().unwrap_or("Test").to_owned();

@@ -52,18 +52,6 @@ async fn open_consultation(
         .unwrap()
 }
 
-async fn statement_ids(app: &TestApp, c: &consultation::Model) -> Vec<i64> {
-    statement::Entity::find()
-        .filter(statement::Column::ConsultationId.eq(c.id))
-        .order_by_asc(statement::Column::Number)
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect()
-}
-
 async fn count_votes(app: &TestApp) -> (u64, u64) {
     (
         vote::Entity::find().count(&app.db).await.unwrap(),
@@ -189,7 +177,7 @@ both_backends!(
 async fn routing_follows_the_snapshot_priorities(app: TestApp) {
     let me = staff(&app).await;
     let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
-    let ids = statement_ids(&app, &c).await;
+    let ids = app.statement_ids(c.id).await;
     // Earlier voters make the statements differ in priority.
     for i in 0..12 {
         let v = Visitor {
@@ -422,8 +410,8 @@ async fn bad_input_is_refused_clearly_and_nothing_is_stored(app: TestApp) {
     let me = staff(&app).await;
     let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
     let other = open_consultation(&app, &me, "anden-hoering", "post", &["Et andet udsagn"]).await;
-    let foreign = statement_ids(&app, &other).await[0];
-    let mine = statement_ids(&app, &c).await[0];
+    let foreign = app.statement_ids(other.id).await[0];
+    let mine = app.statement_ids(c.id).await[0];
     let citizen = client();
     let path = format!("/consultations/{SLUG}/statements");
 
@@ -523,7 +511,7 @@ both_backends!(concurrent_votes_are_each_counted_exactly_once);
 async fn concurrent_votes_are_each_counted_exactly_once(app: TestApp) {
     let me = staff(&app).await;
     let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
-    let ids = statement_ids(&app, &c).await;
+    let ids = app.statement_ids(c.id).await;
     let app = std::sync::Arc::new(app);
     let mut tasks = Vec::new();
     for i in 0..12 {
@@ -571,7 +559,7 @@ both_backends!(who_may_vote_is_a_consultation_setting);
 async fn who_may_vote_is_a_consultation_setting(app: TestApp) {
     let me = staff(&app).await;
     let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
-    let id = statement_ids(&app, &c).await[0];
+    let id = app.statement_ids(c.id).await[0];
     // Staff choose the rule (and the statement limit) in the consultation form.
     let edit = format!("/staff/consultations/{SLUG}/edit");
     let fields = |rule: &'static str, limit: &'static str| {
@@ -673,7 +661,7 @@ async fn participant_sees_their_opinion_group_in_words(app: TestApp) {
         .collect();
     let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
     let c = open_consultation(&app, &me, SLUG, "post", &seeds).await;
-    let ids = statement_ids(&app, &c).await;
+    let ids = app.statement_ids(c.id).await;
     two_camps(&app, &c, &ids).await;
 
     let citizen = client();
@@ -746,7 +734,7 @@ both_backends!(background_worker_recomputes_after_new_votes);
 async fn background_worker_recomputes_after_new_votes(app: TestApp) {
     let me = staff(&app).await;
     let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
-    let ids = statement_ids(&app, &c).await;
+    let ids = app.statement_ids(c.id).await;
     let citizen = client();
     app.post_form_with(
         &citizen,

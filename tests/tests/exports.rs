@@ -52,31 +52,12 @@ async fn consultation_in(
     for s in seeds {
         statements::add_seed(&app.db, me, slug, s).await.unwrap();
     }
-    let path: &[Status] = match to {
-        Status::Draft => &[],
-        Status::Open => &[Status::Open],
-        Status::Closed => &[Status::Open, Status::Closed],
-        Status::Published => &[Status::Open, Status::Closed, Status::Published],
-        Status::Archived => &[Status::Open, Status::Closed, Status::Archived],
-    };
-    for step in path {
+    for step in to.path_from_draft() {
         c = consultations::transition(&app.db, me, slug, *step)
             .await
             .unwrap();
     }
     c
-}
-
-async fn statement_ids(app: &TestApp, c: &consultation::Model) -> Vec<i64> {
-    statement::Entity::find()
-        .filter(statement::Column::ConsultationId.eq(c.id))
-        .order_by_asc(statement::Column::Number)
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect()
 }
 
 /// A client logged in with a new account of `role`.
@@ -186,7 +167,7 @@ async fn voted_conversation(app: &TestApp, me: &CurrentUser, slug: &str) -> cons
     let seeds: Vec<String> = (0..10).map(|i| format!("Forslag nummer {i}")).collect();
     let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
     let c = consultation_in(app, me, slug, Status::Open, &seeds).await;
-    let ids = statement_ids(app, &c).await;
+    let ids = app.statement_ids(c.id).await;
     let conversation = synthetic::generate(
         &SyntheticParams {
             participants: 60,

@@ -62,18 +62,6 @@ async fn draft(app: &TestApp, me: &CurrentUser) -> consultation::Model {
     c
 }
 
-async fn statement_ids(app: &TestApp, c: &consultation::Model) -> Vec<i64> {
-    statement::Entity::find()
-        .filter(statement::Column::ConsultationId.eq(c.id))
-        .order_by_asc(statement::Column::Number)
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect()
-}
-
 /// Two clear camps of anonymous participants.
 async fn two_camps(app: &TestApp, c: &consultation::Model, ids: &[i64], n: usize) {
     for i in 0..n {
@@ -194,7 +182,7 @@ async fn report_numbers_are_the_database_numbers(app: TestApp) {
     let c = consultations::transition(&app.db, &me, SLUG, Status::Open)
         .await
         .unwrap();
-    let ids = statement_ids(&app, &c).await;
+    let ids = app.statement_ids(c.id).await;
     two_camps(&app, &c, &ids, 40).await;
     // Six MitID participants aged 36 in Aarhus, two aged 76 elsewhere.
     let year = chrono::Datelike::year(&c.opens_at.unwrap());
@@ -422,7 +410,7 @@ async fn groups_below_the_minimum_are_withheld(app: TestApp) {
     let c = consultations::transition(&app.db, &me, SLUG, Status::Open)
         .await
         .unwrap();
-    let ids = statement_ids(&app, &c).await;
+    let ids = app.statement_ids(c.id).await;
     two_camps(&app, &c, &ids, 40).await;
     samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
         .await
@@ -463,7 +451,7 @@ async fn closed_report_uses_the_final_snapshot(app: TestApp) {
     let c = consultations::transition(&app.db, &me, SLUG, Status::Open)
         .await
         .unwrap();
-    let ids = statement_ids(&app, &c).await;
+    let ids = app.statement_ids(c.id).await;
     two_camps(&app, &c, &ids, 30).await;
     samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
         .await

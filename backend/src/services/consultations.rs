@@ -77,6 +77,17 @@ impl Status {
         }
     }
 
+    /// The transitions that bring a new draft to this status, in order.
+    pub fn path_from_draft(self) -> &'static [Status] {
+        match self {
+            Status::Draft => &[],
+            Status::Open => &[Status::Open],
+            Status::Closed => &[Status::Open, Status::Closed],
+            Status::Published => &[Status::Open, Status::Closed, Status::Published],
+            Status::Archived => &[Status::Open, Status::Closed, Status::Archived],
+        }
+    }
+
     pub fn is_public(self) -> bool {
         self != Status::Draft
     }

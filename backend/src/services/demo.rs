@@ -127,14 +127,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<(), ServiceError> {
             ..Default::default()
         };
         consultations::create(db, &admin, &form).await?;
-        let path: &[Status] = match demo.status {
-            Status::Draft => &[],
-            Status::Open => &[Status::Open],
-            Status::Closed => &[Status::Open, Status::Closed],
-            Status::Published => &[Status::Open, Status::Closed, Status::Published],
-            Status::Archived => &[Status::Open, Status::Closed, Status::Archived],
-        };
-        for step in path {
+        for step in demo.status.path_from_draft() {
             // The published consultation's conversation happens while it is
             // open, so closing it stores the final snapshot with its groups.
             if *step == Status::Closed && slug == ELDERLY_SLUG {
