@@ -17,6 +17,11 @@ impl Views {
     pub fn load() -> anyhow::Result<Self> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
+        // Pages are rendered inside the layout's indented `{{> content}}`;
+        // handlebars would indent every line of multi-line values too, which
+        // adds spaces inside <textarea> and <pre> (a Markdown body saved back
+        // from the edit form would turn into a code block).
+        registry.set_prevent_indent(true);
         registry
             .register_embed_templates_with_extension::<samskab_frontend::Templates>(".hbs")
             .context("loading templates")?;

@@ -280,3 +280,24 @@ async fn unknown_consultation_is_a_translated_404(app: TestApp) {
     let res = transition(&app, "findes-ikke", "open").await;
     assert_eq!(res.status(), 404);
 }
+
+both_backends!(the_edit_form_gives_back_a_multi_line_body_unchanged);
+async fn the_edit_form_gives_back_a_multi_line_body_unchanged(app: TestApp) {
+    app.logged_in_as("mod@example.org", Role::Moderator).await;
+    let c = create(&app).await;
+    let (status, page) = app
+        .page("/staff/consultations/ny-bypark-ved-godsbanen/edit")
+        .await;
+    assert_eq!(status, 200);
+    let selector = samskab_tests::scraper::Selector::parse("textarea#body").unwrap();
+    let shown: String = page
+        .html
+        .select(&selector)
+        .next()
+        .expect("the body field")
+        .text()
+        .collect();
+    // Exactly, whitespace included: saving the form again must not change it.
+    assert_eq!(shown, c.body);
+    assert!(c.body.contains('\n'), "the test needs a multi-line body");
+}

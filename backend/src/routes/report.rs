@@ -266,12 +266,14 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
         })
         .collect();
     let slug = &c.slug;
-    // The Pol.is openData files of the export, which `samskab opinion
-    // analyze` reads.
-    let downloads: Vec<Value> = ["participants-votes.csv", "comments.csv", "votes.csv"]
-        .iter()
-        .map(|f| json!({ "href": format!("/consultations/{slug}/export/{f}"), "name": f }))
-        .collect();
+    // Every file of the open-data export (the Pol.is files are what
+    // `samskab opinion analyze` reads), for those who may download them.
+    let downloads =
+        if c.has_conversation && crate::services::export::can_download(ctx.user.as_ref(), c) {
+            crate::routes::export::downloads(ctx, c)
+        } else {
+            Vec::new()
+        };
     json!({
         "consultation": {
             "slug": slug,
@@ -303,6 +305,7 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "has_home": who.municipality_code.is_some(),
         },
         "downloads": downloads,
+        "license_url": crate::services::export::LICENSE_URL,
         "api_href": format!("/api/v1/consultations/{slug}/report"),
     })
 }
