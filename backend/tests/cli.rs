@@ -351,3 +351,73 @@ fn production_starts_when_everything_is_set() {
     );
     wait_ready(dev_port);
 }
+
+/// The round trip as a researcher does it: download the published demo
+/// consultation's open data from a running server, run `samskab opinion
+/// analyze` on the folder, and get exactly the groups the report shows (the
+/// `group-id` column, which is the final snapshot stored at closing).
+#[test]
+fn the_opinion_cli_reproduces_the_published_groups_from_the_served_export() {
+    const SLUG: &str = "aeldres-hverdag-mad-faellesskab-og-hjaelp";
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = Server(
+        samskab(dir.path())
+            .env("SAMSKAB_BIND", format!("127.0.0.1:{port}"))
+            .args(["serve", "--demo"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(port);
+    let export = dir.path().join("export");
+    std::fs::create_dir(&export).unwrap();
+    for f in [
+        "comments.csv",
+        "votes.csv",
+        "participants-votes.csv",
+        "summary.csv",
+    ] {
+        // Anonymous: the consultation is published, so its data is open.
+        let res = http_get(port, &format!("/consultations/{SLUG}/export/{f}")).unwrap();
+        assert!(res.starts_with("HTTP/1.1 200"), "{f}: {res:.200}");
+        let (_, body) = res.split_once("\r\n\r\n").unwrap();
+        std::fs::write(export.join(f), body).unwrap();
+    }
+
+    let out = Command::new(BIN)
+        .args(["opinion", "analyze", "--polis-export"])
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let analysed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let mut rows = csv::Reader::from_path(export.join("participants-votes.csv")).unwrap();
+    let header = rows.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (participant, group) = (column("participant"), column("group-id"));
+    let mut published = std::collections::BTreeMap::new();
+    for row in rows.records() {
+        let row = row.unwrap();
+        let g = &row[group];
+        published.insert(
+            row[participant].to_owned(),
+            (!g.is_empty()).then(|| g.parse::<u64>().unwrap()),
+        );
+    }
+    let groups: std::collections::BTreeSet<_> = published.values().flatten().collect();
+    assert!(groups.len() >= 2, "the demo report has groups: {groups:?}");
+    assert_eq!(analysed["k"].as_u64(), Some(groups.len() as u64));
+    for (p, g) in &published {
+        assert_eq!(
+            analysed["participants"][p].as_u64(),
+            *g,
+            "participant {p} is in the same group"
+        );
+    }
+}
