@@ -4,7 +4,7 @@
 //! consultation followers, preferences and one-click unsubscribe.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use base64::Engine;
+use mailparse::MailHeaderMap;
 use reqwest::StatusCode;
 use samskab::auth::Role;
 use samskab::auth::session::CurrentUser;
@@ -99,125 +99,29 @@ impl Mail {
     }
 }
 
-fn split_headers(raw: &str) -> (Vec<(String, String)>, &str) {
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .or_else(|| raw.split_once("\n\n"))
-        .unwrap_or((raw, ""));
-    let unfolded = head
-        .replace("\r\n", "\n")
-        .replace("\n ", " ")
-        .replace("\n\t", " ");
-    let headers = unfolded
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    (headers, body)
-}
-
-/// RFC 2047 encoded words (`=?utf-8?b?…?=`, `=?utf-8?q?…?=`).
-fn decode_words(value: &str) -> String {
-    let mut out = String::new();
-    let mut previous_encoded = false;
-    for word in value.split_whitespace() {
-        let decoded = word
-            .strip_prefix("=?")
-            .and_then(|w| w.strip_suffix("?="))
-            .and_then(|w| {
-                let mut parts = w.splitn(3, '?');
-                let (_, enc, text) = (parts.next()?, parts.next()?, parts.next()?);
-                let bytes = match enc.to_ascii_lowercase().as_str() {
-                    "b" => base64::engine::general_purpose::STANDARD
-                        .decode(text)
-                        .ok()?,
-                    _ => quoted_printable::decode(
-                        text.replace('_', " "),
-                        quoted_printable::ParseMode::Robust,
-                    )
-                    .ok()?,
-                };
-                String::from_utf8(bytes).ok()
-            });
-        // Space between two encoded words is not part of the text; any other is.
-        let encoded = decoded.is_some();
-        let joined = encoded && previous_encoded;
-        if !out.is_empty() && !joined {
-            out.push(' ');
-        }
-        out.push_str(&decoded.unwrap_or_else(|| word.to_owned()));
-        previous_encoded = encoded;
-    }
-    out
-}
-
-fn decode_body(headers: &[(String, String)], body: &str) -> String {
-    let encoding = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("Content-Transfer-Encoding"))
-        .map(|(_, v)| v.to_ascii_lowercase())
-        .unwrap_or_default();
-    match encoding.as_str() {
-        "base64" => {
-            let compact: String = body.split_whitespace().collect();
-            String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .unwrap(),
-            )
-            .unwrap()
-        }
-        "quoted-printable" => String::from_utf8(
-            quoted_printable::decode(body, quoted_printable::ParseMode::Robust).unwrap(),
-        )
-        .unwrap(),
-        _ => body.to_owned(),
-    }
-}
-
 fn parse_mail(raw: &str) -> Mail {
-    let (headers, body) = split_headers(raw);
-    let content_type = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("Content-Type"))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    assert!(
-        content_type.starts_with("multipart/alternative"),
-        "text and HTML parts: {content_type}"
+    let parsed = mailparse::parse_mail(raw.as_bytes()).expect("a MIME message");
+    assert_eq!(
+        parsed.ctype.mimetype, "multipart/alternative",
+        "text and HTML parts"
     );
-    let boundary = content_type
-        .split("boundary=")
-        .nth(1)
-        .unwrap()
-        .trim_matches('"')
-        .to_owned();
-    let (mut text, mut html) = (String::new(), String::new());
-    for part in body.split(&format!("--{boundary}")).skip(1) {
-        let (part_headers, part_body) = split_headers(part.trim_start_matches(['\r', '\n']));
-        let kind = part_headers
+    let part = |mime: &str| {
+        parsed
+            .subparts
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("Content-Type"))
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        if kind.starts_with("text/plain") {
-            text = decode_body(&part_headers, part_body);
-        } else if kind.starts_with("text/html") {
-            html = decode_body(&part_headers, part_body);
-        }
-    }
-    let subject = decode_words(
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("Subject"))
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default(),
-    );
+            .find(|p| p.ctype.mimetype == mime)
+            .map(|p| p.get_body().expect("a decodable part"))
+            .unwrap_or_default()
+    };
     Mail {
-        headers,
-        subject,
-        text,
-        html,
+        headers: parsed
+            .headers
+            .iter()
+            .map(|h| (h.get_key(), h.get_value()))
+            .collect(),
+        subject: parsed.headers.get_first_value("Subject").unwrap_or_default(),
+        text: part("text/plain"),
+        html: part("text/html"),
     }
 }
 
@@ -230,10 +134,12 @@ async fn wait_for(dir: &Path, to: &str, subject: &str) -> Mail {
                 if !raw.contains(to) {
                     continue;
                 }
-                let (headers, _) = split_headers(&raw);
+                let Ok((headers, _)) = mailparse::parse_headers(raw.as_bytes()) else {
+                    continue;
+                };
                 let addressed = headers
-                    .iter()
-                    .any(|(n, v)| n.eq_ignore_ascii_case("To") && v.contains(to));
+                    .get_first_value("To")
+                    .is_some_and(|v| v.contains(to));
                 if !addressed {
                     continue;
                 }
