@@ -562,3 +562,21 @@ impl TestApp {
         }
     }
 }
+
+/// The SMTP sink's port and Maildir; skips loudly without them, fails under tests/run.
+pub fn smtp_sink(test: &str) -> Option<(u16, std::path::PathBuf)> {
+    let port = std::env::var("SAMSKAB_TEST_SMTP_PORT").ok();
+    let dir = std::env::var("SAMSKAB_TEST_MAILDIR").ok();
+    match (port.and_then(|p| p.parse().ok()), dir) {
+        (Some(port), Some(dir)) => Some((port, std::path::PathBuf::from(dir))),
+        _ => {
+            if std::env::var("SAMSKAB_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!("SAMSKAB_TEST_REQUIRE_POSTGRES=1 but the SMTP sink is not configured");
+            }
+            eprintln!(
+                "\n!!! `{test}` SKIPPED: SAMSKAB_TEST_SMTP_PORT/SAMSKAB_TEST_MAILDIR not set. Run tests/run. !!!\n"
+            );
+            None
+        }
+    }
+}

@@ -8,28 +8,10 @@ use samskab::entities::{mail_outbox, user};
 use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab::services::ideas::{self, IdeaForm, IdeaStatus};
 use samskab::services::notifications;
-use samskab_tests::{Backend, BuildOptions, TestApp};
+use samskab_tests::{Backend, BuildOptions, TestApp, smtp_sink};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
-
-/// The SMTP sink's port and Maildir; skips loudly without them, fails under tests/run.
-fn smtp_sink(test: &str) -> Option<(u16, PathBuf)> {
-    let port = std::env::var("SAMSKAB_TEST_SMTP_PORT").ok();
-    let dir = std::env::var("SAMSKAB_TEST_MAILDIR").ok();
-    match (port.and_then(|p| p.parse().ok()), dir) {
-        (Some(port), Some(dir)) => Some((port, PathBuf::from(dir))),
-        _ => {
-            if std::env::var("SAMSKAB_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                panic!("SAMSKAB_TEST_REQUIRE_POSTGRES=1 but the SMTP sink is not configured");
-            }
-            eprintln!(
-                "\n!!! `{test}` SKIPPED: SAMSKAB_TEST_SMTP_PORT/SAMSKAB_TEST_MAILDIR not set. Run tests/run. !!!\n"
-            );
-            None
-        }
-    }
-}
 
 async fn spawn(backend: Backend, smtp_port: u16) -> Option<TestApp> {
     TestApp::spawn_configured(backend, BuildOptions::default(), move |s| {

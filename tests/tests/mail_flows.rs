@@ -13,28 +13,10 @@ use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab::services::ideas::{self, IdeaForm};
 use samskab::services::statements::{self, ModerationAction};
 use samskab::services::tokens;
-use samskab_tests::{Backend, BuildOptions, Page, TestApp, client, location};
+use samskab_tests::{Backend, BuildOptions, Page, TestApp, client, location, smtp_sink};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The SMTP sink's port and Maildir; skips loudly without them, fails under tests/run.
-fn smtp_sink(test: &str) -> Option<(u16, PathBuf)> {
-    let port = std::env::var("SAMSKAB_TEST_SMTP_PORT").ok();
-    let dir = std::env::var("SAMSKAB_TEST_MAILDIR").ok();
-    match (port.and_then(|p| p.parse().ok()), dir) {
-        (Some(port), Some(dir)) => Some((port, PathBuf::from(dir))),
-        _ => {
-            if std::env::var("SAMSKAB_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                panic!("SAMSKAB_TEST_REQUIRE_POSTGRES=1 but the SMTP sink is not configured");
-            }
-            eprintln!(
-                "\n!!! `{test}` SKIPPED: SAMSKAB_TEST_SMTP_PORT/SAMSKAB_TEST_MAILDIR not set. Run tests/run. !!!\n"
-            );
-            None
-        }
-    }
-}
 
 /// Runs `$name(app, maildir)` on SQLite and PostgreSQL, the app sending
 /// through the SMTP sink.
@@ -119,7 +101,10 @@ fn parse_mail(raw: &str) -> Mail {
             .iter()
             .map(|h| (h.get_key(), h.get_value()))
             .collect(),
-        subject: parsed.headers.get_first_value("Subject").unwrap_or_default(),
+        subject: parsed
+            .headers
+            .get_first_value("Subject")
+            .unwrap_or_default(),
         text: part("text/plain"),
         html: part("text/html"),
     }
