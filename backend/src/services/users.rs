@@ -1,14 +1,14 @@
 //! Accounts: registration, password login, roles, profile.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use super::login_throttle::LoginThrottle;
 use crate::auth::session::CurrentUser;
 use crate::auth::{Role, password};
-use crate::entities::user;
+use crate::entities::{email_token, user};
 use crate::errors::{FieldError, ServiceError};
 use crate::i18n::Locale;
 
@@ -249,6 +249,27 @@ pub async fn resend_verification(
     Ok(())
 }
 
+/// Use up a mailed link's token and load the live account it belongs to;
+/// `keys` are the (expired, invalid) messages of the link's kind.
+async fn redeem<C: ConnectionTrait>(
+    txn: &C,
+    purpose: &str,
+    token: &str,
+    (expired, invalid): (&'static str, &'static str),
+) -> Result<(email_token::Model, user::Model), ServiceError> {
+    let found = match tokens::consume(txn, purpose, token).await? {
+        Ok(t) => t,
+        Err(tokens::Refused::Expired) => return Err(ServiceError::Conflict(expired)),
+        Err(tokens::Refused::Invalid) => return Err(ServiceError::Conflict(invalid)),
+    };
+    let target = user::Entity::find_by_id(found.user_id)
+        .filter(user::Column::DeletedAt.is_null())
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::Conflict(invalid))?;
+    Ok((found, target))
+}
+
 /// Follow a verification link: the address it was sent to is verified, if
 /// it is still the account's address.
 pub async fn verify_email(
@@ -256,16 +277,13 @@ pub async fn verify_email(
     token: &str,
 ) -> Result<user::Model, ServiceError> {
     let txn = db.begin().await?;
-    let found = match tokens::consume(&txn, tokens::PURPOSE_VERIFY, token).await? {
-        Ok(t) => t,
-        Err(tokens::Refused::Expired) => return Err(ServiceError::Conflict("verify.expired")),
-        Err(tokens::Refused::Invalid) => return Err(ServiceError::Conflict("verify.invalid")),
-    };
-    let target = user::Entity::find_by_id(found.user_id)
-        .filter(user::Column::DeletedAt.is_null())
-        .one(&txn)
-        .await?
-        .ok_or(ServiceError::Conflict("verify.invalid"))?;
+    let (found, target) = redeem(
+        &txn,
+        tokens::PURPOSE_VERIFY,
+        token,
+        ("verify.expired", "verify.invalid"),
+    )
+    .await?;
     if target.email.as_deref() != Some(found.email.as_str()) {
         return Err(ServiceError::Conflict("verify.invalid"));
     }
@@ -343,17 +361,14 @@ pub async fn reset_password(
     }
     let hash = password::hash_blocking(new_password.to_owned()).await?;
     let txn = db.begin().await?;
-    let found = match tokens::consume(&txn, tokens::PURPOSE_RESET, token).await? {
-        Ok(t) => t,
-        Err(tokens::Refused::Expired) => return Err(ServiceError::Conflict("reset.expired")),
-        Err(tokens::Refused::Invalid) => return Err(ServiceError::Conflict("reset.invalid")),
-    };
+    let (found, target) = redeem(
+        &txn,
+        tokens::PURPOSE_RESET,
+        token,
+        ("reset.expired", "reset.invalid"),
+    )
+    .await?;
     tokens::retire_all(&txn, found.user_id, tokens::PURPOSE_RESET).await?;
-    let target = user::Entity::find_by_id(found.user_id)
-        .filter(user::Column::DeletedAt.is_null())
-        .one(&txn)
-        .await?
-        .ok_or(ServiceError::Conflict("reset.invalid"))?;
     let same_address = target.email.as_deref() == Some(found.email.as_str());
     let mut active = target.into_active_model();
     active.password_hash = Set(Some(hash));
