@@ -580,3 +580,17 @@ pub fn smtp_sink(test: &str) -> Option<(u16, std::path::PathBuf)> {
         }
     }
 }
+
+/// Canonical form of a partition: groups as sorted member lists, sorted, so
+/// two group assignments compare equal whatever their group numbers.
+pub fn partition(map: &std::collections::BTreeMap<i64, Option<usize>>) -> Vec<Vec<i64>> {
+    let mut groups: std::collections::BTreeMap<usize, Vec<i64>> = Default::default();
+    for (p, g) in map {
+        if let Some(g) = g {
+            groups.entry(*g).or_default().push(*p);
+        }
+    }
+    let mut out: Vec<Vec<i64>> = groups.into_values().collect();
+    out.sort();
+    out
+}

@@ -14,7 +14,7 @@ use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab::services::opinion::{Kind, LockMode};
 use samskab::services::participants::Visitor;
 use samskab::services::{polis_import, statements, votes};
-use samskab_tests::{TestApp, both_backends, client, location};
+use samskab_tests::{TestApp, both_backends, client, location, partition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -804,19 +804,6 @@ fn polis_dir(name: &str) -> std::path::PathBuf {
         .to_owned()
     });
     std::path::Path::new(&base).join(name)
-}
-
-/// Canonical form of a partition: groups as sorted member sets, sorted.
-fn partition(map: &BTreeMap<i64, Option<usize>>) -> Vec<Vec<i64>> {
-    let mut groups: BTreeMap<usize, Vec<i64>> = BTreeMap::new();
-    for (p, g) in map {
-        if let Some(g) = g {
-            groups.entry(*g).or_default().push(*p);
-        }
-    }
-    let mut out: Vec<Vec<i64>> = groups.into_values().collect();
-    out.sort();
-    out
 }
 
 both_backends!(imported_polis_export_gives_the_same_groups_as_the_cli);

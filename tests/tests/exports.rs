@@ -14,7 +14,7 @@ use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab::services::participants::Visitor;
 use samskab::services::statements::{self, ModerationAction};
 use samskab::services::votes;
-use samskab_tests::{BuildOptions, TestApp, both_backends, client, location};
+use samskab_tests::{BuildOptions, TestApp, both_backends, client, location, partition};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 const FILES: [&str; 6] = [
@@ -433,19 +433,6 @@ async fn csv_files_match_the_database_and_name_nobody(app: TestApp) {
         .read_to_string(&mut license)
         .unwrap();
     assert!(license.contains("CC BY 4.0") && license.contains("creativecommons.org"));
-}
-
-/// Canonical form of a partition: groups as sorted member lists, sorted.
-fn partition(map: &BTreeMap<i64, Option<usize>>) -> Vec<Vec<i64>> {
-    let mut groups: BTreeMap<usize, Vec<i64>> = BTreeMap::new();
-    for (p, g) in map {
-        if let Some(g) = g {
-            groups.entry(*g).or_default().push(*p);
-        }
-    }
-    let mut out: Vec<Vec<i64>> = groups.into_values().collect();
-    out.sort();
-    out
 }
 
 // Without the background worker the only snapshot is the final one of closing.
