@@ -143,7 +143,7 @@ pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
         .iter()
         .map(|g| ApiGroup {
             id: g.id,
-            name: crate::routes::deliberation::group_name(g.id),
+            name: crate::services::opinion::group_name(g.id),
             members: g.members,
             representative: g
                 .representative

@@ -41,11 +41,6 @@ fn visitor(ctx: &Ctx, give_token: bool) -> Visitor {
     }
 }
 
-pub fn group_name(index: usize) -> String {
-    let letter = char::from(b'A' + u8::try_from(index % 26).unwrap_or(0));
-    letter.to_string()
-}
-
 struct Conversation {
     c: consultation::Model,
     accepted: Vec<statement::Model>,
@@ -117,7 +112,7 @@ fn my_group(ctx: &Ctx, conv: &Conversation) -> Value {
         })
         .collect();
     json!({
-        "name": group_name(g.id),
+        "name": crate::services::opinion::group_name(g.id),
         "members": g.members,
         "groups": snap.k,
         "agree": agree,

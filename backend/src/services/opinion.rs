@@ -357,3 +357,8 @@ pub fn next_statement<'a>(
     )?;
     accepted.iter().find(|s| s.number == number)
 }
+
+/// The letter a group is shown with: A, B, C… in the engine's group order.
+pub fn group_name(index: usize) -> String {
+    char::from(b'A' + u8::try_from(index % 26).unwrap_or(0)).to_string()
+}

@@ -261,11 +261,6 @@ pub struct AgeBandRow {
     pub population_percent: Option<u32>,
 }
 
-/// A, B, C … as on the conversation page.
-pub fn group_name(index: usize) -> String {
-    char::from(b'A' + u8::try_from(index % 26).unwrap_or(0)).to_string()
-}
-
 fn percent(part: u64, whole: u64) -> u32 {
     if whole == 0 {
         return 0;
@@ -442,7 +437,7 @@ pub fn opinion_report(
         .groups
         .iter()
         .map(|g| {
-            let name = group_name(g.id);
+            let name = super::opinion::group_name(g.id);
             if !shown[g.id] {
                 return ReportGroup {
                     id: g.id,
@@ -553,7 +548,7 @@ pub fn opinion_report(
                 .filter_map(|&g| {
                     let counts = s.group_counts.get(g).copied()?;
                     (counts.ns > 0).then(|| GroupAgree {
-                        group: group_name(g),
+                        group: super::opinion::group_name(g),
                         agree_percent: share(counts, Direction::Agree),
                     })
                 })
