@@ -1,16 +1,18 @@
 //! Error policy, written once:
 //!
-//! - Services return [`ServiceError`]: validation problems carry translation keys
-//!   per field, so the handler can re-render the form with a 422 and keep what
-//!   the person typed; rule violations are `Forbidden`, `NotFound` or `Conflict`.
-//! - Handlers return [`AppError`]; its `ResponseError` impl only decides the
-//!   status. The error-page middleware (`routes::error_pages`) turns every error
+//! - Services and handlers return one type, [`AppError`]: validation problems
+//!   carry translation keys per field, so the handler can re-render the form with
+//!   a 422 and keep what the person typed; rule violations are `Forbidden` (with
+//!   the [`Refusal`] that says why), `NotFound` or `Conflict`.
+//! - Its `ResponseError` impl only decides the status. The error-page middleware (`routes::error_pages`) turns every error
 //!   response into a translated HTML page in the layout (or JSON under /api/).
 //! - Anything unexpected is logged with context and shown as a 500 without
 //!   details. A 500 is a bug: it deserves a test.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
+
+pub use crate::domain::Refusal;
 
 /// A problem with one form field, as a translation key under `errors.`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -19,39 +21,21 @@ pub struct FieldError {
     pub key: &'static str,
 }
 
+/// The one error type of services and handlers. Services say what went wrong in
+/// domain terms; [`ResponseError`] below maps each variant to a status once, and
+/// the error-page middleware renders it translated in the layout.
 #[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
+pub enum AppError {
+    /// Form input that breaks a rule, per field; a form handler re-renders the
+    /// form with these next to the inputs, anything
+    /// else answers 400.
     #[error("invalid input: {0:?}")]
     Validation(Vec<FieldError>),
     #[error("not found")]
     NotFound,
-    #[error("not allowed")]
-    Forbidden,
-    /// The action conflicts with the current state; the key explains why.
-    #[error("conflict: {0}")]
-    Conflict(&'static str),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl From<sea_orm::DbErr> for ServiceError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        ServiceError::Unexpected(anyhow::Error::new(e).context("database"))
-    }
-}
-
-impl ServiceError {
-    pub fn field(field: &'static str, key: &'static str) -> Self {
-        ServiceError::Validation(vec![FieldError { field, key }])
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("page not found")]
-    NotFound,
-    #[error("forbidden")]
-    Forbidden,
+    /// The person may not do this; the refusal says why, in words they can act on.
+    #[error("forbidden: {0:?}")]
+    Forbidden(Refusal),
     /// The person must log in first; they are sent to the login page.
     #[error("login required")]
     LoginRequired { next: String },
@@ -60,6 +44,7 @@ pub enum AppError {
     /// A request that cannot be understood; the key is shown translated.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// The action conflicts with the current state; the key explains why.
     #[error("conflict: {0}")]
     Conflict(&'static str),
     #[error(transparent)]
@@ -72,17 +57,14 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
-impl From<ServiceError> for AppError {
-    fn from(e: ServiceError) -> Self {
-        match e {
-            // Handlers that show forms handle validation themselves; one that
-            // does not has received a request no form of ours sends.
-            ServiceError::Validation(_) => AppError::BadRequest("errors.invalid_input"),
-            ServiceError::NotFound => AppError::NotFound,
-            ServiceError::Forbidden => AppError::Forbidden,
-            ServiceError::Conflict(key) => AppError::Conflict(key),
-            ServiceError::Unexpected(e) => AppError::Unexpected(e),
-        }
+impl AppError {
+    pub fn field(field: &'static str, key: &'static str) -> Self {
+        AppError::Validation(vec![FieldError { field, key }])
+    }
+
+    /// Refused without a more specific reason than the person's role.
+    pub fn forbidden() -> Self {
+        AppError::Forbidden(Refusal::NotAllowed)
     }
 }
 
@@ -90,8 +72,9 @@ impl AppError {
     /// Translation key of the message shown on the error page.
     pub fn message_key(&self) -> &'static str {
         match self {
+            AppError::Validation(_) => "errors.invalid_input",
             AppError::NotFound => "errors.not_found",
-            AppError::Forbidden => "errors.forbidden",
+            AppError::Forbidden(refusal) => refusal.key(),
             AppError::LoginRequired { .. } => "errors.login_required",
             AppError::Csrf => "errors.csrf",
             AppError::BadRequest(key) | AppError::Conflict(key) => key,
@@ -104,7 +87,8 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Validation(_) => StatusCode::BAD_REQUEST,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,

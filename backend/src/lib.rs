@@ -3,12 +3,14 @@
 pub mod auth;
 pub mod configuration;
 pub mod db;
+pub mod domain;
 pub mod entities;
 pub mod errors;
 pub mod i18n;
 pub mod jobs;
 pub mod markdown;
 pub mod opinion;
+pub mod opinion_tools;
 pub mod routes;
 pub mod services;
 pub mod startup;

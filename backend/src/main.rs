@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use samskab::auth::{Role, password};
 use samskab::configuration::Settings;
 use samskab::i18n::Locale;
-use samskab::services::{demo, opinion, polis_import, users};
+use samskab::services::{demo, polis_import, snapshots, users};
 use samskab::startup::{Application, BuildOptions};
 
 #[derive(Parser)]
@@ -47,7 +47,7 @@ enum Command {
     /// Opinion engine tools.
     Opinion {
         #[command(subcommand)]
-        command: samskab::opinion::cli::OpinionCommand,
+        command: samskab::opinion_tools::cli::OpinionCommand,
     },
 }
 
@@ -79,7 +79,7 @@ enum AdminCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Opinion { command } = cli.command {
-        return samskab::opinion::cli::run(command);
+        return samskab::opinion_tools::cli::run(command);
     }
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
@@ -179,11 +179,11 @@ async fn import_polis(settings: Settings, dir: &Path, slug: &str) -> anyhow::Res
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .ok_or_else(|| anyhow::anyhow!("consultation {slug} disappeared"))?;
     let kind = if c.status == "open" || c.status == "draft" {
-        opinion::Kind::Warm
+        snapshots::Kind::Warm
     } else {
-        opinion::Kind::Final
+        snapshots::Kind::Final
     };
-    opinion::recompute(&db, c.id, kind, opinion::LockMode::Wait)
+    snapshots::recompute(&db, c.id, kind, snapshots::LockMode::Wait)
         .await
         .map_err(|e| anyhow::anyhow!("computing the opinion groups: {e}"))?;
     println!("opinion snapshot stored ({})", kind.as_str());

@@ -60,7 +60,7 @@ impl Application {
         };
         // Validate the mail transport now, so a bad SMTP URL stops the start.
         crate::services::mail::Transport::from_settings(&settings)?;
-        tokio::spawn(crate::services::mail::run_sender(state.clone()));
+        tokio::spawn(crate::services::mail::run_sender(state.mail_context()));
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();

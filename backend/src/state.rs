@@ -18,3 +18,15 @@ pub struct AppState {
     /// OpenID providers' discovery documents and keys, fetched once.
     pub oidc_metadata: Arc<crate::services::oidc::MetadataCache>,
 }
+
+impl AppState {
+    /// What the mail service needs, without the rest of the server's state.
+    pub fn mail_context(&self) -> crate::services::mail::MailContext {
+        crate::services::mail::MailContext {
+            db: self.db.clone(),
+            views: self.views.clone(),
+            catalogs: self.catalogs.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}

@@ -10,9 +10,10 @@ use samskab::entities::{
     consultation, opinion_snapshot, participant, statement, vote, vote_history,
 };
 use samskab::opinion::{self, VoteValue};
+use samskab::opinion_tools;
 use samskab::services::consultations::{self, ConsultationForm, Status};
-use samskab::services::opinion::{Kind, LockMode};
 use samskab::services::participants::Visitor;
+use samskab::services::snapshots::{Kind, LockMode};
 use samskab::services::{polis_import, statements, votes};
 use samskab_tests::{TestApp, both_backends, client, location, partition};
 use sea_orm::{
@@ -210,11 +211,11 @@ async fn routing_follows_the_snapshot_priorities(app: TestApp) {
     )
     .await
     .unwrap();
-    samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
+    samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
         .await
         .unwrap()
         .expect("a snapshot is stored");
-    let (_, snapshot) = samskab::services::opinion::latest(&app.db, c.id)
+    let (_, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
         .await
         .unwrap()
         .unwrap();
@@ -672,14 +673,14 @@ async fn participant_sees_their_opinion_group_in_words(app: TestApp) {
             .await;
     }
     // Stored now, unless the background worker was quicker.
-    samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
+    samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
         .await
         .unwrap();
-    let (row, _) = samskab::services::opinion::latest(&app.db, c.id)
+    let (row, _) = samskab::services::snapshots::latest(&app.db, c.id)
         .await
         .unwrap()
         .unwrap();
-    let hwm = samskab::services::opinion::vote_high_water_mark(&app.db, c.id)
+    let hwm = samskab::services::snapshots::vote_high_water_mark(&app.db, c.id)
         .await
         .unwrap();
     assert_eq!(row.vote_high_water_mark, hwm, "the snapshot saw every vote");
@@ -765,7 +766,7 @@ async fn background_worker_recomputes_after_new_votes(app: TestApp) {
         .id;
     assert_eq!(stored.vote_high_water_mark, hwm);
     // Nothing new: a warm recompute is skipped.
-    let again = samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
+    let again = samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
         .await
         .unwrap();
     assert!(again.is_none());
@@ -782,7 +783,7 @@ async fn background_worker_recomputes_after_new_votes(app: TestApp) {
     .unwrap();
     let mut rejected_out = false;
     for _ in 0..100 {
-        let (_, snap) = samskab::services::opinion::latest(&app.db, c.id)
+        let (_, snap) = samskab::services::snapshots::latest(&app.db, c.id)
             .await
             .unwrap()
             .unwrap();
@@ -822,14 +823,15 @@ async fn imported_polis_export_gives_the_same_groups_as_the_cli(app: TestApp) {
     consultations::transition(&app.db, &me, "bg2050", Status::Closed)
         .await
         .unwrap();
-    let (row, snapshot) = samskab::services::opinion::latest(&app.db, c.id)
+    let (row, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
         .await
         .unwrap()
         .expect("final snapshot stored at closing");
     assert_eq!(row.kind, "final");
     assert!(!snapshot.receipt.warm_start);
 
-    let report = opinion::polis::analyze_export(&dir, false, &opinion::Params::default()).unwrap();
+    let report =
+        opinion_tools::polis::analyze_export(&dir, false, &opinion::Params::default()).unwrap();
     let pid_of: HashMap<i64, i64> = participant::Entity::find()
         .filter(participant::Column::ConsultationId.eq(c.id))
         .all(&app.db)
@@ -898,7 +900,7 @@ async fn demo_conversation_has_groups_before_serving(app: TestApp) {
     assert!((140..=150).contains(&before.1), "{before:?}");
     assert!(before.2.0 > 1000);
     assert_eq!(before.3, 1, "the snapshot exists before serving");
-    let (_, snapshot) = samskab::services::opinion::latest(&app.db, c.id)
+    let (_, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
         .await
         .unwrap()
         .unwrap();

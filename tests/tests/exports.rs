@@ -9,7 +9,7 @@ use std::io::Read;
 use samskab::auth::Role;
 use samskab::auth::session::CurrentUser;
 use samskab::entities::{consultation, participant, statement, user, vote, vote_history};
-use samskab::opinion::synthetic::{self, SyntheticParams};
+use samskab::opinion_tools::synthetic::{self, SyntheticParams};
 use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab::services::participants::Visitor;
 use samskab::services::statements::{self, ModerationAction};
@@ -450,7 +450,7 @@ async fn analyzing_the_export_reproduces_the_final_groups(app: TestApp) {
     consultations::transition(&app.db, &me, slug, Status::Closed)
         .await
         .unwrap();
-    let (row, snapshot) = samskab::services::opinion::latest(&app.db, c.id)
+    let (row, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
         .await
         .unwrap()
         .expect("final snapshot stored at closing");
@@ -473,7 +473,7 @@ async fn analyzing_the_export_reproduces_the_final_groups(app: TestApp) {
         std::fs::write(dir.path().join(f), res.bytes().await.unwrap()).unwrap();
     }
     // What `samskab opinion analyze --polis-export DIR` runs and prints.
-    let report = samskab::opinion::polis::analyze_export(
+    let report = samskab::opinion_tools::polis::analyze_export(
         dir.path(),
         false,
         &samskab::opinion::Params::default(),
@@ -534,7 +534,7 @@ async fn demo_report_has_groups_and_downloads_for_everyone(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(c.status, "published");
-    let (row, snapshot) = samskab::services::opinion::latest(&app.db, c.id)
+    let (row, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
         .await
         .unwrap()
         .expect("the demo report has a snapshot");

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use samskab::opinion::polis::{self, PolisExport};
 use samskab::opinion::{Params, analyze, consensus};
+use samskab::opinion_tools::polis::{self, PolisExport};
 
 fn data_dir() -> PathBuf {
     let dir = std::env::var_os("SAMSKAB_POLIS_DATA").map_or_else(

@@ -13,8 +13,8 @@ use samskab::entities::{
 use samskab::opinion::VoteValue;
 use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab::services::ideas::{self, IdeaForm, IdeaStatus};
-use samskab::services::opinion::{Kind, LockMode};
 use samskab::services::participants::Visitor;
+use samskab::services::snapshots::{Kind, LockMode};
 use samskab::services::{comments, statements, votes};
 use samskab_tests::{BuildOptions, TestApp, both_backends, client, location};
 use sea_orm::{
@@ -229,7 +229,7 @@ async fn report_numbers_are_the_database_numbers(app: TestApp) {
     )
     .await
     .unwrap();
-    samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
+    samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
         .await
         .unwrap();
 
@@ -310,7 +310,7 @@ async fn report_numbers_are_the_database_numbers(app: TestApp) {
     assert!(rows[0].ends_with(&votes_n.to_string()), "{rows:?}");
 
     // The groups are the stored snapshot's.
-    let (row, snap) = samskab::services::opinion::latest(&app.db, c.id)
+    let (row, snap) = samskab::services::snapshots::latest(&app.db, c.id)
         .await
         .unwrap()
         .unwrap();
@@ -412,7 +412,7 @@ async fn groups_below_the_minimum_are_withheld(app: TestApp) {
         .unwrap();
     let ids = app.statement_ids(c.id).await;
     two_camps(&app, &c, &ids, 40).await;
-    samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
+    samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
         .await
         .unwrap();
     app.logged_in_as("byraad@example.org", Role::Politician)
@@ -453,7 +453,7 @@ async fn closed_report_uses_the_final_snapshot(app: TestApp) {
         .unwrap();
     let ids = app.statement_ids(c.id).await;
     two_camps(&app, &c, &ids, 30).await;
-    samskab::services::opinion::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
+    samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
         .await
         .unwrap();
     app.logged_in_as("byraad@example.org", Role::Politician)

@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::services::opinion::{self, LockMode};
+use crate::services::snapshots::{self, LockMode};
 
 pub struct RecomputeWorker {
     stop: watch::Sender<bool>,
@@ -48,7 +48,7 @@ impl RecomputeWorker {
 /// One round: recompute every consultation that needs it. Returns how many
 /// snapshots were stored.
 pub async fn run_once(db: &DatabaseConnection) -> usize {
-    let work = match opinion::pending_work(db).await {
+    let work = match snapshots::pending_work(db).await {
         Ok(w) => w,
         Err(e) => {
             tracing::warn!(error = %e, "opinion recompute: cannot list pending work");
@@ -57,7 +57,7 @@ pub async fn run_once(db: &DatabaseConnection) -> usize {
     };
     let mut stored = 0;
     for (consultation_id, kind) in work {
-        match opinion::recompute(db, consultation_id, kind, LockMode::Skip).await {
+        match snapshots::recompute(db, consultation_id, kind, LockMode::Skip).await {
             Ok(Some(_)) => stored += 1,
             Ok(None) => {}
             Err(e) => tracing::error!(

@@ -6,19 +6,14 @@
 //! previous snapshot (`None` on the first run); store the returned [`Snapshot`] and pass its
 //! `state` to the next call.
 
-pub mod ari;
-pub mod bench;
-pub mod cli;
 pub mod consensus;
 pub mod kmeans;
 pub mod matrix;
 pub mod pca;
-pub mod polis;
 pub mod priority;
 pub mod repness;
 pub mod rng;
 pub mod silhouette;
-pub mod synthetic;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,7 +1,7 @@
 //! Engine-level tests: whole snapshots on small, degenerate and synthetic inputs.
 
-use super::synthetic::{SyntheticParams, generate};
 use super::*;
+use crate::opinion_tools::synthetic::{SyntheticParams, generate};
 
 fn v(participant: i64, statement: i64, value: i8) -> Vote {
     let value = VoteValue::from_i64(i64::from(value)).unwrap();
@@ -210,7 +210,7 @@ fn synthetic_latent_groups_are_recovered() {
         .iter()
         .filter_map(|(&p, r)| Some((r.group? as u64, s.latent[p as usize] as u64)))
         .collect();
-    let ari = ari::adjusted_rand_index(&labels);
+    let ari = crate::opinion_tools::ari::adjusted_rand_index(&labels);
     assert!(ari > 0.8, "ARI {ari}, k = {}", snap.k);
     assert!(snap.groups.iter().all(|g| !g.representative.is_empty()));
     assert!(all_floats_finite(&snap));

@@ -3,7 +3,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::errors::{AppError, ServiceError};
+use crate::errors::AppError;
 use crate::i18n::Locale;
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
@@ -82,7 +82,7 @@ pub async fn update(ctx: Ctx, form: web::Form<ProfileForm>) -> Result<HttpRespon
             ctx.flash("success", "account.saved");
             Ok(see_other("/account"))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             account_page(
                 &ctx,

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::errors::AppError;
 use crate::opinion::{Direction, Receipt};
 use crate::routes::context::Ctx;
-use crate::services::{opinion, statements};
+use crate::services::{snapshots, statements};
 
 #[derive(Serialize, ToSchema)]
 pub struct ApiStatement {
@@ -129,7 +129,9 @@ pub struct ApiOpinion {
 pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
     let db = &ctx.state.db;
     let c = statements::conversation(db, ctx.user.as_ref(), &slug).await?;
-    let (row, snap) = opinion::latest(db, c.id).await?.ok_or(AppError::NotFound)?;
+    let (row, snap) = snapshots::latest(db, c.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let all = statements::list_all(db, c.id).await?;
     let by_number: std::collections::HashMap<i64, &crate::entities::statement::Model> =
         all.iter().map(|s| (s.number, s)).collect();
@@ -143,7 +145,7 @@ pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
         .iter()
         .map(|g| ApiGroup {
             id: g.id,
-            name: crate::services::opinion::group_name(g.id),
+            name: crate::services::snapshots::group_name(g.id),
             members: g.members,
             representative: g
                 .representative

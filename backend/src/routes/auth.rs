@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::session;
-use crate::errors::{AppError, ServiceError, is_local_path};
+use crate::errors::{AppError, is_local_path};
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
 use crate::routes::views::field_errors;
@@ -150,7 +150,7 @@ pub async fn register(ctx: Ctx, form: web::Form<Registration>) -> Result<HttpRes
             ctx.flash("success", "register.welcome");
             Ok(see_other("/account"))
         }
-        Err(ServiceError::Validation(errors)) => ctx.render_status(
+        Err(AppError::Validation(errors)) => ctx.render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "register",
             &ctx.t("register.title"),
@@ -196,7 +196,7 @@ pub async fn verify_email(
                 json!({ "done": true }),
             )
         }
-        Err(ServiceError::Conflict(key)) => ctx.render_status(
+        Err(AppError::Conflict(key)) => ctx.render_status(
             StatusCode::BAD_REQUEST,
             "verify_email",
             &ctx.t("verify.heading"),
@@ -211,7 +211,7 @@ pub async fn resend_verification(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let me = ctx.require_user()?.clone();
     match users::resend_verification(&ctx.state.db, &me).await {
         Ok(()) => ctx.flash("success", "verify.sent"),
-        Err(ServiceError::Conflict(key)) => ctx.flash("error", key),
+        Err(AppError::Conflict(key)) => ctx.flash("error", key),
         Err(e) => return Err(e.into()),
     }
     Ok(see_other("/account"))
@@ -269,7 +269,7 @@ pub async fn reset_form(ctx: Ctx, query: web::Query<TokenQuery>) -> Result<HttpR
             &ctx.t("reset.heading"),
             json!({ "token": query.token, "errors": {} }),
         ),
-        Err(ServiceError::Conflict(key)) => reset_problem(&ctx, key),
+        Err(AppError::Conflict(key)) => reset_problem(&ctx, key),
         Err(e) => Err(e.into()),
     }
 }
@@ -302,7 +302,7 @@ pub async fn reset(ctx: Ctx, form: web::Form<ResetForm>) -> Result<HttpResponse,
             ctx.flash("success", "reset.done");
             Ok(see_other("/login"))
         }
-        Err(ServiceError::Validation(errors)) => ctx.render_status(
+        Err(AppError::Validation(errors)) => ctx.render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "reset_password",
             &ctx.t("reset.heading"),
@@ -312,7 +312,7 @@ pub async fn reset(ctx: Ctx, form: web::Form<ResetForm>) -> Result<HttpResponse,
                 "has_errors": true,
             }),
         ),
-        Err(ServiceError::Conflict(key)) => reset_problem(&ctx, key),
+        Err(AppError::Conflict(key)) => reset_problem(&ctx, key),
         Err(e) => Err(e.into()),
     }
 }

@@ -116,7 +116,7 @@ impl Ctx {
         if user.role.is_staff() {
             Ok(user)
         } else {
-            Err(AppError::Forbidden)
+            Err(AppError::forbidden())
         }
     }
 
@@ -125,7 +125,7 @@ impl Ctx {
         if user.role.is_admin() {
             Ok(user)
         } else {
-            Err(AppError::Forbidden)
+            Err(AppError::forbidden())
         }
     }
 

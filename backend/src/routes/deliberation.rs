@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::entities::{consultation, statement};
-use crate::errors::{AppError, ServiceError};
+use crate::errors::AppError;
 use crate::opinion::{Direction, Snapshot, VoteValue};
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
@@ -18,7 +18,7 @@ use crate::routes::views::field_errors;
 use crate::services::consultations::{self, Status};
 use crate::services::participants::Visitor;
 use crate::services::statements::{self, ModerationAction, StatementStatus};
-use crate::services::{eligibility, opinion, participants, votes};
+use crate::services::{eligibility, participants, snapshots, votes};
 
 /// Session key of an anonymous participant's random token.
 const SESSION_PARTICIPANT: &str = "ptok";
@@ -53,7 +53,7 @@ async fn load(ctx: &Ctx, slug: &str) -> Result<Conversation, AppError> {
     let db = &ctx.state.db;
     let c = statements::conversation(db, ctx.user.as_ref(), slug).await?;
     let accepted = statements::list_accepted(db, c.id).await?;
-    let snapshot = opinion::latest(db, c.id).await?.map(|(_, s)| s);
+    let snapshot = snapshots::latest(db, c.id).await?.map(|(_, s)| s);
     // The participant token is handed out with the page, so that the forms on
     // it (even double-submitted ones) all act for the same participant.
     let participant = participants::find(db, c.id, &visitor(ctx, true)).await?;
@@ -112,7 +112,7 @@ fn my_group(ctx: &Ctx, conv: &Conversation) -> Value {
         })
         .collect();
     json!({
-        "name": crate::services::opinion::group_name(g.id),
+        "name": crate::services::snapshots::group_name(g.id),
         "members": g.members,
         "groups": snap.k,
         "agree": agree,
@@ -139,7 +139,7 @@ async fn voting_page(
 ) -> Result<HttpResponse, AppError> {
     let conv = load(ctx, slug).await?;
     let participant_id = conv.participant.as_ref().map_or(0, |p| p.id);
-    let current = opinion::next_statement(
+    let current = snapshots::next_statement(
         &conv.accepted,
         conv.snapshot.as_ref(),
         participant_id,
@@ -285,7 +285,7 @@ pub async fn create(
             ctx.flash("success", key);
             Ok(see_other(&format!("/consultations/{slug}/statements")))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             voting_page(
                 &ctx,
@@ -362,7 +362,7 @@ pub async fn add_seed(
                 "/staff/consultations/{slug}/statements"
             )))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             moderation_page(
                 &ctx,
@@ -403,7 +403,7 @@ pub async fn moderate(
                 "/staff/consultations/{slug}/statements"
             )))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let message = errors
                 .first()
                 .map(|e| ctx.t(&format!("errors.{}", e.key)))

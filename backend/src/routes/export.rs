@@ -12,7 +12,7 @@ use actix_web::{HttpResponse, get, web};
 use serde_json::{Value, json};
 
 use crate::entities::consultation;
-use crate::errors::{AppError, ServiceError};
+use crate::errors::AppError;
 use crate::routes::context::Ctx;
 use crate::routes::views::consultation_card;
 use crate::services::consultations::{self, Status};
@@ -20,11 +20,11 @@ use crate::services::export::{self, ExportDocument, ExportFile};
 
 /// A refusal for someone not logged in becomes "log in first", as for other
 /// pages that need an account.
-fn refused(ctx: &Ctx, e: ServiceError) -> AppError {
+fn refused(ctx: &Ctx, e: AppError) -> AppError {
     match e {
-        ServiceError::Forbidden if ctx.user.is_none() => match ctx.require_user() {
+        AppError::Forbidden(_) if ctx.user.is_none() => match ctx.require_user() {
             Err(login) => login,
-            Ok(_) => AppError::Forbidden,
+            Ok(_) => AppError::forbidden(),
         },
         other => other.into(),
     }

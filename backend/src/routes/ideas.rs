@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::entities::{comment, consultation, idea};
-use crate::errors::{AppError, FieldError, ServiceError};
+use crate::errors::{AppError, FieldError};
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
 use crate::routes::views::{date, field_errors};
@@ -238,7 +238,7 @@ pub async fn create(
             ctx.flash("success", key);
             Ok(see_other(&format!("/ideas/{}", i.id)))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let c = ideas::consultation_for_proposal(&ctx.state.db, &me, &slug).await?;
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             form_page(
@@ -280,7 +280,7 @@ pub async fn update(
             ctx.flash("success", "idea.saved");
             Ok(see_other(&format!("/ideas/{}", i.id)))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let (i, c) = ideas::get_for_edit(&ctx.state.db, &me, *id).await?;
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             form_page(
@@ -510,7 +510,7 @@ pub async fn change_status(
             ctx.flash("success", "idea.status_changed");
             Ok(see_other(&format!("/ideas/{id}")))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let forms = DetailForms {
                 errors,
                 response: form.response.clone(),
@@ -549,7 +549,7 @@ pub async fn create_comment(
             ctx.flash("success", "comment.created");
             Ok(see_other(&format!("/ideas/{id}#comment-{}", cm.id)))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let forms = DetailForms {
                 errors,
                 comment_body: form.body.clone(),
@@ -614,7 +614,7 @@ pub async fn comment_edit(
                 cm.idea_id, cm.id
             )))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let (cm, i) = comments::get_for_edit(&ctx.state.db, &me, *id).await?;
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             comment_edit_page(
@@ -711,7 +711,7 @@ pub async fn flag_comment(
                 cm.idea_id, cm.id
             )))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             reason_page(
@@ -756,7 +756,7 @@ pub async fn moderate_comment(
                 cm.idea_id, cm.id
             )))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             reason_page(

@@ -12,7 +12,7 @@ use crate::routes::context::Ctx;
 use crate::services::mail;
 
 /// The path that the CSRF guard lets through without a token.
-pub const ONE_CLICK_PATH: &str = "/mail/unsubscribe";
+pub use crate::auth::csrf::ONE_CLICK_UNSUBSCRIBE_PATH as ONE_CLICK_PATH;
 
 #[derive(Deserialize)]
 pub struct Link {
@@ -29,7 +29,7 @@ pub struct MaybeLink {
 
 #[get("/mail/unsubscribe")]
 pub async fn unsubscribe_form(ctx: Ctx, link: web::Query<Link>) -> Result<HttpResponse, AppError> {
-    if !mail::unsubscribe_token_valid(&ctx.state, link.u, &link.t) {
+    if !mail::unsubscribe_token_valid(&ctx.state.mail_context(), link.u, &link.t) {
         return Err(AppError::BadRequest("mail.invalid_link"));
     }
     ctx.render(
@@ -49,10 +49,10 @@ pub async fn unsubscribe(
     let (Some(u), Some(t)) = (query.u.or(form.u), query.t.clone().or(form.t)) else {
         return Err(AppError::BadRequest("mail.invalid_link"));
     };
-    if !mail::unsubscribe_token_valid(&ctx.state, u, &t) {
+    if !mail::unsubscribe_token_valid(&ctx.state.mail_context(), u, &t) {
         return Err(AppError::BadRequest("mail.invalid_link"));
     }
-    mail::unsubscribe(&ctx.state, u).await?;
+    mail::unsubscribe(&ctx.state.mail_context(), u).await?;
     ctx.render(
         "mail_unsubscribe",
         &ctx.t("mail.unsubscribe_heading"),

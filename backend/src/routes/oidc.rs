@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::session;
-use crate::errors::{AppError, ServiceError, is_local_path};
+use crate::errors::{AppError, is_local_path};
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
 use crate::routes::views::field_errors;
@@ -107,7 +107,7 @@ pub async fn callback(
                 ctx.flash("success", "oidc.linked");
                 Ok(see_other("/account"))
             }
-            Err(ServiceError::Conflict(key)) => ctx.render_status(
+            Err(AppError::Conflict(key)) => ctx.render_status(
                 StatusCode::CONFLICT,
                 "oidc_error",
                 &ctx.t("oidc.error_title"),
@@ -171,7 +171,7 @@ pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpRespo
             ctx.flash("success", "register.welcome");
             Ok(see_other(&next))
         }
-        Err(ServiceError::Validation(errors)) => ctx.render_status(
+        Err(AppError::Validation(errors)) => ctx.render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "oidc_welcome",
             &ctx.t("oidc.welcome_title"),

@@ -11,7 +11,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 
 use crate::entities::consultation;
-use crate::errors::{AppError, ServiceError};
+use crate::errors::AppError;
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
 use crate::routes::views::{date, field_errors, status_label};
@@ -24,9 +24,9 @@ use crate::services::report::{self, Report};
 async fn consultation_for(ctx: &Ctx, slug: &str) -> Result<consultation::Model, AppError> {
     match report::consultation_for(&ctx.state.db, ctx.user.as_ref(), slug).await {
         Ok(c) => Ok(c),
-        Err(ServiceError::Forbidden) if ctx.user.is_none() => {
+        Err(AppError::Forbidden(_)) if ctx.user.is_none() => {
             ctx.require_user()?;
-            Err(AppError::Forbidden)
+            Err(AppError::forbidden())
         }
         Err(e) => Err(e.into()),
     }
@@ -338,7 +338,7 @@ pub async fn population_save(
             ctx.flash("success", "population.saved");
             Ok(see_other("/admin/population"))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             population_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, errors).await
         }

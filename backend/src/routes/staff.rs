@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::errors::{AppError, ServiceError};
+use crate::errors::AppError;
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
 use crate::routes::views::{consultation_card, field_errors};
@@ -97,7 +97,7 @@ pub async fn create(ctx: Ctx, form: web::Form<ConsultationForm>) -> Result<HttpR
             ctx.flash("success", "staff.created");
             Ok(see_other(&format!("/staff/consultations/{}/edit", c.slug)))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, errors, None)
         }
@@ -130,7 +130,7 @@ pub async fn update(
             ctx.flash("success", "staff.saved");
             Ok(see_other(&format!("/staff/consultations/{}/edit", c.slug)))
         }
-        Err(ServiceError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             let existing = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             form_page(

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::session::CurrentUser;
 use crate::entities::{comment, comment_flag, consultation, idea};
-use crate::errors::ServiceError;
+use crate::errors::AppError;
 
 use super::ideas::{self, IdeaStatus};
 use super::{audit, clean_text, eligibility, moderation, now};
@@ -54,18 +54,18 @@ pub fn status(m: &comment::Model) -> CommentStatus {
     CommentStatus::parse(&m.status).unwrap_or(CommentStatus::Hidden)
 }
 
-fn valid_body(body: &str) -> Result<String, ServiceError> {
-    let body = clean_text(body, BODY_MAX).map_err(|k| ServiceError::field("body", k))?;
+fn valid_body(body: &str) -> Result<String, AppError> {
+    let body = clean_text(body, BODY_MAX).map_err(|k| AppError::field("body", k))?;
     if body.is_empty() {
-        return Err(ServiceError::field("body", "required"));
+        return Err(AppError::field("body", "required"));
     }
     Ok(body)
 }
 
-fn valid_reason(reason: &str) -> Result<String, ServiceError> {
-    let reason = clean_text(reason, REASON_MAX).map_err(|k| ServiceError::field("reason", k))?;
+fn valid_reason(reason: &str) -> Result<String, AppError> {
+    let reason = clean_text(reason, REASON_MAX).map_err(|k| AppError::field("reason", k))?;
     if reason.is_empty() {
-        return Err(ServiceError::field("reason", "required"));
+        return Err(AppError::field("reason", "required"));
     }
     Ok(reason)
 }
@@ -75,11 +75,11 @@ pub async fn get_visible(
     db: &DatabaseConnection,
     viewer: Option<&CurrentUser>,
     id: i64,
-) -> Result<(comment::Model, idea::Model, consultation::Model), ServiceError> {
+) -> Result<(comment::Model, idea::Model, consultation::Model), AppError> {
     let found = comment::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(AppError::NotFound)?;
     let (idea, c) = ideas::get_visible(db, viewer, found.idea_id).await?;
     Ok((found, idea, c))
 }
@@ -91,13 +91,13 @@ pub async fn create(
     idea_id: i64,
     parent_id: Option<i64>,
     body: &str,
-) -> Result<comment::Model, ServiceError> {
+) -> Result<comment::Model, AppError> {
     let (found, c) = ideas::get_visible(db, Some(actor), idea_id).await?;
     if found.published_at.is_none() {
-        return Err(ServiceError::Conflict("errors.idea_not_public"));
+        return Err(AppError::Conflict("errors.idea_not_public"));
     }
     if ideas::status(&found) == IdeaStatus::Withdrawn {
-        return Err(ServiceError::Conflict("errors.idea_withdrawn"));
+        return Err(AppError::Conflict("errors.idea_withdrawn"));
     }
     eligibility::check(actor, &c)?;
     let depth = match parent_id {
@@ -107,12 +107,12 @@ pub async fn create(
                 .one(db)
                 .await?
                 .filter(|p| p.idea_id == idea_id)
-                .ok_or(ServiceError::NotFound)?;
+                .ok_or(AppError::NotFound)?;
             if status(&parent) != CommentStatus::Visible {
-                return Err(ServiceError::Conflict("errors.reply_to_removed"));
+                return Err(AppError::Conflict("errors.reply_to_removed"));
             }
             if parent.depth >= MAX_DEPTH {
-                return Err(ServiceError::Conflict("errors.reply_too_deep"));
+                return Err(AppError::Conflict("errors.reply_too_deep"));
             }
             parent.depth + 1
         }
@@ -146,11 +146,11 @@ pub async fn create(
     Ok(model)
 }
 
-fn own(actor: &CurrentUser, found: &comment::Model) -> Result<(), ServiceError> {
+fn own(actor: &CurrentUser, found: &comment::Model) -> Result<(), AppError> {
     if found.author_id == Some(actor.id) {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden)
+        Err(AppError::forbidden())
     }
 }
 
@@ -166,12 +166,12 @@ pub async fn get_for_edit(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     id: i64,
-) -> Result<(comment::Model, idea::Model), ServiceError> {
+) -> Result<(comment::Model, idea::Model), AppError> {
     let (found, idea, c) = get_visible(db, Some(actor), id).await?;
     own(actor, &found)?;
     eligibility::check(actor, &c)?;
     if !editable_by(Some(actor), &found) {
-        return Err(ServiceError::Conflict("errors.comment_not_editable"));
+        return Err(AppError::Conflict("errors.comment_not_editable"));
     }
     Ok((found, idea))
 }
@@ -181,7 +181,7 @@ pub async fn edit(
     actor: &CurrentUser,
     id: i64,
     body: &str,
-) -> Result<comment::Model, ServiceError> {
+) -> Result<comment::Model, AppError> {
     let (found, _) = get_for_edit(db, actor, id).await?;
     let body = valid_body(body)?;
     let mut active: comment::ActiveModel = found.into();
@@ -195,11 +195,11 @@ pub async fn delete(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     id: i64,
-) -> Result<comment::Model, ServiceError> {
+) -> Result<comment::Model, AppError> {
     let (found, _, _) = get_visible(db, Some(actor), id).await?;
     own(actor, &found)?;
     if status(&found) == CommentStatus::Deleted {
-        return Err(ServiceError::Conflict("errors.comment_already_deleted"));
+        return Err(AppError::Conflict("errors.comment_already_deleted"));
     }
     let txn = db.begin().await?;
     let mut active: comment::ActiveModel = found.into();
@@ -226,13 +226,13 @@ pub async fn flag(
     actor: &CurrentUser,
     id: i64,
     reason: &str,
-) -> Result<bool, ServiceError> {
+) -> Result<bool, AppError> {
     let (found, _, c) = get_visible(db, Some(actor), id).await?;
     if found.author_id == Some(actor.id) {
-        return Err(ServiceError::Conflict("errors.cannot_flag_own"));
+        return Err(AppError::Conflict("errors.cannot_flag_own"));
     }
     if status(&found) != CommentStatus::Visible {
-        return Err(ServiceError::Conflict("errors.comment_not_flaggable"));
+        return Err(AppError::Conflict("errors.comment_not_flaggable"));
     }
     let reason = valid_reason(reason)?;
     let txn = db.begin().await?;
@@ -250,7 +250,7 @@ pub async fn flag(
     .exec_without_returning(&txn)
     .await?;
     if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-        return Err(ServiceError::Conflict("errors.already_flagged"));
+        return Err(AppError::Conflict("errors.already_flagged"));
     }
     comment::Entity::update_many()
         .col_expr(
@@ -311,9 +311,9 @@ pub async fn moderate(
     id: i64,
     decision: Decision,
     reason: &str,
-) -> Result<comment::Model, ServiceError> {
+) -> Result<comment::Model, AppError> {
     if !actor.role.is_staff() {
-        return Err(ServiceError::Forbidden);
+        return Err(AppError::forbidden());
     }
     let (found, _, _) = get_visible(db, Some(actor), id).await?;
     let (from, to, action) = match decision {
@@ -321,7 +321,7 @@ pub async fn moderate(
         Decision::Restore => (CommentStatus::Hidden, CommentStatus::Visible, "restore"),
     };
     if status(&found) != from {
-        return Err(ServiceError::Conflict("errors.moderation_not_possible"));
+        return Err(AppError::Conflict("errors.moderation_not_possible"));
     }
     let reason = valid_reason(reason)?;
     let txn = db.begin().await?;
@@ -333,14 +333,14 @@ pub async fn moderate(
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(ServiceError::Conflict("errors.moderation_not_possible"));
+        return Err(AppError::Conflict("errors.moderation_not_possible"));
     }
     moderation::record(&txn, Some(actor.id), "comment", id, action, &reason).await?;
     txn.commit().await?;
     comment::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(ServiceError::NotFound)
+        .ok_or(AppError::NotFound)
 }
 
 /// All comments of an idea in thread order (each reply right after its
@@ -348,7 +348,7 @@ pub async fn moderate(
 pub async fn thread(
     db: &DatabaseConnection,
     idea_id: i64,
-) -> Result<Vec<comment::Model>, ServiceError> {
+) -> Result<Vec<comment::Model>, AppError> {
     let all = comment::Entity::find()
         .filter(comment::Column::IdeaId.eq(idea_id))
         .order_by_asc(comment::Column::CreatedAt)
@@ -382,9 +382,9 @@ fn thread_order(all: Vec<comment::Model>) -> Vec<comment::Model> {
 pub async fn awaiting_moderation(
     db: &DatabaseConnection,
     actor: &CurrentUser,
-) -> Result<Vec<comment::Model>, ServiceError> {
+) -> Result<Vec<comment::Model>, AppError> {
     if !actor.role.is_staff() {
-        return Err(ServiceError::Forbidden);
+        return Err(AppError::forbidden());
     }
     Ok(comment::Entity::find()
         .filter(comment::Column::Status.eq(CommentStatus::Hidden.as_str()))

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::session::CurrentUser;
 use crate::entities::consultation;
-use crate::errors::{FieldError, ServiceError};
+use crate::errors::{AppError, FieldError};
 
 use super::eligibility::Eligibility;
 use super::{audit, clean_text, now};
@@ -423,11 +423,11 @@ pub fn status(m: &consultation::Model) -> Status {
     Status::parse(&m.status).unwrap_or(Status::Draft)
 }
 
-fn require_staff(actor: &CurrentUser) -> Result<(), ServiceError> {
+fn require_staff(actor: &CurrentUser) -> Result<(), AppError> {
     if actor.role.is_staff() {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden)
+        Err(AppError::forbidden())
     }
 }
 
@@ -435,7 +435,7 @@ async fn slug_taken(
     db: &impl sea_orm::ConnectionTrait,
     slug: &str,
     except: Option<i64>,
-) -> Result<bool, ServiceError> {
+) -> Result<bool, AppError> {
     let mut q = consultation::Entity::find().filter(consultation::Column::Slug.eq(slug));
     if let Some(id) = except {
         q = q.filter(consultation::Column::Id.ne(id));
@@ -447,12 +447,12 @@ pub async fn create(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     form: &ConsultationForm,
-) -> Result<consultation::Model, ServiceError> {
+) -> Result<consultation::Model, AppError> {
     require_staff(actor)?;
-    let valid = form.validate().map_err(ServiceError::Validation)?;
+    let valid = form.validate().map_err(AppError::Validation)?;
     let txn = db.begin().await?;
     if slug_taken(&txn, &valid.slug, None).await? {
-        return Err(ServiceError::field("slug", "slug_taken"));
+        return Err(AppError::field("slug", "slug_taken"));
     }
     let at = now();
     let model = consultation::ActiveModel {
@@ -504,18 +504,18 @@ pub async fn update(
     actor: &CurrentUser,
     slug: &str,
     form: &ConsultationForm,
-) -> Result<consultation::Model, ServiceError> {
+) -> Result<consultation::Model, AppError> {
     require_staff(actor)?;
-    let existing = find(db, slug).await?.ok_or(ServiceError::NotFound)?;
+    let existing = find(db, slug).await?.ok_or(AppError::NotFound)?;
     if status(&existing) == Status::Archived {
-        return Err(ServiceError::Conflict("errors.consultation_archived"));
+        return Err(AppError::Conflict("errors.consultation_archived"));
     }
-    let valid = form.validate().map_err(ServiceError::Validation)?;
+    let valid = form.validate().map_err(AppError::Validation)?;
     let txn = db.begin().await?;
     // The address of a consultation that the public has seen stays stable.
     let slug = if status(&existing) == Status::Draft {
         if slug_taken(&txn, &valid.slug, Some(existing.id)).await? {
-            return Err(ServiceError::field("slug", "slug_taken"));
+            return Err(AppError::field("slug", "slug_taken"));
         }
         valid.slug
     } else {
@@ -566,17 +566,17 @@ pub async fn transition(
     actor: &CurrentUser,
     slug: &str,
     to: Status,
-) -> Result<consultation::Model, ServiceError> {
+) -> Result<consultation::Model, AppError> {
     require_staff(actor)?;
     let txn = db.begin().await?;
     let existing = consultation::Entity::find()
         .filter(consultation::Column::Slug.eq(slug))
         .one(&txn)
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(AppError::NotFound)?;
     let from = status(&existing);
     if !from.next().contains(&to) {
-        return Err(ServiceError::Conflict("errors.transition_not_allowed"));
+        return Err(AppError::Conflict("errors.transition_not_allowed"));
     }
     let at = now();
     let id = existing.id;
@@ -607,11 +607,11 @@ pub async fn transition(
     // that the report and exports use. A failure must not undo the closing:
     // it is logged and the recompute worker retries it.
     if to == Status::Closed && updated.has_conversation {
-        let final_run = super::opinion::recompute(
+        let final_run = super::snapshots::recompute(
             db,
             updated.id,
-            super::opinion::Kind::Final,
-            super::opinion::LockMode::Wait,
+            super::snapshots::Kind::Final,
+            super::snapshots::LockMode::Wait,
         );
         if let Err(e) = final_run.await {
             tracing::error!(consultation = updated.id, error = %e, "final opinion recompute failed");
@@ -624,14 +624,14 @@ pub async fn transition(
 pub async fn find_by_slug(
     db: &DatabaseConnection,
     slug: &str,
-) -> Result<Option<consultation::Model>, ServiceError> {
+) -> Result<Option<consultation::Model>, AppError> {
     find(db, slug).await
 }
 
 async fn find(
     db: &DatabaseConnection,
     slug: &str,
-) -> Result<Option<consultation::Model>, ServiceError> {
+) -> Result<Option<consultation::Model>, AppError> {
     Ok(consultation::Entity::find()
         .filter(consultation::Column::Slug.eq(slug))
         .one(db)
@@ -643,13 +643,13 @@ pub async fn get_visible(
     db: &DatabaseConnection,
     viewer: Option<&CurrentUser>,
     slug: &str,
-) -> Result<consultation::Model, ServiceError> {
-    let found = find(db, slug).await?.ok_or(ServiceError::NotFound)?;
+) -> Result<consultation::Model, AppError> {
+    let found = find(db, slug).await?.ok_or(AppError::NotFound)?;
     let staff = viewer.is_some_and(|u| u.role.is_staff());
     if status(&found).is_public() || staff {
         Ok(found)
     } else {
-        Err(ServiceError::NotFound)
+        Err(AppError::NotFound)
     }
 }
 
@@ -657,16 +657,16 @@ pub async fn get_for_staff(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     slug: &str,
-) -> Result<consultation::Model, ServiceError> {
+) -> Result<consultation::Model, AppError> {
     require_staff(actor)?;
-    find(db, slug).await?.ok_or(ServiceError::NotFound)
+    find(db, slug).await?.ok_or(AppError::NotFound)
 }
 
 /// Publicly visible consultations, newest first, optionally of some states.
 pub async fn list_public(
     db: &DatabaseConnection,
     only: &[Status],
-) -> Result<Vec<consultation::Model>, ServiceError> {
+) -> Result<Vec<consultation::Model>, AppError> {
     let states: Vec<&str> = Status::PUBLIC
         .iter()
         .filter(|s| only.is_empty() || only.contains(s))
@@ -683,7 +683,7 @@ pub async fn list_public(
 pub async fn list_all(
     db: &DatabaseConnection,
     actor: &CurrentUser,
-) -> Result<Vec<consultation::Model>, ServiceError> {
+) -> Result<Vec<consultation::Model>, AppError> {
     require_staff(actor)?;
     Ok(consultation::Entity::find()
         .order_by_desc(consultation::Column::UpdatedAt)

@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Que
 use crate::auth::session::CurrentUser;
 use crate::auth::{Role, password};
 use crate::entities::{consultation, idea, user};
-use crate::errors::ServiceError;
+use crate::errors::AppError;
 use crate::i18n::Locale;
 
 use super::comments;
@@ -83,7 +83,7 @@ const DEMO_CONSULTATIONS: [DemoConsultation; 5] = [
     },
 ];
 
-pub async fn load(db: &DatabaseConnection) -> Result<(), ServiceError> {
+pub async fn load(db: &DatabaseConnection) -> Result<(), AppError> {
     let hash = password::hash_blocking(DEMO_PASSWORD.to_owned()).await?;
     let mut admin = None;
     for (email, name, role) in DEMO_USERS {
@@ -245,7 +245,7 @@ async fn demo_user(
     email: &str,
     name: &str,
     hash: &str,
-) -> Result<CurrentUser, ServiceError> {
+) -> Result<CurrentUser, AppError> {
     let existing = user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(db)
@@ -265,7 +265,7 @@ async fn load_ideas(
     db: &DatabaseConnection,
     admin: &CurrentUser,
     hash: &str,
-) -> Result<(), ServiceError> {
+) -> Result<(), AppError> {
     let Some(cycling) = consultation::Entity::find()
         .filter(consultation::Column::Slug.eq(CYCLING))
         .one(db)
@@ -287,7 +287,7 @@ async fn load_ideas(
         people
             .get(email)
             .cloned()
-            .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("demo user {email} missing")))
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("demo user {email} missing")))
     };
     for demo in DEMO_IDEAS {
         let exists = idea::Entity::find()
@@ -350,12 +350,9 @@ const DEMO_STATEMENTS: [&str; 20] = [
 
 const DEMO_CONVERSATION_SLUG: &str = "sikre-cykelruter-til-skole-i-aarhus-vest";
 
-async fn load_conversation(
-    db: &DatabaseConnection,
-    admin: &CurrentUser,
-) -> Result<(), ServiceError> {
+async fn load_conversation(db: &DatabaseConnection, admin: &CurrentUser) -> Result<(), AppError> {
     use crate::entities::statement;
-    use crate::opinion::synthetic::SyntheticParams;
+    use crate::opinion_tools::synthetic::SyntheticParams;
     use sea_orm::PaginatorTrait;
 
     let Some(c) = consultation::Entity::find()
@@ -391,12 +388,12 @@ async fn load_conversation(
         .await?;
     }
     // The snapshot exists before the server accepts connections.
-    if super::opinion::latest(db, c.id).await?.is_none() {
-        super::opinion::recompute(
+    if super::snapshots::latest(db, c.id).await?.is_none() {
+        super::snapshots::recompute(
             db,
             c.id,
-            super::opinion::Kind::Warm,
-            super::opinion::LockMode::Wait,
+            super::snapshots::Kind::Warm,
+            super::snapshots::LockMode::Wait,
         )
         .await?;
     }
@@ -437,8 +434,8 @@ const LINKED_FIFTHS: usize = 3;
 async fn load_elderly_conversation(
     db: &DatabaseConnection,
     admin: &CurrentUser,
-) -> Result<(), ServiceError> {
-    use crate::opinion::synthetic::SyntheticParams;
+) -> Result<(), AppError> {
+    use crate::opinion_tools::synthetic::SyntheticParams;
     let Some(c) = consultation::Entity::find()
         .filter(consultation::Column::Slug.eq(ELDERLY_SLUG))
         .one(db)
@@ -473,7 +470,7 @@ async fn mitid_demo_users(
     db: &impl sea_orm::ConnectionTrait,
     slug: &str,
     count: usize,
-) -> Result<Vec<i64>, ServiceError> {
+) -> Result<Vec<i64>, AppError> {
     use sha2::{Digest, Sha256};
     const OTHER_MUNICIPALITIES: [&str; 4] = ["0101", "0461", "0730", "0851"];
     let year = chrono::Datelike::year(&super::now());
@@ -538,17 +535,17 @@ async fn seed_conversation(
     admin: &CurrentUser,
     c: &consultation::Model,
     texts: &[&str],
-    params: &crate::opinion::synthetic::SyntheticParams,
+    params: &crate::opinion_tools::synthetic::SyntheticParams,
     seed: u64,
     linked_fifths: usize,
-) -> Result<(), ServiceError> {
+) -> Result<(), AppError> {
     use crate::entities::{participant, statement, vote, vote_history};
     use sea_orm::{QueryOrder, TransactionTrait};
 
     for text in texts {
         super::statements::add_seed(db, admin, &c.slug, text).await?;
     }
-    let conversation = crate::opinion::synthetic::generate(params, seed);
+    let conversation = crate::opinion_tools::synthetic::generate(params, seed);
     let ids: Vec<i64> = statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(c.id))
         .order_by_asc(statement::Column::Number)

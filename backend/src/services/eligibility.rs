@@ -13,7 +13,7 @@
 
 use crate::auth::session::CurrentUser;
 use crate::entities::consultation;
-use crate::errors::ServiceError;
+use crate::errors::AppError;
 
 use super::consultations::{self, EligibilityRules, Status};
 use super::oidc::loa_rank;
@@ -87,13 +87,13 @@ pub fn unmet(actor: &CurrentUser, rules: &EligibilityRules, year: i32) -> Option
 
 /// Ok when `actor` may take part in `consultation` now: it is open and the
 /// person meets its rules. Being logged in is proven by holding a `CurrentUser`.
-pub fn check(actor: &CurrentUser, consultation: &consultation::Model) -> Result<(), ServiceError> {
+pub fn check(actor: &CurrentUser, consultation: &consultation::Model) -> Result<(), AppError> {
     if consultations::status(consultation) != Status::Open {
-        return Err(ServiceError::Conflict("errors.consultation_not_open"));
+        return Err(AppError::Conflict("errors.consultation_not_open"));
     }
     let year = chrono::Datelike::year(&chrono::Utc::now());
     match unmet(actor, &consultations::eligibility_rules(consultation), year) {
-        Some(reason) => Err(ServiceError::Conflict(reason.key())),
+        Some(reason) => Err(AppError::Conflict(reason.key())),
         None => Ok(()),
     }
 }

@@ -26,7 +26,7 @@ use utoipa::ToSchema;
 use crate::auth::Role;
 use crate::auth::session::CurrentUser;
 use crate::entities::{consultation, participant, statement, vote, vote_history};
-use crate::errors::ServiceError;
+use crate::errors::AppError;
 use crate::opinion::Snapshot;
 
 use super::consultations::{self, Status};
@@ -135,15 +135,15 @@ pub async fn authorize(
     db: &DatabaseConnection,
     actor: Option<&CurrentUser>,
     slug: &str,
-) -> Result<consultation::Model, ServiceError> {
+) -> Result<consultation::Model, AppError> {
     let c = consultations::get_visible(db, actor, slug).await?;
     if !c.has_conversation {
-        return Err(ServiceError::NotFound);
+        return Err(AppError::NotFound);
     }
     if can_download(actor, &c) {
         Ok(c)
     } else {
-        Err(ServiceError::Forbidden)
+        Err(AppError::forbidden())
     }
 }
 
@@ -171,7 +171,7 @@ pub async fn load(
     db: &DatabaseConnection,
     c: consultation::Model,
     public_url: Option<&str>,
-) -> Result<ExportData, ServiceError> {
+) -> Result<ExportData, AppError> {
     let statements: Vec<statement::Model> = statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(c.id))
         .order_by_asc(statement::Column::Number)
@@ -243,7 +243,7 @@ pub async fn load(
             ))
         })
         .collect();
-    let snapshot = super::opinion::latest(db, c.id).await?;
+    let snapshot = super::snapshots::latest(db, c.id).await?;
     let page_url = format!(
         "{}/consultations/{}",
         public_url.unwrap_or("").trim_end_matches('/'),
@@ -270,11 +270,11 @@ fn polis_datetime(at: &DateTime<Utc>) -> String {
     at.format("%a %b %d %H:%M:%S UTC %Y").to_string()
 }
 
-fn csv_error(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Unexpected(anyhow::anyhow!("cannot write CSV: {e}"))
+fn csv_error(e: impl std::fmt::Display) -> AppError {
+    AppError::Unexpected(anyhow::anyhow!("cannot write CSV: {e}"))
 }
 
-fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, ServiceError> {
+fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, AppError> {
     w.into_inner().map_err(csv_error)
 }
 
@@ -339,7 +339,7 @@ impl ExportData {
             .collect()
     }
 
-    pub fn comments_csv(&self) -> Result<Vec<u8>, ServiceError> {
+    pub fn comments_csv(&self) -> Result<Vec<u8>, AppError> {
         let tallies = tallies(self);
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
@@ -376,7 +376,7 @@ impl ExportData {
         finish(w)
     }
 
-    pub fn votes_csv(&self) -> Result<Vec<u8>, ServiceError> {
+    pub fn votes_csv(&self) -> Result<Vec<u8>, AppError> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["timestamp", "datetime", "comment-id", "voter-id", "vote"])
             .map_err(csv_error)?;
@@ -393,7 +393,7 @@ impl ExportData {
         finish(w)
     }
 
-    pub fn participants_votes_csv(&self) -> Result<Vec<u8>, ServiceError> {
+    pub fn participants_votes_csv(&self) -> Result<Vec<u8>, AppError> {
         let numbers: Vec<i64> = self.statements.iter().map(|s| s.number).collect();
         let comments = self.comments_by();
         let groups = self.groups();
@@ -460,7 +460,7 @@ impl ExportData {
         }
     }
 
-    pub fn summary_csv(&self) -> Result<Vec<u8>, ServiceError> {
+    pub fn summary_csv(&self) -> Result<Vec<u8>, AppError> {
         let s = self.summary();
         let c = &self.consultation;
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -484,7 +484,7 @@ impl ExportData {
 
     /// Running totals after every event (someone joined, a statement was
     /// written, a vote was cast), oldest first, as Pol.is writes them.
-    pub fn stats_history_csv(&self) -> Result<Vec<u8>, ServiceError> {
+    pub fn stats_history_csv(&self) -> Result<Vec<u8>, AppError> {
         enum Event {
             Joined,
             Comment(Option<i64>),
@@ -625,12 +625,12 @@ impl ExportData {
         }
     }
 
-    pub fn json(&self) -> Result<Vec<u8>, ServiceError> {
+    pub fn json(&self) -> Result<Vec<u8>, AppError> {
         serde_json::to_vec_pretty(&self.document()).map_err(|e| anyhow::Error::from(e).into())
     }
 
     /// The bytes of one file.
-    pub fn file(&self, file: ExportFile) -> Result<Vec<u8>, ServiceError> {
+    pub fn file(&self, file: ExportFile) -> Result<Vec<u8>, AppError> {
         match file {
             ExportFile::Comments => self.comments_csv(),
             ExportFile::Votes => self.votes_csv(),
@@ -643,9 +643,9 @@ impl ExportData {
     }
 
     /// Every file in one zip, with the licence as LICENSE.txt.
-    pub fn zip(&self) -> Result<Vec<u8>, ServiceError> {
+    pub fn zip(&self) -> Result<Vec<u8>, AppError> {
         let zip_error = |e: &dyn std::fmt::Display| {
-            ServiceError::Unexpected(anyhow::anyhow!("cannot write the zip: {e}"))
+            AppError::Unexpected(anyhow::anyhow!("cannot write the zip: {e}"))
         };
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         let options = zip::write::SimpleFileOptions::default()

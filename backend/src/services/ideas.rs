@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::session::CurrentUser;
 use crate::entities::{consultation, idea, idea_status_change, idea_support, user};
-use crate::errors::{FieldError, ServiceError};
+use crate::errors::{AppError, FieldError};
 
 use super::consultations::{self, ModerationMode};
 use super::{audit, clean_text, eligibility, moderation, notifications, now};
@@ -208,11 +208,11 @@ pub fn can_view(viewer: Option<&CurrentUser>, idea: &idea::Model) -> bool {
 pub async fn consultation_of<C: ConnectionTrait>(
     db: &C,
     idea: &idea::Model,
-) -> Result<consultation::Model, ServiceError> {
+) -> Result<consultation::Model, AppError> {
     consultation::Entity::find_by_id(idea.consultation_id)
         .one(db)
         .await?
-        .ok_or(ServiceError::NotFound)
+        .ok_or(AppError::NotFound)
 }
 
 /// An idea and its consultation as `viewer` may see them; anything hidden
@@ -221,17 +221,17 @@ pub async fn get_visible(
     db: &DatabaseConnection,
     viewer: Option<&CurrentUser>,
     id: i64,
-) -> Result<(idea::Model, consultation::Model), ServiceError> {
+) -> Result<(idea::Model, consultation::Model), AppError> {
     let found = idea::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(AppError::NotFound)?;
     let c = consultation_of(db, &found).await?;
     if !consultations::status(&c).is_public() && !is_staff(viewer) {
-        return Err(ServiceError::NotFound);
+        return Err(AppError::NotFound);
     }
     if !can_view(viewer, &found) {
-        return Err(ServiceError::NotFound);
+        return Err(AppError::NotFound);
     }
     Ok((found, c))
 }
@@ -263,10 +263,10 @@ pub async fn consultation_for_proposal(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     slug: &str,
-) -> Result<consultation::Model, ServiceError> {
+) -> Result<consultation::Model, AppError> {
     let c = consultations::get_visible(db, Some(actor), slug).await?;
     if !c.accepts_ideas {
-        return Err(ServiceError::Conflict("errors.ideas_not_accepted"));
+        return Err(AppError::Conflict("errors.ideas_not_accepted"));
     }
     eligibility::check(actor, &c)?;
     Ok(c)
@@ -278,11 +278,11 @@ pub async fn create(
     actor: &CurrentUser,
     slug: &str,
     form: &IdeaForm,
-) -> Result<idea::Model, ServiceError> {
+) -> Result<idea::Model, AppError> {
     let c = consultation_for_proposal(db, actor, slug).await?;
     let valid = form
         .validate(&consultations::categories(&c))
-        .map_err(ServiceError::Validation)?;
+        .map_err(AppError::Validation)?;
     let pre = c.moderation_mode == ModerationMode::Pre.as_str();
     let initial = if pre {
         IdeaStatus::Submitted
@@ -328,10 +328,10 @@ async fn own_idea(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     id: i64,
-) -> Result<(idea::Model, consultation::Model), ServiceError> {
+) -> Result<(idea::Model, consultation::Model), AppError> {
     let (found, c) = get_visible(db, Some(actor), id).await?;
     if found.author_id != Some(actor.id) {
-        return Err(ServiceError::Forbidden);
+        return Err(AppError::forbidden());
     }
     Ok((found, c))
 }
@@ -341,7 +341,7 @@ pub async fn get_for_edit(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     id: i64,
-) -> Result<(idea::Model, consultation::Model), ServiceError> {
+) -> Result<(idea::Model, consultation::Model), AppError> {
     let (found, c) = own_idea(db, actor, id).await?;
     check_editable(actor, &found, &c)?;
     Ok((found, c))
@@ -351,13 +351,13 @@ fn check_editable(
     actor: &CurrentUser,
     found: &idea::Model,
     c: &consultation::Model,
-) -> Result<(), ServiceError> {
+) -> Result<(), AppError> {
     eligibility::check(actor, c)?;
     if !status(found).editable() {
-        return Err(ServiceError::Conflict("errors.idea_not_editable"));
+        return Err(AppError::Conflict("errors.idea_not_editable"));
     }
     if found.support_count > 0 {
-        return Err(ServiceError::Conflict("errors.idea_has_supports"));
+        return Err(AppError::Conflict("errors.idea_has_supports"));
     }
     Ok(())
 }
@@ -368,12 +368,12 @@ pub async fn update(
     actor: &CurrentUser,
     id: i64,
     form: &IdeaForm,
-) -> Result<idea::Model, ServiceError> {
+) -> Result<idea::Model, AppError> {
     let (found, c) = own_idea(db, actor, id).await?;
     check_editable(actor, &found, &c)?;
     let valid = form
         .validate(&consultations::categories(&c))
-        .map_err(ServiceError::Validation)?;
+        .map_err(AppError::Validation)?;
     let txn = db.begin().await?;
     // The support count is checked in the same statement, so a support that
     // arrives meanwhile wins and the edit is refused.
@@ -392,14 +392,14 @@ pub async fn update(
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(ServiceError::Conflict("errors.idea_has_supports"));
+        return Err(AppError::Conflict("errors.idea_has_supports"));
     }
     audit::record(&txn, Some(actor.id), "idea.updated", "idea", Some(id), "").await?;
     txn.commit().await?;
     idea::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(ServiceError::NotFound)
+        .ok_or(AppError::NotFound)
 }
 
 /// The author takes the idea back. It stays readable, marked as withdrawn.
@@ -407,12 +407,12 @@ pub async fn withdraw(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     id: i64,
-) -> Result<idea::Model, ServiceError> {
+) -> Result<idea::Model, AppError> {
     let (found, c) = own_idea(db, actor, id).await?;
     eligibility::check(actor, &c)?;
     let from = status(&found);
     if !from.can_be_withdrawn() {
-        return Err(ServiceError::Conflict("errors.idea_not_withdrawable"));
+        return Err(AppError::Conflict("errors.idea_not_withdrawable"));
     }
     move_status(db, Some(actor.id), found, from, IdeaStatus::Withdrawn, "").await
 }
@@ -426,7 +426,7 @@ async fn move_status(
     from: IdeaStatus,
     to: IdeaStatus,
     response: &str,
-) -> Result<idea::Model, ServiceError> {
+) -> Result<idea::Model, AppError> {
     let at = now();
     let txn = db.begin().await?;
     let mut update = idea::Entity::update_many()
@@ -442,7 +442,7 @@ async fn move_status(
         .await?;
     if res.rows_affected == 0 {
         // Someone else changed it first.
-        return Err(ServiceError::Conflict("errors.idea_transition_not_allowed"));
+        return Err(AppError::Conflict("errors.idea_transition_not_allowed"));
     }
     record_status(&txn, found.id, Some(from), to, actor_id, response).await?;
     notifications::idea_status_changed(&txn, &found, to.as_str(), actor_id).await?;
@@ -468,7 +468,7 @@ async fn move_status(
     idea::Entity::find_by_id(found.id)
         .one(db)
         .await?
-        .ok_or(ServiceError::NotFound)
+        .ok_or(AppError::NotFound)
 }
 
 /// Staff move an idea along its workflow with an official response.
@@ -478,19 +478,19 @@ pub async fn change_status(
     id: i64,
     to: IdeaStatus,
     response: &str,
-) -> Result<idea::Model, ServiceError> {
+) -> Result<idea::Model, AppError> {
     if !actor.role.is_staff() {
-        return Err(ServiceError::Forbidden);
+        return Err(AppError::forbidden());
     }
     let (found, _) = get_visible(db, Some(actor), id).await?;
     let from = status(&found);
     if !from.staff_next().contains(&to) {
-        return Err(ServiceError::Conflict("errors.idea_transition_not_allowed"));
+        return Err(AppError::Conflict("errors.idea_transition_not_allowed"));
     }
     let response =
-        clean_text(response, RESPONSE_MAX).map_err(|k| ServiceError::field("response", k))?;
+        clean_text(response, RESPONSE_MAX).map_err(|k| AppError::field("response", k))?;
     if response.is_empty() {
-        return Err(ServiceError::field("response", "required"));
+        return Err(AppError::field("response", "required"));
     }
     move_status(db, Some(actor.id), found, from, to, &response).await
 }
@@ -507,17 +507,17 @@ pub async fn support(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     id: i64,
-) -> Result<SupportOutcome, ServiceError> {
+) -> Result<SupportOutcome, AppError> {
     let (found, c) = get_visible(db, Some(actor), id).await?;
     if found.published_at.is_none() {
-        return Err(ServiceError::Conflict("errors.idea_not_public"));
+        return Err(AppError::Conflict("errors.idea_not_public"));
     }
     eligibility::check(actor, &c)?;
     if !status(&found).accepts_support() {
-        return Err(ServiceError::Conflict("errors.idea_not_supportable"));
+        return Err(AppError::Conflict("errors.idea_not_supportable"));
     }
     if found.author_id == Some(actor.id) && !c.allow_self_support {
-        return Err(ServiceError::Conflict("errors.cannot_support_own"));
+        return Err(AppError::Conflict("errors.cannot_support_own"));
     }
     let txn = db.begin().await?;
     // Write first: on SQLite this takes the write lock at once, so parallel
@@ -532,7 +532,7 @@ pub async fn support(
     .exec_without_returning(&txn)
     .await?;
     if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-        return Err(ServiceError::Conflict("errors.already_supported"));
+        return Err(AppError::Conflict("errors.already_supported"));
     }
     idea::Entity::update_many()
         .col_expr(
@@ -580,7 +580,7 @@ pub async fn withdraw_support(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     id: i64,
-) -> Result<(), ServiceError> {
+) -> Result<(), AppError> {
     let (_, c) = get_visible(db, Some(actor), id).await?;
     eligibility::check(actor, &c)?;
     let txn = db.begin().await?;
@@ -590,7 +590,7 @@ pub async fn withdraw_support(
         .exec(&txn)
         .await?;
     if deleted.rows_affected == 0 {
-        return Err(ServiceError::Conflict("errors.not_supported"));
+        return Err(AppError::Conflict("errors.not_supported"));
     }
     idea::Entity::update_many()
         .col_expr(
@@ -608,7 +608,7 @@ pub async fn has_supported(
     db: &DatabaseConnection,
     idea_id: i64,
     user_id: i64,
-) -> Result<bool, ServiceError> {
+) -> Result<bool, AppError> {
     Ok(idea_support::Entity::find()
         .filter(idea_support::Column::IdeaId.eq(idea_id))
         .filter(idea_support::Column::UserId.eq(user_id))
@@ -617,11 +617,7 @@ pub async fn has_supported(
         .is_some())
 }
 
-pub async fn follow(
-    db: &DatabaseConnection,
-    actor: &CurrentUser,
-    id: i64,
-) -> Result<(), ServiceError> {
+pub async fn follow(db: &DatabaseConnection, actor: &CurrentUser, id: i64) -> Result<(), AppError> {
     get_visible(db, Some(actor), id).await?;
     notifications::follow(db, id, actor.id).await?;
     Ok(())
@@ -631,7 +627,7 @@ pub async fn unfollow(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     id: i64,
-) -> Result<(), ServiceError> {
+) -> Result<(), AppError> {
     get_visible(db, Some(actor), id).await?;
     notifications::unfollow(db, id, actor.id).await
 }
@@ -640,7 +636,7 @@ pub async fn unfollow(
 pub async fn history(
     db: &DatabaseConnection,
     idea_id: i64,
-) -> Result<Vec<idea_status_change::Model>, ServiceError> {
+) -> Result<Vec<idea_status_change::Model>, AppError> {
     Ok(idea_status_change::Entity::find()
         .filter(idea_status_change::Column::IdeaId.eq(idea_id))
         .order_by_asc(idea_status_change::Column::CreatedAt)
@@ -702,7 +698,7 @@ pub async fn list(
     db: &DatabaseConnection,
     c: &consultation::Model,
     query: &ListQuery,
-) -> Result<(Vec<idea::Model>, bool), ServiceError> {
+) -> Result<(Vec<idea::Model>, bool), AppError> {
     let mut q = idea::Entity::find()
         .filter(idea::Column::ConsultationId.eq(c.id))
         .filter(idea::Column::PublishedAt.is_not_null());
@@ -749,7 +745,7 @@ pub async fn list(
 pub async fn display_names<C: ConnectionTrait>(
     db: &C,
     ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, String>, ServiceError> {
+) -> Result<HashMap<i64, String>, AppError> {
     let mut ids: Vec<i64> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
@@ -774,9 +770,9 @@ pub async fn staff_queue(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     status: IdeaStatus,
-) -> Result<Vec<idea::Model>, ServiceError> {
+) -> Result<Vec<idea::Model>, AppError> {
     if !actor.role.is_staff() {
-        return Err(ServiceError::Forbidden);
+        return Err(AppError::forbidden());
     }
     Ok(idea::Entity::find()
         .filter(idea::Column::Status.eq(status.as_str()))

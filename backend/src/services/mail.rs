@@ -13,8 +13,8 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -22,9 +22,24 @@ use std::path::PathBuf;
 
 use crate::entities::{mail_outbox, user};
 use crate::i18n::Locale;
-use crate::state::AppState;
+
+use std::sync::Arc;
+
+use crate::configuration::Settings;
+use crate::i18n::Catalogs;
+use crate::views::Views;
 
 use super::now;
+
+/// What rendering and sending mail needs; the server builds it from its state.
+/// (A struct of its own so this service does not depend on the HTTP layer.)
+#[derive(Clone)]
+pub struct MailContext {
+    pub db: DatabaseConnection,
+    pub views: Arc<Views>,
+    pub catalogs: Arc<Catalogs>,
+    pub settings: Arc<Settings>,
+}
 
 pub const KIND_IDEA_STATUS: &str = "idea_status";
 pub const KIND_VERIFY_EMAIL: &str = "verify_email";
@@ -141,7 +156,7 @@ pub fn backoff_seconds(attempts: i32) -> i64 {
 }
 
 /// The token in unsubscribe links: an HMAC of the user id.
-pub fn unsubscribe_token(state: &AppState, user_id: i64) -> anyhow::Result<String> {
+pub fn unsubscribe_token(state: &MailContext, user_id: i64) -> anyhow::Result<String> {
     let secret = state.settings.hmac_secret()?;
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret)
         .map_err(|e| anyhow::anyhow!("HMAC key: {e}"))?;
@@ -149,12 +164,12 @@ pub fn unsubscribe_token(state: &AppState, user_id: i64) -> anyhow::Result<Strin
     Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
-pub fn unsubscribe_token_valid(state: &AppState, user_id: i64, token: &str) -> bool {
+pub fn unsubscribe_token_valid(state: &MailContext, user_id: i64, token: &str) -> bool {
     unsubscribe_token(state, user_id)
         .is_ok_and(|t| t.len() == token.len() && t.bytes().zip(token.bytes()).all(|(a, b)| a == b))
 }
 
-pub fn public_url(state: &AppState) -> String {
+pub fn public_url(state: &MailContext) -> String {
     state
         .settings
         .public_url
@@ -166,7 +181,7 @@ pub fn public_url(state: &AppState) -> String {
 
 /// Subject, text and HTML of one outbox row for `recipient`.
 fn render(
-    state: &AppState,
+    state: &MailContext,
     row: &mail_outbox::Model,
     recipient: &user::Model,
     unsubscribe_url: Option<&str>,
@@ -240,7 +255,7 @@ enum Outcome {
 }
 
 async fn deliver(
-    state: &AppState,
+    state: &MailContext,
     transport: &Transport,
     row: &mail_outbox::Model,
 ) -> anyhow::Result<Outcome> {
@@ -291,7 +306,7 @@ async fn deliver(
 }
 
 /// Deliver every due mail once. Returns how many were sent.
-pub async fn deliver_due(state: &AppState, transport: &Transport) -> anyhow::Result<usize> {
+pub async fn deliver_due(state: &MailContext, transport: &Transport) -> anyhow::Result<usize> {
     let due = mail_outbox::Entity::find()
         .filter(mail_outbox::Column::Status.eq("pending"))
         .filter(mail_outbox::Column::NextAttemptAt.lte(now()))
@@ -338,7 +353,7 @@ pub async fn deliver_due(state: &AppState, transport: &Transport) -> anyhow::Res
 
 /// The sender job: look at the outbox every `poll_seconds` for as long as the
 /// process runs.
-pub async fn run_sender(state: AppState) {
+pub async fn run_sender(state: MailContext) {
     let transport = match Transport::from_settings(&state.settings) {
         Ok(t) => t,
         Err(e) => {
@@ -359,9 +374,9 @@ pub async fn run_sender(state: AppState) {
 pub async fn failed(
     db: &sea_orm::DatabaseConnection,
     actor: &crate::auth::session::CurrentUser,
-) -> Result<Vec<mail_outbox::Model>, crate::errors::ServiceError> {
+) -> Result<Vec<mail_outbox::Model>, crate::errors::AppError> {
     if !actor.role.is_admin() {
-        return Err(crate::errors::ServiceError::Forbidden);
+        return Err(crate::errors::AppError::forbidden());
     }
     Ok(mail_outbox::Entity::find()
         .filter(mail_outbox::Column::Status.eq("failed"))
@@ -373,7 +388,7 @@ pub async fn failed(
 
 /// Switch every notification mail off for a person (unsubscribe link);
 /// mails about the account itself (verification, password reset) still go out.
-pub async fn unsubscribe(state: &AppState, user_id: i64) -> Result<(), sea_orm::DbErr> {
+pub async fn unsubscribe(state: &MailContext, user_id: i64) -> Result<(), sea_orm::DbErr> {
     if let Some(found) = user::Entity::find_by_id(user_id).one(&state.db).await? {
         let mut active = found.into_active_model();
         active.mail_notifications = Set(false);
@@ -402,15 +417,13 @@ pub async fn save_preferences(
     db: &sea_orm::DatabaseConnection,
     actor: &crate::auth::session::CurrentUser,
     prefs: &Preferences,
-) -> Result<user::Model, crate::errors::ServiceError> {
-    let locale = Locale::parse(&prefs.locale).ok_or(crate::errors::ServiceError::field(
-        "locale",
-        "invalid_input",
-    ))?;
+) -> Result<user::Model, crate::errors::AppError> {
+    let locale = Locale::parse(&prefs.locale)
+        .ok_or(crate::errors::AppError::field("locale", "invalid_input"))?;
     let found = user::Entity::find_by_id(actor.id)
         .one(db)
         .await?
-        .ok_or(crate::errors::ServiceError::NotFound)?;
+        .ok_or(crate::errors::AppError::NotFound)?;
     let mut active = found.into_active_model();
     let (ideas, statements, consultations) = (
         prefs.idea_updates.is_some(),

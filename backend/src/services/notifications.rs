@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::auth::session::CurrentUser;
 use crate::entities::{consultation, consultation_follow, idea, idea_follow, notification};
-use crate::errors::ServiceError;
+use crate::errors::AppError;
 
 use super::now;
 
@@ -65,7 +65,7 @@ pub async fn idea_status_changed<C: ConnectionTrait>(
     Ok(())
 }
 
-pub async fn unread_count(db: &DatabaseConnection, user_id: i64) -> Result<u64, ServiceError> {
+pub async fn unread_count(db: &DatabaseConnection, user_id: i64) -> Result<u64, AppError> {
     Ok(notification::Entity::find()
         .filter(notification::Column::UserId.eq(user_id))
         .filter(notification::Column::ReadAt.is_null())
@@ -77,7 +77,7 @@ pub async fn unread_count(db: &DatabaseConnection, user_id: i64) -> Result<u64, 
 pub async fn list(
     db: &DatabaseConnection,
     actor: &CurrentUser,
-) -> Result<Vec<notification::Model>, ServiceError> {
+) -> Result<Vec<notification::Model>, AppError> {
     Ok(notification::Entity::find()
         .filter(notification::Column::UserId.eq(actor.id))
         .order_by_desc(notification::Column::CreatedAt)
@@ -87,10 +87,7 @@ pub async fn list(
         .await?)
 }
 
-pub async fn mark_all_read(
-    db: &DatabaseConnection,
-    actor: &CurrentUser,
-) -> Result<u64, ServiceError> {
+pub async fn mark_all_read(db: &DatabaseConnection, actor: &CurrentUser) -> Result<u64, AppError> {
     let res = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(now()))
         .filter(notification::Column::UserId.eq(actor.id))
@@ -118,11 +115,7 @@ pub async fn follow<C: ConnectionTrait>(
     Ok(())
 }
 
-pub async fn unfollow(
-    db: &DatabaseConnection,
-    idea_id: i64,
-    user_id: i64,
-) -> Result<(), ServiceError> {
+pub async fn unfollow(db: &DatabaseConnection, idea_id: i64, user_id: i64) -> Result<(), AppError> {
     idea_follow::Entity::delete_many()
         .filter(idea_follow::Column::IdeaId.eq(idea_id))
         .filter(idea_follow::Column::UserId.eq(user_id))
@@ -135,7 +128,7 @@ pub async fn is_following(
     db: &DatabaseConnection,
     idea_id: i64,
     user_id: i64,
-) -> Result<bool, ServiceError> {
+) -> Result<bool, AppError> {
     Ok(idea_follow::Entity::find()
         .filter(idea_follow::Column::IdeaId.eq(idea_id))
         .filter(idea_follow::Column::UserId.eq(user_id))
@@ -149,7 +142,7 @@ pub async fn follow_consultation(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     slug: &str,
-) -> Result<(), ServiceError> {
+) -> Result<(), AppError> {
     let c = super::consultations::get_visible(db, Some(actor), slug).await?;
     consultation_follow::Entity::insert(consultation_follow::ActiveModel {
         consultation_id: Set(c.id),
@@ -170,7 +163,7 @@ pub async fn unfollow_consultation(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     slug: &str,
-) -> Result<(), ServiceError> {
+) -> Result<(), AppError> {
     let c = super::consultations::get_visible(db, Some(actor), slug).await?;
     consultation_follow::Entity::delete_many()
         .filter(consultation_follow::Column::ConsultationId.eq(c.id))
@@ -184,7 +177,7 @@ pub async fn follows_consultation(
     db: &DatabaseConnection,
     consultation_id: i64,
     user_id: i64,
-) -> Result<bool, ServiceError> {
+) -> Result<bool, AppError> {
     Ok(consultation_follow::Entity::find()
         .filter(consultation_follow::Column::ConsultationId.eq(consultation_id))
         .filter(consultation_follow::Column::UserId.eq(user_id))

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::session::CurrentUser;
 use crate::entities::participant;
-use crate::errors::ServiceError;
+use crate::errors::AppError;
 
 use super::now;
 
@@ -37,7 +37,7 @@ pub async fn find(
     db: &impl ConnectionTrait,
     consultation_id: i64,
     visitor: &Visitor,
-) -> Result<Option<participant::Model>, ServiceError> {
+) -> Result<Option<participant::Model>, AppError> {
     match filter(consultation_id, visitor) {
         Some(q) => Ok(q.one(db).await?),
         None => Ok(None),
@@ -50,7 +50,7 @@ pub async fn find_or_create(
     db: &impl ConnectionTrait,
     consultation_id: i64,
     visitor: &Visitor,
-) -> Result<participant::Model, ServiceError> {
+) -> Result<participant::Model, AppError> {
     if let Some(p) = find(db, consultation_id, visitor).await? {
         return Ok(p);
     }
@@ -61,7 +61,7 @@ pub async fn find_or_create(
             Some(hash_token(t)),
             participant::Column::AnonTokenHash,
         ),
-        (None, None) => return Err(ServiceError::Forbidden),
+        (None, None) => return Err(AppError::forbidden()),
     };
     let row = participant::ActiveModel {
         consultation_id: Set(consultation_id),
@@ -81,5 +81,5 @@ pub async fn find_or_create(
         .await?;
     find(db, consultation_id, visitor)
         .await?
-        .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("participant row missing")))
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("participant row missing")))
 }

@@ -13,8 +13,8 @@ use sea_orm::{
 };
 
 use crate::entities::{participant, statement, vote, vote_history};
-use crate::errors::ServiceError;
-use crate::opinion::polis;
+use crate::errors::AppError;
+use crate::opinion_tools::polis;
 
 use super::consultations;
 use super::statements::{StatementStatus, normalize};
@@ -39,7 +39,7 @@ pub enum ImportError {
     #[error("cannot read {path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
     #[error("{0}")]
-    Service(#[from] ServiceError),
+    Service(#[from] AppError),
 }
 
 impl From<sea_orm::DbErr> for ImportError {

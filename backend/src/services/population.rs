@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::auth::session::CurrentUser;
 use crate::entities::population_figure;
-use crate::errors::{FieldError, ServiceError};
+use crate::errors::{AppError, FieldError};
 
 use super::{audit, now};
 
@@ -105,11 +105,11 @@ pub async fn save(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     form: &HashMap<String, String>,
-) -> Result<ValidFigures, ServiceError> {
+) -> Result<ValidFigures, AppError> {
     if !actor.role.is_admin() {
-        return Err(ServiceError::Forbidden);
+        return Err(AppError::forbidden());
     }
-    let valid = validate(form).map_err(ServiceError::Validation)?;
+    let valid = validate(form).map_err(AppError::Validation)?;
     let txn = db.begin().await?;
     population_figure::Entity::delete_many()
         .filter(population_figure::Column::MunicipalityCode.eq(&valid.municipality_code))
@@ -143,7 +143,7 @@ pub async fn save(
 /// Every stored figure, by municipality code then band order.
 pub async fn list(
     db: &impl ConnectionTrait,
-) -> Result<BTreeMap<String, BTreeMap<String, i64>>, ServiceError> {
+) -> Result<BTreeMap<String, BTreeMap<String, i64>>, AppError> {
     let rows = population_figure::Entity::find()
         .order_by_asc(population_figure::Column::MunicipalityCode)
         .all(db)
@@ -162,7 +162,7 @@ pub async fn list(
 pub async fn for_report(
     db: &impl ConnectionTrait,
     consultation_municipality: Option<&str>,
-) -> Result<Option<(String, BTreeMap<String, i64>)>, ServiceError> {
+) -> Result<Option<(String, BTreeMap<String, i64>)>, AppError> {
     let all = list(db).await?;
     if let Some(code) = consultation_municipality {
         return Ok(Some((

@@ -22,7 +22,7 @@ use crate::entities::{
     comment, consultation, idea, idea_status_change, participant, statement, user, vote,
     vote_history,
 };
-use crate::errors::ServiceError;
+use crate::errors::AppError;
 use crate::opinion::{Counts, Direction, Receipt, Snapshot};
 
 use super::consultations::{self, Status};
@@ -56,12 +56,12 @@ pub async fn consultation_for(
     db: &DatabaseConnection,
     viewer: Option<&CurrentUser>,
     slug: &str,
-) -> Result<consultation::Model, ServiceError> {
+) -> Result<consultation::Model, AppError> {
     let c = consultations::get_visible(db, viewer, slug).await?;
     if can_view(viewer, &c) {
         Ok(c)
     } else {
-        Err(ServiceError::Forbidden)
+        Err(AppError::forbidden())
     }
 }
 
@@ -301,13 +301,13 @@ pub async fn build(
     db: &DatabaseConnection,
     c: &consultation::Model,
     min_group_size: usize,
-) -> Result<Report, ServiceError> {
+) -> Result<Report, AppError> {
     let statements = statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(c.id))
         .all(db)
         .await?;
     let participation = participation(db, c, &statements).await?;
-    let opinion = match super::opinion::latest(db, c.id).await? {
+    let opinion = match super::snapshots::latest(db, c.id).await? {
         Some((row, snap)) => Some(opinion_report(
             row.kind,
             row.computed_at,
@@ -340,7 +340,7 @@ async fn participation(
     db: &DatabaseConnection,
     c: &consultation::Model,
     statements: &[statement::Model],
-) -> Result<Participation, ServiceError> {
+) -> Result<Participation, AppError> {
     let participants = participant::Entity::find()
         .filter(participant::Column::ConsultationId.eq(c.id))
         .count(db)
@@ -437,7 +437,7 @@ pub fn opinion_report(
         .groups
         .iter()
         .map(|g| {
-            let name = super::opinion::group_name(g.id);
+            let name = super::snapshots::group_name(g.id);
             if !shown[g.id] {
                 return ReportGroup {
                     id: g.id,
@@ -548,7 +548,7 @@ pub fn opinion_report(
                 .filter_map(|&g| {
                     let counts = s.group_counts.get(g).copied()?;
                     (counts.ns > 0).then(|| GroupAgree {
-                        group: super::opinion::group_name(g),
+                        group: super::snapshots::group_name(g),
                         agree_percent: share(counts, Direction::Agree),
                     })
                 })
@@ -591,7 +591,7 @@ pub fn opinion_report(
 async fn top_ideas(
     db: &DatabaseConnection,
     c: &consultation::Model,
-) -> Result<Vec<ReportIdea>, ServiceError> {
+) -> Result<Vec<ReportIdea>, AppError> {
     let list = idea::Entity::find()
         .filter(idea::Column::ConsultationId.eq(c.id))
         .filter(idea::Column::PublishedAt.is_not_null())
@@ -632,7 +632,7 @@ async fn who_took_part(
     db: &DatabaseConnection,
     c: &consultation::Model,
     min: usize,
-) -> Result<WhoTookPart, ServiceError> {
+) -> Result<WhoTookPart, AppError> {
     let rows: Vec<Option<i64>> = participant::Entity::find()
         .select_only()
         .column(participant::Column::UserId)

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::auth::session::CurrentUser;
 use crate::entities::{consultation, statement};
-use crate::errors::ServiceError;
+use crate::errors::AppError;
 
 use super::consultations::{self, ModerationMode, Status};
 use super::participants::{self, Visitor};
@@ -93,15 +93,15 @@ pub fn max_chars(c: &consultation::Model) -> usize {
 }
 
 /// Checks the text against the consultation's limit; returns it cleaned.
-fn validate_text(c: &consultation::Model, raw: &str) -> Result<String, ServiceError> {
-    let text = clean_text(raw, max_chars(c)).map_err(|k| ServiceError::field("body", k))?;
+fn validate_text(c: &consultation::Model, raw: &str) -> Result<String, AppError> {
+    let text = clean_text(raw, max_chars(c)).map_err(|k| AppError::field("body", k))?;
     if text.is_empty() {
-        return Err(ServiceError::field("body", "required"));
+        return Err(AppError::field("body", "required"));
     }
     // Statements are one line; line breaks become spaces.
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if normalize(&text).is_empty() {
-        return Err(ServiceError::field("body", "statement_no_words"));
+        return Err(AppError::field("body", "statement_no_words"));
     }
     Ok(text)
 }
@@ -111,12 +111,12 @@ pub async fn conversation(
     db: &DatabaseConnection,
     viewer: Option<&CurrentUser>,
     slug: &str,
-) -> Result<consultation::Model, ServiceError> {
+) -> Result<consultation::Model, AppError> {
     let c = consultations::get_visible(db, viewer, slug).await?;
     if c.has_conversation {
         Ok(c)
     } else {
-        Err(ServiceError::NotFound)
+        Err(AppError::NotFound)
     }
 }
 
@@ -124,7 +124,7 @@ async fn duplicate_exists(
     db: &impl ConnectionTrait,
     consultation_id: i64,
     normalized: &str,
-) -> Result<bool, ServiceError> {
+) -> Result<bool, AppError> {
     Ok(statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(consultation_id))
         .filter(statement::Column::Normalized.eq(normalized))
@@ -135,7 +135,7 @@ async fn duplicate_exists(
 
 /// Next per-consultation number. Callers run inside a transaction and retry
 /// on a unique-index conflict (two statements added at the same moment).
-async fn next_number(db: &impl ConnectionTrait, consultation_id: i64) -> Result<i64, ServiceError> {
+async fn next_number(db: &impl ConnectionTrait, consultation_id: i64) -> Result<i64, AppError> {
     let max: Option<i64> = statement::Entity::find()
         .select_only()
         .column_as(statement::Column::Number.max(), "max")
@@ -160,13 +160,13 @@ async fn insert(
     db: &DatabaseConnection,
     new: NewStatement,
     actor: Option<i64>,
-) -> Result<statement::Model, ServiceError> {
+) -> Result<statement::Model, AppError> {
     let normalized = normalize(&new.body);
     let mut last_err = None;
     for _ in 0..5 {
         let txn = db.begin().await?;
         if duplicate_exists(&txn, new.consultation_id, &normalized).await? {
-            return Err(ServiceError::field("body", "statement_duplicate"));
+            return Err(AppError::field("body", "statement_duplicate"));
         }
         let number = next_number(&txn, new.consultation_id).await?;
         let result = statement::ActiveModel {
@@ -206,8 +206,8 @@ async fn insert(
         }
     }
     Err(last_err.map_or_else(
-        || ServiceError::Unexpected(anyhow::anyhow!("statement insert failed")),
-        ServiceError::from,
+        || AppError::Unexpected(anyhow::anyhow!("statement insert failed")),
+        AppError::from,
     ))
 }
 
@@ -218,11 +218,11 @@ pub async fn add(
     c: &consultation::Model,
     visitor: &Visitor,
     raw: &str,
-) -> Result<statement::Model, ServiceError> {
+) -> Result<statement::Model, AppError> {
     if consultations::status(c) != Status::Open {
-        return Err(ServiceError::Conflict("errors.consultation_not_open"));
+        return Err(AppError::Conflict("errors.consultation_not_open"));
     }
-    eligibility::conversation(c, visitor.user.as_ref()).map_err(ServiceError::Conflict)?;
+    eligibility::conversation(c, visitor.user.as_ref()).map_err(AppError::Conflict)?;
     let body = validate_text(c, raw)?;
     let participant = participants::find_or_create(db, c.id, visitor).await?;
     let since = now() - chrono::Duration::minutes(RATE_LIMIT_WINDOW_MINUTES);
@@ -232,7 +232,7 @@ pub async fn add(
         .count(db)
         .await?;
     if recent >= RATE_LIMIT_COUNT {
-        return Err(ServiceError::field("body", "statement_rate_limited"));
+        return Err(AppError::field("body", "statement_rate_limited"));
     }
     let pre = c.moderation_mode == ModerationMode::Pre.as_str();
     insert(
@@ -260,10 +260,10 @@ pub async fn add_seed(
     actor: &CurrentUser,
     slug: &str,
     raw: &str,
-) -> Result<statement::Model, ServiceError> {
+) -> Result<statement::Model, AppError> {
     let c = consultations::get_for_staff(db, actor, slug).await?;
     if !matches!(consultations::status(&c), Status::Draft | Status::Open) {
-        return Err(ServiceError::Conflict("errors.consultation_not_open"));
+        return Err(AppError::Conflict("errors.consultation_not_open"));
     }
     let body = validate_text(&c, raw)?;
     insert(
@@ -289,18 +289,18 @@ pub async fn moderate(
     statement_id: i64,
     action: ModerationAction,
     reason: &str,
-) -> Result<statement::Model, ServiceError> {
+) -> Result<statement::Model, AppError> {
     let c = consultations::get_for_staff(db, actor, slug).await?;
-    let reason = clean_text(reason, REASON_MAX).map_err(|k| ServiceError::field("reason", k))?;
+    let reason = clean_text(reason, REASON_MAX).map_err(|k| AppError::field("reason", k))?;
     if action == ModerationAction::Reject && reason.is_empty() {
-        return Err(ServiceError::field("reason", "reason_required"));
+        return Err(AppError::field("reason", "reason_required"));
     }
     let txn = db.begin().await?;
     let s = statement::Entity::find_by_id(statement_id)
         .filter(statement::Column::ConsultationId.eq(c.id))
         .one(&txn)
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(AppError::NotFound)?;
     let id = s.id;
     let status_before = s.status.clone();
     let mut active = s.into_active_model();
@@ -353,7 +353,7 @@ pub async fn moderate(
 pub async fn list_accepted(
     db: &impl ConnectionTrait,
     consultation_id: i64,
-) -> Result<Vec<statement::Model>, ServiceError> {
+) -> Result<Vec<statement::Model>, AppError> {
     Ok(statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(consultation_id))
         .filter(statement::Column::Status.eq(StatementStatus::Accepted.as_str()))
@@ -366,7 +366,7 @@ pub async fn list_accepted(
 pub async fn list_all(
     db: &impl ConnectionTrait,
     consultation_id: i64,
-) -> Result<Vec<statement::Model>, ServiceError> {
+) -> Result<Vec<statement::Model>, AppError> {
     Ok(statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(consultation_id))
         .order_by_asc(statement::Column::Number)
@@ -379,7 +379,7 @@ pub async fn list_for_moderation(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     slug: &str,
-) -> Result<(consultation::Model, Vec<statement::Model>), ServiceError> {
+) -> Result<(consultation::Model, Vec<statement::Model>), AppError> {
     let c = consultations::get_for_staff(db, actor, slug).await?;
     let mut all = list_all(db, c.id).await?;
     all.sort_by_key(|s| (StatementStatus::of(s) != StatementStatus::Pending, s.number));
@@ -390,7 +390,7 @@ pub async fn list_for_moderation(
 pub async fn list_by_participant(
     db: &DatabaseConnection,
     participant_id: i64,
-) -> Result<Vec<statement::Model>, ServiceError> {
+) -> Result<Vec<statement::Model>, AppError> {
     Ok(statement::Entity::find()
         .filter(statement::Column::ParticipantId.eq(participant_id))
         .order_by_desc(statement::Column::Id)
@@ -402,7 +402,7 @@ pub async fn list_by_participant(
 pub async fn vote_counts(
     db: &impl ConnectionTrait,
     consultation_id: i64,
-) -> Result<std::collections::HashMap<i64, (u32, u32, u32)>, ServiceError> {
+) -> Result<std::collections::HashMap<i64, (u32, u32, u32)>, AppError> {
     let rows: Vec<(i64, i16, i64)> = crate::entities::vote::Entity::find()
         .select_only()
         .column(crate::entities::vote::Column::StatementId)

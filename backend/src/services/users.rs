@@ -9,7 +9,7 @@ use super::login_throttle::LoginThrottle;
 use crate::auth::session::CurrentUser;
 use crate::auth::{Role, password};
 use crate::entities::{email_token, user};
-use crate::errors::{FieldError, ServiceError};
+use crate::errors::{AppError, FieldError};
 use crate::i18n::Locale;
 
 use super::oidc::Identity;
@@ -95,7 +95,7 @@ pub async fn register(
     db: &DatabaseConnection,
     input: &Registration,
     locale: Locale,
-) -> Result<user::Model, ServiceError> {
+) -> Result<user::Model, AppError> {
     let mut errors = Vec::new();
     let display_name = parse_display_name(&input.display_name)
         .map_err(|key| {
@@ -123,10 +123,10 @@ pub async fn register(
         });
     }
     let (Some(display_name), Some(email)) = (display_name, email) else {
-        return Err(ServiceError::Validation(errors));
+        return Err(AppError::Validation(errors));
     };
     if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
+        return Err(AppError::Validation(errors));
     }
     let hash = password::hash_blocking(input.password.clone()).await?;
     let created = create_with(
@@ -142,8 +142,8 @@ pub async fn register(
     match created {
         Ok(user) => Ok(user),
         // Two registrations raced for the same address: the unique index decided.
-        Err(ServiceError::Unexpected(_)) if find_by_email(db, &email).await?.is_some() => {
-            Err(ServiceError::field("email", "email_taken"))
+        Err(AppError::Unexpected(_)) if find_by_email(db, &email).await?.is_some() => {
+            Err(AppError::field("email", "email_taken"))
         }
         Err(e) => Err(e),
     }
@@ -157,7 +157,7 @@ pub async fn create(
     role: Role,
     locale: Locale,
     email_verified: bool,
-) -> Result<user::Model, ServiceError> {
+) -> Result<user::Model, AppError> {
     create_with(
         db,
         display_name,
@@ -180,7 +180,7 @@ async fn create_with(
     role: Role,
     locale: Locale,
     email_verified: bool,
-) -> Result<user::Model, ServiceError> {
+) -> Result<user::Model, AppError> {
     let txn = db.begin().await?;
     let user = user::ActiveModel {
         display_name: Set(display_name.to_owned()),
@@ -213,7 +213,7 @@ async fn create_with(
 async fn queue_verification<C: sea_orm::ConnectionTrait>(
     db: &C,
     user: &user::Model,
-) -> Result<(), ServiceError> {
+) -> Result<(), AppError> {
     let Some(email) = &user.email else {
         return Ok(());
     };
@@ -232,18 +232,18 @@ async fn queue_verification<C: sea_orm::ConnectionTrait>(
 pub async fn resend_verification(
     db: &DatabaseConnection,
     actor: &CurrentUser,
-) -> Result<(), ServiceError> {
+) -> Result<(), AppError> {
     if !actor.email_unverified {
-        return Err(ServiceError::Conflict("verify.already_verified"));
+        return Err(AppError::Conflict("verify.already_verified"));
     }
     let txn = db.begin().await?;
     if !tokens::may_send(&txn, actor.id, tokens::PURPOSE_VERIFY).await? {
-        return Err(ServiceError::Conflict("verify.too_soon"));
+        return Err(AppError::Conflict("verify.too_soon"));
     }
     let user = user::Entity::find_by_id(actor.id)
         .one(&txn)
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(AppError::NotFound)?;
     queue_verification(&txn, &user).await?;
     txn.commit().await?;
     Ok(())
@@ -256,26 +256,23 @@ async fn redeem<C: ConnectionTrait>(
     purpose: &str,
     token: &str,
     (expired, invalid): (&'static str, &'static str),
-) -> Result<(email_token::Model, user::Model), ServiceError> {
+) -> Result<(email_token::Model, user::Model), AppError> {
     let found = match tokens::consume(txn, purpose, token).await? {
         Ok(t) => t,
-        Err(tokens::Refused::Expired) => return Err(ServiceError::Conflict(expired)),
-        Err(tokens::Refused::Invalid) => return Err(ServiceError::Conflict(invalid)),
+        Err(tokens::Refused::Expired) => return Err(AppError::Conflict(expired)),
+        Err(tokens::Refused::Invalid) => return Err(AppError::Conflict(invalid)),
     };
     let target = user::Entity::find_by_id(found.user_id)
         .filter(user::Column::DeletedAt.is_null())
         .one(txn)
         .await?
-        .ok_or(ServiceError::Conflict(invalid))?;
+        .ok_or(AppError::Conflict(invalid))?;
     Ok((found, target))
 }
 
 /// Follow a verification link: the address it was sent to is verified, if
 /// it is still the account's address.
-pub async fn verify_email(
-    db: &DatabaseConnection,
-    token: &str,
-) -> Result<user::Model, ServiceError> {
+pub async fn verify_email(db: &DatabaseConnection, token: &str) -> Result<user::Model, AppError> {
     let txn = db.begin().await?;
     let (found, target) = redeem(
         &txn,
@@ -285,7 +282,7 @@ pub async fn verify_email(
     )
     .await?;
     if target.email.as_deref() != Some(found.email.as_str()) {
-        return Err(ServiceError::Conflict("verify.invalid"));
+        return Err(AppError::Conflict("verify.invalid"));
     }
     let mut active = target.into_active_model();
     active.email_verified = Set(true);
@@ -306,10 +303,7 @@ pub async fn verify_email(
 /// "Forgot password": mail a reset link if a local account has this
 /// address. The caller answers the same whatever happened, so the form
 /// does not reveal who has an account.
-pub async fn request_password_reset(
-    db: &DatabaseConnection,
-    email: &str,
-) -> Result<(), ServiceError> {
+pub async fn request_password_reset(db: &DatabaseConnection, email: &str) -> Result<(), AppError> {
     let Ok(email) = parse_email(email) else {
         return Ok(());
     };
@@ -337,11 +331,11 @@ pub async fn request_password_reset(
 
 /// The reset link's token is usable (to show the form): `Err` with the key
 /// of the explanation otherwise.
-pub async fn check_reset_token(db: &DatabaseConnection, token: &str) -> Result<(), ServiceError> {
+pub async fn check_reset_token(db: &DatabaseConnection, token: &str) -> Result<(), AppError> {
     match tokens::peek(db, tokens::PURPOSE_RESET, token).await? {
         Ok(_) => Ok(()),
-        Err(tokens::Refused::Expired) => Err(ServiceError::Conflict("reset.expired")),
-        Err(tokens::Refused::Invalid) => Err(ServiceError::Conflict("reset.invalid")),
+        Err(tokens::Refused::Expired) => Err(AppError::Conflict("reset.expired")),
+        Err(tokens::Refused::Invalid) => Err(AppError::Conflict("reset.invalid")),
     }
 }
 
@@ -352,12 +346,12 @@ pub async fn reset_password(
     token: &str,
     new_password: &str,
     confirm: &str,
-) -> Result<user::Model, ServiceError> {
+) -> Result<user::Model, AppError> {
     check_reset_token(db, token).await?;
     let mut errors = Vec::new();
     check_password(new_password, confirm, &mut errors);
     if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
+        return Err(AppError::Validation(errors));
     }
     let hash = password::hash_blocking(new_password.to_owned()).await?;
     let txn = db.begin().await?;
@@ -394,7 +388,7 @@ pub async fn reset_password(
 pub async fn find_by_email(
     db: &DatabaseConnection,
     email: &str,
-) -> Result<Option<user::Model>, ServiceError> {
+) -> Result<Option<user::Model>, AppError> {
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(email.trim().to_lowercase()))
         .filter(user::Column::DeletedAt.is_null())
@@ -418,7 +412,7 @@ pub async fn authenticate(
     throttle: &LoginThrottle,
     email: &str,
     password: &str,
-) -> Result<Login, ServiceError> {
+) -> Result<Login, AppError> {
     if let Err(wait) = throttle.check(email, std::time::Instant::now()) {
         return Ok(Login::Throttled(wait));
     }
@@ -457,7 +451,7 @@ fn apply_identity(active: &mut user::ActiveModel, identity: &Identity) {
 pub async fn log_in_with_identity(
     db: &DatabaseConnection,
     identity: &Identity,
-) -> Result<Option<user::Model>, ServiceError> {
+) -> Result<Option<user::Model>, AppError> {
     let Some(found) = user::Entity::find()
         .filter(user::Column::OidcSubjectHash.eq(identity.subject_hash.clone()))
         .filter(user::Column::DeletedAt.is_null())
@@ -481,9 +475,9 @@ pub async fn create_from_identity(
     identity: &Identity,
     display_name: &str,
     locale: Locale,
-) -> Result<user::Model, ServiceError> {
+) -> Result<user::Model, AppError> {
     let name =
-        parse_display_name(display_name).map_err(|key| ServiceError::field("display_name", key))?;
+        parse_display_name(display_name).map_err(|key| AppError::field("display_name", key))?;
     if let Some(existing) = log_in_with_identity(db, identity).await? {
         // The same identity finished a first login twice (two tabs).
         return Ok(existing);
@@ -521,20 +515,20 @@ pub async fn link_identity(
     db: &DatabaseConnection,
     user_id: i64,
     identity: &Identity,
-) -> Result<user::Model, ServiceError> {
+) -> Result<user::Model, AppError> {
     let txn = db.begin().await?;
     let other = user::Entity::find()
         .filter(user::Column::OidcSubjectHash.eq(identity.subject_hash.clone()))
         .one(&txn)
         .await?;
     if other.is_some_and(|o| o.id != user_id) {
-        return Err(ServiceError::Conflict("oidc.errors.already_linked"));
+        return Err(AppError::Conflict("oidc.errors.already_linked"));
     }
     let target = user::Entity::find_by_id(user_id)
         .filter(user::Column::DeletedAt.is_null())
         .one(&txn)
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(AppError::NotFound)?;
     let mut active = target.into_active_model();
     active.oidc_subject_hash = Set(Some(identity.subject_hash.clone()));
     apply_identity(&mut active, identity);
@@ -557,13 +551,13 @@ pub async fn update_profile(
     actor: &CurrentUser,
     display_name: &str,
     locale: Option<Locale>,
-) -> Result<user::Model, ServiceError> {
+) -> Result<user::Model, AppError> {
     let name =
-        parse_display_name(display_name).map_err(|key| ServiceError::field("display_name", key))?;
+        parse_display_name(display_name).map_err(|key| AppError::field("display_name", key))?;
     let user = user::Entity::find_by_id(actor.id)
         .one(db)
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(AppError::NotFound)?;
     let mut active = user.into_active_model();
     active.display_name = Set(name);
     if let Some(locale) = locale {
@@ -575,9 +569,9 @@ pub async fn update_profile(
 pub async fn list(
     db: &DatabaseConnection,
     actor: &CurrentUser,
-) -> Result<Vec<user::Model>, ServiceError> {
+) -> Result<Vec<user::Model>, AppError> {
     if !actor.role.is_admin() {
-        return Err(ServiceError::Forbidden);
+        return Err(AppError::forbidden());
     }
     Ok(user::Entity::find()
         .filter(user::Column::DeletedAt.is_null())
@@ -593,16 +587,16 @@ pub async fn change_role(
     actor: &CurrentUser,
     user_id: i64,
     role: Role,
-) -> Result<user::Model, ServiceError> {
+) -> Result<user::Model, AppError> {
     if !actor.role.is_admin() {
-        return Err(ServiceError::Forbidden);
+        return Err(AppError::forbidden());
     }
     let txn = db.begin().await?;
     let target = user::Entity::find_by_id(user_id)
         .filter(user::Column::DeletedAt.is_null())
         .one(&txn)
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(AppError::NotFound)?;
     if target.role == Role::Admin.as_str() && role != Role::Admin {
         let admins = user::Entity::find()
             .filter(user::Column::Role.eq(Role::Admin.as_str()))
@@ -610,7 +604,7 @@ pub async fn change_role(
             .count(&txn)
             .await?;
         if admins <= 1 {
-            return Err(ServiceError::Conflict("errors.last_admin"));
+            return Err(AppError::Conflict("errors.last_admin"));
         }
     }
     let old = target.role.clone();

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::entities::{consultation, statement, vote, vote_history};
-use crate::errors::ServiceError;
+use crate::errors::AppError;
 use crate::opinion::VoteValue;
 
 use super::consultations::{self, Status};
@@ -49,24 +49,22 @@ pub async fn cast(
     visitor: &Visitor,
     statement_id: i64,
     value: VoteValue,
-) -> Result<VoteOutcome, ServiceError> {
+) -> Result<VoteOutcome, AppError> {
     if consultations::status(c) != Status::Open {
-        return Err(ServiceError::Conflict("errors.consultation_not_open"));
+        return Err(AppError::Conflict("errors.consultation_not_open"));
     }
-    eligibility::conversation(c, visitor.user.as_ref()).map_err(ServiceError::Conflict)?;
+    eligibility::conversation(c, visitor.user.as_ref()).map_err(AppError::Conflict)?;
     let s = statement::Entity::find_by_id(statement_id)
         .filter(statement::Column::ConsultationId.eq(c.id))
         .one(db)
         .await?
-        .ok_or(ServiceError::Conflict(
-            "errors.statement_not_in_consultation",
-        ))?;
+        .ok_or(AppError::Conflict("errors.statement_not_in_consultation"))?;
     match StatementStatus::of(&s) {
         StatementStatus::Accepted => {}
         StatementStatus::Rejected => {
-            return Err(ServiceError::Conflict("errors.statement_rejected"));
+            return Err(AppError::Conflict("errors.statement_rejected"));
         }
-        StatementStatus::Pending => return Err(ServiceError::Conflict("errors.statement_pending")),
+        StatementStatus::Pending => return Err(AppError::Conflict("errors.statement_pending")),
     }
     let participant = participants::find_or_create(db, c.id, visitor).await?;
     let changed = record(db, c.id, s.id, participant.id, value, now()).await?;
@@ -86,7 +84,7 @@ pub(crate) async fn record(
     participant_id: i64,
     value: VoteValue,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<bool, ServiceError> {
+) -> Result<bool, AppError> {
     let v = value as i16;
     let txn = db.begin().await?;
     let upsert = Query::insert()
@@ -137,7 +135,7 @@ pub(crate) async fn record(
 pub async fn of_participant(
     db: &impl ConnectionTrait,
     participant_id: i64,
-) -> Result<std::collections::HashMap<i64, VoteValue>, ServiceError> {
+) -> Result<std::collections::HashMap<i64, VoteValue>, AppError> {
     Ok(vote::Entity::find()
         .filter(vote::Column::ParticipantId.eq(participant_id))
         .all(db)

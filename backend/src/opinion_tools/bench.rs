@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use super::synthetic::{SyntheticParams, generate};
-use super::{Params, Phase, analyze_observed};
+use crate::opinion::{Params, Phase, analyze_observed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BenchSize {
@@ -59,8 +59,8 @@ pub fn cpu_seconds() -> Option<f64> {
 fn timed_run(
     out: &mut String,
     label: &str,
-    f: impl FnOnce(&mut dyn FnMut(Phase)) -> super::Snapshot,
-) -> super::Snapshot {
+    f: impl FnOnce(&mut dyn FnMut(Phase)) -> crate::opinion::Snapshot,
+) -> crate::opinion::Snapshot {
     let start = Instant::now();
     let cpu_start = cpu_seconds().unwrap_or(0.0);
     let mut last = (start, cpu_start);

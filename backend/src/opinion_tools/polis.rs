@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{
+use crate::opinion::{
     Input, Params, ParticipantId, Snapshot, State, StatementFlags, StatementId, Vote, VoteValue,
 };
 
@@ -301,7 +301,7 @@ pub fn replay_every(
         input.votes.push(tv.vote);
         if (i + 1) % step == 0 || i + 1 == history.len() {
             input.vote_high_water_mark = (i + 1) as u64;
-            let snapshot = super::analyze(&input, state.as_ref(), params);
+            let snapshot = crate::opinion::analyze(&input, state.as_ref(), params);
             state = Some(snapshot.state.clone());
             last = Some(snapshot);
             updates += 1;
@@ -309,7 +309,7 @@ pub fn replay_every(
     }
     match last {
         Some(s) => (s, updates),
-        None => (super::analyze(&input, None, params), 1),
+        None => (crate::opinion::analyze(&input, None, params), 1),
     }
 }
 
@@ -345,7 +345,7 @@ pub fn compare(snapshot: &Snapshot, export: &PolisExport) -> Comparison {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportEntry {
     pub statement: String,
-    pub direction: super::Direction,
+    pub direction: crate::opinion::Direction,
     pub pa: f64,
     pub pat: f64,
     pub ra: f64,
@@ -377,7 +377,7 @@ pub struct ReportReceipt {
     pub silhouette: BTreeMap<usize, f64>,
     pub best_k: Option<usize>,
     pub chosen_k: Option<usize>,
-    pub counts: super::InputCounts,
+    pub counts: crate::opinion::InputCounts,
     pub vote_high_water_mark: u64,
     pub updates: usize,
 }
@@ -425,7 +425,9 @@ pub fn report(snapshot: &Snapshot, export: &PolisExport, updates: usize) -> Repo
                 .collect(),
         })
         .collect();
-    let ids = |v: &[super::ConsensusStatement]| v.iter().map(|c| c.statement.to_string()).collect();
+    let ids = |v: &[crate::opinion::ConsensusStatement]| {
+        v.iter().map(|c| c.statement.to_string()).collect()
+    };
     let r = &snapshot.receipt;
     Report {
         k: snapshot.k,
@@ -461,7 +463,7 @@ pub fn analyze_export(
     let export = read_export(dir, replay_history)?;
     let (snapshot, updates) = match replay(&export, params) {
         Some(r) if replay_history => r,
-        _ => (super::analyze(&export.input, None, params), 1),
+        _ => (crate::opinion::analyze(&export.input, None, params), 1),
     };
     Ok(report(&snapshot, &export, updates))
 }
@@ -493,7 +495,7 @@ pub fn ari_table(data_dir: &Path, params: &Params) -> Result<Vec<TableRow>, Poli
     for dir in dirs {
         let has_history = dir.join("votes.csv").is_file();
         let export = read_export(&dir, has_history)?;
-        let cold = super::analyze(&export.input, None, params);
+        let cold = crate::opinion::analyze(&export.input, None, params);
         let (replay, replay_updates) = match replay(&export, params) {
             Some((snapshot, updates)) => (Some(compare(&snapshot, &export)), updates),
             None => (None, 0),

@@ -1,4 +1,4 @@
-//! The bridge between the database and the pure opinion engine: build the
+//! The opinion snapshot store, the bridge between the database and the pure opinion engine: build the
 //! engine's input from the votes, run it off the async threads, store the
 //! snapshot with its receipt, and read it back for routing and results.
 //!
@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use crate::entities::{consultation, opinion_snapshot, statement, vote, vote_history};
-use crate::errors::ServiceError;
+use crate::errors::AppError;
 use crate::opinion::{self, Input, Params, Snapshot, StatementFlags, Vote, VoteValue};
 
 use super::now;
@@ -65,7 +65,7 @@ fn local_lock(consultation_id: i64) -> Arc<tokio::sync::Mutex<()>> {
 pub async fn vote_high_water_mark(
     db: &impl ConnectionTrait,
     consultation_id: i64,
-) -> Result<i64, ServiceError> {
+) -> Result<i64, AppError> {
     Ok(vote_history::Entity::find()
         .select_only()
         .column_as(vote_history::Column::Id.max(), "max")
@@ -82,7 +82,7 @@ pub async fn vote_high_water_mark(
 pub async fn engine_input(
     db: &impl ConnectionTrait,
     consultation_id: i64,
-) -> Result<Input, ServiceError> {
+) -> Result<Input, AppError> {
     let hwm = vote_high_water_mark(db, consultation_id).await?;
     let all = statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(consultation_id))
@@ -135,7 +135,7 @@ pub async fn engine_input(
 pub async fn latest(
     db: &impl ConnectionTrait,
     consultation_id: i64,
-) -> Result<Option<(opinion_snapshot::Model, Snapshot)>, ServiceError> {
+) -> Result<Option<(opinion_snapshot::Model, Snapshot)>, AppError> {
     let base = opinion_snapshot::Entity::find()
         .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id));
     let row = match base
@@ -173,7 +173,7 @@ pub async fn recompute(
     consultation_id: i64,
     kind: Kind,
     mode: LockMode,
-) -> Result<Option<opinion_snapshot::Model>, ServiceError> {
+) -> Result<Option<opinion_snapshot::Model>, AppError> {
     let local = local_lock(consultation_id);
     let _guard = match mode {
         LockMode::Wait => local.lock().await,
@@ -254,7 +254,7 @@ async fn is_stale(
     consultation_id: i64,
     last: &opinion_snapshot::Model,
     hwm: i64,
-) -> Result<bool, ServiceError> {
+) -> Result<bool, AppError> {
     if hwm > last.vote_high_water_mark {
         return Ok(true);
     }
@@ -269,7 +269,7 @@ async fn is_stale(
 async fn latest_row(
     db: &impl ConnectionTrait,
     consultation_id: i64,
-) -> Result<Option<opinion_snapshot::Model>, ServiceError> {
+) -> Result<Option<opinion_snapshot::Model>, AppError> {
     Ok(opinion_snapshot::Entity::find()
         .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id))
         .order_by_desc(opinion_snapshot::Column::Id)
@@ -280,7 +280,7 @@ async fn latest_row(
 /// What the background worker should do now: open conversations with votes
 /// newer than their last snapshot (warm), and closed ones without a final
 /// snapshot (a final recompute that failed at closing is retried here).
-pub async fn pending_work(db: &DatabaseConnection) -> Result<Vec<(i64, Kind)>, ServiceError> {
+pub async fn pending_work(db: &DatabaseConnection) -> Result<Vec<(i64, Kind)>, AppError> {
     let list = consultation::Entity::find()
         .filter(consultation::Column::HasConversation.eq(true))
         .filter(consultation::Column::Status.is_in(["open", "closed"]))

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::rng::{SplitMix64, seed_from};
-use super::{Input, StatementFlags, Vote, VoteValue};
+use crate::opinion::rng::{SplitMix64, seed_from};
+use crate::opinion::{Input, StatementFlags, Vote, VoteValue};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyntheticParams {

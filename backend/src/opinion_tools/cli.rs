@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::Params;
 use super::bench::BenchSize;
+use crate::opinion::Params;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum OpinionCommand {

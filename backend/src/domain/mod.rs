@@ -1,0 +1,12 @@
+//! The rules of the product that need no database: consultation statuses and
+//! their transitions, moderation modes, who may take part, and the reasons an
+//! action is refused. Services load the facts and ask these functions; pages
+//! and actions therefore decide every rule the same way.
+//!
+//! This module depends on nothing else in the crate, and nothing here performs
+//! I/O; the enums derive SeaORM's `DeriveActiveEnum` only so the entities can
+//! store them in their existing text columns.
+
+pub mod refusal;
+
+pub use refusal::Refusal;
