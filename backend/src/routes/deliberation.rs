@@ -20,6 +20,17 @@ use crate::services::participants::Visitor;
 use crate::services::statements::{self, ModerationAction, StatementStatus};
 use crate::services::{eligibility, participants, snapshots, votes};
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // `statements/all` before the `{id}` routes.
+    cfg.service(list)
+        .service(show)
+        .service(vote)
+        .service(create)
+        .service(moderation)
+        .service(add_seed)
+        .service(moderate);
+}
+
 /// Session key of an anonymous participant's random token.
 const SESSION_PARTICIPANT: &str = "ptok";
 
