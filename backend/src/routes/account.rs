@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::errors::AppError;
 use crate::i18n::Locale;
-use crate::routes::context::Ctx;
+use crate::routes::context::{Ctx, CurrentUser, LoggedIn};
 use crate::routes::see_other;
 use crate::routes::views::{date, field_errors};
 use crate::services::users;
@@ -23,8 +23,8 @@ async fn account_page(
     status: StatusCode,
     display_name: Option<&str>,
     errors: serde_json::Value,
+    me: &CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?;
     let row = crate::entities::user::Entity::find_by_id(me.id)
         .one(&ctx.state.db)
         .await?
@@ -67,8 +67,8 @@ pub fn providers(ctx: &Ctx, query: &str) -> Vec<serde_json::Value> {
 }
 
 #[get("/account")]
-pub async fn show(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    account_page(&ctx, StatusCode::OK, None, json!({})).await
+pub async fn show(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppError> {
+    account_page(&ctx, StatusCode::OK, None, json!({}), &me).await
 }
 
 #[derive(Deserialize)]
@@ -80,8 +80,10 @@ pub struct ProfileForm {
 }
 
 #[post("/account")]
-pub async fn update(ctx: Ctx, form: web::Form<ProfileForm>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn update(
+    form: web::Form<ProfileForm>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
     let locale = Locale::parse(&form.locale);
     match users::update_profile(&ctx.state.db, &me, &form.display_name, locale).await {
         Ok(_) => {
@@ -95,6 +97,7 @@ pub async fn update(ctx: Ctx, form: web::Form<ProfileForm>) -> Result<HttpRespon
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(&form.display_name),
                 errors,
+                &me,
             )
             .await
         }
@@ -124,8 +127,7 @@ fn preferences_page(
 }
 
 #[get("/account/preferences")]
-pub async fn preferences(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?;
+pub async fn preferences(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppError> {
     let row = crate::entities::user::Entity::find_by_id(me.id)
         .one(&ctx.state.db)
         .await?
@@ -135,10 +137,9 @@ pub async fn preferences(ctx: Ctx) -> Result<HttpResponse, AppError> {
 
 #[post("/account/preferences")]
 pub async fn save_preferences(
-    ctx: Ctx,
     form: web::Form<crate::services::mail::Preferences>,
+    LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
     crate::services::mail::save_preferences(&ctx.state.db, &me, &form).await?;
     ctx.flash("success", "preferences.saved");
     Ok(see_other("/account/preferences"))

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::auth::Role;
 use crate::errors::AppError;
-use crate::routes::context::Ctx;
+use crate::routes::context::Admin;
 use crate::routes::see_other;
 use crate::routes::views::date;
 use crate::services::users;
@@ -16,9 +16,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[get("/admin/users")]
-pub async fn user_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_admin()?;
-    let list = users::list(&ctx.state.db, me).await?;
+pub async fn user_list(Admin(ctx, me): Admin) -> Result<HttpResponse, AppError> {
+    let list = users::list(&ctx.state.db, &me).await?;
     let rows: Vec<_> = list
         .iter()
         .map(|u| {
@@ -36,7 +35,7 @@ pub async fn user_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
             })
         })
         .collect();
-    let failed: Vec<_> = crate::services::mail::failed(&ctx.state.db, me)
+    let failed: Vec<_> = crate::services::mail::failed(&ctx.state.db, &me)
         .await?
         .iter()
         .map(|m| {
@@ -65,11 +64,10 @@ pub struct RoleForm {
 
 #[post("/admin/users/{id}/role")]
 pub async fn change_role(
-    ctx: Ctx,
     id: web::Path<i64>,
     form: web::Form<RoleForm>,
+    Admin(ctx, me): Admin,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_admin()?.clone();
     let role = Role::parse(&form.role).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
     users::change_role(&ctx.state.db, &me, id.into_inner(), role).await?;
     ctx.flash("success", "admin.role_changed");

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::auth::session;
 use crate::errors::{AppError, is_local_path};
-use crate::routes::context::Ctx;
+use crate::routes::context::{Ctx, LoggedIn};
 use crate::routes::see_other;
 use crate::routes::views::field_errors;
 use crate::services::users::{self, Login, Registration};
@@ -221,8 +221,7 @@ pub async fn verify_email(
 }
 
 #[post("/verify-email/resend")]
-pub async fn resend_verification(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn resend_verification(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppError> {
     match users::resend_verification(&ctx.state.db, &me).await {
         Ok(()) => ctx.flash("success", "verify.sent"),
         Err(AppError::Conflict(key)) => ctx.flash("error", key),

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::entities::{comment, idea};
 use crate::errors::AppError;
-use crate::routes::context::Ctx;
+use crate::routes::context::{Ctx, LoggedIn, Staff};
 use crate::routes::ideas::{DetailForms, detail_page};
 use crate::routes::see_other;
 use crate::routes::views::{date, field_errors};
@@ -64,11 +64,10 @@ pub struct CommentForm {
 
 #[post("/ideas/{id}/comments")]
 pub async fn create_comment(
-    ctx: Ctx,
     id: web::Path<i64>,
     form: web::Form<CommentForm>,
+    LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
     let parent = match form.parent_id.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(p) => Some(
@@ -125,19 +124,20 @@ fn comment_edit_page(
 }
 
 #[get("/comments/{id}/edit")]
-pub async fn comment_edit_form(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?;
-    let (cm, i) = comments::get_for_edit(&ctx.state.db, me, *id).await?;
+pub async fn comment_edit_form(
+    id: web::Path<i64>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
+    let (cm, i) = comments::get_for_edit(&ctx.state.db, &me, *id).await?;
     comment_edit_page(&ctx, StatusCode::OK, &cm, &i, &cm.body, json!({}))
 }
 
 #[post("/comments/{id}/edit")]
 pub async fn comment_edit(
-    ctx: Ctx,
     id: web::Path<i64>,
     form: web::Form<BodyForm>,
+    LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
     match comments::edit(&ctx.state.db, &me, *id, &form.body).await {
         Ok(cm) => {
             ctx.flash("success", "comment.saved");
@@ -163,8 +163,10 @@ pub async fn comment_edit(
 }
 
 #[post("/comments/{id}/delete")]
-pub async fn comment_delete(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn comment_delete(
+    id: web::Path<i64>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
     let cm = comments::delete(&ctx.state.db, &me, *id).await?;
     ctx.flash("success", "comment.deleted");
     Ok(see_other(&format!(
@@ -218,9 +220,11 @@ fn reason_page(
 }
 
 #[get("/comments/{id}/flag")]
-pub async fn flag_form(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?;
-    let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(me), *id).await?;
+pub async fn flag_form(
+    id: web::Path<i64>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
+    let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
     if comments::status(&cm) != CommentStatus::Visible {
         return Err(AppError::Conflict("errors.comment_not_flaggable"));
     }
@@ -229,11 +233,10 @@ pub async fn flag_form(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, App
 
 #[post("/comments/{id}/flag")]
 pub async fn flag_comment(
-    ctx: Ctx,
     id: web::Path<i64>,
     form: web::Form<ReasonForm>,
+    LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
     match comments::flag(&ctx.state.db, &me, *id, &form.reason).await {
         Ok(_) => {
             let (cm, _, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
@@ -261,19 +264,20 @@ pub async fn flag_comment(
 }
 
 #[get("/comments/{id}/moderate")]
-pub async fn moderate_form(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?;
-    let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(me), *id).await?;
+pub async fn moderate_form(
+    id: web::Path<i64>,
+    Staff(ctx, me): Staff,
+) -> Result<HttpResponse, AppError> {
+    let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
     reason_page(&ctx, StatusCode::OK, &cm, &i, true, "", json!({}))
 }
 
 #[post("/comments/{id}/moderate")]
 pub async fn moderate_comment(
-    ctx: Ctx,
     id: web::Path<i64>,
     form: web::Form<ReasonForm>,
+    Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?.clone();
     let decision =
         Decision::parse(&form.decision).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
     match comments::moderate(&ctx.state.db, &me, *id, decision, &form.reason).await {

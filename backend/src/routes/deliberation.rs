@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::entities::{consultation, statement};
 use crate::errors::AppError;
 use crate::opinion::{Direction, Snapshot, VoteValue};
-use crate::routes::context::Ctx;
+use crate::routes::context::{Ctx, CurrentUser, Staff};
 use crate::routes::see_other;
 use crate::routes::views::field_errors;
 use crate::services::consultations::{self, Status};
@@ -318,8 +318,8 @@ async fn moderation_page(
     body: &str,
     errors: Value,
     item_error: Option<(i64, String)>,
+    me: &CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?;
     let (c, all) = statements::list_for_moderation(&ctx.state.db, me, slug).await?;
     let items: Vec<_> = all
         .iter()
@@ -355,17 +355,19 @@ async fn moderation_page(
 }
 
 #[get("/staff/consultations/{slug}/statements")]
-pub async fn moderation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
-    moderation_page(&ctx, &slug, StatusCode::OK, "", json!({}), None).await
+pub async fn moderation(
+    slug: web::Path<String>,
+    Staff(ctx, me): Staff,
+) -> Result<HttpResponse, AppError> {
+    moderation_page(&ctx, &slug, StatusCode::OK, "", json!({}), None, &me).await
 }
 
 #[post("/staff/consultations/{slug}/statements")]
 pub async fn add_seed(
-    ctx: Ctx,
     slug: web::Path<String>,
     form: web::Form<StatementForm>,
+    Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?.clone();
     match statements::add_seed(&ctx.state.db, &me, &slug, &form.body).await {
         Ok(_) => {
             ctx.flash("success", "statements.created");
@@ -382,6 +384,7 @@ pub async fn add_seed(
                 &form.body,
                 errors,
                 None,
+                &me,
             )
             .await
         }
@@ -399,11 +402,10 @@ pub struct ModerateForm {
 
 #[post("/staff/consultations/{slug}/statements/{id}/moderate")]
 pub async fn moderate(
-    ctx: Ctx,
     path: web::Path<(String, i64)>,
     form: web::Form<ModerateForm>,
+    Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?.clone();
     let (slug, id) = path.into_inner();
     let action = ModerationAction::parse(&form.action)
         .ok_or(AppError::BadRequest("errors.invalid_choice"))?;
@@ -426,6 +428,7 @@ pub async fn moderate(
                 "",
                 json!({}),
                 Some((id, message)),
+                &me,
             )
             .await
         }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::entities::{consultation, idea};
 use crate::errors::{AppError, FieldError};
 use crate::routes::comments::comment_view;
-use crate::routes::context::Ctx;
+use crate::routes::context::{Ctx, LoggedIn, Staff};
 use crate::routes::see_other;
 use crate::routes::views::{date, field_errors};
 use crate::services::comments;
@@ -225,9 +225,11 @@ fn form_page(
 }
 
 #[get("/consultations/{slug}/ideas/new")]
-pub async fn new_form(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?;
-    let c = ideas::consultation_for_proposal(&ctx.state.db, me, &slug).await?;
+pub async fn new_form(
+    slug: web::Path<String>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
+    let c = ideas::consultation_for_proposal(&ctx.state.db, &me, &slug).await?;
     form_page(
         &ctx,
         StatusCode::OK,
@@ -240,11 +242,10 @@ pub async fn new_form(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse,
 
 #[post("/consultations/{slug}/ideas")]
 pub async fn create(
-    ctx: Ctx,
     slug: web::Path<String>,
     form: web::Form<IdeaForm>,
+    LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
     match ideas::create(&ctx.state.db, &me, &slug, &form).await {
         Ok(i) => {
             let key = if i.published_at.is_some() {
@@ -272,9 +273,11 @@ pub async fn create(
 }
 
 #[get("/ideas/{id}/edit")]
-pub async fn edit_form(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?;
-    let (i, c) = ideas::get_for_edit(&ctx.state.db, me, *id).await?;
+pub async fn edit_form(
+    id: web::Path<i64>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
+    let (i, c) = ideas::get_for_edit(&ctx.state.db, &me, *id).await?;
     form_page(
         &ctx,
         StatusCode::OK,
@@ -287,11 +290,10 @@ pub async fn edit_form(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, App
 
 #[post("/ideas/{id}/edit")]
 pub async fn update(
-    ctx: Ctx,
     id: web::Path<i64>,
     form: web::Form<IdeaForm>,
+    LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
     match ideas::update(&ctx.state.db, &me, *id, &form).await {
         Ok(i) => {
             ctx.flash("success", "idea.saved");
@@ -435,16 +437,20 @@ pub async fn show(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError
 }
 
 #[post("/ideas/{id}/withdraw")]
-pub async fn withdraw(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn withdraw(
+    id: web::Path<i64>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
     ideas::withdraw(&ctx.state.db, &me, *id).await?;
     ctx.flash("success", "idea.withdrawn");
     Ok(see_other(&format!("/ideas/{id}")))
 }
 
 #[post("/ideas/{id}/support")]
-pub async fn support_idea(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn support_idea(
+    id: web::Path<i64>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
     let outcome = ideas::support(&ctx.state.db, &me, *id).await?;
     ctx.flash("success", "idea.supported");
     if outcome.reached_threshold {
@@ -454,24 +460,30 @@ pub async fn support_idea(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, 
 }
 
 #[post("/ideas/{id}/unsupport")]
-pub async fn unsupport(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn unsupport(
+    id: web::Path<i64>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
     ideas::withdraw_support(&ctx.state.db, &me, *id).await?;
     ctx.flash("success", "idea.support_withdrawn");
     Ok(see_other(&format!("/ideas/{id}")))
 }
 
 #[post("/ideas/{id}/follow")]
-pub async fn follow(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn follow(
+    id: web::Path<i64>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
     ideas::follow(&ctx.state.db, &me, *id).await?;
     ctx.flash("success", "idea.followed");
     Ok(see_other(&format!("/ideas/{id}")))
 }
 
 #[post("/ideas/{id}/unfollow")]
-pub async fn unfollow(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn unfollow(
+    id: web::Path<i64>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
     ideas::unfollow(&ctx.state.db, &me, *id).await?;
     ctx.flash("success", "idea.unfollowed");
     Ok(see_other(&format!("/ideas/{id}")))
@@ -487,11 +499,10 @@ pub struct StatusForm {
 
 #[post("/ideas/{id}/status")]
 pub async fn change_status(
-    ctx: Ctx,
     id: web::Path<i64>,
     form: web::Form<StatusForm>,
+    Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?.clone();
     let to = IdeaStatus::parse(&form.to).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
     match ideas::change_status(&ctx.state.db, &me, *id, to, &form.response).await {
         Ok(_) => {

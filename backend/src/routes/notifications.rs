@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 
 use crate::errors::AppError;
-use crate::routes::context::Ctx;
+use crate::routes::context::LoggedIn;
 use crate::routes::ideas::status_label;
 use crate::routes::see_other;
 use crate::routes::views::date;
@@ -17,9 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[get("/notifications")]
-pub async fn notification_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?;
-    let list = notifications::list(&ctx.state.db, me).await?;
+pub async fn notification_list(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppError> {
+    let list = notifications::list(&ctx.state.db, &me).await?;
     let items: Vec<_> = list
         .iter()
         .map(|n| {
@@ -46,8 +45,7 @@ pub async fn notification_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
 }
 
 #[post("/notifications/read")]
-pub async fn notifications_read(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn notifications_read(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppError> {
     notifications::mark_all_read(&ctx.state.db, &me).await?;
     ctx.flash("success", "notifications.marked_read");
     Ok(see_other("/notifications"))

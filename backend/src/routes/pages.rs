@@ -3,7 +3,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::errors::AppError;
-use crate::routes::context::Ctx;
+use crate::routes::context::{Ctx, LoggedIn};
 use crate::routes::see_other;
 use crate::routes::views::{consultation_card, consultation_detail};
 use crate::services::consultations::{self, Status};
@@ -115,16 +115,20 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
 }
 
 #[post("/consultations/{slug}/follow")]
-pub async fn follow(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn follow(
+    slug: web::Path<String>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
     notifications::follow_consultation(&ctx.state.db, &me, &slug).await?;
     ctx.flash("success", "consultation.followed");
     Ok(see_other(&format!("/consultations/{slug}")))
 }
 
 #[post("/consultations/{slug}/unfollow")]
-pub async fn unfollow(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
+pub async fn unfollow(
+    slug: web::Path<String>,
+    LoggedIn(ctx, me): LoggedIn,
+) -> Result<HttpResponse, AppError> {
     notifications::unfollow_consultation(&ctx.state.db, &me, &slug).await?;
     ctx.flash("success", "consultation.unfollowed");
     Ok(see_other(&format!("/consultations/{slug}")))

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::entities::consultation;
 use crate::errors::AppError;
-use crate::routes::context::Ctx;
+use crate::routes::context::{Admin, Ctx};
 use crate::routes::see_other;
 use crate::routes::views::{date, field_errors, status_label};
 use crate::services::consultations;
@@ -318,8 +318,7 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
 }
 
 #[get("/admin/population")]
-pub async fn population_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.require_admin()?;
+pub async fn population_form(Admin(ctx, _): Admin) -> Result<HttpResponse, AppError> {
     // Start from the figures entered first (a platform serves one municipality).
     let mut form = HashMap::new();
     if let Some((code, figures)) = population::for_report(&ctx.state.db, None).await? {
@@ -335,10 +334,9 @@ pub async fn population_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 
 #[post("/admin/population")]
 pub async fn population_save(
-    ctx: Ctx,
     form: web::Form<HashMap<String, String>>,
+    Admin(ctx, me): Admin,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_admin()?.clone();
     let form = form.into_inner();
     match population::save(&ctx.state.db, &me, &form).await {
         Ok(_) => {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::errors::AppError;
-use crate::routes::context::Ctx;
+use crate::routes::context::{Ctx, Staff};
 use crate::routes::see_other;
 use crate::routes::views::{consultation_card, field_errors};
 use crate::services::consultations::{self, ConsultationForm, Status};
@@ -21,9 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[get("/staff/consultations")]
-pub async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?;
-    let all = consultations::list_all(&ctx.state.db, me).await?;
+pub async fn list(Staff(ctx, me): Staff) -> Result<HttpResponse, AppError> {
+    let all = consultations::list_all(&ctx.state.db, &me).await?;
     let items: Vec<_> = all
         .iter()
         .map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c))
@@ -83,8 +82,7 @@ fn form_page(
 }
 
 #[get("/staff/consultations/new")]
-pub async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.require_staff()?;
+pub async fn new_form(Staff(ctx, _): Staff) -> Result<HttpResponse, AppError> {
     let form = ConsultationForm {
         accepts_ideas: Some("on".into()),
         has_conversation: Some("on".into()),
@@ -99,8 +97,10 @@ pub async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 }
 
 #[post("/staff/consultations")]
-pub async fn create(ctx: Ctx, form: web::Form<ConsultationForm>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?.clone();
+pub async fn create(
+    form: web::Form<ConsultationForm>,
+    Staff(ctx, me): Staff,
+) -> Result<HttpResponse, AppError> {
     match consultations::create(&ctx.state.db, &me, &form).await {
         Ok(c) => {
             ctx.flash("success", "staff.created");
@@ -115,9 +115,11 @@ pub async fn create(ctx: Ctx, form: web::Form<ConsultationForm>) -> Result<HttpR
 }
 
 #[get("/staff/consultations/{slug}/edit")]
-pub async fn edit_form(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?;
-    let c = consultations::get_for_staff(&ctx.state.db, me, &slug).await?;
+pub async fn edit_form(
+    slug: web::Path<String>,
+    Staff(ctx, me): Staff,
+) -> Result<HttpResponse, AppError> {
+    let c = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
     form_page(
         &ctx,
         StatusCode::OK,
@@ -129,11 +131,10 @@ pub async fn edit_form(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse
 
 #[post("/staff/consultations/{slug}/edit")]
 pub async fn update(
-    ctx: Ctx,
     slug: web::Path<String>,
     form: web::Form<ConsultationForm>,
+    Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?.clone();
     match consultations::update(&ctx.state.db, &me, &slug, &form).await {
         Ok(c) => {
             ctx.flash("success", "staff.saved");
@@ -162,11 +163,10 @@ pub struct TransitionForm {
 
 #[post("/staff/consultations/{slug}/status")]
 pub async fn transition(
-    ctx: Ctx,
     slug: web::Path<String>,
     form: web::Form<TransitionForm>,
+    Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?.clone();
     let to = Status::parse(&form.to).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
     let c = consultations::transition(&ctx.state.db, &me, &slug, to).await?;
     ctx.flash("success", &format!("staff.now_{}", to.as_str()));

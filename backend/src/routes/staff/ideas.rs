@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::entities::idea;
 use crate::errors::AppError;
-use crate::routes::context::Ctx;
+use crate::routes::context::Staff;
 use crate::routes::ideas::idea_card;
 use crate::routes::views::date;
 use crate::services::comments;
@@ -17,12 +17,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[get("/staff/ideas")]
-pub async fn staff_dashboard(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?;
+pub async fn staff_dashboard(Staff(ctx, me): Staff) -> Result<HttpResponse, AppError> {
     let db = &ctx.state.db;
-    let awaiting = ideas::staff_queue(db, me, IdeaStatus::AwaitingAnswer).await?;
-    let submitted = ideas::staff_queue(db, me, IdeaStatus::Submitted).await?;
-    let hidden = comments::awaiting_moderation(db, me).await?;
+    let awaiting = ideas::staff_queue(db, &me, IdeaStatus::AwaitingAnswer).await?;
+    let submitted = ideas::staff_queue(db, &me, IdeaStatus::Submitted).await?;
+    let hidden = comments::awaiting_moderation(db, &me).await?;
     let names = ideas::display_names(
         db,
         awaiting
