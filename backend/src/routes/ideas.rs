@@ -22,7 +22,7 @@ pub fn status_label(ctx: &Ctx, s: IdeaStatus) -> String {
 }
 
 fn idea_card(ctx: &Ctx, i: &idea::Model, author: Option<&String>) -> Value {
-    let s = ideas::status(i);
+    let s = i.status;
     json!({
         "id": i.id,
         "title": i.title,
@@ -145,7 +145,7 @@ pub async fn idea_list(
         .into_iter()
         .map(|cat| json!({"selected": query.category.as_deref() == Some(cat.as_str()), "value": cat}))
         .collect();
-    let can_propose = c.accepts_ideas && consultations::status(&c) == Status::Open;
+    let can_propose = c.accepts_ideas && c.status == Status::Open;
     ctx.render(
         "ideas",
         &format!("{} · {}", ctx.t("ideas.title"), c.title),
@@ -199,7 +199,7 @@ fn form_page(
             "categories": categories,
             "action": action,
             "is_edit": edit.is_some(),
-            "pre_moderation": c.moderation_mode == "pre",
+            "pre_moderation": c.moderation_mode == crate::domain::ModerationMode::Pre,
             "title_max": ideas::TITLE_MAX,
             "body_max": ideas::BODY_MAX,
             "place_max": ideas::PLACE_MAX,
@@ -313,7 +313,7 @@ fn comment_view(
 ) -> Value {
     let me = ctx.user.as_ref();
     let staff = me.is_some_and(|u| u.role.is_staff());
-    let st = comments::status(cm);
+    let st = cm.status;
     let mine = me.is_some_and(|u| cm.author_id == Some(u.id));
     let show_text = st == CommentStatus::Visible || (st == CommentStatus::Hidden && staff);
     json!({
@@ -343,8 +343,8 @@ async fn detail_page(
     let db = &ctx.state.db;
     let me = ctx.user.as_ref();
     let (i, c) = ideas::get_visible(db, me, id).await?;
-    let st = ideas::status(&i);
-    let open = consultations::status(&c) == Status::Open;
+    let st = i.status;
+    let open = c.status == Status::Open;
     let staff = me.is_some_and(|u| u.role.is_staff());
     let is_author = me.is_some_and(|u| i.author_id == Some(u.id));
     let public = i.published_at.is_some();
@@ -368,7 +368,7 @@ async fn detail_page(
     let history: Vec<_> = history
         .iter()
         .map(|h| {
-            let to = IdeaStatus::parse(&h.to_status).unwrap_or(IdeaStatus::Submitted);
+            let to = h.to_status;
             json!({
                 "status": to.as_str(),
                 "status_label": status_label(ctx, to),
@@ -664,7 +664,7 @@ fn reason_page(
     } else {
         ctx.t("comment.flag_title")
     };
-    let st = comments::status(cm);
+    let st = cm.status;
     ctx.render_status(
         status,
         "comment_reason",
@@ -689,7 +689,7 @@ fn reason_page(
 pub async fn flag_form(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let me = ctx.require_user()?;
     let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(me), *id).await?;
-    if comments::status(&cm) != CommentStatus::Visible {
+    if cm.status != CommentStatus::Visible {
         return Err(AppError::Conflict("errors.comment_not_flaggable"));
     }
     reason_page(&ctx, StatusCode::OK, &cm, &i, false, "", json!({}))

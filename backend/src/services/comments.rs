@@ -8,9 +8,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait, TryInsertResult,
 };
-use serde::{Deserialize, Serialize};
 
 use crate::auth::session::CurrentUser;
+pub use crate::domain::CommentStatus;
+use crate::domain::Refusal;
 use crate::entities::{comment, comment_flag, consultation, idea};
 use crate::errors::AppError;
 
@@ -21,38 +22,6 @@ pub const BODY_MAX: usize = 2_000;
 pub const REASON_MAX: usize = 500;
 pub const MAX_DEPTH: i32 = 3;
 pub const EDIT_MINUTES: i64 = 15;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CommentStatus {
-    Visible,
-    Hidden,
-    Deleted,
-}
-
-impl CommentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommentStatus::Visible => "visible",
-            CommentStatus::Hidden => "hidden",
-            CommentStatus::Deleted => "deleted",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            CommentStatus::Visible,
-            CommentStatus::Hidden,
-            CommentStatus::Deleted,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-    }
-}
-
-pub fn status(m: &comment::Model) -> CommentStatus {
-    CommentStatus::parse(&m.status).unwrap_or(CommentStatus::Hidden)
-}
 
 fn valid_body(body: &str) -> Result<String, AppError> {
     let body = clean_text(body, BODY_MAX).map_err(|k| AppError::field("body", k))?;
@@ -94,10 +63,10 @@ pub async fn create(
 ) -> Result<comment::Model, AppError> {
     let (found, c) = ideas::get_visible(db, Some(actor), idea_id).await?;
     if found.published_at.is_none() {
-        return Err(AppError::Conflict("errors.idea_not_public"));
+        return Err(AppError::Forbidden(Refusal::IdeaNotPublic));
     }
-    if ideas::status(&found) == IdeaStatus::Withdrawn {
-        return Err(AppError::Conflict("errors.idea_withdrawn"));
+    if found.status == IdeaStatus::Withdrawn {
+        return Err(AppError::Forbidden(Refusal::IdeaWithdrawn));
     }
     eligibility::check(actor, &c)?;
     let depth = match parent_id {
@@ -108,11 +77,11 @@ pub async fn create(
                 .await?
                 .filter(|p| p.idea_id == idea_id)
                 .ok_or(AppError::NotFound)?;
-            if status(&parent) != CommentStatus::Visible {
-                return Err(AppError::Conflict("errors.reply_to_removed"));
+            if parent.status != CommentStatus::Visible {
+                return Err(AppError::Forbidden(Refusal::ReplyToRemoved));
             }
             if parent.depth >= MAX_DEPTH {
-                return Err(AppError::Conflict("errors.reply_too_deep"));
+                return Err(AppError::Forbidden(Refusal::ReplyTooDeep));
             }
             parent.depth + 1
         }
@@ -125,7 +94,7 @@ pub async fn create(
         author_id: Set(Some(actor.id)),
         depth: Set(depth),
         body: Set(body),
-        status: Set(CommentStatus::Visible.as_str().to_owned()),
+        status: Set(CommentStatus::Visible),
         flag_count: Set(0),
         moderated: Set(false),
         created_at: Set(now()),
@@ -157,7 +126,7 @@ fn own(actor: &CurrentUser, found: &comment::Model) -> Result<(), AppError> {
 /// Whether the author may still edit (used by pages to offer the link).
 pub fn editable_by(actor: Option<&CurrentUser>, found: &comment::Model) -> bool {
     actor.is_some_and(|a| found.author_id == Some(a.id))
-        && status(found) == CommentStatus::Visible
+        && found.status == CommentStatus::Visible
         && now() - found.created_at <= chrono::Duration::minutes(EDIT_MINUTES)
 }
 
@@ -171,7 +140,7 @@ pub async fn get_for_edit(
     own(actor, &found)?;
     eligibility::check(actor, &c)?;
     if !editable_by(Some(actor), &found) {
-        return Err(AppError::Conflict("errors.comment_not_editable"));
+        return Err(AppError::Forbidden(Refusal::CommentNotEditable));
     }
     Ok((found, idea))
 }
@@ -198,13 +167,13 @@ pub async fn delete(
 ) -> Result<comment::Model, AppError> {
     let (found, _, _) = get_visible(db, Some(actor), id).await?;
     own(actor, &found)?;
-    if status(&found) == CommentStatus::Deleted {
-        return Err(AppError::Conflict("errors.comment_already_deleted"));
+    if found.status == CommentStatus::Deleted {
+        return Err(AppError::Forbidden(Refusal::CommentAlreadyDeleted));
     }
     let txn = db.begin().await?;
     let mut active: comment::ActiveModel = found.into();
     active.body = Set(String::new());
-    active.status = Set(CommentStatus::Deleted.as_str().to_owned());
+    active.status = Set(CommentStatus::Deleted);
     let updated = active.update(&txn).await?;
     audit::record(
         &txn,
@@ -229,10 +198,10 @@ pub async fn flag(
 ) -> Result<bool, AppError> {
     let (found, _, c) = get_visible(db, Some(actor), id).await?;
     if found.author_id == Some(actor.id) {
-        return Err(AppError::Conflict("errors.cannot_flag_own"));
+        return Err(AppError::Forbidden(Refusal::CannotFlagOwn));
     }
-    if status(&found) != CommentStatus::Visible {
-        return Err(AppError::Conflict("errors.comment_not_flaggable"));
+    if found.status != CommentStatus::Visible {
+        return Err(AppError::Forbidden(Refusal::CommentNotFlaggable));
     }
     let reason = valid_reason(reason)?;
     let txn = db.begin().await?;
@@ -250,7 +219,7 @@ pub async fn flag(
     .exec_without_returning(&txn)
     .await?;
     if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-        return Err(AppError::Conflict("errors.already_flagged"));
+        return Err(AppError::Forbidden(Refusal::AlreadyFlagged));
     }
     comment::Entity::update_many()
         .col_expr(
@@ -266,7 +235,7 @@ pub async fn flag(
             Expr::value(CommentStatus::Hidden.as_str()),
         )
         .filter(comment::Column::Id.eq(id))
-        .filter(comment::Column::Status.eq(CommentStatus::Visible.as_str()))
+        .filter(comment::Column::Status.eq(CommentStatus::Visible))
         .filter(comment::Column::Moderated.eq(false))
         .filter(comment::Column::FlagCount.gte(c.comment_flag_threshold))
         .exec(&txn)
@@ -320,7 +289,7 @@ pub async fn moderate(
         Decision::Hide => (CommentStatus::Visible, CommentStatus::Hidden, "hide"),
         Decision::Restore => (CommentStatus::Hidden, CommentStatus::Visible, "restore"),
     };
-    if status(&found) != from {
+    if found.status != from {
         return Err(AppError::Conflict("errors.moderation_not_possible"));
     }
     let reason = valid_reason(reason)?;
@@ -387,7 +356,7 @@ pub async fn awaiting_moderation(
         return Err(AppError::forbidden());
     }
     Ok(comment::Entity::find()
-        .filter(comment::Column::Status.eq(CommentStatus::Hidden.as_str()))
+        .filter(comment::Column::Status.eq(CommentStatus::Hidden))
         .filter(comment::Column::Moderated.eq(false))
         .order_by_asc(comment::Column::CreatedAt)
         .all(db)
@@ -406,7 +375,7 @@ mod tests {
             author_id: None,
             depth: 1,
             body: String::new(),
-            status: "visible".into(),
+            status: CommentStatus::Visible,
             flag_count: 0,
             moderated: false,
             created_at: now(),

@@ -16,6 +16,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::auth::session::CurrentUser;
+pub use crate::domain::IdeaStatus;
+use crate::domain::Refusal;
 use crate::entities::{consultation, idea, idea_status_change, idea_support, user};
 use crate::errors::{AppError, FieldError};
 
@@ -29,88 +31,6 @@ pub const PLACE_MAX: usize = 200;
 pub const RESPONSE_MAX: usize = 5_000;
 pub const SEARCH_MAX: usize = 100;
 pub const PAGE_SIZE: u64 = 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IdeaStatus {
-    Submitted,
-    Published,
-    UnderReview,
-    AwaitingAnswer,
-    Answered,
-    Accepted,
-    Rejected,
-    Implemented,
-    Withdrawn,
-}
-
-impl IdeaStatus {
-    pub const ALL: [IdeaStatus; 9] = [
-        IdeaStatus::Submitted,
-        IdeaStatus::Published,
-        IdeaStatus::UnderReview,
-        IdeaStatus::AwaitingAnswer,
-        IdeaStatus::Answered,
-        IdeaStatus::Accepted,
-        IdeaStatus::Rejected,
-        IdeaStatus::Implemented,
-        IdeaStatus::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IdeaStatus::Submitted => "submitted",
-            IdeaStatus::Published => "published",
-            IdeaStatus::UnderReview => "under_review",
-            IdeaStatus::AwaitingAnswer => "awaiting_answer",
-            IdeaStatus::Answered => "answered",
-            IdeaStatus::Accepted => "accepted",
-            IdeaStatus::Rejected => "rejected",
-            IdeaStatus::Implemented => "implemented",
-            IdeaStatus::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        IdeaStatus::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    /// The states staff may move an idea to from this one.
-    pub fn staff_next(self) -> &'static [IdeaStatus] {
-        use IdeaStatus::*;
-        match self {
-            Submitted => &[Published, Rejected],
-            Published => &[UnderReview, Rejected],
-            AwaitingAnswer => &[UnderReview, Answered, Accepted, Rejected],
-            UnderReview => &[Answered, Accepted, Rejected, Implemented],
-            Accepted => &[Implemented],
-            Answered | Rejected | Implemented | Withdrawn => &[],
-        }
-    }
-
-    pub fn accepts_support(self) -> bool {
-        matches!(
-            self,
-            IdeaStatus::Published | IdeaStatus::AwaitingAnswer | IdeaStatus::UnderReview
-        )
-    }
-
-    pub fn can_be_withdrawn(self) -> bool {
-        matches!(
-            self,
-            IdeaStatus::Submitted | IdeaStatus::Published | IdeaStatus::AwaitingAnswer
-        )
-    }
-
-    /// The author may still change the text (and only while unsupported).
-    pub fn editable(self) -> bool {
-        matches!(self, IdeaStatus::Submitted | IdeaStatus::Published)
-    }
-}
-
-pub fn status(m: &idea::Model) -> IdeaStatus {
-    IdeaStatus::parse(&m.status).unwrap_or(IdeaStatus::Submitted)
-}
 
 /// What a citizen types into the idea form.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -227,7 +147,7 @@ pub async fn get_visible(
         .await?
         .ok_or(AppError::NotFound)?;
     let c = consultation_of(db, &found).await?;
-    if !consultations::status(&c).is_public() && !is_staff(viewer) {
+    if !c.status.is_public() && !is_staff(viewer) {
         return Err(AppError::NotFound);
     }
     if !can_view(viewer, &found) {
@@ -246,8 +166,8 @@ async fn record_status<C: ConnectionTrait>(
 ) -> Result<(), sea_orm::DbErr> {
     idea_status_change::ActiveModel {
         idea_id: Set(idea_id),
-        from_status: Set(from.map(|s| s.as_str().to_owned())),
-        to_status: Set(to.as_str().to_owned()),
+        from_status: Set(from),
+        to_status: Set(to),
         actor_id: Set(actor_id),
         response: Set(response.to_owned()),
         created_at: Set(now()),
@@ -266,7 +186,7 @@ pub async fn consultation_for_proposal(
 ) -> Result<consultation::Model, AppError> {
     let c = consultations::get_visible(db, Some(actor), slug).await?;
     if !c.accepts_ideas {
-        return Err(AppError::Conflict("errors.ideas_not_accepted"));
+        return Err(AppError::Forbidden(Refusal::IdeasNotAccepted));
     }
     eligibility::check(actor, &c)?;
     Ok(c)
@@ -283,7 +203,7 @@ pub async fn create(
     let valid = form
         .validate(&consultations::categories(&c))
         .map_err(AppError::Validation)?;
-    let pre = c.moderation_mode == ModerationMode::Pre.as_str();
+    let pre = c.moderation_mode == ModerationMode::Pre;
     let initial = if pre {
         IdeaStatus::Submitted
     } else {
@@ -298,7 +218,7 @@ pub async fn create(
         body: Set(valid.body),
         category: Set(valid.category),
         place: Set(valid.place),
-        status: Set(initial.as_str().to_owned()),
+        status: Set(initial),
         support_count: Set(0),
         comment_count: Set(0),
         published_at: Set((!pre).then_some(at)),
@@ -353,11 +273,11 @@ fn check_editable(
     c: &consultation::Model,
 ) -> Result<(), AppError> {
     eligibility::check(actor, c)?;
-    if !status(found).editable() {
-        return Err(AppError::Conflict("errors.idea_not_editable"));
+    if !found.status.editable() {
+        return Err(AppError::Forbidden(Refusal::IdeaNotEditable));
     }
     if found.support_count > 0 {
-        return Err(AppError::Conflict("errors.idea_has_supports"));
+        return Err(AppError::Forbidden(Refusal::IdeaHasSupports));
     }
     Ok(())
 }
@@ -385,14 +305,11 @@ pub async fn update(
         .col_expr(idea::Column::UpdatedAt, Expr::value(now()))
         .filter(idea::Column::Id.eq(id))
         .filter(idea::Column::SupportCount.eq(0))
-        .filter(idea::Column::Status.is_in([
-            IdeaStatus::Submitted.as_str(),
-            IdeaStatus::Published.as_str(),
-        ]))
+        .filter(idea::Column::Status.is_in([IdeaStatus::Submitted, IdeaStatus::Published]))
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(AppError::Conflict("errors.idea_has_supports"));
+        return Err(AppError::Forbidden(Refusal::IdeaHasSupports));
     }
     audit::record(&txn, Some(actor.id), "idea.updated", "idea", Some(id), "").await?;
     txn.commit().await?;
@@ -410,9 +327,9 @@ pub async fn withdraw(
 ) -> Result<idea::Model, AppError> {
     let (found, c) = own_idea(db, actor, id).await?;
     eligibility::check(actor, &c)?;
-    let from = status(&found);
+    let from = found.status;
     if !from.can_be_withdrawn() {
-        return Err(AppError::Conflict("errors.idea_not_withdrawable"));
+        return Err(AppError::Forbidden(Refusal::IdeaNotWithdrawable));
     }
     move_status(db, Some(actor.id), found, from, IdeaStatus::Withdrawn, "").await
 }
@@ -430,14 +347,14 @@ async fn move_status(
     let at = now();
     let txn = db.begin().await?;
     let mut update = idea::Entity::update_many()
-        .col_expr(idea::Column::Status, Expr::value(to.as_str()))
+        .col_expr(idea::Column::Status, Expr::value(to))
         .col_expr(idea::Column::UpdatedAt, Expr::value(at));
     if to == IdeaStatus::Published && found.published_at.is_none() {
         update = update.col_expr(idea::Column::PublishedAt, Expr::value(Some(at)));
     }
     let res = update
         .filter(idea::Column::Id.eq(found.id))
-        .filter(idea::Column::Status.eq(from.as_str()))
+        .filter(idea::Column::Status.eq(from))
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
@@ -483,7 +400,7 @@ pub async fn change_status(
         return Err(AppError::forbidden());
     }
     let (found, _) = get_visible(db, Some(actor), id).await?;
-    let from = status(&found);
+    let from = found.status;
     if !from.staff_next().contains(&to) {
         return Err(AppError::Conflict("errors.idea_transition_not_allowed"));
     }
@@ -510,14 +427,14 @@ pub async fn support(
 ) -> Result<SupportOutcome, AppError> {
     let (found, c) = get_visible(db, Some(actor), id).await?;
     if found.published_at.is_none() {
-        return Err(AppError::Conflict("errors.idea_not_public"));
+        return Err(AppError::Forbidden(Refusal::IdeaNotPublic));
     }
     eligibility::check(actor, &c)?;
-    if !status(&found).accepts_support() {
-        return Err(AppError::Conflict("errors.idea_not_supportable"));
+    if !found.status.accepts_support() {
+        return Err(AppError::Forbidden(Refusal::IdeaNotSupportable));
     }
     if found.author_id == Some(actor.id) && !c.allow_self_support {
-        return Err(AppError::Conflict("errors.cannot_support_own"));
+        return Err(AppError::Forbidden(Refusal::OwnIdea));
     }
     let txn = db.begin().await?;
     // Write first: on SQLite this takes the write lock at once, so parallel
@@ -532,7 +449,7 @@ pub async fn support(
     .exec_without_returning(&txn)
     .await?;
     if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-        return Err(AppError::Conflict("errors.already_supported"));
+        return Err(AppError::Forbidden(Refusal::AlreadySupported));
     }
     idea::Entity::update_many()
         .col_expr(
@@ -545,11 +462,11 @@ pub async fn support(
     let reached = idea::Entity::update_many()
         .col_expr(
             idea::Column::Status,
-            Expr::value(IdeaStatus::AwaitingAnswer.as_str()),
+            Expr::value(IdeaStatus::AwaitingAnswer),
         )
         .col_expr(idea::Column::UpdatedAt, Expr::value(now()))
         .filter(idea::Column::Id.eq(id))
-        .filter(idea::Column::Status.eq(IdeaStatus::Published.as_str()))
+        .filter(idea::Column::Status.eq(IdeaStatus::Published))
         .filter(idea::Column::SupportCount.gte(c.support_threshold))
         .exec(&txn)
         .await?
@@ -590,7 +507,7 @@ pub async fn withdraw_support(
         .exec(&txn)
         .await?;
     if deleted.rows_affected == 0 {
-        return Err(AppError::Conflict("errors.not_supported"));
+        return Err(AppError::Forbidden(Refusal::NotSupported));
     }
     idea::Entity::update_many()
         .col_expr(
@@ -703,8 +620,8 @@ pub async fn list(
         .filter(idea::Column::ConsultationId.eq(c.id))
         .filter(idea::Column::PublishedAt.is_not_null());
     q = match query.status {
-        Some(s) => q.filter(idea::Column::Status.eq(s.as_str())),
-        None => q.filter(idea::Column::Status.ne(IdeaStatus::Withdrawn.as_str())),
+        Some(s) => q.filter(idea::Column::Status.eq(s)),
+        None => q.filter(idea::Column::Status.ne(IdeaStatus::Withdrawn)),
     };
     if let Some(cat) = &query.category {
         q = q.filter(idea::Column::Category.eq(cat.as_str()));
@@ -775,7 +692,7 @@ pub async fn staff_queue(
         return Err(AppError::forbidden());
     }
     Ok(idea::Entity::find()
-        .filter(idea::Column::Status.eq(status.as_str()))
+        .filter(idea::Column::Status.eq(status))
         .order_by_asc(idea::Column::UpdatedAt)
         .order_by_asc(idea::Column::Id)
         .all(db)

@@ -8,11 +8,12 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use crate::domain::Refusal;
 use crate::entities::{consultation, statement, vote, vote_history};
 use crate::errors::AppError;
 use crate::opinion::VoteValue;
 
-use super::consultations::{self, Status};
+use super::consultations::Status;
 use super::participants::{self, Visitor};
 use super::statements::StatementStatus;
 use super::{eligibility, now};
@@ -50,16 +51,16 @@ pub async fn cast(
     statement_id: i64,
     value: VoteValue,
 ) -> Result<VoteOutcome, AppError> {
-    if consultations::status(c) != Status::Open {
-        return Err(AppError::Conflict("errors.consultation_not_open"));
+    if c.status != Status::Open {
+        return Err(AppError::Forbidden(Refusal::ConsultationNotOpen));
     }
-    eligibility::conversation(c, visitor.user.as_ref()).map_err(AppError::Conflict)?;
+    eligibility::conversation(c, visitor.user.as_ref()).map_err(Refusal::Conversation)?;
     let s = statement::Entity::find_by_id(statement_id)
         .filter(statement::Column::ConsultationId.eq(c.id))
         .one(db)
         .await?
         .ok_or(AppError::Conflict("errors.statement_not_in_consultation"))?;
-    match StatementStatus::of(&s) {
+    match s.status {
         StatementStatus::Accepted => {}
         StatementStatus::Rejected => {
             return Err(AppError::Conflict("errors.statement_rejected"));
