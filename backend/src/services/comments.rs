@@ -53,6 +53,87 @@ pub async fn get_visible(
     Ok((found, idea, c))
 }
 
+/// May `viewer` comment on `idea` (a reply to `parent` when given)? The idea
+/// page offers the comment form and each reply link exactly when this is `Ok`.
+pub fn may_comment(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    idea: &idea::Model,
+    parent: Option<&comment::Model>,
+) -> Result<(), Refusal> {
+    if idea.published_at.is_none() {
+        return Err(Refusal::IdeaNotPublic);
+    }
+    if idea.status == IdeaStatus::Withdrawn {
+        return Err(Refusal::IdeaWithdrawn);
+    }
+    if let Some(parent) = parent {
+        if parent.status != CommentStatus::Visible {
+            return Err(Refusal::ReplyToRemoved);
+        }
+        if parent.depth >= MAX_DEPTH {
+            return Err(Refusal::ReplyTooDeep);
+        }
+    }
+    eligibility::check(viewer.ok_or(Refusal::LoginRequired)?, c)
+}
+
+/// May `viewer` edit the comment? The author, for `EDIT_MINUTES` after writing it.
+pub fn may_edit(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    found: &comment::Model,
+) -> Result<(), Refusal> {
+    let actor = viewer.ok_or(Refusal::LoginRequired)?;
+    if found.author_id != Some(actor.id) {
+        return Err(Refusal::NotAuthor);
+    }
+    eligibility::check(actor, c)?;
+    if found.status != CommentStatus::Visible
+        || now() - found.created_at > chrono::Duration::minutes(EDIT_MINUTES)
+    {
+        return Err(Refusal::CommentNotEditable);
+    }
+    Ok(())
+}
+
+/// May `viewer` delete the comment? The author, whatever the consultation's state:
+/// taking one's own words back is always possible.
+pub fn may_delete(viewer: Option<&CurrentUser>, found: &comment::Model) -> Result<(), Refusal> {
+    let actor = viewer.ok_or(Refusal::LoginRequired)?;
+    if found.author_id != Some(actor.id) {
+        return Err(Refusal::NotAuthor);
+    }
+    if found.status == CommentStatus::Deleted {
+        return Err(Refusal::CommentAlreadyDeleted);
+    }
+    Ok(())
+}
+
+/// May `viewer` flag the comment for moderation? Anyone logged in but its author.
+pub fn may_flag(viewer: Option<&CurrentUser>, found: &comment::Model) -> Result<(), Refusal> {
+    let actor = viewer.ok_or(Refusal::LoginRequired)?;
+    if found.author_id == Some(actor.id) {
+        return Err(Refusal::CannotFlagOwn);
+    }
+    if found.status != CommentStatus::Visible {
+        return Err(Refusal::CommentNotFlaggable);
+    }
+    Ok(())
+}
+
+/// May `viewer` hide or restore the comment? Staff, unless the author deleted it.
+pub fn may_moderate(viewer: Option<&CurrentUser>, found: &comment::Model) -> Result<(), Refusal> {
+    let actor = viewer.ok_or(Refusal::LoginRequired)?;
+    if !actor.role.is_staff() {
+        return Err(Refusal::NotAllowed);
+    }
+    if found.status == CommentStatus::Deleted {
+        return Err(Refusal::CommentAlreadyDeleted);
+    }
+    Ok(())
+}
+
 /// Write a comment on an idea, or a reply to `parent_id`.
 pub async fn create(
     db: &DatabaseConnection,
@@ -62,30 +143,18 @@ pub async fn create(
     body: &str,
 ) -> Result<comment::Model, AppError> {
     let (found, c) = ideas::get_visible(db, Some(actor), idea_id).await?;
-    if found.published_at.is_none() {
-        return Err(AppError::Forbidden(Refusal::IdeaNotPublic));
-    }
-    if found.status == IdeaStatus::Withdrawn {
-        return Err(AppError::Forbidden(Refusal::IdeaWithdrawn));
-    }
-    eligibility::check(actor, &c)?;
-    let depth = match parent_id {
-        None => 1,
-        Some(pid) => {
-            let parent = comment::Entity::find_by_id(pid)
+    let parent = match parent_id {
+        None => None,
+        Some(pid) => Some(
+            comment::Entity::find_by_id(pid)
                 .one(db)
                 .await?
                 .filter(|p| p.idea_id == idea_id)
-                .ok_or(AppError::NotFound)?;
-            if parent.status != CommentStatus::Visible {
-                return Err(AppError::Forbidden(Refusal::ReplyToRemoved));
-            }
-            if parent.depth >= MAX_DEPTH {
-                return Err(AppError::Forbidden(Refusal::ReplyTooDeep));
-            }
-            parent.depth + 1
-        }
+                .ok_or(AppError::NotFound)?,
+        ),
     };
+    may_comment(Some(actor), &c, &found, parent.as_ref())?;
+    let depth = parent.map_or(1, |p| p.depth + 1);
     let body = valid_body(body)?;
     let txn = db.begin().await?;
     let model = comment::ActiveModel {
@@ -115,21 +184,6 @@ pub async fn create(
     Ok(model)
 }
 
-fn own(actor: &CurrentUser, found: &comment::Model) -> Result<(), AppError> {
-    if found.author_id == Some(actor.id) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
-}
-
-/// Whether the author may still edit (used by pages to offer the link).
-pub fn editable_by(actor: Option<&CurrentUser>, found: &comment::Model) -> bool {
-    actor.is_some_and(|a| found.author_id == Some(a.id))
-        && found.status == CommentStatus::Visible
-        && now() - found.created_at <= chrono::Duration::minutes(EDIT_MINUTES)
-}
-
 /// The comment as its author may edit it (for the edit form).
 pub async fn get_for_edit(
     db: &DatabaseConnection,
@@ -137,11 +191,7 @@ pub async fn get_for_edit(
     id: i64,
 ) -> Result<(comment::Model, idea::Model), AppError> {
     let (found, idea, c) = get_visible(db, Some(actor), id).await?;
-    own(actor, &found)?;
-    eligibility::check(actor, &c)?;
-    if !editable_by(Some(actor), &found) {
-        return Err(AppError::Forbidden(Refusal::CommentNotEditable));
-    }
+    may_edit(Some(actor), &c, &found)?;
     Ok((found, idea))
 }
 
@@ -166,10 +216,7 @@ pub async fn delete(
     id: i64,
 ) -> Result<comment::Model, AppError> {
     let (found, _, _) = get_visible(db, Some(actor), id).await?;
-    own(actor, &found)?;
-    if found.status == CommentStatus::Deleted {
-        return Err(AppError::Forbidden(Refusal::CommentAlreadyDeleted));
-    }
+    may_delete(Some(actor), &found)?;
     let txn = db.begin().await?;
     let mut active: comment::ActiveModel = found.into();
     active.body = Set(String::new());
@@ -197,12 +244,7 @@ pub async fn flag(
     reason: &str,
 ) -> Result<bool, AppError> {
     let (found, _, c) = get_visible(db, Some(actor), id).await?;
-    if found.author_id == Some(actor.id) {
-        return Err(AppError::Forbidden(Refusal::CannotFlagOwn));
-    }
-    if found.status != CommentStatus::Visible {
-        return Err(AppError::Forbidden(Refusal::CommentNotFlaggable));
-    }
+    may_flag(Some(actor), &found)?;
     let reason = valid_reason(reason)?;
     let txn = db.begin().await?;
     let inserted = comment_flag::Entity::insert(comment_flag::ActiveModel {
@@ -285,6 +327,7 @@ pub async fn moderate(
         return Err(AppError::forbidden());
     }
     let (found, _, _) = get_visible(db, Some(actor), id).await?;
+    may_moderate(Some(actor), &found)?;
     let (from, to, action) = match decision {
         Decision::Hide => (CommentStatus::Visible, CommentStatus::Hidden, "hide"),
         Decision::Restore => (CommentStatus::Hidden, CommentStatus::Visible, "restore"),

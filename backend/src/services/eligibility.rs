@@ -33,6 +33,18 @@ pub fn check(actor: &CurrentUser, consultation: &consultation::Model) -> Result<
     }
 }
 
+/// May `user` (or an anonymous visitor, `None`) vote and write statements in
+/// `c` now: it is open and they meet its voting rules.
+pub fn may_join_conversation(
+    c: &consultation::Model,
+    user: Option<&CurrentUser>,
+) -> Result<(), Refusal> {
+    if c.status != ConsultationStatus::Open {
+        return Err(Refusal::ConsultationNotOpen);
+    }
+    conversation(c, user).map_err(Refusal::Conversation)
+}
+
 /// `Ok` when `user` (or an anonymous visitor, `None`) may vote and write
 /// statements in `c` by its voting rules (its status aside).
 pub fn conversation(

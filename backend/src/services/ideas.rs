@@ -125,6 +125,104 @@ pub fn can_view(viewer: Option<&CurrentUser>, idea: &idea::Model) -> bool {
         || viewer.is_some_and(|u| Some(u.id) == idea.author_id)
 }
 
+/// Who is asking: `None` for an anonymous visitor, who may read but must log in
+/// to take part.
+fn logged_in(viewer: Option<&CurrentUser>) -> Result<&CurrentUser, Refusal> {
+    viewer.ok_or(Refusal::LoginRequired)
+}
+
+/// May `viewer` propose an idea in `c`? The idea list shows the button exactly
+/// when this is `Ok`, and `create` refuses with the same reason.
+pub fn may_propose(viewer: Option<&CurrentUser>, c: &consultation::Model) -> Result<(), Refusal> {
+    if !c.accepts_ideas {
+        return Err(Refusal::IdeasNotAccepted);
+    }
+    if c.status != crate::domain::ConsultationStatus::Open {
+        return Err(Refusal::ConsultationNotOpen);
+    }
+    eligibility::check(logged_in(viewer)?, c)
+}
+
+/// May `viewer` support `idea`? `supported`: whether they already do.
+pub fn may_support(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    idea: &idea::Model,
+    supported: bool,
+) -> Result<(), Refusal> {
+    if idea.published_at.is_none() {
+        return Err(Refusal::IdeaNotPublic);
+    }
+    if !idea.status.accepts_support() {
+        return Err(Refusal::IdeaNotSupportable);
+    }
+    let actor = logged_in(viewer)?;
+    eligibility::check(actor, c)?;
+    if idea.author_id == Some(actor.id) && !c.allow_self_support {
+        return Err(Refusal::OwnIdea);
+    }
+    if supported {
+        return Err(Refusal::AlreadySupported);
+    }
+    Ok(())
+}
+
+/// May `viewer` take their support back?
+pub fn may_unsupport(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    supported: bool,
+) -> Result<(), Refusal> {
+    eligibility::check(logged_in(viewer)?, c)?;
+    if !supported {
+        return Err(Refusal::NotSupported);
+    }
+    Ok(())
+}
+
+/// Only the author changes an idea, while the consultation is open to them.
+fn own(viewer: Option<&CurrentUser>, c: &consultation::Model, idea: &idea::Model) -> Result<(), Refusal> {
+    let actor = logged_in(viewer)?;
+    if idea.author_id != Some(actor.id) {
+        return Err(Refusal::NotAuthor);
+    }
+    eligibility::check(actor, c)
+}
+
+/// May `viewer` change the text? Only the author, while nobody supports it.
+pub fn may_edit(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    idea: &idea::Model,
+) -> Result<(), Refusal> {
+    own(viewer, c, idea)?;
+    if !idea.status.editable() {
+        return Err(Refusal::IdeaNotEditable);
+    }
+    if idea.support_count > 0 {
+        return Err(Refusal::IdeaHasSupports);
+    }
+    Ok(())
+}
+
+/// May `viewer` withdraw the idea? Only the author, before the council has dealt with it.
+pub fn may_withdraw(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    idea: &idea::Model,
+) -> Result<(), Refusal> {
+    own(viewer, c, idea)?;
+    if !idea.status.can_be_withdrawn() {
+        return Err(Refusal::IdeaNotWithdrawable);
+    }
+    Ok(())
+}
+
+/// May `viewer` follow the idea (notifications about its status)? Anyone logged in.
+pub fn may_follow(viewer: Option<&CurrentUser>) -> Result<(), Refusal> {
+    logged_in(viewer).map(|_| ())
+}
+
 pub async fn consultation_of<C: ConnectionTrait>(
     db: &C,
     idea: &idea::Model,
@@ -185,10 +283,7 @@ pub async fn consultation_for_proposal(
     slug: &str,
 ) -> Result<consultation::Model, AppError> {
     let c = consultations::get_visible(db, Some(actor), slug).await?;
-    if !c.accepts_ideas {
-        return Err(AppError::Forbidden(Refusal::IdeasNotAccepted));
-    }
-    eligibility::check(actor, &c)?;
+    may_propose(Some(actor), &c)?;
     Ok(c)
 }
 
@@ -263,23 +358,8 @@ pub async fn get_for_edit(
     id: i64,
 ) -> Result<(idea::Model, consultation::Model), AppError> {
     let (found, c) = own_idea(db, actor, id).await?;
-    check_editable(actor, &found, &c)?;
+    may_edit(Some(actor), &c, &found)?;
     Ok((found, c))
-}
-
-fn check_editable(
-    actor: &CurrentUser,
-    found: &idea::Model,
-    c: &consultation::Model,
-) -> Result<(), AppError> {
-    eligibility::check(actor, c)?;
-    if !found.status.editable() {
-        return Err(AppError::Forbidden(Refusal::IdeaNotEditable));
-    }
-    if found.support_count > 0 {
-        return Err(AppError::Forbidden(Refusal::IdeaHasSupports));
-    }
-    Ok(())
 }
 
 /// Change the text of one's own idea while nobody supports it yet.
@@ -290,7 +370,7 @@ pub async fn update(
     form: &IdeaForm,
 ) -> Result<idea::Model, AppError> {
     let (found, c) = own_idea(db, actor, id).await?;
-    check_editable(actor, &found, &c)?;
+    may_edit(Some(actor), &c, &found)?;
     let valid = form
         .validate(&consultations::categories(&c))
         .map_err(AppError::Validation)?;
@@ -326,11 +406,8 @@ pub async fn withdraw(
     id: i64,
 ) -> Result<idea::Model, AppError> {
     let (found, c) = own_idea(db, actor, id).await?;
-    eligibility::check(actor, &c)?;
+    may_withdraw(Some(actor), &c, &found)?;
     let from = found.status;
-    if !from.can_be_withdrawn() {
-        return Err(AppError::Forbidden(Refusal::IdeaNotWithdrawable));
-    }
     move_status(db, Some(actor.id), found, from, IdeaStatus::Withdrawn, "").await
 }
 
@@ -426,16 +503,9 @@ pub async fn support(
     id: i64,
 ) -> Result<SupportOutcome, AppError> {
     let (found, c) = get_visible(db, Some(actor), id).await?;
-    if found.published_at.is_none() {
-        return Err(AppError::Forbidden(Refusal::IdeaNotPublic));
-    }
-    eligibility::check(actor, &c)?;
-    if !found.status.accepts_support() {
-        return Err(AppError::Forbidden(Refusal::IdeaNotSupportable));
-    }
-    if found.author_id == Some(actor.id) && !c.allow_self_support {
-        return Err(AppError::Forbidden(Refusal::OwnIdea));
-    }
+    // Whether they already support it is decided by the unique index below,
+    // not by a prior read, so a double submit cannot count twice.
+    may_support(Some(actor), &c, &found, false)?;
     let txn = db.begin().await?;
     // Write first: on SQLite this takes the write lock at once, so parallel
     // supports queue up instead of failing on a stale read snapshot.
@@ -499,7 +569,8 @@ pub async fn withdraw_support(
     id: i64,
 ) -> Result<(), AppError> {
     let (_, c) = get_visible(db, Some(actor), id).await?;
-    eligibility::check(actor, &c)?;
+    // As with supporting, the delete itself decides whether there was a support.
+    may_unsupport(Some(actor), &c, true)?;
     let txn = db.begin().await?;
     let deleted = idea_support::Entity::delete_many()
         .filter(idea_support::Column::IdeaId.eq(id))
@@ -536,6 +607,7 @@ pub async fn has_supported(
 
 pub async fn follow(db: &DatabaseConnection, actor: &CurrentUser, id: i64) -> Result<(), AppError> {
     get_visible(db, Some(actor), id).await?;
+    may_follow(Some(actor))?;
     notifications::follow(db, id, actor.id).await?;
     Ok(())
 }

@@ -186,6 +186,13 @@ async fn insert(
     ))
 }
 
+/// May `viewer` write a statement in `c`'s conversation? Same rule as voting;
+/// the statement form is shown exactly when this is `Ok` (flooding limits are
+/// checked when one is sent).
+pub fn may_write(viewer: Option<&CurrentUser>, c: &consultation::Model) -> Result<(), Refusal> {
+    eligibility::may_join_conversation(c, viewer)
+}
+
 /// A participant writes a statement. Pre-moderation: it waits in the queue;
 /// post-moderation: it is shown at once and can be rejected later.
 pub async fn add(
@@ -194,10 +201,7 @@ pub async fn add(
     visitor: &Visitor,
     raw: &str,
 ) -> Result<statement::Model, AppError> {
-    if c.status != Status::Open {
-        return Err(AppError::Forbidden(Refusal::ConsultationNotOpen));
-    }
-    eligibility::conversation(c, visitor.user.as_ref()).map_err(Refusal::Conversation)?;
+    may_write(visitor.user.as_ref(), c)?;
     let body = validate_text(c, raw)?;
     let participant = participants::find_or_create(db, c.id, visitor).await?;
     let since = now() - chrono::Duration::minutes(RATE_LIMIT_WINDOW_MINUTES);

@@ -8,12 +8,12 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use crate::auth::session::CurrentUser;
 use crate::domain::Refusal;
 use crate::entities::{consultation, statement, vote, vote_history};
 use crate::errors::AppError;
 use crate::opinion::VoteValue;
 
-use super::consultations::Status;
 use super::participants::{self, Visitor};
 use super::statements::StatementStatus;
 use super::{eligibility, now};
@@ -43,6 +43,12 @@ pub struct VoteOutcome {
     pub changed: bool,
 }
 
+/// May `viewer` vote in `c`'s conversation? The voting page shows the buttons
+/// exactly when this is `Ok`.
+pub fn may_vote(viewer: Option<&CurrentUser>, c: &consultation::Model) -> Result<(), Refusal> {
+    eligibility::may_join_conversation(c, viewer)
+}
+
 /// Cast (or change) a vote on statement `statement_id` of consultation `c`.
 pub async fn cast(
     db: &DatabaseConnection,
@@ -51,10 +57,7 @@ pub async fn cast(
     statement_id: i64,
     value: VoteValue,
 ) -> Result<VoteOutcome, AppError> {
-    if c.status != Status::Open {
-        return Err(AppError::Forbidden(Refusal::ConsultationNotOpen));
-    }
-    eligibility::conversation(c, visitor.user.as_ref()).map_err(Refusal::Conversation)?;
+    may_vote(visitor.user.as_ref(), c)?;
     let s = statement::Entity::find_by_id(statement_id)
         .filter(statement::Column::ConsultationId.eq(c.id))
         .one(db)
