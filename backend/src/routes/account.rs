@@ -9,6 +9,14 @@ use crate::routes::context::Ctx;
 use crate::routes::see_other;
 use crate::routes::views::{date, field_errors};
 use crate::services::users;
+use sea_orm::EntityTrait;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(show)
+        .service(update)
+        .service(preferences)
+        .service(save_preferences);
+}
 
 async fn account_page(
     ctx: &Ctx,
@@ -46,8 +54,6 @@ async fn account_page(
         }),
     )
 }
-
-use sea_orm::EntityTrait;
 
 /// Configured citizen providers (MitID) for login and linking buttons.
 /// `query` is appended to each start link (already URL-encoded).

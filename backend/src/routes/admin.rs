@@ -11,6 +11,10 @@ use crate::routes::see_other;
 use crate::routes::views::date;
 use crate::services::users;
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(user_list).service(change_role);
+}
+
 #[get("/admin/users")]
 pub async fn user_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let me = ctx.require_admin()?;

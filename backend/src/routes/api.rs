@@ -17,6 +17,14 @@ use crate::services::comments::{self, CommentStatus};
 use crate::services::consultations::{self, Status};
 use crate::services::ideas::{self, IdeaStatus};
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(openapi_document)
+        .service(consultation_list)
+        .service(consultation_detail)
+        .service(idea_list)
+        .service(idea_detail);
+}
+
 const CONSULTATIONS_PER_PAGE: usize = 50;
 
 #[derive(OpenApi)]

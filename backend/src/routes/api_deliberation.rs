@@ -12,6 +12,10 @@ use crate::opinion::{Direction, Receipt};
 use crate::routes::context::Ctx;
 use crate::services::{snapshots, statements};
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list).service(show);
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ApiStatement {
     pub id: i64,

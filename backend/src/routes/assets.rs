@@ -3,6 +3,10 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::errors::AppError;
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(static_file);
+}
+
 /// Self-hosted static files, embedded in the binary.
 #[get("/static/{path:.*}")]
 pub async fn static_file(path: web::Path<String>) -> Result<HttpResponse, AppError> {

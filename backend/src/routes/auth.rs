@@ -10,6 +10,20 @@ use crate::routes::see_other;
 use crate::routes::views::field_errors;
 use crate::services::users::{self, Login, Registration};
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(login_form)
+        .service(login)
+        .service(register_form)
+        .service(register)
+        .service(logout)
+        .service(verify_email)
+        .service(resend_verification)
+        .service(forgot_form)
+        .service(forgot)
+        .service(reset_form)
+        .service(reset);
+}
+
 #[derive(Deserialize, Default)]
 pub struct NextQuery {
     next: Option<String>,

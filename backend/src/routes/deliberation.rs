@@ -20,6 +20,17 @@ use crate::services::participants::Visitor;
 use crate::services::statements::{self, ModerationAction, StatementStatus};
 use crate::services::{eligibility, participants, snapshots, votes};
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // `statements/all` before the `{id}` routes.
+    cfg.service(list)
+        .service(show)
+        .service(vote)
+        .service(create)
+        .service(moderation)
+        .service(add_seed)
+        .service(moderate);
+}
+
 /// Session key of an anonymous participant's random token.
 const SESSION_PARTICIPANT: &str = "ptok";
 
@@ -174,7 +185,7 @@ async fn voting_page(
         json!({
             "consultation": { "slug": conv.c.slug, "title": conv.c.title },
             "is_open": is_open,
-            "can_take_part": is_open && eligible.is_ok(),
+            "can_take_part": votes::may_vote(ctx.user.as_ref(), &conv.c).is_ok(),
             "not_eligible": eligible.err().map(|k| ctx.t(k.key())),
             "current": current.map(|s| json!({ "id": s.id, "body": s.body, "is_meta": s.is_meta })),
             "voted": voted_here,
@@ -224,7 +235,7 @@ pub async fn list(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
         &format!("{} · {}", ctx.t("statements.all_title"), conv.c.title),
         json!({
             "consultation": { "slug": conv.c.slug, "title": conv.c.title },
-            "can_take_part": is_open && eligible.is_ok(),
+            "can_take_part": votes::may_vote(ctx.user.as_ref(), &conv.c).is_ok(),
             "not_eligible": eligible.err().map(|k| ctx.t(k.key())),
             "is_open": is_open,
             "items": items,

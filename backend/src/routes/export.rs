@@ -18,6 +18,10 @@ use crate::routes::views::consultation_card;
 use crate::services::consultations::{self, Status};
 use crate::services::export::{self, ExportDocument, ExportFile};
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(download).service(api_export).service(open_data);
+}
+
 /// A refusal for someone not logged in becomes "log in first", as for other
 /// pages that need an account.
 fn refused(ctx: &Ctx, e: AppError) -> AppError {

@@ -3,6 +3,10 @@ use serde_json::json;
 
 use crate::state::AppState;
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(healthz).service(readyz);
+}
+
 /// The process is up.
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {

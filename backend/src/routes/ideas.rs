@@ -1,27 +1,44 @@
 //! Citizens' ideas: the list of a consultation, the idea page with supports,
-//! status history and comments, the proposal and edit forms, and the staff
-//! dashboard of ideas waiting for moderation or an answer.
+//! status history and comments, the proposal and edit forms, and the staff's
+//! status changes. Comments are in `routes::comments`, the staff dashboard in
+//! `routes::staff::ideas`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::entities::{comment, consultation, idea};
-use crate::errors::{AppError, FieldError};
+use crate::entities::{consultation, idea};
+use crate::errors::{AppError, FieldError, Refusal};
+use crate::routes::comments::comment_view;
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
 use crate::routes::views::{date, field_errors};
-use crate::services::comments::{self, CommentStatus, Decision};
+use crate::services::comments;
 use crate::services::consultations::{self, Status};
 use crate::services::ideas::{self, IdeaForm, IdeaStatus, ListQuery, Sort};
 use crate::services::notifications;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(idea_list)
+        .service(new_form)
+        .service(create)
+        .service(show)
+        .service(edit_form)
+        .service(update)
+        .service(withdraw)
+        .service(support_idea)
+        .service(unsupport)
+        .service(follow)
+        .service(unfollow)
+        .service(change_status);
+}
 
 pub fn status_label(ctx: &Ctx, s: IdeaStatus) -> String {
     ctx.t(&format!("idea_status.{}", s.as_str()))
 }
 
-fn idea_card(ctx: &Ctx, i: &idea::Model, author: Option<&String>) -> Value {
+pub(crate) fn idea_card(ctx: &Ctx, i: &idea::Model, author: Option<&String>) -> Value {
     let s = i.status;
     json!({
         "id": i.id,
@@ -145,7 +162,7 @@ pub async fn idea_list(
         .into_iter()
         .map(|cat| json!({"selected": query.category.as_deref() == Some(cat.as_str()), "value": cat}))
         .collect();
-    let can_propose = c.accepts_ideas && c.status == Status::Open;
+    let can_propose = ideas::may_propose(ctx.user.as_ref(), &c).is_ok();
     ctx.render(
         "ideas",
         &format!("{} · {}", ctx.t("ideas.title"), c.title),
@@ -298,43 +315,14 @@ pub async fn update(
 
 /// What the idea page re-shows after a rejected comment or status form.
 #[derive(Default)]
-struct DetailForms {
-    errors: Vec<FieldError>,
-    comment_body: String,
-    reply_to: Option<i64>,
-    response: String,
+pub(crate) struct DetailForms {
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) comment_body: String,
+    pub(crate) reply_to: Option<i64>,
+    pub(crate) response: String,
 }
 
-fn comment_view(
-    ctx: &Ctx,
-    cm: &comment::Model,
-    names: &std::collections::HashMap<i64, String>,
-    may_take_part: bool,
-) -> Value {
-    let me = ctx.user.as_ref();
-    let staff = me.is_some_and(|u| u.role.is_staff());
-    let st = cm.status;
-    let mine = me.is_some_and(|u| cm.author_id == Some(u.id));
-    let show_text = st == CommentStatus::Visible || (st == CommentStatus::Hidden && staff);
-    json!({
-        "id": cm.id,
-        "depth": cm.depth,
-        "author": cm.author_id.and_then(|a| names.get(&a)).cloned().unwrap_or_else(|| ctx.t("ideas.unknown_author")),
-        "created_at": date(ctx.locale, &cm.created_at),
-        "body": if show_text { cm.body.clone() } else { String::new() },
-        "show_text": show_text,
-        "is_hidden": st == CommentStatus::Hidden,
-        "is_deleted": st == CommentStatus::Deleted,
-        "edited": cm.edited_at.is_some(),
-        "can_edit": may_take_part && comments::editable_by(me, cm),
-        "can_delete": mine && st != CommentStatus::Deleted,
-        "can_flag": me.is_some() && !mine && st == CommentStatus::Visible,
-        "can_reply": may_take_part && st == CommentStatus::Visible && cm.depth < comments::MAX_DEPTH,
-        "can_moderate": staff && st != CommentStatus::Deleted,
-    })
-}
-
-async fn detail_page(
+pub(crate) async fn detail_page(
     ctx: &Ctx,
     id: i64,
     status: StatusCode,
@@ -346,7 +334,6 @@ async fn detail_page(
     let st = i.status;
     let open = c.status == Status::Open;
     let staff = me.is_some_and(|u| u.role.is_staff());
-    let is_author = me.is_some_and(|u| i.author_id == Some(u.id));
     let public = i.published_at.is_some();
     let history = ideas::history(db, i.id).await?;
     let thread = comments::thread(db, i.id).await?;
@@ -364,7 +351,6 @@ async fn detail_page(
         ),
         None => (false, false),
     };
-    let may_take_part = me.is_some() && open && public && st != IdeaStatus::Withdrawn;
     let history: Vec<_> = history
         .iter()
         .map(|h| {
@@ -385,7 +371,7 @@ async fn detail_page(
         .cloned();
     let comment_views: Vec<_> = thread
         .iter()
-        .map(|cm| comment_view(ctx, cm, &names, may_take_part))
+        .map(|cm| comment_view(ctx, cm, &names, &c, &i))
         .collect();
     let transitions: Vec<_> = if staff {
         st.staff_next()
@@ -404,6 +390,24 @@ async fn detail_page(
     } else {
         None
     };
+    // Every action the page offers is shown exactly when its service rule
+    // allows it; otherwise the rule's reason is shown (unless the notice
+    // above already says why nobody can take part now).
+    let may_support = ideas::may_support(me, &c, &i, supported);
+    let may_unsupport = ideas::may_unsupport(me, &c, supported);
+    let comment = comments::may_comment(me, &c, &i, None);
+    let reason = |r: Result<(), Refusal>| match r {
+        Err(refusal) if participation_notice.is_none() && refusal != Refusal::LoginRequired => {
+            Some(ctx.t(refusal.key()))
+        }
+        _ => None,
+    };
+    let support_refusal = if may_unsupport.is_ok() {
+        None
+    } else {
+        reason(may_support)
+    };
+    let comment_refusal = reason(comment);
     let errors = field_errors(&ctx.state.catalogs, ctx.locale, &forms.errors);
     let mut card = idea_card(ctx, &i, i.author_id.and_then(|a| names.get(&a)));
     card["body_html"] = json!(crate::markdown::to_safe_html(&i.body));
@@ -420,14 +424,16 @@ async fn detail_page(
             "comments": comment_views,
             "logged_in": me.is_some(),
             "login_href": crate::errors::login_url(&format!("/ideas/{}", i.id)),
-            "can_support": may_take_part && !supported && st.accepts_support() && (!is_author || c.allow_self_support),
-            "can_unsupport": may_take_part && supported,
+            "can_support": may_support.is_ok(),
+            "can_unsupport": may_unsupport.is_ok(),
+            "support_refusal": support_refusal,
+            "comment_refusal": comment_refusal,
             "supported": supported,
             "following": following,
-            "can_follow": me.is_some(),
-            "can_edit": is_author && open && st.editable() && i.support_count == 0,
-            "can_withdraw": is_author && open && st.can_be_withdrawn(),
-            "can_comment": may_take_part,
+            "can_follow": ideas::may_follow(me).is_ok(),
+            "can_edit": ideas::may_edit(me, &c, &i).is_ok(),
+            "can_withdraw": ideas::may_withdraw(me, &c, &i).is_ok(),
+            "can_comment": comment.is_ok(),
             "participation_notice": participation_notice,
             "transitions": transitions,
             "errors": errors,
@@ -520,323 +526,4 @@ pub async fn change_status(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CommentForm {
-    #[serde(default)]
-    body: String,
-    #[serde(default)]
-    parent_id: Option<String>,
-}
-
-#[post("/ideas/{id}/comments")]
-pub async fn create_comment(
-    ctx: Ctx,
-    id: web::Path<i64>,
-    form: web::Form<CommentForm>,
-) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
-    let parent = match form.parent_id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(p) => Some(
-            p.parse::<i64>()
-                .map_err(|_| AppError::BadRequest("errors.invalid_input"))?,
-        ),
-    };
-    match comments::create(&ctx.state.db, &me, *id, parent, &form.body).await {
-        Ok(cm) => {
-            ctx.flash("success", "comment.created");
-            Ok(see_other(&format!("/ideas/{id}#comment-{}", cm.id)))
-        }
-        Err(AppError::Validation(errors)) => {
-            let forms = DetailForms {
-                errors,
-                comment_body: form.body.clone(),
-                reply_to: parent,
-                ..Default::default()
-            };
-            detail_page(&ctx, *id, StatusCode::UNPROCESSABLE_ENTITY, forms).await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct BodyForm {
-    #[serde(default)]
-    body: String,
-}
-
-fn comment_edit_page(
-    ctx: &Ctx,
-    status: StatusCode,
-    cm: &comment::Model,
-    i: &idea::Model,
-    body: &str,
-    errors: Value,
-) -> Result<HttpResponse, AppError> {
-    ctx.render_status(
-        status,
-        "comment_edit",
-        &ctx.t("comment.edit_title"),
-        json!({
-            "comment_id": cm.id,
-            "idea": { "id": i.id, "title": i.title },
-            "body": body,
-            "errors": errors,
-            "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
-            "body_max": comments::BODY_MAX,
-            "minutes": comments::EDIT_MINUTES,
-        }),
-    )
-}
-
-#[get("/comments/{id}/edit")]
-pub async fn comment_edit_form(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?;
-    let (cm, i) = comments::get_for_edit(&ctx.state.db, me, *id).await?;
-    comment_edit_page(&ctx, StatusCode::OK, &cm, &i, &cm.body, json!({}))
-}
-
-#[post("/comments/{id}/edit")]
-pub async fn comment_edit(
-    ctx: Ctx,
-    id: web::Path<i64>,
-    form: web::Form<BodyForm>,
-) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
-    match comments::edit(&ctx.state.db, &me, *id, &form.body).await {
-        Ok(cm) => {
-            ctx.flash("success", "comment.saved");
-            Ok(see_other(&format!(
-                "/ideas/{}#comment-{}",
-                cm.idea_id, cm.id
-            )))
-        }
-        Err(AppError::Validation(errors)) => {
-            let (cm, i) = comments::get_for_edit(&ctx.state.db, &me, *id).await?;
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            comment_edit_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &cm,
-                &i,
-                &form.body,
-                errors,
-            )
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[post("/comments/{id}/delete")]
-pub async fn comment_delete(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
-    let cm = comments::delete(&ctx.state.db, &me, *id).await?;
-    ctx.flash("success", "comment.deleted");
-    Ok(see_other(&format!(
-        "/ideas/{}#comment-{}",
-        cm.idea_id, cm.id
-    )))
-}
-
-#[derive(Deserialize)]
-pub struct ReasonForm {
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    decision: String,
-}
-
-/// The page for flagging (citizens) or moderating (staff) one comment.
-fn reason_page(
-    ctx: &Ctx,
-    status: StatusCode,
-    cm: &comment::Model,
-    i: &idea::Model,
-    moderate: bool,
-    reason: &str,
-    errors: Value,
-) -> Result<HttpResponse, AppError> {
-    let title = if moderate {
-        ctx.t("comment.moderate_title")
-    } else {
-        ctx.t("comment.flag_title")
-    };
-    let st = cm.status;
-    ctx.render_status(
-        status,
-        "comment_reason",
-        &title,
-        json!({
-            "comment_id": cm.id,
-            "idea": { "id": i.id, "title": i.title },
-            "body": cm.body,
-            "moderate": moderate,
-            "is_hidden": st == CommentStatus::Hidden,
-            "flag_count": cm.flag_count,
-            "action": if moderate { format!("/comments/{}/moderate", cm.id) } else { format!("/comments/{}/flag", cm.id) },
-            "reason": reason,
-            "errors": errors,
-            "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
-            "reason_max": comments::REASON_MAX,
-        }),
-    )
-}
-
-#[get("/comments/{id}/flag")]
-pub async fn flag_form(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?;
-    let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(me), *id).await?;
-    if cm.status != CommentStatus::Visible {
-        return Err(AppError::Conflict("errors.comment_not_flaggable"));
-    }
-    reason_page(&ctx, StatusCode::OK, &cm, &i, false, "", json!({}))
-}
-
-#[post("/comments/{id}/flag")]
-pub async fn flag_comment(
-    ctx: Ctx,
-    id: web::Path<i64>,
-    form: web::Form<ReasonForm>,
-) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
-    match comments::flag(&ctx.state.db, &me, *id, &form.reason).await {
-        Ok(_) => {
-            let (cm, _, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
-            ctx.flash("success", "comment.flagged");
-            Ok(see_other(&format!(
-                "/ideas/{}#comment-{}",
-                cm.idea_id, cm.id
-            )))
-        }
-        Err(AppError::Validation(errors)) => {
-            let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            reason_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &cm,
-                &i,
-                false,
-                &form.reason,
-                errors,
-            )
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[get("/comments/{id}/moderate")]
-pub async fn moderate_form(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?;
-    let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(me), *id).await?;
-    reason_page(&ctx, StatusCode::OK, &cm, &i, true, "", json!({}))
-}
-
-#[post("/comments/{id}/moderate")]
-pub async fn moderate_comment(
-    ctx: Ctx,
-    id: web::Path<i64>,
-    form: web::Form<ReasonForm>,
-) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?.clone();
-    let decision =
-        Decision::parse(&form.decision).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
-    match comments::moderate(&ctx.state.db, &me, *id, decision, &form.reason).await {
-        Ok(cm) => {
-            let key = match decision {
-                Decision::Hide => "comment.hidden_done",
-                Decision::Restore => "comment.restored_done",
-            };
-            ctx.flash("success", key);
-            Ok(see_other(&format!(
-                "/ideas/{}#comment-{}",
-                cm.idea_id, cm.id
-            )))
-        }
-        Err(AppError::Validation(errors)) => {
-            let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            reason_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &cm,
-                &i,
-                true,
-                &form.reason,
-                errors,
-            )
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[get("/staff/ideas")]
-pub async fn staff_dashboard(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_staff()?;
-    let db = &ctx.state.db;
-    let awaiting = ideas::staff_queue(db, me, IdeaStatus::AwaitingAnswer).await?;
-    let submitted = ideas::staff_queue(db, me, IdeaStatus::Submitted).await?;
-    let hidden = comments::awaiting_moderation(db, me).await?;
-    let names = ideas::display_names(
-        db,
-        awaiting
-            .iter()
-            .chain(submitted.iter())
-            .filter_map(|i| i.author_id),
-    )
-    .await?;
-    let cards = |list: &[idea::Model]| -> Vec<Value> {
-        list.iter()
-            .map(|i| idea_card(&ctx, i, i.author_id.and_then(|a| names.get(&a))))
-            .collect()
-    };
-    let hidden: Vec<_> = hidden
-        .iter()
-        .map(|cm| json!({"id": cm.id, "idea_id": cm.idea_id, "body": cm.body, "flag_count": cm.flag_count, "created_at": date(ctx.locale, &cm.created_at)}))
-        .collect();
-    ctx.render(
-        "staff_ideas",
-        &ctx.t("staff_ideas.title"),
-        json!({ "awaiting": cards(&awaiting), "submitted": cards(&submitted), "hidden_comments": hidden }),
-    )
-}
-
-#[get("/notifications")]
-pub async fn notification_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?;
-    let list = notifications::list(&ctx.state.db, me).await?;
-    let items: Vec<_> = list
-        .iter()
-        .map(|n| {
-            let data: Value = serde_json::from_str(&n.data).unwrap_or(Value::Null);
-            let status = data["status"]
-                .as_str()
-                .and_then(IdeaStatus::parse)
-                .map(|s| status_label(&ctx, s))
-                .unwrap_or_default();
-            json!({
-                "href": format!("/ideas/{}", n.subject_id),
-                "title": data["title"].as_str().unwrap_or_default(),
-                "status_label": status,
-                "date": date(ctx.locale, &n.created_at),
-                "unread": n.read_at.is_none(),
-            })
-        })
-        .collect();
-    ctx.render(
-        "notifications",
-        &ctx.t("notifications.title"),
-        json!({ "items": items, "has_unread": ctx.unread_notifications > 0 }),
-    )
-}
-
-#[post("/notifications/read")]
-pub async fn notifications_read(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_user()?.clone();
-    notifications::mark_all_read(&ctx.state.db, &me).await?;
-    ctx.flash("success", "notifications.marked_read");
-    Ok(see_other("/notifications"))
 }

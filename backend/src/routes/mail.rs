@@ -14,6 +14,10 @@ use crate::services::mail;
 /// The path that the CSRF guard lets through without a token.
 pub use crate::auth::csrf::ONE_CLICK_UNSUBSCRIBE_PATH as ONE_CLICK_PATH;
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(unsubscribe_form).service(unsubscribe);
+}
+
 #[derive(Deserialize)]
 pub struct Link {
     u: i64,

@@ -14,6 +14,13 @@ use crate::routes::views::field_errors;
 use crate::services::oidc::{self, Callback, Identity, OidcError, PendingLogin};
 use crate::services::users;
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(start)
+        .service(callback)
+        .service(welcome_form)
+        .service(welcome);
+}
+
 #[derive(Deserialize, Default)]
 pub struct StartQuery {
     next: Option<String>,

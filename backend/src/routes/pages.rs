@@ -9,6 +9,15 @@ use crate::routes::views::{consultation_card, consultation_detail};
 use crate::services::consultations::{self, Status};
 use crate::services::notifications;
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(home)
+        .service(consultation_list)
+        .service(consultation)
+        .service(follow)
+        .service(unfollow)
+        .service(privacy);
+}
+
 #[get("/")]
 pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let open = consultations::list_public(&ctx.state.db, &[Status::Open]).await?;

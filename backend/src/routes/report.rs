@@ -18,6 +18,13 @@ use crate::routes::views::{date, field_errors, status_label};
 use crate::services::population::{self, AGE_BANDS, BAND_FIELDS};
 use crate::services::report::{self, Report};
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(show)
+        .service(api)
+        .service(population_form)
+        .service(population_save);
+}
+
 /// The consultation, or why not: an anonymous reader of a report that is not
 /// public yet is asked to log in; a logged-in one is refused.
 async fn consultation_for(ctx: &Ctx, slug: &str) -> Result<consultation::Model, AppError> {

@@ -181,7 +181,11 @@ pub fn may_unsupport(
 }
 
 /// Only the author changes an idea, while the consultation is open to them.
-fn own(viewer: Option<&CurrentUser>, c: &consultation::Model, idea: &idea::Model) -> Result<(), Refusal> {
+fn own(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    idea: &idea::Model,
+) -> Result<(), Refusal> {
     let actor = logged_in(viewer)?;
     if idea.author_id != Some(actor.id) {
         return Err(Refusal::NotAuthor);

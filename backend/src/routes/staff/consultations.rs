@@ -11,6 +11,15 @@ use crate::routes::see_other;
 use crate::routes::views::{consultation_card, field_errors};
 use crate::services::consultations::{self, ConsultationForm, Status};
 
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(new_form)
+        .service(create)
+        .service(edit_form)
+        .service(update)
+        .service(transition);
+}
+
 #[get("/staff/consultations")]
 pub async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let me = ctx.require_staff()?;

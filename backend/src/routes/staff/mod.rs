@@ -1,0 +1,5 @@
+//! Council staff pages: running consultations and the ideas dashboard.
+//! (Statement moderation of a conversation is in `routes::deliberation`.)
+
+pub mod consultations;
+pub mod ideas;
