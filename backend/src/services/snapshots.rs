@@ -323,8 +323,8 @@ pub fn priorities(
         .collect()
 }
 
-/// The statement to show next (OPINION.md §8), or `None` when the participant
-/// has voted on every accepted statement.
+/// The statement to show next (docs/opinion.md §11), or `None` when the
+/// participant has voted on every accepted statement.
 pub fn next_statement<'a>(
     accepted: &'a [statement::Model],
     snapshot: Option<&Snapshot>,
