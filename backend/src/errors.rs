@@ -57,6 +57,12 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        AppError::Forbidden(refusal)
+    }
+}
+
 impl AppError {
     pub fn field(field: &'static str, key: &'static str) -> Self {
         AppError::Validation(vec![FieldError { field, key }])
@@ -87,7 +93,10 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden(refusal) => {
+                StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN)
+            }
+            AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Validation(_) => StatusCode::BAD_REQUEST,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,

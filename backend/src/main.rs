@@ -178,7 +178,10 @@ async fn import_polis(settings: Settings, dir: &Path, slug: &str) -> anyhow::Res
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .ok_or_else(|| anyhow::anyhow!("consultation {slug} disappeared"))?;
-    let kind = if c.status == "open" || c.status == "draft" {
+    let kind = if matches!(
+        c.status,
+        samskab::domain::ConsultationStatus::Open | samskab::domain::ConsultationStatus::Draft
+    ) {
         snapshots::Kind::Warm
     } else {
         snapshots::Kind::Final

@@ -43,7 +43,7 @@ async fn register_logs_in_and_shows_the_account(app: TestApp) {
         .await
         .unwrap()
         .expect("user row");
-    assert_eq!(stored.role, "citizen");
+    assert_eq!(stored.role, Role::Citizen);
     let hash = stored.password_hash.unwrap();
     assert!(hash.starts_with("$argon2id$"), "argon2id, got {hash}");
     assert!(!hash.contains("et langt kodeord"));

@@ -3,7 +3,7 @@ use samskab::entities::{audit_log, user};
 use samskab_tests::{TestApp, both_backends};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-async fn role_of(app: &TestApp, id: i64) -> String {
+async fn role_of(app: &TestApp, id: i64) -> Role {
     user::Entity::find_by_id(id)
         .one(&app.db)
         .await
@@ -27,7 +27,7 @@ async fn admin_changes_roles_and_it_is_logged(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(role_of(&app, citizen.id).await, "politician");
+    assert_eq!(role_of(&app, citizen.id).await, Role::Politician);
     let logged = audit_log::Entity::find()
         .filter(audit_log::Column::Action.eq("user.role_changed"))
         .filter(audit_log::Column::ActorId.eq(admin.id))
@@ -45,7 +45,7 @@ async fn admin_changes_roles_and_it_is_logged(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), 400);
-    assert_eq!(role_of(&app, citizen.id).await, "politician");
+    assert_eq!(role_of(&app, citizen.id).await, Role::Politician);
     let res = app
         .post_form("/admin/users/999999/role", &[("role", "admin")])
         .await;
@@ -63,7 +63,7 @@ async fn the_last_admin_cannot_step_down(app: TestApp) {
         .await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("sidste administrator"));
-    assert_eq!(role_of(&app, admin.id).await, "admin");
+    assert_eq!(role_of(&app, admin.id).await, Role::Admin);
 
     let second = app.create_user("admin2@example.org", Role::Admin).await;
     let res = app
@@ -73,8 +73,8 @@ async fn the_last_admin_cannot_step_down(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(role_of(&app, admin.id).await, "moderator");
-    assert_eq!(role_of(&app, second.id).await, "admin");
+    assert_eq!(role_of(&app, admin.id).await, Role::Moderator);
+    assert_eq!(role_of(&app, second.id).await, Role::Admin);
     // The role change takes effect at once: the former admin is out.
     assert_eq!(app.get("/admin/users").await.status(), 403);
 }
@@ -91,7 +91,7 @@ async fn only_admins_manage_users(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), 403);
-    assert_eq!(role_of(&app, target.id).await, "citizen");
+    assert_eq!(role_of(&app, target.id).await, Role::Citizen);
     let admins = user::Entity::find()
         .filter(user::Column::Role.eq("admin"))
         .count(&app.db)

@@ -48,7 +48,7 @@ async fn open_consultation(
     for s in seeds {
         statements::add_seed(&app.db, me, slug, s).await.unwrap();
     }
-    consultations::transition(&app.db, me, slug, Status::Open)
+    samskab::services::lifecycle::transition(&app.db, me, slug, Status::Open)
         .await
         .unwrap()
 }
@@ -290,7 +290,7 @@ async fn pre_moderation_queue_accept_reject_and_meta(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(all.len(), 3);
-    assert_eq!(all[1].status, "pending");
+    assert_eq!(all[1].status, samskab::domain::StatementStatus::Pending);
     assert_eq!(all[1].number, 1);
     assert_eq!(all[2].number, 2);
 
@@ -403,7 +403,7 @@ async fn pre_moderation_queue_accept_reject_and_meta(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(st.status, "accepted");
+    assert_eq!(st.status, samskab::domain::StatementStatus::Accepted);
 }
 
 both_backends!(bad_input_is_refused_clearly_and_nothing_is_stored);
@@ -493,7 +493,7 @@ async fn bad_input_is_refused_clearly_and_nothing_is_stored(app: TestApp) {
     );
 
     // Closed consultations take no votes.
-    consultations::transition(&app.db, &me, SLUG, Status::Closed)
+    samskab::services::lifecycle::transition(&app.db, &me, SLUG, Status::Closed)
         .await
         .unwrap();
     let res = app
@@ -585,7 +585,10 @@ async fn who_may_vote_is_a_consultation_setting(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.voting_eligibility, "logged_in");
+    assert_eq!(
+        stored.voting_eligibility,
+        samskab::domain::VotingEligibility::LoggedIn
+    );
     assert_eq!(stored.statement_max_chars, 150);
     let path = format!("/consultations/{SLUG}/statements/{id}/vote");
 
@@ -618,7 +621,7 @@ async fn who_may_vote_is_a_consultation_setting(app: TestApp) {
         .unwrap()
         .unwrap()
         .into_active_model();
-    active.voting_eligibility = Set("verified".into());
+    active.voting_eligibility = Set(samskab::domain::VotingEligibility::Verified);
     active.update(&app.db).await.unwrap();
     let res = app.post_form(&path, &[("vote", "disagree")]).await;
     assert_eq!(res.status(), 409);
@@ -757,7 +760,7 @@ async fn background_worker_recomputes_after_new_votes(app: TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let stored = stored.expect("the worker stored a snapshot");
-    assert_eq!(stored.kind, "warm");
+    assert_eq!(stored.kind, samskab::domain::SnapshotKind::Warm);
     let hwm = vote_history::Entity::find()
         .one(&app.db)
         .await
@@ -820,14 +823,14 @@ async fn imported_polis_export_gives_the_same_groups_as_the_cli(app: TestApp) {
     assert!(polis_import::import(&app.db, "bg2050", &dir).await.is_err());
 
     // Closing stores the final cold snapshot.
-    consultations::transition(&app.db, &me, "bg2050", Status::Closed)
+    samskab::services::lifecycle::transition(&app.db, &me, "bg2050", Status::Closed)
         .await
         .unwrap();
     let (row, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
         .await
         .unwrap()
         .expect("final snapshot stored at closing");
-    assert_eq!(row.kind, "final");
+    assert_eq!(row.kind, samskab::domain::SnapshotKind::Final);
     assert!(!snapshot.receipt.warm_start);
 
     let report =

@@ -29,7 +29,7 @@ async fn strict_consultation(app: &TestApp) {
     };
     let c = consultations::create(&app.db, &staff, &form).await.unwrap();
     assert_eq!(c.municipality_code.as_deref(), Some("0751"));
-    consultations::transition(&app.db, &staff, SLUG, Status::Open)
+    samskab::services::lifecycle::transition(&app.db, &staff, SLUG, Status::Open)
         .await
         .unwrap();
 }
@@ -205,7 +205,7 @@ async fn staff_set_the_rules_in_the_consultation_form(app: TestApp) {
         .await
         .unwrap()
         .expect("created");
-    assert_eq!(c.eligibility, "mitid");
+    assert_eq!(c.eligibility, samskab::domain::Participation::Mitid);
     assert_eq!(c.min_loa.as_deref(), Some("high"));
     assert_eq!(c.min_age, Some(15));
     assert_eq!(c.municipality_code.as_deref(), Some("0751"));
@@ -226,7 +226,7 @@ async fn verified_conversation_admits_mitid_logins_that_meet_the_rules(app: Test
         ..Default::default()
     };
     consultations::create(&app.db, &staff, &form).await.unwrap();
-    consultations::transition(&app.db, &staff, SLUG, Status::Open)
+    samskab::services::lifecycle::transition(&app.db, &staff, SLUG, Status::Open)
         .await
         .unwrap();
     samskab::services::statements::add_seed(&app.db, &staff, SLUG, "Flere bænke ved åen")

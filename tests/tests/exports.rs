@@ -53,7 +53,7 @@ async fn consultation_in(
         statements::add_seed(&app.db, me, slug, s).await.unwrap();
     }
     for step in to.path_from_draft() {
-        c = consultations::transition(&app.db, me, slug, *step)
+        c = samskab::services::lifecycle::transition(&app.db, me, slug, *step)
             .await
             .unwrap();
     }
@@ -217,7 +217,7 @@ async fn voted_conversation(app: &TestApp, me: &CurrentUser, slug: &str) -> cons
     statements::moderate(&app.db, me, slug, ids[2], ModerationAction::MarkMeta, "")
         .await
         .unwrap();
-    assert_eq!(written.status, "accepted");
+    assert_eq!(written.status, samskab::domain::StatementStatus::Accepted);
     c
 }
 
@@ -238,7 +238,7 @@ async fn csv_files_match_the_database_and_name_nobody(app: TestApp) {
         .create_user("karen.jensen@example.org", Role::Citizen)
         .await;
     let mut pre = c.clone();
-    pre.moderation_mode = "pre".into();
+    pre.moderation_mode = samskab::domain::ModerationMode::Pre;
     let pending = statements::add(
         &app.db,
         &pre,
@@ -250,11 +250,11 @@ async fn csv_files_match_the_database_and_name_nobody(app: TestApp) {
     )
     .await
     .unwrap();
-    assert_eq!(pending.status, "pending");
-    consultations::transition(&app.db, &me, slug, Status::Closed)
+    assert_eq!(pending.status, samskab::domain::StatementStatus::Pending);
+    samskab::services::lifecycle::transition(&app.db, &me, slug, Status::Closed)
         .await
         .unwrap();
-    consultations::transition(&app.db, &me, slug, Status::Published)
+    samskab::services::lifecycle::transition(&app.db, &me, slug, Status::Published)
         .await
         .unwrap();
 
@@ -447,14 +447,14 @@ async fn analyzing_the_export_reproduces_the_final_groups(app: TestApp) {
     let me = moderator(&app).await;
     let slug = "rundtur";
     let c = voted_conversation(&app, &me, slug).await;
-    consultations::transition(&app.db, &me, slug, Status::Closed)
+    samskab::services::lifecycle::transition(&app.db, &me, slug, Status::Closed)
         .await
         .unwrap();
     let (row, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
         .await
         .unwrap()
         .expect("final snapshot stored at closing");
-    assert_eq!(row.kind, "final");
+    assert_eq!(row.kind, samskab::domain::SnapshotKind::Final);
     assert!(
         snapshot.k >= 2,
         "the conversation has groups: {}",
@@ -533,12 +533,12 @@ async fn demo_report_has_groups_and_downloads_for_everyone(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(c.status, "published");
+    assert_eq!(c.status, samskab::domain::ConsultationStatus::Published);
     let (row, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
         .await
         .unwrap()
         .expect("the demo report has a snapshot");
-    assert_eq!(row.kind, "final");
+    assert_eq!(row.kind, samskab::domain::SnapshotKind::Final);
     assert!(snapshot.k >= 2, "k = {}", snapshot.k);
 
     // About 60 % of its participants have pseudonymous MitID accounts.

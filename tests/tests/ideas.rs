@@ -34,7 +34,7 @@ async fn consultation_with(
     };
     tweak(&mut form);
     consultations::create(&app.db, &staff, &form).await.unwrap();
-    consultations::transition(&app.db, &staff, SLUG, Status::Open)
+    samskab::services::lifecycle::transition(&app.db, &staff, SLUG, Status::Open)
         .await
         .unwrap()
 }
@@ -129,7 +129,7 @@ async fn citizen_proposes_an_idea_that_is_published_at_once(app: TestApp) {
     assert!(page.body.contains("Hasle Ringvej"));
 
     let stored = idea::Entity::find().one(&app.db).await.unwrap().unwrap();
-    assert_eq!(stored.status, "published");
+    assert_eq!(stored.status, samskab::domain::IdeaStatus::Published);
     assert_eq!(stored.author_id, Some(me.id));
     assert_eq!(stored.category.as_deref(), Some("Kryds"));
     assert!(stored.published_at.is_some());
@@ -220,7 +220,7 @@ async fn acting_without_eligibility_is_refused(app: TestApp) {
 
     // Close the consultation: nothing may be done any more.
     let admin = CurrentUser::from_model(&app.create_user("a@example.org", Role::Admin).await);
-    consultations::transition(&app.db, &admin, SLUG, Status::Closed)
+    samskab::services::lifecycle::transition(&app.db, &admin, SLUG, Status::Closed)
         .await
         .unwrap();
     let res = propose_with(&app, &app.client, "Efter lukning", "Tekst").await;
@@ -354,13 +354,16 @@ async fn authors_edit_unsupported_ideas_and_nobody_edits_others(app: TestApp) {
     assert_eq!(res.status(), 404);
     let stored = reload(&app, i.id).await;
     assert_eq!(stored.title, "Bedre titel");
-    assert_eq!(stored.status, "published");
+    assert_eq!(stored.status, samskab::domain::IdeaStatus::Published);
 
     let res = app
         .post_form(&format!("/ideas/{}/withdraw", i.id), &[])
         .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(reload(&app, i.id).await.status, "withdrawn");
+    assert_eq!(
+        reload(&app, i.id).await.status,
+        samskab::domain::IdeaStatus::Withdrawn
+    );
     let (_, list) = app.page(&format!("/consultations/{SLUG}/ideas")).await;
     assert!(
         list.texts(".idea-card .card-title").is_empty(),
@@ -381,9 +384,9 @@ async fn reaching_the_threshold_awaits_the_council_and_reaches_the_dashboard(app
             .await;
         assert_eq!(res.status(), 303);
         let expected = if n < 2 {
-            "published"
+            samskab::domain::IdeaStatus::Published
         } else {
-            "awaiting_answer"
+            samskab::domain::IdeaStatus::AwaitingAnswer
         };
         assert_eq!(reload(&app, i.id).await.status, expected);
     }
@@ -393,7 +396,7 @@ async fn reaching_the_threshold_awaits_the_council_and_reaches_the_dashboard(app
         .await
         .unwrap()
         .into_iter()
-        .map(|h| h.to_status)
+        .map(|h| h.to_status.as_str().to_owned())
         .collect();
     assert_eq!(history, vec!["published", "awaiting_answer"]);
 
@@ -448,7 +451,7 @@ async fn pre_moderated_ideas_stay_hidden_until_published(app: TestApp) {
     assert_eq!(res.status(), 303);
     let path = location(&res);
     let i = idea::Entity::find().one(&app.db).await.unwrap().unwrap();
-    assert_eq!(i.status, "submitted");
+    assert_eq!(i.status, samskab::domain::IdeaStatus::Submitted);
     let (status, page) = app.page(&path).await;
     assert_eq!(status, 200, "the author sees it");
     assert!(page.body.contains("moderator"));
@@ -493,7 +496,10 @@ async fn pre_moderated_ideas_stay_hidden_until_published(app: TestApp) {
     );
     let page = body_of(res).await;
     assert_eq!(page.text("#response-error").unwrap(), "Udfyld feltet.");
-    assert_eq!(reload(&app, i.id).await.status, "submitted");
+    assert_eq!(
+        reload(&app, i.id).await.status,
+        samskab::domain::IdeaStatus::Submitted
+    );
 
     let res = app
         .post_form_with(
@@ -557,7 +563,10 @@ async fn staff_answer_through_the_workflow_and_followers_are_notified(app: TestA
             .await;
         assert_eq!(res.status(), 303, "to {to}");
     }
-    assert_eq!(reload(&app, i.id).await.status, "accepted");
+    assert_eq!(
+        reload(&app, i.id).await.status,
+        samskab::domain::IdeaStatus::Accepted
+    );
 
     let (_, page) = app.page(&path).await;
     assert_eq!(page.text(".answer .prose strong").unwrap(), "tre nye bænke");
@@ -782,7 +791,7 @@ async fn flags_hide_a_comment_until_a_moderator_decides(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.status, "hidden");
+    assert_eq!(stored.status, samskab::domain::CommentStatus::Hidden);
     let public = samskab_tests::client();
     let (_, page) = app.page_with(&public, &format!("/ideas/{}", i.id)).await;
     assert!(!page.body.contains("Grim kommentar"));
@@ -822,7 +831,7 @@ async fn flags_hide_a_comment_until_a_moderator_decides(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.status, "visible");
+    assert_eq!(stored.status, samskab::domain::CommentStatus::Visible);
     // A third flag after the decision does not hide it again.
     let c3 = citizen(&app, "c@example.org").await;
     app.post_form_with(&c3, &flag, &[("reason", "Stadig grim")])
@@ -832,7 +841,7 @@ async fn flags_hide_a_comment_until_a_moderator_decides(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.status, "visible");
+    assert_eq!(stored.status, samskab::domain::CommentStatus::Visible);
     let res = app
         .post_form_with(
             &s,
@@ -916,7 +925,7 @@ async fn lists_sort_filter_search_and_paginate(app: TestApp) {
             author_id: Set(a.author_id),
             title: Set(format!("Idé nummer {n:02}")),
             body: Set("Tekst".into()),
-            status: Set("published".into()),
+            status: Set(samskab::domain::IdeaStatus::Published),
             support_count: Set(0),
             comment_count: Set(0),
             published_at: Set(Some(now)),
@@ -957,10 +966,10 @@ async fn json_api_lists_public_data_only(app: TestApp) {
     consultations::create(&app.db, &admin, &closed)
         .await
         .unwrap();
-    consultations::transition(&app.db, &admin, "lukket-hoering", Status::Open)
+    samskab::services::lifecycle::transition(&app.db, &admin, "lukket-hoering", Status::Open)
         .await
         .unwrap();
-    consultations::transition(&app.db, &admin, "lukket-hoering", Status::Closed)
+    samskab::services::lifecycle::transition(&app.db, &admin, "lukket-hoering", Status::Closed)
         .await
         .unwrap();
 
@@ -1056,7 +1065,7 @@ async fn api_pages_with_a_cursor(app: TestApp) {
             author_id: Set(None),
             title: Set(format!("Idé {n}")),
             body: Set("Tekst".into()),
-            status: Set("published".into()),
+            status: Set(samskab::domain::IdeaStatus::Published),
             support_count: Set(0),
             comment_count: Set(0),
             published_at: Set(Some(now)),

@@ -36,7 +36,7 @@ async fn followed_idea(app: &TestApp, tag: &str) -> (CurrentUser, i64, user::Mod
         ..Default::default()
     };
     consultations::create(&app.db, &staff, &form).await.unwrap();
-    consultations::transition(&app.db, &staff, "cykelstier-i-hasle", Status::Open)
+    samskab::services::lifecycle::transition(&app.db, &staff, "cykelstier-i-hasle", Status::Open)
         .await
         .unwrap();
     let author = CurrentUser::from_model(

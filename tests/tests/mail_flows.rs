@@ -182,7 +182,7 @@ async fn open_consultation(app: &TestApp, staff: &CurrentUser, title: &str, mode
         ..Default::default()
     };
     let c = consultations::create(&app.db, staff, &form).await.unwrap();
-    consultations::transition(&app.db, staff, &c.slug, Status::Open)
+    samskab::services::lifecycle::transition(&app.db, staff, &c.slug, Status::Open)
         .await
         .unwrap();
     c.slug
@@ -642,7 +642,7 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    consultations::transition(&app.db, &staff, &draft.slug, Status::Open)
+    samskab::services::lifecycle::transition(&app.db, &staff, &draft.slug, Status::Open)
         .await
         .unwrap();
     let opened = wait_for(&maildir, &colleague_email, "er åben").await;
@@ -658,12 +658,12 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
-    consultations::transition(&app.db, &staff, &slug, Status::Closed)
+    samskab::services::lifecycle::transition(&app.db, &staff, &slug, Status::Closed)
         .await
         .unwrap();
     let closed = wait_for(&maildir, &author_email, "has closed").await;
     assert_complete(&closed, "en");
-    consultations::transition(&app.db, &staff, &slug, Status::Published)
+    samskab::services::lifecycle::transition(&app.db, &staff, &slug, Status::Published)
         .await
         .unwrap();
     let published = wait_for(&maildir, &author_email, "The report for").await;
@@ -718,7 +718,7 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     // The archive step sends nothing, and nothing more goes to the author.
-    consultations::transition(&app.db, &staff, &slug, Status::Archived)
+    samskab::services::lifecycle::transition(&app.db, &staff, &slug, Status::Archived)
         .await
         .unwrap();
     settled_outbox(&app, author.id).await;

@@ -98,7 +98,7 @@ async fn first_mitid_login_asks_for_a_name_and_keeps_only_what_is_needed(app: Te
     assert_eq!(anna.municipality_code.as_deref(), Some("0751"));
     assert_eq!(anna.identity_provider.as_deref(), Some("mitid"));
     assert_eq!(anna.email, None);
-    assert_eq!(anna.role, "citizen");
+    assert_eq!(anna.role, samskab::auth::Role::Citizen);
 
     // A second login (new browser) goes straight in, to the same account.
     let other = client();
@@ -341,7 +341,7 @@ async fn staff_log_in_through_the_directory_with_the_role_of_their_group(app: Te
         .await;
     assert_eq!(res.status(), 303);
     let stored = user_named(&app, "Mads").await;
-    assert_eq!(stored.role, "moderator");
+    assert_eq!(stored.role, samskab::auth::Role::Moderator);
     assert_eq!(stored.identity_provider.as_deref(), Some("aarhus"));
     assert_eq!(status_of(&app, &mads, "/staff/consultations").await, 200);
     assert_eq!(status_of(&app, &mads, "/admin/users").await, 403);
@@ -353,12 +353,18 @@ async fn staff_log_in_through_the_directory_with_the_role_of_their_group(app: Te
 
     let alma = client();
     app.oidc_login(&alma, "aarhus", "alma", "Alma").await;
-    assert_eq!(user_named(&app, "Alma").await.role, "admin");
+    assert_eq!(
+        user_named(&app, "Alma").await.role,
+        samskab::auth::Role::Admin
+    );
     assert_eq!(status_of(&app, &alma, "/admin/users").await, 200);
 
     let per = client();
     app.oidc_login(&per, "aarhus", "per", "Per").await;
-    assert_eq!(user_named(&app, "Per").await.role, "politician");
+    assert_eq!(
+        user_named(&app, "Per").await.role,
+        samskab::auth::Role::Politician
+    );
     assert_eq!(status_of(&app, &per, "/admin/users").await, 403);
 
     // The next login goes straight in, to the same account and role.
@@ -377,7 +383,7 @@ async fn a_directory_user_without_a_mapped_group_is_a_plain_participant(app: Tes
     // she gets an ordinary account, as anyone could by registering.
     app.oidc_login(&app.client, "aarhus", "sif", "Sif").await;
     let sif = user_named(&app, "Sif").await;
-    assert_eq!(sif.role, "citizen");
+    assert_eq!(sif.role, samskab::auth::Role::Citizen);
     assert_eq!(
         status_of(&app, &app.client, "/staff/consultations").await,
         403
@@ -401,7 +407,7 @@ async fn a_directory_user_without_a_mapped_group_is_a_plain_participant(app: Tes
         ..Default::default()
     };
     let c = consultations::create(&app.db, &staff, &form).await.unwrap();
-    consultations::transition(&app.db, &staff, &c.slug, Status::Open)
+    samskab::services::lifecycle::transition(&app.db, &staff, &c.slug, Status::Open)
         .await
         .unwrap();
     let res = app
@@ -439,7 +445,7 @@ async fn a_citizen_provider_never_grants_staff_roles(app: TestApp) {
     // Alma's claims say samskab-admins, but MitID only ever makes citizens.
     app.mitid_login(&app.client, "alma", "Alma").await;
     let alma = user_named(&app, "Alma").await;
-    assert_eq!(alma.role, "citizen");
+    assert_eq!(alma.role, samskab::auth::Role::Citizen);
     assert_eq!(alma.identity_provider.as_deref(), Some("mitid"));
     assert_eq!(status_of(&app, &app.client, "/admin/users").await, 403);
     assert_eq!(

@@ -69,7 +69,7 @@ fn cold_runs_match_polis_groups_on_vtaiwan_bg2050_and_biodiversity() {
 
 /// Prints the agreement with Pol.is for every export, cold and replayed from votes.csv. Only
 /// the three conversations above have a threshold; the others are reported (older Pol.is
-/// versions and update history decide their groups, see OPINION.md §10).
+/// versions and update history decide their groups, see docs/opinion.md §15).
 #[test]
 fn ari_table_for_every_conversation() {
     let rows = polis::ari_table(&data_dir(), &Params::default()).unwrap();

@@ -149,7 +149,7 @@ async fn demo_mode_loads_users_and_consultations_before_serving(app: TestApp) {
             .await
             .unwrap()
             .expect(email);
-        assert_eq!(u.role, role.as_str());
+        assert_eq!(u.role, role);
     }
     let mut states = Vec::new();
     for s in ["draft", "open", "closed", "published"] {
@@ -200,7 +200,7 @@ async fn demo_mode_loads_users_and_consultations_before_serving(app: TestApp) {
     assert!(
         ideas
             .iter()
-            .any(|i| i.status == "accepted" && i.support_count == 3)
+            .any(|i| i.status == samskab::domain::IdeaStatus::Accepted && i.support_count == 3)
     );
     assert!(
         samskab::entities::comment::Entity::find()

@@ -125,7 +125,7 @@ async fn who_may_read_the_report_per_role_and_status(app: TestApp) {
     ];
     for (to, expected) in steps {
         if let Some(to) = to {
-            consultations::transition(&app.db, &me, SLUG, to)
+            samskab::services::lifecycle::transition(&app.db, &me, SLUG, to)
                 .await
                 .unwrap();
         }
@@ -179,7 +179,7 @@ both_backends!(report_numbers_are_the_database_numbers, no_worker());
 async fn report_numbers_are_the_database_numbers(app: TestApp) {
     let me = staff(&app).await;
     draft(&app, &me).await;
-    let c = consultations::transition(&app.db, &me, SLUG, Status::Open)
+    let c = samskab::services::lifecycle::transition(&app.db, &me, SLUG, Status::Open)
         .await
         .unwrap();
     let ids = app.statement_ids(c.id).await;
@@ -314,7 +314,7 @@ async fn report_numbers_are_the_database_numbers(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.kind, "warm");
+    assert_eq!(row.kind, samskab::domain::SnapshotKind::Warm);
     assert_eq!(snap.k, 2);
     let group_rows = page.texts("#groups-table tbody tr");
     assert_eq!(group_rows.len(), 2);
@@ -365,7 +365,7 @@ async fn report_numbers_are_the_database_numbers(app: TestApp) {
     assert_eq!(places[1], "Anden kommune Ikke vist (for få personer)");
     // No name or email of a participant anywhere on the page.
     for u in user::Entity::find().all(&app.db).await.unwrap() {
-        if u.role == "citizen" {
+        if u.role == samskab::auth::Role::Citizen {
             assert!(!page.body.contains(u.email.as_deref().unwrap()));
             assert!(!page.body.contains(&format!(">{}<", u.display_name)));
         }
@@ -407,7 +407,7 @@ both_backends!(
 async fn groups_below_the_minimum_are_withheld(app: TestApp) {
     let me = staff(&app).await;
     draft(&app, &me).await;
-    let c = consultations::transition(&app.db, &me, SLUG, Status::Open)
+    let c = samskab::services::lifecycle::transition(&app.db, &me, SLUG, Status::Open)
         .await
         .unwrap();
     let ids = app.statement_ids(c.id).await;
@@ -448,7 +448,7 @@ both_backends!(closed_report_uses_the_final_snapshot, no_worker());
 async fn closed_report_uses_the_final_snapshot(app: TestApp) {
     let me = staff(&app).await;
     draft(&app, &me).await;
-    let c = consultations::transition(&app.db, &me, SLUG, Status::Open)
+    let c = samskab::services::lifecycle::transition(&app.db, &me, SLUG, Status::Open)
         .await
         .unwrap();
     let ids = app.statement_ids(c.id).await;
@@ -462,7 +462,7 @@ async fn closed_report_uses_the_final_snapshot(app: TestApp) {
     let api: serde_json::Value = app.get(&api_path).await.json().await.unwrap();
     assert_eq!(api["opinion"]["kind"], "warm");
 
-    consultations::transition(&app.db, &me, SLUG, Status::Closed)
+    samskab::services::lifecycle::transition(&app.db, &me, SLUG, Status::Closed)
         .await
         .unwrap();
     // A warm snapshot stored after the final one must not replace it.

@@ -39,12 +39,23 @@ fn serialize_role<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::E
 }
 
 impl CurrentUser {
+    /// What the participation rules look at.
+    pub fn identity(&self) -> crate::domain::eligibility::Identity<'_> {
+        crate::domain::eligibility::Identity {
+            email_unverified: self.email_unverified,
+            has_identity: self.has_identity,
+            loa: self.loa.as_deref(),
+            birth_year: self.birth_year,
+            municipality_code: self.municipality_code.as_deref(),
+        }
+    }
+
     pub fn from_model(model: &user::Model) -> Self {
         CurrentUser {
             id: model.id,
             display_name: model.display_name.clone(),
             email: model.email.clone(),
-            role: Role::parse(&model.role).unwrap_or(Role::Citizen),
+            role: model.role,
             has_identity: model.oidc_subject_hash.is_some(),
             loa: model.loa.clone(),
             birth_year: model.birth_year,

@@ -7,6 +7,20 @@
 //! I/O; the enums derive SeaORM's `DeriveActiveEnum` only so the entities can
 //! store them in their existing text columns.
 
+pub mod comment;
+pub mod consultation;
+pub mod eligibility;
+pub mod idea;
 pub mod refusal;
+pub mod role;
+pub mod snapshot;
+pub mod statement;
 
+pub use comment::CommentStatus;
+pub use consultation::{ModerationMode, Status as ConsultationStatus};
+pub use eligibility::{EligibilityRules, Ineligible, Participation, VotingEligibility};
+pub use idea::IdeaStatus;
 pub use refusal::Refusal;
+pub use role::Role;
+pub use snapshot::SnapshotKind;
+pub use statement::StatementStatus;

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::CommentStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "comments")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub depth: i32,
     #[sea_orm(column_type = "Text")]
     pub body: String,
-    pub status: String,
+    pub status: CommentStatus,
     pub flag_count: i32,
     pub moderated: bool,
     pub created_at: DateTimeUtc,

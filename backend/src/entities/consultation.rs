@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{ConsultationStatus, ModerationMode, Participation, VotingEligibility};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "consultations")]
 pub struct Model {
@@ -11,8 +13,8 @@ pub struct Model {
     pub summary: String,
     #[sea_orm(column_type = "Text")]
     pub body: String,
-    pub status: String,
-    pub moderation_mode: String,
+    pub status: ConsultationStatus,
+    pub moderation_mode: ModerationMode,
     pub accepts_ideas: bool,
     pub has_conversation: bool,
     pub support_threshold: i32,
@@ -27,10 +29,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// Who may vote and write statements: anyone | logged_in | verified.
-    pub voting_eligibility: String,
+    pub voting_eligibility: VotingEligibility,
     pub statement_max_chars: i32,
     /// Who may take part: `account` (any account) or `mitid` (an OIDC citizen login).
-    pub eligibility: String,
+    pub eligibility: Participation,
     /// Minimum level of assurance when `eligibility` is `mitid`.
     pub min_loa: Option<String>,
     pub min_age: Option<i32>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::IdeaStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "ideas")]
 pub struct Model {
@@ -12,7 +14,7 @@ pub struct Model {
     pub body: String,
     pub category: Option<String>,
     pub place: Option<String>,
-    pub status: String,
+    pub status: IdeaStatus,
     pub support_count: i32,
     pub comment_count: i32,
     pub published_at: Option<DateTimeUtc>,

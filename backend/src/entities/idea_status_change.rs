@@ -1,13 +1,15 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::IdeaStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "idea_status_changes")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub idea_id: i64,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<IdeaStatus>,
+    pub to_status: IdeaStatus,
     pub actor_id: Option<i64>,
     #[sea_orm(column_type = "Text")]
     pub response: String,

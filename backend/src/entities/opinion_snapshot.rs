@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::SnapshotKind;
+
 /// A stored engine snapshot with its receipt (JSON of `opinion::Snapshot`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "opinion_snapshots")]
@@ -8,7 +10,7 @@ pub struct Model {
     pub id: i64,
     pub consultation_id: i64,
     /// warm | final
-    pub kind: String,
+    pub kind: SnapshotKind,
     pub vote_high_water_mark: i64,
     #[sea_orm(column_type = "Text")]
     pub snapshot: String,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::StatementStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "statements")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub body: String,
     #[sea_orm(column_type = "Text")]
     pub normalized: String,
-    pub status: String,
+    pub status: StatementStatus,
     pub is_meta: bool,
     pub is_seed: bool,
     pub moderation_reason: Option<String>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub password_hash: Option<String>,
     #[sea_orm(unique)]
     pub oidc_subject_hash: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub locale: String,
     pub email_verified: bool,
     pub created_at: DateTimeUtc,

@@ -1,4 +1,5 @@
-//! Statements most participants agree (or disagree) with, overall and across groups (§7).
+//! Statements most participants agree (or disagree) with, overall and across groups
+//! (docs/opinion.md §9 and §10).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
-//! Weighted k-means on 2-D points (§5): base clusters of participants, and groups of base
-//! clusters. Deterministic: ties go to the lowest cluster id or point index, and parallel
-//! partial sums are added in a fixed chunk order.
+//! Weighted k-means on 2-D points (docs/opinion.md §6 and §7): base clusters of participants,
+//! and groups of base clusters. Deterministic: ties go to the lowest cluster id or point index,
+//! and parallel partial sums are added in a fixed chunk order.
 
 use std::collections::HashSet;
 

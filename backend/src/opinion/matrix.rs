@@ -1,4 +1,5 @@
-//! The sparse vote matrix R (OPINION.md §1) in compressed rows, with Pol.is's row/column order.
+//! The sparse vote matrix R (docs/opinion.md §2) in compressed rows, with Pol.is's row and
+//! column order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};

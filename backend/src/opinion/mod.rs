@@ -1,4 +1,4 @@
-//! The opinion engine: a pure function from votes to opinion groups (see OPINION.md).
+//! The opinion engine: a pure function from votes to opinion groups (see docs/opinion.md).
 //! No database, HTTP, clock or global RNG in here: the same input and previous state always give
 //! byte-identical snapshots, which is what makes a snapshot's "math receipt" checkable.
 //!
@@ -78,7 +78,7 @@ pub struct Input {
     pub vote_high_water_mark: u64,
 }
 
-/// Every tunable number, recorded in each snapshot's receipt. Defaults are OPINION.md's.
+/// Every tunable number, recorded in each snapshot's receipt (docs/opinion.md §17).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
     /// Seed of the first PCA start vectors.
@@ -569,7 +569,8 @@ pub fn analyze_observed(
     }
 }
 
-/// §2: enough votes, or clustered before; topped up with the heaviest voters to 15.
+/// docs/opinion.md §3: enough votes, or clustered before; topped up with the heaviest voters
+/// to 15.
 fn in_conv_rows(m: &VoteMatrix, previous: Option<&State>, params: &Params) -> Vec<bool> {
     let count = |r: usize| m.row_ptr[r + 1] - m.row_ptr[r];
     let threshold = params.min_votes_in_conv.min(m.n_cols());
@@ -626,7 +627,8 @@ struct Grouping {
     smoother: KSmoother,
 }
 
-/// §5: weighted k-means of the base clusters for each candidate k, silhouette choice, smoothing.
+/// docs/opinion.md §7: weighted k-means of the base clusters for each candidate k, silhouette
+/// choice, smoothing.
 fn choose_groups(base: &[kmeans::Cluster], previous: Option<&State>, params: &Params) -> Grouping {
     let centres: Vec<[f64; 2]> = base.iter().map(|c| c.center).collect();
     let weights: Vec<f64> = base.iter().map(|c| c.members.len() as f64).collect();

@@ -1,5 +1,5 @@
-//! Two principal components by power iteration on the sparse, mean-filled votes (§3), and the
-//! projections of participants and statements (§4).
+//! Two principal components by power iteration on the sparse, mean-filled votes, and the
+//! projections of participants and statements (docs/opinion.md §4 and §5).
 //!
 //! Missing cells are filled with their column mean, so after centring they are exactly 0: the
 //! centred matrix D has the same sparsity as the votes and `Dᵀ(D v)` costs one pass over them.
@@ -274,7 +274,7 @@ pub fn pca(m: &VoteMatrix, starts: [Vec<f64>; 2], max_iter: usize) -> Pca {
     }
 }
 
-/// §4: `p = Σ_j (x_ij − c_j)·pc[j]` over the cells voted in M, scaled by
+/// docs/opinion.md §5: `p = Σ_j (x_ij − c_j)·pc[j]` over the cells voted in M, scaled by
 /// `sqrt(n_cmts / max(n_votes_i, 1))` so that light voters are not pulled to the centre.
 pub fn project_participants(m: &VoteMatrix, pca: &Pca) -> Vec<[f64; 2]> {
     let table = centred_table(m, &pca.center);

@@ -1,4 +1,5 @@
-//! Which statement to show next (§8): new, divisive and agreeable statements first.
+//! Which statement to show next (docs/opinion.md §11): new, divisive and agreeable statements
+//! first.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
-//! Representative statements of a group (§6): what the group agrees or disagrees with more than
-//! everyone else, with Pol.is's add-one smoothing and z-tests.
+//! Representative statements of a group (docs/opinion.md §8): what the group agrees or
+//! disagrees with more than everyone else, with Pol.is's add-one smoothing and z-tests.
 
 use serde::{Deserialize, Serialize};
 

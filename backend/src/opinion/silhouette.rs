@@ -1,4 +1,5 @@
-//! Silhouette of a grouping of base clusters, over distances between base-cluster centres (§5).
+//! Silhouette of a grouping of base clusters, over distances between base-cluster centres
+//! (docs/opinion.md §7).
 
 use super::kmeans::dist;
 

@@ -23,7 +23,7 @@ pub async fn user_list(Admin(ctx, me): Admin) -> Result<HttpResponse, AppError> 
         .map(|u| {
             let roles: Vec<_> = Role::ALL
                 .iter()
-                .map(|r| json!({ "value": r.as_str(), "label": ctx.t(&format!("roles.{}", r.as_str())), "selected": u.role == r.as_str() }))
+                .map(|r| json!({ "value": r.as_str(), "label": ctx.t(&format!("roles.{}", r.as_str())), "selected": u.role == *r }))
                 .collect();
             json!({
                 "id": u.id,

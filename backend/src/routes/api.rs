@@ -183,7 +183,7 @@ fn consultation_item(c: &consultation::Model) -> ConsultationItem {
         slug: c.slug.clone(),
         title: c.title.clone(),
         summary: c.summary.clone(),
-        status: c.status.clone(),
+        status: c.status.as_str().to_owned(),
         accepts_ideas: c.accepts_ideas,
         opens_at: c.opens_at.as_ref().map(rfc3339),
         closes_at: c.closes_at.as_ref().map(rfc3339),
@@ -196,7 +196,7 @@ fn idea_item(i: &idea::Model, slug: &str, author: Option<&String>) -> IdeaItem {
         id: i.id,
         consultation: slug.to_owned(),
         title: i.title.clone(),
-        status: i.status.clone(),
+        status: i.status.as_str().to_owned(),
         category: i.category.clone(),
         place: i.place.clone(),
         author: author.cloned(),
@@ -262,7 +262,7 @@ pub async fn consultation_detail(
         body: c.body.clone(),
         categories: consultations::categories(&c),
         support_threshold: c.support_threshold,
-        moderation_mode: c.moderation_mode.clone(),
+        moderation_mode: c.moderation_mode.as_str().to_owned(),
         ideas_url: format!("/api/v1/consultations/{}/ideas", c.slug),
     }))
 }
@@ -340,12 +340,12 @@ pub async fn idea_detail(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, A
     let comments = thread
         .iter()
         .map(|cm| {
-            let visible = comments::status(cm) == CommentStatus::Visible;
+            let visible = cm.status == CommentStatus::Visible;
             Comment {
                 id: cm.id,
                 parent_id: cm.parent_id,
                 depth: cm.depth,
-                status: comments::status(cm).as_str().to_owned(),
+                status: cm.status.as_str().to_owned(),
                 author: visible
                     .then(|| cm.author_id.and_then(|a| names.get(&a)).cloned())
                     .flatten(),
@@ -358,9 +358,9 @@ pub async fn idea_detail(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, A
     let history = history
         .iter()
         // Before publication an idea is not public; neither is its history.
-        .filter(|h| IdeaStatus::parse(&h.to_status) != Some(IdeaStatus::Submitted))
+        .filter(|h| h.to_status != IdeaStatus::Submitted)
         .map(|h| StatusChange {
-            status: h.to_status.clone(),
+            status: h.to_status.as_str().to_owned(),
             response: h.response.clone(),
             at: rfc3339(&h.created_at),
         })

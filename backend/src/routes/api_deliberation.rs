@@ -180,7 +180,7 @@ pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
     };
     Ok(HttpResponse::Ok().json(ApiOpinion {
         consultation: c.slug,
-        kind: row.kind,
+        kind: row.kind.as_str().to_owned(),
         computed_at: row.computed_at,
         vote_high_water_mark: row.vote_high_water_mark,
         k: snap.k,

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::entities::{comment, idea};
+use crate::entities::{comment, consultation, idea};
 use crate::errors::AppError;
 use crate::routes::context::{Ctx, LoggedIn, Staff};
 use crate::routes::ideas::{DetailForms, detail_page};
@@ -29,12 +29,12 @@ pub(crate) fn comment_view(
     ctx: &Ctx,
     cm: &comment::Model,
     names: &std::collections::HashMap<i64, String>,
-    may_take_part: bool,
+    c: &consultation::Model,
+    i: &idea::Model,
 ) -> Value {
     let me = ctx.user.as_ref();
     let staff = me.is_some_and(|u| u.role.is_staff());
-    let st = comments::status(cm);
-    let mine = me.is_some_and(|u| cm.author_id == Some(u.id));
+    let st = cm.status;
     let show_text = st == CommentStatus::Visible || (st == CommentStatus::Hidden && staff);
     json!({
         "id": cm.id,
@@ -46,11 +46,12 @@ pub(crate) fn comment_view(
         "is_hidden": st == CommentStatus::Hidden,
         "is_deleted": st == CommentStatus::Deleted,
         "edited": cm.edited_at.is_some(),
-        "can_edit": may_take_part && comments::editable_by(me, cm),
-        "can_delete": mine && st != CommentStatus::Deleted,
-        "can_flag": me.is_some() && !mine && st == CommentStatus::Visible,
-        "can_reply": may_take_part && st == CommentStatus::Visible && cm.depth < comments::MAX_DEPTH,
-        "can_moderate": staff && st != CommentStatus::Deleted,
+        // Each link exactly when the action would be allowed (one rule, in the service).
+        "can_edit": comments::may_edit(me, c, cm).is_ok(),
+        "can_delete": comments::may_delete(me, cm).is_ok(),
+        "can_flag": comments::may_flag(me, cm).is_ok(),
+        "can_reply": comments::may_comment(me, c, i, Some(cm)).is_ok(),
+        "can_moderate": comments::may_moderate(me, cm).is_ok(),
     })
 }
 
@@ -198,7 +199,7 @@ fn reason_page(
     } else {
         ctx.t("comment.flag_title")
     };
-    let st = comments::status(cm);
+    let st = cm.status;
     ctx.render_status(
         status,
         "comment_reason",
@@ -225,7 +226,7 @@ pub async fn flag_form(
     LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
     let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
-    if comments::status(&cm) != CommentStatus::Visible {
+    if cm.status != CommentStatus::Visible {
         return Err(AppError::Conflict("errors.comment_not_flaggable"));
     }
     reason_page(&ctx, StatusCode::OK, &cm, &i, false, "", json!({}))

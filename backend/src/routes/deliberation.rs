@@ -15,7 +15,7 @@ use crate::opinion::{Direction, Snapshot, VoteValue};
 use crate::routes::context::{Ctx, CurrentUser, Staff};
 use crate::routes::see_other;
 use crate::routes::views::field_errors;
-use crate::services::consultations::{self, Status};
+use crate::services::consultations::Status;
 use crate::services::participants::Visitor;
 use crate::services::statements::{self, ModerationAction, StatementStatus};
 use crate::services::{eligibility, participants, snapshots, votes};
@@ -176,7 +176,7 @@ async fn voting_page(
             .collect(),
         None => Vec::new(),
     };
-    let is_open = consultations::status(&conv.c) == Status::Open;
+    let is_open = conv.c.status == Status::Open;
     let eligible = eligibility::conversation(&conv.c, ctx.user.as_ref());
     ctx.render_status(
         status,
@@ -185,8 +185,8 @@ async fn voting_page(
         json!({
             "consultation": { "slug": conv.c.slug, "title": conv.c.title },
             "is_open": is_open,
-            "can_take_part": is_open && eligible.is_ok(),
-            "not_eligible": eligible.err().map(|k| ctx.t(k)),
+            "can_take_part": votes::may_vote(ctx.user.as_ref(), &conv.c).is_ok(),
+            "not_eligible": eligible.err().map(|k| ctx.t(k.key())),
             "current": current.map(|s| json!({ "id": s.id, "body": s.body, "is_meta": s.is_meta })),
             "voted": voted_here,
             "total": conv.accepted.len(),
@@ -199,7 +199,7 @@ async fn voting_page(
             "errors": errors,
             "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
             "max_chars": statements::max_chars(&conv.c),
-            "pre_moderation": conv.c.moderation_mode == "pre",
+            "pre_moderation": conv.c.moderation_mode == crate::domain::ModerationMode::Pre,
         }),
     )
 }
@@ -212,7 +212,7 @@ pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
 #[get("/consultations/{slug}/statements/all")]
 pub async fn list(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
     let conv = load(&ctx, &slug).await?;
-    let is_open = consultations::status(&conv.c) == Status::Open;
+    let is_open = conv.c.status == Status::Open;
     let eligible = eligibility::conversation(&conv.c, ctx.user.as_ref());
     let items: Vec<_> = conv
         .accepted
@@ -235,8 +235,8 @@ pub async fn list(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
         &format!("{} · {}", ctx.t("statements.all_title"), conv.c.title),
         json!({
             "consultation": { "slug": conv.c.slug, "title": conv.c.title },
-            "can_take_part": is_open && eligible.is_ok(),
-            "not_eligible": eligible.err().map(|k| ctx.t(k)),
+            "can_take_part": votes::may_vote(ctx.user.as_ref(), &conv.c).is_ok(),
+            "not_eligible": eligible.err().map(|k| ctx.t(k.key())),
             "is_open": is_open,
             "items": items,
         }),
@@ -288,7 +288,7 @@ pub async fn create(
     let who = visitor(&ctx, true);
     match statements::add(&ctx.state.db, &c, &who, &form.body).await {
         Ok(s) => {
-            let key = if StatementStatus::of(&s) == StatementStatus::Pending {
+            let key = if s.status == StatementStatus::Pending {
                 "statements.created_pending"
             } else {
                 "statements.created"
@@ -330,8 +330,8 @@ async fn moderation_page(
                 "body": s.body,
                 "status": s.status,
                 "status_label": ctx.t(&format!("statements.status_{}", s.status)),
-                "pending": s.status == "pending",
-                "rejected": s.status == "rejected",
+                "pending": s.status == StatementStatus::Pending,
+                "rejected": s.status == StatementStatus::Rejected,
                 "is_meta": s.is_meta,
                 "is_seed": s.is_seed,
                 "reason": s.moderation_reason,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::entities::{consultation, idea};
-use crate::errors::{AppError, FieldError};
+use crate::errors::{AppError, FieldError, Refusal};
 use crate::routes::comments::comment_view;
 use crate::routes::context::{Ctx, LoggedIn, Staff};
 use crate::routes::see_other;
@@ -39,7 +39,7 @@ pub fn status_label(ctx: &Ctx, s: IdeaStatus) -> String {
 }
 
 pub(crate) fn idea_card(ctx: &Ctx, i: &idea::Model, author: Option<&String>) -> Value {
-    let s = ideas::status(i);
+    let s = i.status;
     json!({
         "id": i.id,
         "title": i.title,
@@ -162,7 +162,7 @@ pub async fn idea_list(
         .into_iter()
         .map(|cat| json!({"selected": query.category.as_deref() == Some(cat.as_str()), "value": cat}))
         .collect();
-    let can_propose = c.accepts_ideas && consultations::status(&c) == Status::Open;
+    let can_propose = ideas::may_propose(ctx.user.as_ref(), &c).is_ok();
     ctx.render(
         "ideas",
         &format!("{} · {}", ctx.t("ideas.title"), c.title),
@@ -216,7 +216,7 @@ fn form_page(
             "categories": categories,
             "action": action,
             "is_edit": edit.is_some(),
-            "pre_moderation": c.moderation_mode == "pre",
+            "pre_moderation": c.moderation_mode == crate::domain::ModerationMode::Pre,
             "title_max": ideas::TITLE_MAX,
             "body_max": ideas::BODY_MAX,
             "place_max": ideas::PLACE_MAX,
@@ -333,10 +333,9 @@ pub(crate) async fn detail_page(
     let db = &ctx.state.db;
     let me = ctx.user.as_ref();
     let (i, c) = ideas::get_visible(db, me, id).await?;
-    let st = ideas::status(&i);
-    let open = consultations::status(&c) == Status::Open;
+    let st = i.status;
+    let open = c.status == Status::Open;
     let staff = me.is_some_and(|u| u.role.is_staff());
-    let is_author = me.is_some_and(|u| i.author_id == Some(u.id));
     let public = i.published_at.is_some();
     let history = ideas::history(db, i.id).await?;
     let thread = comments::thread(db, i.id).await?;
@@ -354,11 +353,10 @@ pub(crate) async fn detail_page(
         ),
         None => (false, false),
     };
-    let may_take_part = me.is_some() && open && public && st != IdeaStatus::Withdrawn;
     let history: Vec<_> = history
         .iter()
         .map(|h| {
-            let to = IdeaStatus::parse(&h.to_status).unwrap_or(IdeaStatus::Submitted);
+            let to = h.to_status;
             json!({
                 "status": to.as_str(),
                 "status_label": status_label(ctx, to),
@@ -375,7 +373,7 @@ pub(crate) async fn detail_page(
         .cloned();
     let comment_views: Vec<_> = thread
         .iter()
-        .map(|cm| comment_view(ctx, cm, &names, may_take_part))
+        .map(|cm| comment_view(ctx, cm, &names, &c, &i))
         .collect();
     let transitions: Vec<_> = if staff {
         st.staff_next()
@@ -394,6 +392,24 @@ pub(crate) async fn detail_page(
     } else {
         None
     };
+    // Every action the page offers is shown exactly when its service rule
+    // allows it; otherwise the rule's reason is shown (unless the notice
+    // above already says why nobody can take part now).
+    let may_support = ideas::may_support(me, &c, &i, supported);
+    let may_unsupport = ideas::may_unsupport(me, &c, supported);
+    let comment = comments::may_comment(me, &c, &i, None);
+    let reason = |r: Result<(), Refusal>| match r {
+        Err(refusal) if participation_notice.is_none() && refusal != Refusal::LoginRequired => {
+            Some(ctx.t(refusal.key()))
+        }
+        _ => None,
+    };
+    let support_refusal = if may_unsupport.is_ok() {
+        None
+    } else {
+        reason(may_support)
+    };
+    let comment_refusal = reason(comment);
     let errors = field_errors(&ctx.state.catalogs, ctx.locale, &forms.errors);
     let mut card = idea_card(ctx, &i, i.author_id.and_then(|a| names.get(&a)));
     card["body_html"] = json!(crate::markdown::to_safe_html(&i.body));
@@ -410,14 +426,16 @@ pub(crate) async fn detail_page(
             "comments": comment_views,
             "logged_in": me.is_some(),
             "login_href": crate::errors::login_url(&format!("/ideas/{}", i.id)),
-            "can_support": may_take_part && !supported && st.accepts_support() && (!is_author || c.allow_self_support),
-            "can_unsupport": may_take_part && supported,
+            "can_support": may_support.is_ok(),
+            "can_unsupport": may_unsupport.is_ok(),
+            "support_refusal": support_refusal,
+            "comment_refusal": comment_refusal,
             "supported": supported,
             "following": following,
-            "can_follow": me.is_some(),
-            "can_edit": is_author && open && st.editable() && i.support_count == 0,
-            "can_withdraw": is_author && open && st.can_be_withdrawn(),
-            "can_comment": may_take_part,
+            "can_follow": ideas::may_follow(me).is_ok(),
+            "can_edit": ideas::may_edit(me, &c, &i).is_ok(),
+            "can_withdraw": ideas::may_withdraw(me, &c, &i).is_ok(),
+            "can_comment": comment.is_ok(),
             "participation_notice": participation_notice,
             "transitions": transitions,
             "errors": errors,

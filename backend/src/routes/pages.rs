@@ -137,7 +137,7 @@ pub async fn unfollow(
 /// The consultation's participation rules in words, and for a logged-in
 /// person why they may not take part and what to do about it.
 fn eligibility_view(ctx: &Ctx, c: &crate::entities::consultation::Model) -> serde_json::Value {
-    use crate::services::eligibility::{self, Ineligible};
+    use crate::services::eligibility::Ineligible;
     let rules = consultations::eligibility_rules(c);
     let mut texts = Vec::new();
     if rules.mitid {
@@ -163,7 +163,7 @@ fn eligibility_view(ctx: &Ctx, c: &crate::entities::consultation::Model) -> serd
     let unmet = ctx
         .user
         .as_ref()
-        .and_then(|u| eligibility::unmet(u, &rules, year));
+        .and_then(|u| crate::domain::eligibility::unmet(&u.identity(), &rules, year));
     let provider = crate::services::oidc::citizen_providers(&ctx.state.settings)
         .into_iter()
         .next()

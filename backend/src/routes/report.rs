@@ -15,7 +15,6 @@ use crate::errors::AppError;
 use crate::routes::context::{Admin, Ctx};
 use crate::routes::see_other;
 use crate::routes::views::{date, field_errors, status_label};
-use crate::services::consultations;
 use crate::services::population::{self, AGE_BANDS, BAND_FIELDS};
 use crate::services::report::{self, Report};
 
@@ -158,7 +157,7 @@ fn pct(p: u32) -> f64 {
 
 fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
     let locale = ctx.locale;
-    let status = consultations::status(c);
+    let status = c.status;
     let opinion = report.opinion.as_ref().map(|op| {
         let clustered = op.participants_clustered.max(1);
         let groups: Vec<Value> = op

@@ -21,7 +21,7 @@ pub fn status_label(catalogs: &Catalogs, locale: Locale, status: Status) -> Stri
 }
 
 pub fn consultation_card(catalogs: &Catalogs, locale: Locale, c: &consultation::Model) -> Value {
-    let status = consultations::status(c);
+    let status = c.status;
     json!({
         "slug": c.slug,
         "title": c.title,

@@ -8,9 +8,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait, TryInsertResult,
 };
-use serde::{Deserialize, Serialize};
 
 use crate::auth::session::CurrentUser;
+pub use crate::domain::CommentStatus;
+use crate::domain::Refusal;
 use crate::entities::{comment, comment_flag, consultation, idea};
 use crate::errors::AppError;
 
@@ -21,38 +22,6 @@ pub const BODY_MAX: usize = 2_000;
 pub const REASON_MAX: usize = 500;
 pub const MAX_DEPTH: i32 = 3;
 pub const EDIT_MINUTES: i64 = 15;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CommentStatus {
-    Visible,
-    Hidden,
-    Deleted,
-}
-
-impl CommentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommentStatus::Visible => "visible",
-            CommentStatus::Hidden => "hidden",
-            CommentStatus::Deleted => "deleted",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            CommentStatus::Visible,
-            CommentStatus::Hidden,
-            CommentStatus::Deleted,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-    }
-}
-
-pub fn status(m: &comment::Model) -> CommentStatus {
-    CommentStatus::parse(&m.status).unwrap_or(CommentStatus::Hidden)
-}
 
 fn valid_body(body: &str) -> Result<String, AppError> {
     let body = clean_text(body, BODY_MAX).map_err(|k| AppError::field("body", k))?;
@@ -84,6 +53,87 @@ pub async fn get_visible(
     Ok((found, idea, c))
 }
 
+/// May `viewer` comment on `idea` (a reply to `parent` when given)? The idea
+/// page offers the comment form and each reply link exactly when this is `Ok`.
+pub fn may_comment(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    idea: &idea::Model,
+    parent: Option<&comment::Model>,
+) -> Result<(), Refusal> {
+    if idea.published_at.is_none() {
+        return Err(Refusal::IdeaNotPublic);
+    }
+    if idea.status == IdeaStatus::Withdrawn {
+        return Err(Refusal::IdeaWithdrawn);
+    }
+    if let Some(parent) = parent {
+        if parent.status != CommentStatus::Visible {
+            return Err(Refusal::ReplyToRemoved);
+        }
+        if parent.depth >= MAX_DEPTH {
+            return Err(Refusal::ReplyTooDeep);
+        }
+    }
+    eligibility::check(viewer.ok_or(Refusal::LoginRequired)?, c)
+}
+
+/// May `viewer` edit the comment? The author, for `EDIT_MINUTES` after writing it.
+pub fn may_edit(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    found: &comment::Model,
+) -> Result<(), Refusal> {
+    let actor = viewer.ok_or(Refusal::LoginRequired)?;
+    if found.author_id != Some(actor.id) {
+        return Err(Refusal::NotAuthor);
+    }
+    eligibility::check(actor, c)?;
+    if found.status != CommentStatus::Visible
+        || now() - found.created_at > chrono::Duration::minutes(EDIT_MINUTES)
+    {
+        return Err(Refusal::CommentNotEditable);
+    }
+    Ok(())
+}
+
+/// May `viewer` delete the comment? The author, whatever the consultation's state:
+/// taking one's own words back is always possible.
+pub fn may_delete(viewer: Option<&CurrentUser>, found: &comment::Model) -> Result<(), Refusal> {
+    let actor = viewer.ok_or(Refusal::LoginRequired)?;
+    if found.author_id != Some(actor.id) {
+        return Err(Refusal::NotAuthor);
+    }
+    if found.status == CommentStatus::Deleted {
+        return Err(Refusal::CommentAlreadyDeleted);
+    }
+    Ok(())
+}
+
+/// May `viewer` flag the comment for moderation? Anyone logged in but its author.
+pub fn may_flag(viewer: Option<&CurrentUser>, found: &comment::Model) -> Result<(), Refusal> {
+    let actor = viewer.ok_or(Refusal::LoginRequired)?;
+    if found.author_id == Some(actor.id) {
+        return Err(Refusal::CannotFlagOwn);
+    }
+    if found.status != CommentStatus::Visible {
+        return Err(Refusal::CommentNotFlaggable);
+    }
+    Ok(())
+}
+
+/// May `viewer` hide or restore the comment? Staff, unless the author deleted it.
+pub fn may_moderate(viewer: Option<&CurrentUser>, found: &comment::Model) -> Result<(), Refusal> {
+    let actor = viewer.ok_or(Refusal::LoginRequired)?;
+    if !actor.role.is_staff() {
+        return Err(Refusal::NotAllowed);
+    }
+    if found.status == CommentStatus::Deleted {
+        return Err(Refusal::CommentAlreadyDeleted);
+    }
+    Ok(())
+}
+
 /// Write a comment on an idea, or a reply to `parent_id`.
 pub async fn create(
     db: &DatabaseConnection,
@@ -93,30 +143,18 @@ pub async fn create(
     body: &str,
 ) -> Result<comment::Model, AppError> {
     let (found, c) = ideas::get_visible(db, Some(actor), idea_id).await?;
-    if found.published_at.is_none() {
-        return Err(AppError::Conflict("errors.idea_not_public"));
-    }
-    if ideas::status(&found) == IdeaStatus::Withdrawn {
-        return Err(AppError::Conflict("errors.idea_withdrawn"));
-    }
-    eligibility::check(actor, &c)?;
-    let depth = match parent_id {
-        None => 1,
-        Some(pid) => {
-            let parent = comment::Entity::find_by_id(pid)
+    let parent = match parent_id {
+        None => None,
+        Some(pid) => Some(
+            comment::Entity::find_by_id(pid)
                 .one(db)
                 .await?
                 .filter(|p| p.idea_id == idea_id)
-                .ok_or(AppError::NotFound)?;
-            if status(&parent) != CommentStatus::Visible {
-                return Err(AppError::Conflict("errors.reply_to_removed"));
-            }
-            if parent.depth >= MAX_DEPTH {
-                return Err(AppError::Conflict("errors.reply_too_deep"));
-            }
-            parent.depth + 1
-        }
+                .ok_or(AppError::NotFound)?,
+        ),
     };
+    may_comment(Some(actor), &c, &found, parent.as_ref())?;
+    let depth = parent.map_or(1, |p| p.depth + 1);
     let body = valid_body(body)?;
     let txn = db.begin().await?;
     let model = comment::ActiveModel {
@@ -125,7 +163,7 @@ pub async fn create(
         author_id: Set(Some(actor.id)),
         depth: Set(depth),
         body: Set(body),
-        status: Set(CommentStatus::Visible.as_str().to_owned()),
+        status: Set(CommentStatus::Visible),
         flag_count: Set(0),
         moderated: Set(false),
         created_at: Set(now()),
@@ -146,21 +184,6 @@ pub async fn create(
     Ok(model)
 }
 
-fn own(actor: &CurrentUser, found: &comment::Model) -> Result<(), AppError> {
-    if found.author_id == Some(actor.id) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
-}
-
-/// Whether the author may still edit (used by pages to offer the link).
-pub fn editable_by(actor: Option<&CurrentUser>, found: &comment::Model) -> bool {
-    actor.is_some_and(|a| found.author_id == Some(a.id))
-        && status(found) == CommentStatus::Visible
-        && now() - found.created_at <= chrono::Duration::minutes(EDIT_MINUTES)
-}
-
 /// The comment as its author may edit it (for the edit form).
 pub async fn get_for_edit(
     db: &DatabaseConnection,
@@ -168,11 +191,7 @@ pub async fn get_for_edit(
     id: i64,
 ) -> Result<(comment::Model, idea::Model), AppError> {
     let (found, idea, c) = get_visible(db, Some(actor), id).await?;
-    own(actor, &found)?;
-    eligibility::check(actor, &c)?;
-    if !editable_by(Some(actor), &found) {
-        return Err(AppError::Conflict("errors.comment_not_editable"));
-    }
+    may_edit(Some(actor), &c, &found)?;
     Ok((found, idea))
 }
 
@@ -197,14 +216,11 @@ pub async fn delete(
     id: i64,
 ) -> Result<comment::Model, AppError> {
     let (found, _, _) = get_visible(db, Some(actor), id).await?;
-    own(actor, &found)?;
-    if status(&found) == CommentStatus::Deleted {
-        return Err(AppError::Conflict("errors.comment_already_deleted"));
-    }
+    may_delete(Some(actor), &found)?;
     let txn = db.begin().await?;
     let mut active: comment::ActiveModel = found.into();
     active.body = Set(String::new());
-    active.status = Set(CommentStatus::Deleted.as_str().to_owned());
+    active.status = Set(CommentStatus::Deleted);
     let updated = active.update(&txn).await?;
     audit::record(
         &txn,
@@ -228,12 +244,7 @@ pub async fn flag(
     reason: &str,
 ) -> Result<bool, AppError> {
     let (found, _, c) = get_visible(db, Some(actor), id).await?;
-    if found.author_id == Some(actor.id) {
-        return Err(AppError::Conflict("errors.cannot_flag_own"));
-    }
-    if status(&found) != CommentStatus::Visible {
-        return Err(AppError::Conflict("errors.comment_not_flaggable"));
-    }
+    may_flag(Some(actor), &found)?;
     let reason = valid_reason(reason)?;
     let txn = db.begin().await?;
     let inserted = comment_flag::Entity::insert(comment_flag::ActiveModel {
@@ -250,7 +261,7 @@ pub async fn flag(
     .exec_without_returning(&txn)
     .await?;
     if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-        return Err(AppError::Conflict("errors.already_flagged"));
+        return Err(AppError::Forbidden(Refusal::AlreadyFlagged));
     }
     comment::Entity::update_many()
         .col_expr(
@@ -266,7 +277,7 @@ pub async fn flag(
             Expr::value(CommentStatus::Hidden.as_str()),
         )
         .filter(comment::Column::Id.eq(id))
-        .filter(comment::Column::Status.eq(CommentStatus::Visible.as_str()))
+        .filter(comment::Column::Status.eq(CommentStatus::Visible))
         .filter(comment::Column::Moderated.eq(false))
         .filter(comment::Column::FlagCount.gte(c.comment_flag_threshold))
         .exec(&txn)
@@ -316,11 +327,12 @@ pub async fn moderate(
         return Err(AppError::forbidden());
     }
     let (found, _, _) = get_visible(db, Some(actor), id).await?;
+    may_moderate(Some(actor), &found)?;
     let (from, to, action) = match decision {
         Decision::Hide => (CommentStatus::Visible, CommentStatus::Hidden, "hide"),
         Decision::Restore => (CommentStatus::Hidden, CommentStatus::Visible, "restore"),
     };
-    if status(&found) != from {
+    if found.status != from {
         return Err(AppError::Conflict("errors.moderation_not_possible"));
     }
     let reason = valid_reason(reason)?;
@@ -387,7 +399,7 @@ pub async fn awaiting_moderation(
         return Err(AppError::forbidden());
     }
     Ok(comment::Entity::find()
-        .filter(comment::Column::Status.eq(CommentStatus::Hidden.as_str()))
+        .filter(comment::Column::Status.eq(CommentStatus::Hidden))
         .filter(comment::Column::Moderated.eq(false))
         .order_by_asc(comment::Column::CreatedAt)
         .all(db)
@@ -406,7 +418,7 @@ mod tests {
             author_id: None,
             depth: 1,
             body: String::new(),
-            status: "visible".into(),
+            status: CommentStatus::Visible,
             flag_count: 0,
             moderated: false,
             created_at: now(),

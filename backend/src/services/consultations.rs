@@ -13,8 +13,9 @@ use crate::auth::session::CurrentUser;
 use crate::entities::consultation;
 use crate::errors::{AppError, FieldError};
 
-use super::eligibility::Eligibility;
 use super::{audit, clean_text, now};
+pub use crate::domain::consultation::{ModerationMode, Status};
+use crate::domain::{EligibilityRules, Participation, VotingEligibility};
 
 pub const TITLE_MAX: usize = 200;
 pub const SUMMARY_MAX: usize = 500;
@@ -26,88 +27,6 @@ pub const CATEGORIES_MAX: usize = 20;
 pub const STATEMENT_MAX_CHARS_DEFAULT: i32 = 200;
 pub const STATEMENT_MIN_LIMIT: i32 = 50;
 pub const STATEMENT_MAX_LIMIT: i32 = 1000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Draft,
-    Open,
-    Closed,
-    Published,
-    Archived,
-}
-
-impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Draft,
-        Status::Open,
-        Status::Closed,
-        Status::Published,
-        Status::Archived,
-    ];
-    pub const PUBLIC: [Status; 4] = [
-        Status::Open,
-        Status::Closed,
-        Status::Published,
-        Status::Archived,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "draft",
-            Status::Open => "open",
-            Status::Closed => "closed",
-            Status::Published => "published",
-            Status::Archived => "archived",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    /// The states a consultation may move to from this one.
-    pub fn next(self) -> &'static [Status] {
-        match self {
-            Status::Draft => &[Status::Open],
-            Status::Open => &[Status::Closed],
-            Status::Closed => &[Status::Published, Status::Archived],
-            Status::Published => &[Status::Archived],
-            Status::Archived => &[],
-        }
-    }
-
-    /// The transitions that bring a new draft to this status, in order.
-    pub fn path_from_draft(self) -> &'static [Status] {
-        match self {
-            Status::Draft => &[],
-            Status::Open => &[Status::Open],
-            Status::Closed => &[Status::Open, Status::Closed],
-            Status::Published => &[Status::Open, Status::Closed, Status::Published],
-            Status::Archived => &[Status::Open, Status::Closed, Status::Archived],
-        }
-    }
-
-    pub fn is_public(self) -> bool {
-        self != Status::Draft
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModerationMode {
-    Pre,
-    Post,
-}
-
-impl ModerationMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModerationMode::Pre => "pre",
-            ModerationMode::Post => "post",
-        }
-    }
-}
 
 /// What staff type into the consultation form.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -158,16 +77,6 @@ pub struct ConsultationForm {
     pub municipality_code: String,
 }
 
-/// Who may take part in a consultation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EligibilityRules {
-    /// A MitID (OIDC citizen) login is required.
-    pub mitid: bool,
-    pub min_loa: Option<String>,
-    pub min_age: Option<i32>,
-    pub municipality_code: Option<String>,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidConsultation {
     pub title: String,
@@ -181,7 +90,7 @@ pub struct ValidConsultation {
     pub allow_self_support: bool,
     pub comment_flag_threshold: i32,
     pub categories: Vec<String>,
-    pub voting_eligibility: Eligibility,
+    pub voting_eligibility: VotingEligibility,
     pub statement_max_chars: i32,
     pub eligibility: EligibilityRules,
 }
@@ -300,10 +209,10 @@ impl ConsultationForm {
             err("categories", "too_many_categories");
         }
         let voting_eligibility = match self.voting_eligibility.as_str() {
-            "" => Eligibility::Anyone,
-            raw => Eligibility::parse(raw).unwrap_or_else(|| {
+            "" => VotingEligibility::Anyone,
+            raw => VotingEligibility::parse(raw).unwrap_or_else(|| {
                 err("voting_eligibility", "invalid_choice");
-                Eligibility::Anyone
+                VotingEligibility::Anyone
             }),
         };
         let statement_max_chars = match self.statement_max_chars.trim() {
@@ -389,16 +298,16 @@ impl ConsultationForm {
             slug: m.slug.clone(),
             summary: m.summary.clone(),
             body: m.body.clone(),
-            moderation_mode: m.moderation_mode.clone(),
+            moderation_mode: m.moderation_mode.as_str().to_owned(),
             accepts_ideas: m.accepts_ideas.then(|| "on".into()),
             has_conversation: m.has_conversation.then(|| "on".into()),
             support_threshold: m.support_threshold.to_string(),
             allow_self_support: m.allow_self_support.then(|| "on".into()),
             comment_flag_threshold: m.comment_flag_threshold.to_string(),
             categories: categories(m).join("\n"),
-            voting_eligibility: m.voting_eligibility.clone(),
+            voting_eligibility: m.voting_eligibility.as_str().to_owned(),
             statement_max_chars: m.statement_max_chars.to_string(),
-            eligibility: m.eligibility.clone(),
+            eligibility: m.eligibility.as_str().to_owned(),
             min_loa: m.min_loa.clone().unwrap_or_default(),
             min_age: m.min_age.map(|a| a.to_string()).unwrap_or_default(),
             municipality_code: m.municipality_code.clone().unwrap_or_default(),
@@ -412,18 +321,14 @@ pub fn categories(m: &consultation::Model) -> Vec<String> {
 
 pub fn eligibility_rules(m: &consultation::Model) -> EligibilityRules {
     EligibilityRules {
-        mitid: m.eligibility == "mitid",
+        mitid: m.eligibility == Participation::Mitid,
         min_loa: m.min_loa.clone(),
         min_age: m.min_age,
         municipality_code: m.municipality_code.clone(),
     }
 }
 
-pub fn status(m: &consultation::Model) -> Status {
-    Status::parse(&m.status).unwrap_or(Status::Draft)
-}
-
-fn require_staff(actor: &CurrentUser) -> Result<(), AppError> {
+pub(crate) fn require_staff(actor: &CurrentUser) -> Result<(), AppError> {
     if actor.role.is_staff() {
         Ok(())
     } else {
@@ -460,22 +365,21 @@ pub async fn create(
         title: Set(valid.title),
         summary: Set(valid.summary),
         body: Set(valid.body),
-        status: Set(Status::Draft.as_str().to_owned()),
-        moderation_mode: Set(valid.moderation_mode.as_str().to_owned()),
+        status: Set(Status::Draft),
+        moderation_mode: Set(valid.moderation_mode),
         accepts_ideas: Set(valid.accepts_ideas),
         has_conversation: Set(valid.has_conversation),
         support_threshold: Set(valid.support_threshold),
         allow_self_support: Set(valid.allow_self_support),
         comment_flag_threshold: Set(valid.comment_flag_threshold),
         categories: Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?),
-        voting_eligibility: Set(valid.voting_eligibility.as_str().to_owned()),
+        voting_eligibility: Set(valid.voting_eligibility),
         statement_max_chars: Set(valid.statement_max_chars),
         eligibility: Set(if valid.eligibility.mitid {
-            "mitid"
+            Participation::Mitid
         } else {
-            "account"
-        }
-        .to_owned()),
+            Participation::Account
+        }),
         min_loa: Set(valid.eligibility.min_loa),
         min_age: Set(valid.eligibility.min_age),
         municipality_code: Set(valid.eligibility.municipality_code),
@@ -507,13 +411,13 @@ pub async fn update(
 ) -> Result<consultation::Model, AppError> {
     require_staff(actor)?;
     let existing = find(db, slug).await?.ok_or(AppError::NotFound)?;
-    if status(&existing) == Status::Archived {
+    if existing.status == Status::Archived {
         return Err(AppError::Conflict("errors.consultation_archived"));
     }
     let valid = form.validate().map_err(AppError::Validation)?;
     let txn = db.begin().await?;
     // The address of a consultation that the public has seen stays stable.
-    let slug = if status(&existing) == Status::Draft {
+    let slug = if existing.status == Status::Draft {
         if slug_taken(&txn, &valid.slug, Some(existing.id)).await? {
             return Err(AppError::field("slug", "slug_taken"));
         }
@@ -527,21 +431,20 @@ pub async fn update(
     active.title = Set(valid.title);
     active.summary = Set(valid.summary);
     active.body = Set(valid.body);
-    active.moderation_mode = Set(valid.moderation_mode.as_str().to_owned());
+    active.moderation_mode = Set(valid.moderation_mode);
     active.accepts_ideas = Set(valid.accepts_ideas);
     active.has_conversation = Set(valid.has_conversation);
     active.support_threshold = Set(valid.support_threshold);
     active.allow_self_support = Set(valid.allow_self_support);
     active.comment_flag_threshold = Set(valid.comment_flag_threshold);
     active.categories = Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?);
-    active.voting_eligibility = Set(valid.voting_eligibility.as_str().to_owned());
+    active.voting_eligibility = Set(valid.voting_eligibility);
     active.statement_max_chars = Set(valid.statement_max_chars);
     active.eligibility = Set(if valid.eligibility.mitid {
-        "mitid"
+        Participation::Mitid
     } else {
-        "account"
-    }
-    .to_owned());
+        Participation::Account
+    });
     active.min_loa = Set(valid.eligibility.min_loa);
     active.min_age = Set(valid.eligibility.min_age);
     active.municipality_code = Set(valid.eligibility.municipality_code);
@@ -557,66 +460,6 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    Ok(updated)
-}
-
-/// Move a consultation to its next state, if the life cycle allows it.
-pub async fn transition(
-    db: &DatabaseConnection,
-    actor: &CurrentUser,
-    slug: &str,
-    to: Status,
-) -> Result<consultation::Model, AppError> {
-    require_staff(actor)?;
-    let txn = db.begin().await?;
-    let existing = consultation::Entity::find()
-        .filter(consultation::Column::Slug.eq(slug))
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let from = status(&existing);
-    if !from.next().contains(&to) {
-        return Err(AppError::Conflict("errors.transition_not_allowed"));
-    }
-    let at = now();
-    let id = existing.id;
-    let mut active = existing.into_active_model();
-    active.status = Set(to.as_str().to_owned());
-    active.updated_at = Set(at);
-    match to {
-        Status::Open => active.opens_at = Set(Some(at)),
-        Status::Closed => active.closes_at = Set(Some(at)),
-        Status::Published => active.published_at = Set(Some(at)),
-        Status::Draft | Status::Archived => {}
-    }
-    let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        Some(actor.id),
-        "consultation.status_changed",
-        "consultation",
-        Some(id),
-        &format!("{} -> {}", from.as_str(), to.as_str()),
-    )
-    .await?;
-    if matches!(to, Status::Open | Status::Closed | Status::Published) {
-        super::notifications::consultation_status_changed(&txn, &updated, to.as_str()).await?;
-    }
-    txn.commit().await?;
-    // Deliberation: closing stores the final, cold opinion snapshot
-    // that the report and exports use. A failure must not undo the closing:
-    // it is logged and the recompute worker retries it.
-    if to == Status::Closed && updated.has_conversation {
-        let final_run = super::snapshots::recompute(
-            db,
-            updated.id,
-            super::snapshots::Kind::Final,
-            super::snapshots::LockMode::Wait,
-        );
-        if let Err(e) = final_run.await {
-            tracing::error!(consultation = updated.id, error = %e, "final opinion recompute failed");
-        }
-    }
     Ok(updated)
 }
 
@@ -646,7 +489,7 @@ pub async fn get_visible(
 ) -> Result<consultation::Model, AppError> {
     let found = find(db, slug).await?.ok_or(AppError::NotFound)?;
     let staff = viewer.is_some_and(|u| u.role.is_staff());
-    if status(&found).is_public() || staff {
+    if found.status.is_public() || staff {
         Ok(found)
     } else {
         Err(AppError::NotFound)

@@ -96,7 +96,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<(), AppError> {
                 // Demo mode promises this password; make it true again.
                 let mut active = u.into_active_model();
                 active.password_hash = Set(Some(hash.clone()));
-                active.role = Set(role.as_str().to_owned());
+                active.role = Set(role);
                 active.deleted_at = Set(None);
                 active.update(db).await?
             }
@@ -133,7 +133,7 @@ pub async fn load(db: &DatabaseConnection) -> Result<(), AppError> {
             if *step == Status::Closed && slug == ELDERLY_SLUG {
                 load_elderly_conversation(db, &admin).await?;
             }
-            consultations::transition(db, &admin, &slug, *step).await?;
+            crate::services::lifecycle::transition(db, &admin, &slug, *step).await?;
         }
     }
     load_ideas(db, &admin, &hash).await?;
@@ -273,7 +273,7 @@ async fn load_ideas(
     else {
         return Ok(());
     };
-    if consultations::status(&cycling) != Status::Open {
+    if cycling.status != Status::Open {
         return Ok(());
     }
     let mut people = std::collections::HashMap::new();
@@ -494,7 +494,7 @@ async fn mitid_demo_users(
                 email: Set(None),
                 password_hash: Set(None),
                 oidc_subject_hash: Set(Some(hash.clone())),
-                role: Set(Role::Citizen.as_str().to_owned()),
+                role: Set(Role::Citizen),
                 locale: Set(Locale::Da.code().to_owned()),
                 email_verified: Set(false),
                 created_at: Set(at),

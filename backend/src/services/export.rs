@@ -118,7 +118,7 @@ pub fn url(slug: &str, file: ExportFile) -> String {
 /// runs (drafts: staff only), everyone once it is published or archived.
 pub fn can_download(actor: Option<&CurrentUser>, c: &consultation::Model) -> bool {
     let role = actor.map(|u| u.role);
-    match consultations::status(c) {
+    match c.status {
         Status::Draft => role.is_some_and(Role::is_staff),
         Status::Open | Status::Closed => {
             role.is_some_and(|r| r.is_staff() || r == Role::Politician)
@@ -178,7 +178,7 @@ pub async fn load(
         .all(db)
         .await?
         .into_iter()
-        .filter(|s| StatementStatus::of(s) != StatementStatus::Pending)
+        .filter(|s| s.status != StatementStatus::Pending)
         .collect();
     let number_of: HashMap<i64, i64> = statements.iter().map(|s| (s.id, s.number)).collect();
     let votes = vote::Entity::find()
@@ -293,7 +293,7 @@ fn tallies(data: &ExportData) -> BTreeMap<i64, (u32, u32, u32)> {
 }
 
 fn moderated(s: &statement::Model) -> i8 {
-    match StatementStatus::of(s) {
+    match s.status {
         StatementStatus::Accepted => 1,
         StatementStatus::Rejected => -1,
         StatementStatus::Pending => 0,
@@ -301,7 +301,7 @@ fn moderated(s: &statement::Model) -> i8 {
 }
 
 fn public_text(s: &statement::Model) -> &str {
-    if StatementStatus::of(s) == StatementStatus::Rejected {
+    if s.status == StatementStatus::Rejected {
         ""
     } else {
         &s.body
@@ -606,14 +606,14 @@ impl ExportData {
                 slug: c.slug.clone(),
                 title: c.title.clone(),
                 summary: c.summary.clone(),
-                status: c.status.clone(),
+                status: c.status.as_str().to_owned(),
                 url: self.page_url.clone(),
                 opens_at: c.opens_at.map(|d| d.to_rfc3339()),
                 closes_at: c.closes_at.map(|d| d.to_rfc3339()),
                 published_at: c.published_at.map(|d| d.to_rfc3339()),
             },
             snapshot: self.snapshot.as_ref().map(|(row, s)| ExportSnapshot {
-                kind: row.kind.clone(),
+                kind: row.kind.as_str().to_owned(),
                 computed_at: row.computed_at.to_rfc3339(),
                 k: s.k,
                 input_sha256: s.receipt.input_sha256.clone(),

@@ -16,6 +16,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::auth::session::CurrentUser;
+pub use crate::domain::IdeaStatus;
+use crate::domain::Refusal;
 use crate::entities::{consultation, idea, idea_status_change, idea_support, user};
 use crate::errors::{AppError, FieldError};
 
@@ -29,88 +31,6 @@ pub const PLACE_MAX: usize = 200;
 pub const RESPONSE_MAX: usize = 5_000;
 pub const SEARCH_MAX: usize = 100;
 pub const PAGE_SIZE: u64 = 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IdeaStatus {
-    Submitted,
-    Published,
-    UnderReview,
-    AwaitingAnswer,
-    Answered,
-    Accepted,
-    Rejected,
-    Implemented,
-    Withdrawn,
-}
-
-impl IdeaStatus {
-    pub const ALL: [IdeaStatus; 9] = [
-        IdeaStatus::Submitted,
-        IdeaStatus::Published,
-        IdeaStatus::UnderReview,
-        IdeaStatus::AwaitingAnswer,
-        IdeaStatus::Answered,
-        IdeaStatus::Accepted,
-        IdeaStatus::Rejected,
-        IdeaStatus::Implemented,
-        IdeaStatus::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IdeaStatus::Submitted => "submitted",
-            IdeaStatus::Published => "published",
-            IdeaStatus::UnderReview => "under_review",
-            IdeaStatus::AwaitingAnswer => "awaiting_answer",
-            IdeaStatus::Answered => "answered",
-            IdeaStatus::Accepted => "accepted",
-            IdeaStatus::Rejected => "rejected",
-            IdeaStatus::Implemented => "implemented",
-            IdeaStatus::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        IdeaStatus::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    /// The states staff may move an idea to from this one.
-    pub fn staff_next(self) -> &'static [IdeaStatus] {
-        use IdeaStatus::*;
-        match self {
-            Submitted => &[Published, Rejected],
-            Published => &[UnderReview, Rejected],
-            AwaitingAnswer => &[UnderReview, Answered, Accepted, Rejected],
-            UnderReview => &[Answered, Accepted, Rejected, Implemented],
-            Accepted => &[Implemented],
-            Answered | Rejected | Implemented | Withdrawn => &[],
-        }
-    }
-
-    pub fn accepts_support(self) -> bool {
-        matches!(
-            self,
-            IdeaStatus::Published | IdeaStatus::AwaitingAnswer | IdeaStatus::UnderReview
-        )
-    }
-
-    pub fn can_be_withdrawn(self) -> bool {
-        matches!(
-            self,
-            IdeaStatus::Submitted | IdeaStatus::Published | IdeaStatus::AwaitingAnswer
-        )
-    }
-
-    /// The author may still change the text (and only while unsupported).
-    pub fn editable(self) -> bool {
-        matches!(self, IdeaStatus::Submitted | IdeaStatus::Published)
-    }
-}
-
-pub fn status(m: &idea::Model) -> IdeaStatus {
-    IdeaStatus::parse(&m.status).unwrap_or(IdeaStatus::Submitted)
-}
 
 /// What a citizen types into the idea form.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -205,6 +125,108 @@ pub fn can_view(viewer: Option<&CurrentUser>, idea: &idea::Model) -> bool {
         || viewer.is_some_and(|u| Some(u.id) == idea.author_id)
 }
 
+/// Who is asking: `None` for an anonymous visitor, who may read but must log in
+/// to take part.
+fn logged_in(viewer: Option<&CurrentUser>) -> Result<&CurrentUser, Refusal> {
+    viewer.ok_or(Refusal::LoginRequired)
+}
+
+/// May `viewer` propose an idea in `c`? The idea list shows the button exactly
+/// when this is `Ok`, and `create` refuses with the same reason.
+pub fn may_propose(viewer: Option<&CurrentUser>, c: &consultation::Model) -> Result<(), Refusal> {
+    if !c.accepts_ideas {
+        return Err(Refusal::IdeasNotAccepted);
+    }
+    if c.status != crate::domain::ConsultationStatus::Open {
+        return Err(Refusal::ConsultationNotOpen);
+    }
+    eligibility::check(logged_in(viewer)?, c)
+}
+
+/// May `viewer` support `idea`? `supported`: whether they already do.
+pub fn may_support(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    idea: &idea::Model,
+    supported: bool,
+) -> Result<(), Refusal> {
+    if idea.published_at.is_none() {
+        return Err(Refusal::IdeaNotPublic);
+    }
+    if !idea.status.accepts_support() {
+        return Err(Refusal::IdeaNotSupportable);
+    }
+    let actor = logged_in(viewer)?;
+    eligibility::check(actor, c)?;
+    if idea.author_id == Some(actor.id) && !c.allow_self_support {
+        return Err(Refusal::OwnIdea);
+    }
+    if supported {
+        return Err(Refusal::AlreadySupported);
+    }
+    Ok(())
+}
+
+/// May `viewer` take their support back?
+pub fn may_unsupport(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    supported: bool,
+) -> Result<(), Refusal> {
+    eligibility::check(logged_in(viewer)?, c)?;
+    if !supported {
+        return Err(Refusal::NotSupported);
+    }
+    Ok(())
+}
+
+/// Only the author changes an idea, while the consultation is open to them.
+fn own(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    idea: &idea::Model,
+) -> Result<(), Refusal> {
+    let actor = logged_in(viewer)?;
+    if idea.author_id != Some(actor.id) {
+        return Err(Refusal::NotAuthor);
+    }
+    eligibility::check(actor, c)
+}
+
+/// May `viewer` change the text? Only the author, while nobody supports it.
+pub fn may_edit(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    idea: &idea::Model,
+) -> Result<(), Refusal> {
+    own(viewer, c, idea)?;
+    if !idea.status.editable() {
+        return Err(Refusal::IdeaNotEditable);
+    }
+    if idea.support_count > 0 {
+        return Err(Refusal::IdeaHasSupports);
+    }
+    Ok(())
+}
+
+/// May `viewer` withdraw the idea? Only the author, before the council has dealt with it.
+pub fn may_withdraw(
+    viewer: Option<&CurrentUser>,
+    c: &consultation::Model,
+    idea: &idea::Model,
+) -> Result<(), Refusal> {
+    own(viewer, c, idea)?;
+    if !idea.status.can_be_withdrawn() {
+        return Err(Refusal::IdeaNotWithdrawable);
+    }
+    Ok(())
+}
+
+/// May `viewer` follow the idea (notifications about its status)? Anyone logged in.
+pub fn may_follow(viewer: Option<&CurrentUser>) -> Result<(), Refusal> {
+    logged_in(viewer).map(|_| ())
+}
+
 pub async fn consultation_of<C: ConnectionTrait>(
     db: &C,
     idea: &idea::Model,
@@ -227,7 +249,7 @@ pub async fn get_visible(
         .await?
         .ok_or(AppError::NotFound)?;
     let c = consultation_of(db, &found).await?;
-    if !consultations::status(&c).is_public() && !is_staff(viewer) {
+    if !c.status.is_public() && !is_staff(viewer) {
         return Err(AppError::NotFound);
     }
     if !can_view(viewer, &found) {
@@ -246,8 +268,8 @@ async fn record_status<C: ConnectionTrait>(
 ) -> Result<(), sea_orm::DbErr> {
     idea_status_change::ActiveModel {
         idea_id: Set(idea_id),
-        from_status: Set(from.map(|s| s.as_str().to_owned())),
-        to_status: Set(to.as_str().to_owned()),
+        from_status: Set(from),
+        to_status: Set(to),
         actor_id: Set(actor_id),
         response: Set(response.to_owned()),
         created_at: Set(now()),
@@ -265,10 +287,7 @@ pub async fn consultation_for_proposal(
     slug: &str,
 ) -> Result<consultation::Model, AppError> {
     let c = consultations::get_visible(db, Some(actor), slug).await?;
-    if !c.accepts_ideas {
-        return Err(AppError::Conflict("errors.ideas_not_accepted"));
-    }
-    eligibility::check(actor, &c)?;
+    may_propose(Some(actor), &c)?;
     Ok(c)
 }
 
@@ -283,7 +302,7 @@ pub async fn create(
     let valid = form
         .validate(&consultations::categories(&c))
         .map_err(AppError::Validation)?;
-    let pre = c.moderation_mode == ModerationMode::Pre.as_str();
+    let pre = c.moderation_mode == ModerationMode::Pre;
     let initial = if pre {
         IdeaStatus::Submitted
     } else {
@@ -298,7 +317,7 @@ pub async fn create(
         body: Set(valid.body),
         category: Set(valid.category),
         place: Set(valid.place),
-        status: Set(initial.as_str().to_owned()),
+        status: Set(initial),
         support_count: Set(0),
         comment_count: Set(0),
         published_at: Set((!pre).then_some(at)),
@@ -343,23 +362,8 @@ pub async fn get_for_edit(
     id: i64,
 ) -> Result<(idea::Model, consultation::Model), AppError> {
     let (found, c) = own_idea(db, actor, id).await?;
-    check_editable(actor, &found, &c)?;
+    may_edit(Some(actor), &c, &found)?;
     Ok((found, c))
-}
-
-fn check_editable(
-    actor: &CurrentUser,
-    found: &idea::Model,
-    c: &consultation::Model,
-) -> Result<(), AppError> {
-    eligibility::check(actor, c)?;
-    if !status(found).editable() {
-        return Err(AppError::Conflict("errors.idea_not_editable"));
-    }
-    if found.support_count > 0 {
-        return Err(AppError::Conflict("errors.idea_has_supports"));
-    }
-    Ok(())
 }
 
 /// Change the text of one's own idea while nobody supports it yet.
@@ -370,7 +374,7 @@ pub async fn update(
     form: &IdeaForm,
 ) -> Result<idea::Model, AppError> {
     let (found, c) = own_idea(db, actor, id).await?;
-    check_editable(actor, &found, &c)?;
+    may_edit(Some(actor), &c, &found)?;
     let valid = form
         .validate(&consultations::categories(&c))
         .map_err(AppError::Validation)?;
@@ -385,14 +389,11 @@ pub async fn update(
         .col_expr(idea::Column::UpdatedAt, Expr::value(now()))
         .filter(idea::Column::Id.eq(id))
         .filter(idea::Column::SupportCount.eq(0))
-        .filter(idea::Column::Status.is_in([
-            IdeaStatus::Submitted.as_str(),
-            IdeaStatus::Published.as_str(),
-        ]))
+        .filter(idea::Column::Status.is_in([IdeaStatus::Submitted, IdeaStatus::Published]))
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(AppError::Conflict("errors.idea_has_supports"));
+        return Err(AppError::Forbidden(Refusal::IdeaHasSupports));
     }
     audit::record(&txn, Some(actor.id), "idea.updated", "idea", Some(id), "").await?;
     txn.commit().await?;
@@ -409,11 +410,8 @@ pub async fn withdraw(
     id: i64,
 ) -> Result<idea::Model, AppError> {
     let (found, c) = own_idea(db, actor, id).await?;
-    eligibility::check(actor, &c)?;
-    let from = status(&found);
-    if !from.can_be_withdrawn() {
-        return Err(AppError::Conflict("errors.idea_not_withdrawable"));
-    }
+    may_withdraw(Some(actor), &c, &found)?;
+    let from = found.status;
     move_status(db, Some(actor.id), found, from, IdeaStatus::Withdrawn, "").await
 }
 
@@ -430,14 +428,14 @@ async fn move_status(
     let at = now();
     let txn = db.begin().await?;
     let mut update = idea::Entity::update_many()
-        .col_expr(idea::Column::Status, Expr::value(to.as_str()))
+        .col_expr(idea::Column::Status, Expr::value(to))
         .col_expr(idea::Column::UpdatedAt, Expr::value(at));
     if to == IdeaStatus::Published && found.published_at.is_none() {
         update = update.col_expr(idea::Column::PublishedAt, Expr::value(Some(at)));
     }
     let res = update
         .filter(idea::Column::Id.eq(found.id))
-        .filter(idea::Column::Status.eq(from.as_str()))
+        .filter(idea::Column::Status.eq(from))
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
@@ -483,7 +481,7 @@ pub async fn change_status(
         return Err(AppError::forbidden());
     }
     let (found, _) = get_visible(db, Some(actor), id).await?;
-    let from = status(&found);
+    let from = found.status;
     if !from.staff_next().contains(&to) {
         return Err(AppError::Conflict("errors.idea_transition_not_allowed"));
     }
@@ -509,16 +507,9 @@ pub async fn support(
     id: i64,
 ) -> Result<SupportOutcome, AppError> {
     let (found, c) = get_visible(db, Some(actor), id).await?;
-    if found.published_at.is_none() {
-        return Err(AppError::Conflict("errors.idea_not_public"));
-    }
-    eligibility::check(actor, &c)?;
-    if !status(&found).accepts_support() {
-        return Err(AppError::Conflict("errors.idea_not_supportable"));
-    }
-    if found.author_id == Some(actor.id) && !c.allow_self_support {
-        return Err(AppError::Conflict("errors.cannot_support_own"));
-    }
+    // Whether they already support it is decided by the unique index below,
+    // not by a prior read, so a double submit cannot count twice.
+    may_support(Some(actor), &c, &found, false)?;
     let txn = db.begin().await?;
     // Write first: on SQLite this takes the write lock at once, so parallel
     // supports queue up instead of failing on a stale read snapshot.
@@ -532,7 +523,7 @@ pub async fn support(
     .exec_without_returning(&txn)
     .await?;
     if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-        return Err(AppError::Conflict("errors.already_supported"));
+        return Err(AppError::Forbidden(Refusal::AlreadySupported));
     }
     idea::Entity::update_many()
         .col_expr(
@@ -545,11 +536,11 @@ pub async fn support(
     let reached = idea::Entity::update_many()
         .col_expr(
             idea::Column::Status,
-            Expr::value(IdeaStatus::AwaitingAnswer.as_str()),
+            Expr::value(IdeaStatus::AwaitingAnswer),
         )
         .col_expr(idea::Column::UpdatedAt, Expr::value(now()))
         .filter(idea::Column::Id.eq(id))
-        .filter(idea::Column::Status.eq(IdeaStatus::Published.as_str()))
+        .filter(idea::Column::Status.eq(IdeaStatus::Published))
         .filter(idea::Column::SupportCount.gte(c.support_threshold))
         .exec(&txn)
         .await?
@@ -582,7 +573,8 @@ pub async fn withdraw_support(
     id: i64,
 ) -> Result<(), AppError> {
     let (_, c) = get_visible(db, Some(actor), id).await?;
-    eligibility::check(actor, &c)?;
+    // As with supporting, the delete itself decides whether there was a support.
+    may_unsupport(Some(actor), &c, true)?;
     let txn = db.begin().await?;
     let deleted = idea_support::Entity::delete_many()
         .filter(idea_support::Column::IdeaId.eq(id))
@@ -590,7 +582,7 @@ pub async fn withdraw_support(
         .exec(&txn)
         .await?;
     if deleted.rows_affected == 0 {
-        return Err(AppError::Conflict("errors.not_supported"));
+        return Err(AppError::Forbidden(Refusal::NotSupported));
     }
     idea::Entity::update_many()
         .col_expr(
@@ -619,6 +611,7 @@ pub async fn has_supported(
 
 pub async fn follow(db: &DatabaseConnection, actor: &CurrentUser, id: i64) -> Result<(), AppError> {
     get_visible(db, Some(actor), id).await?;
+    may_follow(Some(actor))?;
     notifications::follow(db, id, actor.id).await?;
     Ok(())
 }
@@ -703,8 +696,8 @@ pub async fn list(
         .filter(idea::Column::ConsultationId.eq(c.id))
         .filter(idea::Column::PublishedAt.is_not_null());
     q = match query.status {
-        Some(s) => q.filter(idea::Column::Status.eq(s.as_str())),
-        None => q.filter(idea::Column::Status.ne(IdeaStatus::Withdrawn.as_str())),
+        Some(s) => q.filter(idea::Column::Status.eq(s)),
+        None => q.filter(idea::Column::Status.ne(IdeaStatus::Withdrawn)),
     };
     if let Some(cat) = &query.category {
         q = q.filter(idea::Column::Category.eq(cat.as_str()));
@@ -775,7 +768,7 @@ pub async fn staff_queue(
         return Err(AppError::forbidden());
     }
     Ok(idea::Entity::find()
-        .filter(idea::Column::Status.eq(status.as_str()))
+        .filter(idea::Column::Status.eq(status))
         .order_by_asc(idea::Column::UpdatedAt)
         .order_by_asc(idea::Column::Id)
         .all(db)

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod eligibility;
 pub mod export;
 pub mod ideas;
+pub mod lifecycle;
 pub mod login_throttle;
 pub mod mail;
 pub mod moderation;

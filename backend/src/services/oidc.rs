@@ -65,7 +65,7 @@ pub struct Identity {
     pub birth_year: Option<i32>,
     pub municipality_code: Option<String>,
     /// The role the provider grants (citizen unless a staff group maps higher).
-    pub role: String,
+    pub role: Role,
     pub citizen: bool,
 }
 
@@ -527,7 +527,7 @@ pub fn identity_from_claims(
         loa,
         birth_year,
         municipality_code,
-        role: role.as_str().to_owned(),
+        role,
         citizen: provider.is_citizen(),
     }
 }
@@ -568,15 +568,7 @@ pub fn parse_loa(value: &str) -> Option<String> {
     matches!(last.as_str(), "low" | "substantial" | "high").then_some(last)
 }
 
-/// Rank of a level of assurance, for comparisons.
-pub fn loa_rank(loa: &str) -> u8 {
-    match loa {
-        "high" => 3,
-        "substantial" => 2,
-        "low" => 1,
-        _ => 0,
-    }
-}
+pub use crate::domain::eligibility::loa_rank;
 
 /// A Danish municipality code: up to four digits, kept zero-padded.
 pub fn parse_municipality(value: &str) -> Option<String> {
@@ -640,7 +632,7 @@ mod tests {
         assert_eq!(id.birth_year, Some(1990));
         assert_eq!(id.loa.as_deref(), Some("high"));
         assert_eq!(id.municipality_code.as_deref(), Some("0751"));
-        assert_eq!(id.role, "citizen");
+        assert_eq!(id.role, Role::Citizen);
         let shown = serde_json::to_string(&id).unwrap();
         assert!(!shown.contains("0101901234") && !shown.contains("Anna"));
     }
@@ -654,7 +646,7 @@ mod tests {
             "h".into(),
             claims.as_object().unwrap(),
         );
-        assert_eq!(id.role, "moderator");
+        assert_eq!(id.role, Role::Moderator);
         let none = serde_json::json!({"sub": "x", "groups": "others"});
         let id = identity_from_claims(
             "staff",
@@ -662,6 +654,6 @@ mod tests {
             "h".into(),
             none.as_object().unwrap(),
         );
-        assert_eq!(id.role, "citizen");
+        assert_eq!(id.role, Role::Citizen);
     }
 }

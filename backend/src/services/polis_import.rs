@@ -127,9 +127,7 @@ pub async fn import(
                     StatementStatus::Rejected
                 } else {
                     StatementStatus::Accepted
-                }
-                .as_str()
-                .to_owned()),
+                }),
                 is_meta: Set(flags.meta),
                 is_seed: Set(false),
                 created_at: Set(at),

@@ -41,7 +41,7 @@ const TOP_STATEMENTS: usize = 5;
 /// internal if it was archived straight from closed.
 pub fn can_view(viewer: Option<&CurrentUser>, c: &consultation::Model) -> bool {
     let early = viewer.is_some_and(|u| u.role.reads_reports_early());
-    match consultations::status(c) {
+    match c.status {
         Status::Draft => viewer.is_some_and(|u| u.role.is_staff()),
         Status::Open | Status::Closed => early,
         Status::Published => true,
@@ -309,7 +309,7 @@ pub async fn build(
     let participation = participation(db, c, &statements).await?;
     let opinion = match super::snapshots::latest(db, c.id).await? {
         Some((row, snap)) => Some(opinion_report(
-            row.kind,
+            row.kind.as_str().to_owned(),
             row.computed_at,
             snap,
             &statements,
@@ -323,7 +323,7 @@ pub async fn build(
         consultation: ReportConsultation {
             slug: c.slug.clone(),
             title: c.title.clone(),
-            status: c.status.clone(),
+            status: c.status.as_str().to_owned(),
             opens_at: c.opens_at,
             closes_at: c.closes_at,
             published_at: c.published_at,
@@ -360,14 +360,14 @@ async fn participation(
         .len() as u64;
     let accepted = statements
         .iter()
-        .filter(|s| StatementStatus::of(s) == StatementStatus::Accepted)
+        .filter(|s| s.status == StatementStatus::Accepted)
         .count() as u64;
     let idea_ids: Vec<i64> = idea::Entity::find()
         .select_only()
         .column(idea::Column::Id)
         .filter(idea::Column::ConsultationId.eq(c.id))
         .filter(idea::Column::PublishedAt.is_not_null())
-        .filter(idea::Column::Status.ne(IdeaStatus::Withdrawn.as_str()))
+        .filter(idea::Column::Status.ne(IdeaStatus::Withdrawn))
         .into_tuple()
         .all(db)
         .await?;
@@ -376,7 +376,7 @@ async fn participation(
     } else {
         comment::Entity::find()
             .filter(comment::Column::IdeaId.is_in(idea_ids.clone()))
-            .filter(comment::Column::Status.eq("visible"))
+            .filter(comment::Column::Status.eq(crate::domain::CommentStatus::Visible))
             .count(db)
             .await?
     };
@@ -595,7 +595,7 @@ async fn top_ideas(
     let list = idea::Entity::find()
         .filter(idea::Column::ConsultationId.eq(c.id))
         .filter(idea::Column::PublishedAt.is_not_null())
-        .filter(idea::Column::Status.ne(IdeaStatus::Withdrawn.as_str()))
+        .filter(idea::Column::Status.ne(IdeaStatus::Withdrawn))
         .order_by_desc(idea::Column::SupportCount)
         .order_by_asc(idea::Column::Id)
         .limit(TOP_IDEAS as u64)
@@ -621,7 +621,7 @@ async fn top_ideas(
             answer: answers.remove(&i.id),
             id: i.id,
             title: i.title,
-            status: i.status,
+            status: i.status.as_str().to_owned(),
             supports: i.support_count,
             comments: i.comment_count,
         })

@@ -21,22 +21,7 @@ use crate::opinion::{self, Input, Params, Snapshot, StatementFlags, Vote, VoteVa
 use super::now;
 use super::statements::StatementStatus;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Warm-started from the previous snapshot, while votes come in.
-    Warm,
-    /// Cold run when the consultation closes; the report and exports use it.
-    Final,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Warm => "warm",
-            Kind::Final => "final",
-        }
-    }
-}
+pub use crate::domain::SnapshotKind as Kind;
 
 /// Whether to wait for another process's recompute of the same consultation
 /// (a request that needs the result) or to skip (the background worker).
@@ -92,7 +77,7 @@ pub async fn engine_input(
     let mut statements = BTreeMap::new();
     for s in &all {
         number_of.insert(s.id, s.number);
-        let status = StatementStatus::of(s);
+        let status = s.status;
         if status == StatementStatus::Pending {
             continue;
         }
@@ -140,7 +125,7 @@ pub async fn latest(
         .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id));
     let row = match base
         .clone()
-        .filter(opinion_snapshot::Column::Kind.eq(Kind::Final.as_str()))
+        .filter(opinion_snapshot::Column::Kind.eq(Kind::Final))
         .order_by_desc(opinion_snapshot::Column::Id)
         .one(db)
         .await?
@@ -228,7 +213,7 @@ pub async fn recompute(
     let json = serde_json::to_string(&snapshot).map_err(anyhow::Error::from)?;
     let row = opinion_snapshot::ActiveModel {
         consultation_id: Set(consultation_id),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         vote_high_water_mark: Set(hwm),
         snapshot: Set(json),
         computed_at: Set(now()),
@@ -283,16 +268,19 @@ async fn latest_row(
 pub async fn pending_work(db: &DatabaseConnection) -> Result<Vec<(i64, Kind)>, AppError> {
     let list = consultation::Entity::find()
         .filter(consultation::Column::HasConversation.eq(true))
-        .filter(consultation::Column::Status.is_in(["open", "closed"]))
+        .filter(consultation::Column::Status.is_in([
+            crate::domain::ConsultationStatus::Open,
+            crate::domain::ConsultationStatus::Closed,
+        ]))
         .all(db)
         .await?;
     let mut out = Vec::new();
     for c in list {
         let last = latest_row(db, c.id).await?;
-        if c.status == "closed" {
+        if c.status == crate::domain::ConsultationStatus::Closed {
             let has_final = opinion_snapshot::Entity::find()
                 .filter(opinion_snapshot::Column::ConsultationId.eq(c.id))
-                .filter(opinion_snapshot::Column::Kind.eq(Kind::Final.as_str()))
+                .filter(opinion_snapshot::Column::Kind.eq(Kind::Final))
                 .one(db)
                 .await?
                 .is_some();
@@ -335,8 +323,8 @@ pub fn priorities(
         .collect()
 }
 
-/// The statement to show next (OPINION.md §8), or `None` when the participant
-/// has voted on every accepted statement.
+/// The statement to show next (docs/opinion.md §11), or `None` when the
+/// participant has voted on every accepted statement.
 pub fn next_statement<'a>(
     accepted: &'a [statement::Model],
     snapshot: Option<&Snapshot>,

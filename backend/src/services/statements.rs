@@ -6,9 +6,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
-use serde::Serialize;
 
 use crate::auth::session::CurrentUser;
+use crate::domain::Refusal;
+pub use crate::domain::StatementStatus;
 use crate::entities::{consultation, statement};
 use crate::errors::AppError;
 
@@ -22,32 +23,6 @@ pub const DEFAULT_MAX_CHARS: i32 = 200;
 pub const RATE_LIMIT_COUNT: u64 = 5;
 pub const RATE_LIMIT_WINDOW_MINUTES: i64 = 10;
 pub const REASON_MAX: usize = 500;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StatementStatus {
-    Pending,
-    Accepted,
-    Rejected,
-}
-
-impl StatementStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StatementStatus::Pending => "pending",
-            StatementStatus::Accepted => "accepted",
-            StatementStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn of(s: &statement::Model) -> Self {
-        match s.status.as_str() {
-            "accepted" => StatementStatus::Accepted,
-            "rejected" => StatementStatus::Rejected,
-            _ => StatementStatus::Pending,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModerationAction {
@@ -176,7 +151,7 @@ async fn insert(
             created_by: Set(new.created_by),
             body: Set(new.body.clone()),
             normalized: Set(normalized.clone()),
-            status: Set(new.status.as_str().to_owned()),
+            status: Set(new.status),
             is_meta: Set(false),
             is_seed: Set(new.is_seed),
             created_at: Set(now()),
@@ -211,6 +186,13 @@ async fn insert(
     ))
 }
 
+/// May `viewer` write a statement in `c`'s conversation? Same rule as voting;
+/// the statement form is shown exactly when this is `Ok` (flooding limits are
+/// checked when one is sent).
+pub fn may_write(viewer: Option<&CurrentUser>, c: &consultation::Model) -> Result<(), Refusal> {
+    eligibility::may_join_conversation(c, viewer)
+}
+
 /// A participant writes a statement. Pre-moderation: it waits in the queue;
 /// post-moderation: it is shown at once and can be rejected later.
 pub async fn add(
@@ -219,10 +201,7 @@ pub async fn add(
     visitor: &Visitor,
     raw: &str,
 ) -> Result<statement::Model, AppError> {
-    if consultations::status(c) != Status::Open {
-        return Err(AppError::Conflict("errors.consultation_not_open"));
-    }
-    eligibility::conversation(c, visitor.user.as_ref()).map_err(AppError::Conflict)?;
+    may_write(visitor.user.as_ref(), c)?;
     let body = validate_text(c, raw)?;
     let participant = participants::find_or_create(db, c.id, visitor).await?;
     let since = now() - chrono::Duration::minutes(RATE_LIMIT_WINDOW_MINUTES);
@@ -234,7 +213,7 @@ pub async fn add(
     if recent >= RATE_LIMIT_COUNT {
         return Err(AppError::field("body", "statement_rate_limited"));
     }
-    let pre = c.moderation_mode == ModerationMode::Pre.as_str();
+    let pre = c.moderation_mode == ModerationMode::Pre;
     insert(
         db,
         NewStatement {
@@ -262,8 +241,8 @@ pub async fn add_seed(
     raw: &str,
 ) -> Result<statement::Model, AppError> {
     let c = consultations::get_for_staff(db, actor, slug).await?;
-    if !matches!(consultations::status(&c), Status::Draft | Status::Open) {
-        return Err(AppError::Conflict("errors.consultation_not_open"));
+    if !matches!(c.status, Status::Draft | Status::Open) {
+        return Err(AppError::Forbidden(Refusal::ConsultationNotOpen));
     }
     let body = validate_text(&c, raw)?;
     insert(
@@ -306,12 +285,12 @@ pub async fn moderate(
     let mut active = s.into_active_model();
     let (name, detail) = match action {
         ModerationAction::Accept => {
-            active.status = Set(StatementStatus::Accepted.as_str().to_owned());
+            active.status = Set(StatementStatus::Accepted);
             active.moderation_reason = Set((!reason.is_empty()).then(|| reason.clone()));
             ("statement.accepted", reason.clone())
         }
         ModerationAction::Reject => {
-            active.status = Set(StatementStatus::Rejected.as_str().to_owned());
+            active.status = Set(StatementStatus::Rejected);
             active.moderation_reason = Set(Some(reason.clone()));
             ("statement.rejected", reason.clone())
         }
@@ -356,7 +335,7 @@ pub async fn list_accepted(
 ) -> Result<Vec<statement::Model>, AppError> {
     Ok(statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(consultation_id))
-        .filter(statement::Column::Status.eq(StatementStatus::Accepted.as_str()))
+        .filter(statement::Column::Status.eq(StatementStatus::Accepted))
         .order_by_asc(statement::Column::Number)
         .all(db)
         .await?)
@@ -382,7 +361,7 @@ pub async fn list_for_moderation(
 ) -> Result<(consultation::Model, Vec<statement::Model>), AppError> {
     let c = consultations::get_for_staff(db, actor, slug).await?;
     let mut all = list_all(db, c.id).await?;
-    all.sort_by_key(|s| (StatementStatus::of(s) != StatementStatus::Pending, s.number));
+    all.sort_by_key(|s| (s.status != StatementStatus::Pending, s.number));
     Ok((c, all))
 }
 

@@ -186,7 +186,7 @@ async fn create_with(
         display_name: Set(display_name.to_owned()),
         email: Set(Some(email.to_owned())),
         password_hash: Set(Some(password_hash.to_owned())),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         locale: Set(locale.code().to_owned()),
         email_verified: Set(email_verified),
         created_at: Set(now()),
@@ -463,7 +463,7 @@ pub async fn log_in_with_identity(
     let mut active = found.clone().into_active_model();
     apply_identity(&mut active, identity);
     if !identity.citizen && found.role != identity.role {
-        active.role = Set(identity.role.clone());
+        active.role = Set(identity.role);
     }
     Ok(Some(active.update(db).await?))
 }
@@ -488,7 +488,7 @@ pub async fn create_from_identity(
         email: Set(None),
         password_hash: Set(None),
         oidc_subject_hash: Set(Some(identity.subject_hash.clone())),
-        role: Set(identity.role.clone()),
+        role: Set(identity.role),
         locale: Set(locale.code().to_owned()),
         email_verified: Set(false),
         created_at: Set(now()),
@@ -597,9 +597,9 @@ pub async fn change_role(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    if target.role == Role::Admin.as_str() && role != Role::Admin {
+    if target.role == Role::Admin && role != Role::Admin {
         let admins = user::Entity::find()
-            .filter(user::Column::Role.eq(Role::Admin.as_str()))
+            .filter(user::Column::Role.eq(Role::Admin))
             .filter(user::Column::DeletedAt.is_null())
             .count(&txn)
             .await?;
@@ -609,7 +609,7 @@ pub async fn change_role(
     }
     let old = target.role.clone();
     let mut active = target.into_active_model();
-    active.role = Set(role.as_str().to_owned());
+    active.role = Set(role);
     let updated = active.update(&txn).await?;
     audit::record(
         &txn,

@@ -8,11 +8,12 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use crate::auth::session::CurrentUser;
+use crate::domain::Refusal;
 use crate::entities::{consultation, statement, vote, vote_history};
 use crate::errors::AppError;
 use crate::opinion::VoteValue;
 
-use super::consultations::{self, Status};
 use super::participants::{self, Visitor};
 use super::statements::StatementStatus;
 use super::{eligibility, now};
@@ -42,6 +43,12 @@ pub struct VoteOutcome {
     pub changed: bool,
 }
 
+/// May `viewer` vote in `c`'s conversation? The voting page shows the buttons
+/// exactly when this is `Ok`.
+pub fn may_vote(viewer: Option<&CurrentUser>, c: &consultation::Model) -> Result<(), Refusal> {
+    eligibility::may_join_conversation(c, viewer)
+}
+
 /// Cast (or change) a vote on statement `statement_id` of consultation `c`.
 pub async fn cast(
     db: &DatabaseConnection,
@@ -50,16 +57,13 @@ pub async fn cast(
     statement_id: i64,
     value: VoteValue,
 ) -> Result<VoteOutcome, AppError> {
-    if consultations::status(c) != Status::Open {
-        return Err(AppError::Conflict("errors.consultation_not_open"));
-    }
-    eligibility::conversation(c, visitor.user.as_ref()).map_err(AppError::Conflict)?;
+    may_vote(visitor.user.as_ref(), c)?;
     let s = statement::Entity::find_by_id(statement_id)
         .filter(statement::Column::ConsultationId.eq(c.id))
         .one(db)
         .await?
         .ok_or(AppError::Conflict("errors.statement_not_in_consultation"))?;
-    match StatementStatus::of(&s) {
+    match s.status {
         StatementStatus::Accepted => {}
         StatementStatus::Rejected => {
             return Err(AppError::Conflict("errors.statement_rejected"));

@@ -48,14 +48,14 @@ fn form_page(
     };
     let transitions: Vec<_> = edit
         .map(|c| {
-            consultations::status(c)
+            c.status
                 .next()
                 .iter()
                 .map(|s| json!({ "value": s.as_str(), "label": ctx.t(&format!("staff.to_{}", s.as_str())) }))
                 .collect()
         })
         .unwrap_or_default();
-    let slug_locked = edit.is_some_and(|c| consultations::status(c) != Status::Draft);
+    let slug_locked = edit.is_some_and(|c| c.status != Status::Draft);
     ctx.render_status(
         status,
         "staff_consultation_form",
@@ -65,7 +65,7 @@ fn form_page(
             "errors": errors,
             "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
             "is_pre": form.moderation_mode == "pre",
-            "eligibility": crate::services::eligibility::Eligibility::ALL
+            "eligibility": crate::domain::VotingEligibility::ALL
                 .iter()
                 .map(|e| json!({
                     "value": e.as_str(),
@@ -168,7 +168,7 @@ pub async fn transition(
     Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
     let to = Status::parse(&form.to).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
-    let c = consultations::transition(&ctx.state.db, &me, &slug, to).await?;
+    let c = crate::services::lifecycle::transition(&ctx.state.db, &me, &slug, to).await?;
     ctx.flash("success", &format!("staff.now_{}", to.as_str()));
     Ok(see_other(&format!("/staff/consultations/{}/edit", c.slug)))
 }
