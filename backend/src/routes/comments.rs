@@ -6,12 +6,12 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::entities::{comment, consultation, idea};
+use crate::entities::{comment, idea};
 use crate::errors::AppError;
 use crate::routes::context::{Ctx, LoggedIn, Staff};
 use crate::routes::ideas::{DetailForms, detail_page};
 use crate::routes::see_other;
-use crate::routes::views::{date, field_errors};
+use crate::routes::views::field_errors;
 use crate::services::comments::{self, CommentStatus, Decision};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -23,36 +23,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(flag_comment)
         .service(moderate_form)
         .service(moderate_comment);
-}
-
-pub(crate) fn comment_view(
-    ctx: &Ctx,
-    cm: &comment::Model,
-    names: &std::collections::HashMap<i64, String>,
-    c: &consultation::Model,
-    i: &idea::Model,
-) -> Value {
-    let me = ctx.user.as_ref();
-    let staff = me.is_some_and(|u| u.role.is_staff());
-    let st = cm.status;
-    let show_text = st == CommentStatus::Visible || (st == CommentStatus::Hidden && staff);
-    json!({
-        "id": cm.id,
-        "depth": cm.depth,
-        "author": cm.author_id.and_then(|a| names.get(&a)).cloned().unwrap_or_else(|| ctx.t("ideas.unknown_author")),
-        "created_at": date(ctx.locale, &cm.created_at),
-        "body": if show_text { cm.body.clone() } else { String::new() },
-        "show_text": show_text,
-        "is_hidden": st == CommentStatus::Hidden,
-        "is_deleted": st == CommentStatus::Deleted,
-        "edited": cm.edited_at.is_some(),
-        // Each link exactly when the action would be allowed (one rule, in the service).
-        "can_edit": comments::may_edit(me, c, cm).is_ok(),
-        "can_delete": comments::may_delete(me, cm).is_ok(),
-        "can_flag": comments::may_flag(me, cm).is_ok(),
-        "can_reply": comments::may_comment(me, c, i, Some(cm)).is_ok(),
-        "can_moderate": comments::may_moderate(me, cm).is_ok(),
-    })
 }
 
 #[derive(Deserialize)]
