@@ -24,3 +24,4 @@ mod oidc;
 mod opinion_polis;
 mod pages;
 mod report;
+mod rules;

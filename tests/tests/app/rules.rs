@@ -176,7 +176,9 @@ async fn every_action_is_shown_exactly_when_it_succeeds(app: TestApp) {
                 (
                     "follow",
                     idea_page.clone(),
-                    format!("form[action='/ideas/{id}/follow'], form[action='/ideas/{id}/unfollow']"),
+                    format!(
+                        "form[action='/ideas/{id}/follow'], form[action='/ideas/{id}/unfollow']"
+                    ),
                     format!("/ideas/{id}/follow"),
                     vec![],
                 ),
