@@ -101,7 +101,7 @@ pub async fn update(
             )
             .await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 

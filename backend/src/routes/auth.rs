@@ -174,7 +174,7 @@ pub async fn register(ctx: Ctx, form: web::Form<Registration>) -> Result<HttpRes
                 "has_errors": true,
             }),
         ),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -216,7 +216,7 @@ pub async fn verify_email(
             &ctx.t("verify.heading"),
             json!({ "done": false, "problem": ctx.t(key) }),
         ),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -225,7 +225,7 @@ pub async fn resend_verification(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResp
     match users::resend_verification(&ctx.state.db, &me).await {
         Ok(()) => ctx.flash("success", "verify.sent"),
         Err(AppError::Conflict(key)) => ctx.flash("error", key),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     }
     Ok(see_other("/account"))
 }
@@ -283,7 +283,7 @@ pub async fn reset_form(ctx: Ctx, query: web::Query<TokenQuery>) -> Result<HttpR
             json!({ "token": query.token, "errors": {} }),
         ),
         Err(AppError::Conflict(key)) => reset_problem(&ctx, key),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -326,6 +326,6 @@ pub async fn reset(ctx: Ctx, form: web::Form<ResetForm>) -> Result<HttpResponse,
             }),
         ),
         Err(AppError::Conflict(key)) => reset_problem(&ctx, key),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }

@@ -60,7 +60,7 @@ pub async fn create_comment(
             };
             detail_page(&ctx, *id, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -129,7 +129,7 @@ pub async fn comment_edit(
                 errors,
             )
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -230,7 +230,7 @@ pub async fn flag_comment(
                 errors,
             )
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -276,6 +276,6 @@ pub async fn moderate_comment(
                 errors,
             )
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }

@@ -307,7 +307,7 @@ pub async fn create(
             )
             .await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -388,7 +388,7 @@ pub async fn add_seed(
             )
             .await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -432,6 +432,6 @@ pub async fn moderate(
             )
             .await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }

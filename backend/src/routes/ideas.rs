@@ -267,7 +267,7 @@ pub async fn create(
                 None,
             )
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -310,7 +310,7 @@ pub async fn update(
                 Some(&i),
             )
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -564,6 +564,6 @@ pub async fn change_status(
             };
             detail_page(&ctx, *id, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }

@@ -120,7 +120,7 @@ pub async fn callback(
                 &ctx.t("oidc.error_title"),
                 json!({ "message": ctx.t(key), "linking": true }),
             ),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         };
     }
     match users::log_in_with_identity(&ctx.state.db, &identity).await? {
@@ -188,6 +188,6 @@ pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpRespo
                 "staff": !identity.citizen,
             }),
         ),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }

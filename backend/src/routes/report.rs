@@ -34,7 +34,7 @@ async fn consultation_for(ctx: &Ctx, slug: &str) -> Result<consultation::Model, 
             ctx.require_user()?;
             Err(AppError::forbidden())
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -346,7 +346,7 @@ pub async fn population_save(
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             population_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, errors).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 

@@ -110,7 +110,7 @@ pub async fn create(
             let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
             form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, errors, None)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -151,7 +151,7 @@ pub async fn update(
                 Some(&existing),
             )
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
