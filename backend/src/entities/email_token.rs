@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::TokenPurpose;
+
 /// A single-use token sent by mail (verify an address, reset a password).
 /// Only the SHA-256 hash of the token is stored.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +11,7 @@ pub struct Model {
     pub id: i64,
     pub user_id: i64,
     /// `verify` or `reset`.
-    pub purpose: String,
+    pub purpose: TokenPurpose,
     #[sea_orm(unique)]
     pub token_hash: String,
     /// The address the token was sent to (a verification is for that address only).

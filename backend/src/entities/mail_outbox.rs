@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{MailKind, MailStatus};
+
 /// A mail waiting to be sent, sent, or given up on. Rendered at send time in
 /// the recipient's language from `kind` and `data`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,11 +10,11 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
+    pub kind: MailKind,
     #[sea_orm(column_type = "Text")]
     pub data: String,
     /// pending, sent, skipped (no address or unsubscribed) or failed.
-    pub status: String,
+    pub status: MailStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     #[sea_orm(column_type = "Text", nullable)]

@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::NotificationKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "notifications")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub subject_type: String,
     pub subject_id: i64,
     #[sea_orm(column_type = "Text")]

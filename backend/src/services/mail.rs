@@ -20,6 +20,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
+use crate::domain::{MailKind, MailStatus};
 use crate::entities::{mail_outbox, user};
 use crate::i18n::Locale;
 
@@ -41,20 +42,20 @@ pub struct MailContext {
     pub settings: Arc<Settings>,
 }
 
-pub const KIND_IDEA_STATUS: &str = "idea_status";
-pub const KIND_VERIFY_EMAIL: &str = "verify_email";
-pub const KIND_PASSWORD_RESET: &str = "password_reset";
-pub const KIND_STATEMENT: &str = "statement_moderated";
-pub const KIND_CONSULTATION: &str = "consultation_status";
+pub const KIND_IDEA_STATUS: MailKind = MailKind::IdeaStatus;
+pub const KIND_VERIFY_EMAIL: MailKind = MailKind::VerifyEmail;
+pub const KIND_PASSWORD_RESET: MailKind = MailKind::PasswordReset;
+pub const KIND_STATEMENT: MailKind = MailKind::StatementModerated;
+pub const KIND_CONSULTATION: MailKind = MailKind::ConsultationStatus;
 
 /// Mails about the account itself: always sent, without an unsubscribe link,
 /// and their data (the token) is wiped once the mail is out.
-fn is_account_mail(kind: &str) -> bool {
+fn is_account_mail(kind: MailKind) -> bool {
     kind == KIND_VERIFY_EMAIL || kind == KIND_PASSWORD_RESET
 }
 
 /// Whether `recipient` wants mails of `kind` (preferences and unsubscribe).
-fn wanted(kind: &str, recipient: &user::Model) -> bool {
+fn wanted(kind: MailKind, recipient: &user::Model) -> bool {
     if is_account_mail(kind) {
         return true;
     }
@@ -86,7 +87,7 @@ const BATCH: u64 = 20;
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
-    kind: &str,
+    kind: MailKind,
     data: &Value,
 ) -> Result<(), sea_orm::DbErr> {
     let at = now();
@@ -94,7 +95,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         user_id: Set(user_id),
         kind: Set(kind.to_owned()),
         data: Set(data.to_string()),
-        status: Set("pending".into()),
+        status: Set(MailStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(at),
         last_error: Set(None),
@@ -199,7 +200,7 @@ fn render(
         "preferences_url": format!("{base}/account/preferences"),
         "data": data,
     });
-    let subject = match row.kind.as_str() {
+    let subject = match row.kind {
         KIND_IDEA_STATUS => {
             let status = str_of("status");
             context["status_label"] = json!(text_of(&format!("idea_status.{status}")));
@@ -238,7 +239,6 @@ fn render(
             text_of(&format!("mail.consultation.subject_{status}"))
                 .replace("{title}", &str_of("title"))
         }
-        other => anyhow::bail!("unknown mail kind {other}"),
     };
     let text = state
         .views
@@ -264,12 +264,12 @@ async fn deliver(
     };
     let (Some(email), true, None) = (
         recipient.email.clone(),
-        wanted(&row.kind, &recipient),
+        wanted(row.kind, &recipient),
         recipient.deleted_at,
     ) else {
         return Ok(Outcome::Skipped);
     };
-    let unsubscribe_url = if is_account_mail(&row.kind) {
+    let unsubscribe_url = if is_account_mail(row.kind) {
         None
     } else {
         let token = unsubscribe_token(state, recipient.id)?;
@@ -308,7 +308,7 @@ async fn deliver(
 /// Deliver every due mail once. Returns how many were sent.
 pub async fn deliver_due(state: &MailContext, transport: &Transport) -> anyhow::Result<usize> {
     let due = mail_outbox::Entity::find()
-        .filter(mail_outbox::Column::Status.eq("pending"))
+        .filter(mail_outbox::Column::Status.eq(MailStatus::Pending))
         .filter(mail_outbox::Column::NextAttemptAt.lte(now()))
         .order_by_asc(mail_outbox::Column::Id)
         .limit(BATCH)
@@ -323,18 +323,18 @@ pub async fn deliver_due(state: &MailContext, transport: &Transport) -> anyhow::
         match outcome {
             Ok(Outcome::Sent) => {
                 sent += 1;
-                active.status = Set("sent".into());
+                active.status = Set(MailStatus::Sent);
                 active.sent_at = Set(Some(now()));
                 active.last_error = Set(None);
             }
-            Ok(Outcome::Skipped) => active.status = Set("skipped".into()),
+            Ok(Outcome::Skipped) => active.status = Set(MailStatus::Skipped),
             Err(e) => {
                 // The error names the server or the address problem, never credentials.
                 let error: String = e.to_string().chars().take(500).collect();
                 tracing::warn!(mail = row.id, attempts, error = %error, "mail not delivered");
                 active.last_error = Set(Some(error));
                 if attempts >= MAX_ATTEMPTS {
-                    active.status = Set("failed".into());
+                    active.status = Set(MailStatus::Failed);
                 } else {
                     active.next_attempt_at =
                         Set(now() + chrono::Duration::seconds(backoff_seconds(attempts)));
@@ -342,8 +342,8 @@ pub async fn deliver_due(state: &MailContext, transport: &Transport) -> anyhow::
             }
         }
         // The token of an account mail is needed only until it is out (or given up).
-        let finished = !matches!(active.status.as_ref().as_str(), "pending");
-        if is_account_mail(&row.kind) && finished {
+        let finished = *active.status.as_ref() != MailStatus::Pending;
+        if is_account_mail(row.kind) && finished {
             active.data = Set("{}".into());
         }
         active.update(&state.db).await?;
@@ -379,7 +379,7 @@ pub async fn failed(
         return Err(crate::errors::AppError::forbidden());
     }
     Ok(mail_outbox::Entity::find()
-        .filter(mail_outbox::Column::Status.eq("failed"))
+        .filter(mail_outbox::Column::Status.eq(MailStatus::Failed))
         .order_by_desc(mail_outbox::Column::Id)
         .limit(100)
         .all(db)

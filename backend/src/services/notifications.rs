@@ -9,12 +9,13 @@ use sea_orm::{
 };
 
 use crate::auth::session::CurrentUser;
+use crate::domain::NotificationKind;
 use crate::entities::{consultation, consultation_follow, idea, idea_follow, notification};
 use crate::errors::AppError;
 
 use super::now;
 
-pub const KIND_IDEA_STATUS: &str = "idea_status";
+pub const KIND_IDEA_STATUS: NotificationKind = NotificationKind::IdeaStatus;
 const LIST_MAX: u64 = 100;
 
 /// Tell everyone following `idea` that its status is now `status`, except the
@@ -48,7 +49,7 @@ pub async fn idea_status_changed<C: ConnectionTrait>(
         .into_iter()
         .map(|user_id| notification::ActiveModel {
             user_id: Set(user_id),
-            kind: Set(KIND_IDEA_STATUS.to_owned()),
+            kind: Set(KIND_IDEA_STATUS),
             subject_type: Set("idea".to_owned()),
             subject_id: Set(idea.id),
             data: Set(data.clone()),

@@ -12,13 +12,15 @@ use sha2::{Digest, Sha256};
 
 use crate::entities::email_token;
 
+use crate::domain::TokenPurpose;
+
 use super::now;
 
-pub const PURPOSE_VERIFY: &str = "verify";
-pub const PURPOSE_RESET: &str = "reset";
+pub const PURPOSE_VERIFY: TokenPurpose = TokenPurpose::Verify;
+pub const PURPOSE_RESET: TokenPurpose = TokenPurpose::Reset;
 
 /// How long a link works.
-pub fn lifetime(purpose: &str) -> chrono::Duration {
+pub fn lifetime(purpose: TokenPurpose) -> chrono::Duration {
     match purpose {
         PURPOSE_RESET => chrono::Duration::hours(1),
         _ => chrono::Duration::days(2),
@@ -33,7 +35,7 @@ fn hash(token: &str) -> String {
 pub async fn issue<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
-    purpose: &str,
+    purpose: TokenPurpose,
     email: &str,
 ) -> Result<String, sea_orm::DbErr> {
     let mut bytes = [0u8; 32];
@@ -42,7 +44,7 @@ pub async fn issue<C: ConnectionTrait>(
     let at = now();
     email_token::ActiveModel {
         user_id: Set(user_id),
-        purpose: Set(purpose.to_owned()),
+        purpose: Set(purpose),
         token_hash: Set(hash(&token)),
         email: Set(email.to_owned()),
         expires_at: Set(at + lifetime(purpose)),
@@ -65,7 +67,7 @@ pub enum Refused {
 /// The unused, unexpired token, without using it (to show a form).
 pub async fn peek<C: ConnectionTrait>(
     db: &C,
-    purpose: &str,
+    purpose: TokenPurpose,
     token: &str,
 ) -> Result<Result<email_token::Model, Refused>, sea_orm::DbErr> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -87,7 +89,7 @@ pub async fn peek<C: ConnectionTrait>(
 /// Use the token: only one caller ever succeeds, even when two requests race.
 pub async fn consume<C: ConnectionTrait>(
     db: &C,
-    purpose: &str,
+    purpose: TokenPurpose,
     token: &str,
 ) -> Result<Result<email_token::Model, Refused>, sea_orm::DbErr> {
     let found = match peek(db, purpose, token).await? {
@@ -112,7 +114,7 @@ pub async fn consume<C: ConnectionTrait>(
 pub async fn retire_all<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
-    purpose: &str,
+    purpose: TokenPurpose,
 ) -> Result<(), sea_orm::DbErr> {
     email_token::Entity::update_many()
         .col_expr(email_token::Column::UsedAt, Expr::value(now()))
@@ -130,7 +132,7 @@ pub async fn retire_all<C: ConnectionTrait>(
 pub async fn may_send<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
-    purpose: &str,
+    purpose: TokenPurpose,
 ) -> Result<bool, sea_orm::DbErr> {
     let at = now();
     let last = email_token::Entity::find()

@@ -253,7 +253,7 @@ pub async fn resend_verification(
 /// `keys` are the (expired, invalid) messages of the link's kind.
 async fn redeem<C: ConnectionTrait>(
     txn: &C,
-    purpose: &str,
+    purpose: crate::domain::TokenPurpose,
     token: &str,
     (expired, invalid): (&'static str, &'static str),
 ) -> Result<(email_token::Model, user::Model), AppError> {

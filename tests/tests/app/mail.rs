@@ -97,7 +97,7 @@ async fn outbox_statuses(app: &TestApp, user_id: i64) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .map(|m| m.status)
+        .map(|m| m.status.as_str().to_owned())
         .collect()
 }
 
@@ -240,7 +240,7 @@ async fn mail_queued_while_smtp_is_down_arrives_when_it_is_back() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let row = row.expect("a failed attempt is recorded");
-    assert_eq!(row.status, "pending");
+    assert_eq!(row.status, samskab::domain::MailStatus::Pending);
     assert!(row.last_error.is_some());
 
     // The SMTP server comes (back) up: the mail arrives.
@@ -282,7 +282,7 @@ async fn admins_see_mails_that_were_given_up_on(app: TestApp) {
         .unwrap()
         .unwrap();
     let mut active = row.into_active_model();
-    active.status = Set("failed".into());
+    active.status = Set(samskab::domain::MailStatus::Failed);
     active.attempts = Set(samskab::services::mail::MAX_ATTEMPTS);
     active.last_error = Set(Some("Connection refused".into()));
     active.update(&app.db).await.unwrap();

@@ -158,8 +158,14 @@ async fn settled_outbox(app: &TestApp, user_id: i64) -> Vec<(String, String)> {
             .all(&app.db)
             .await
             .unwrap();
-        if rows.iter().all(|r| r.status != "pending") {
-            return rows.into_iter().map(|r| (r.kind, r.status)).collect();
+        if rows
+            .iter()
+            .all(|r| r.status != samskab::domain::MailStatus::Pending)
+        {
+            return rows
+                .into_iter()
+                .map(|r| (r.kind.as_str().to_owned(), r.status.as_str().to_owned()))
+                .collect();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
