@@ -5,7 +5,6 @@
 
 use samskab::configuration::Settings;
 use samskab::entities::user;
-use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab_tests::{
     Backend, BuildOptions, TestApp, client, location, oidc_issuer, with_test_oidc,
     with_test_staff_oidc,
@@ -208,7 +207,9 @@ async fn an_answer_naming_another_issuer_is_refused(app: TestApp) {
 oidc_test!(a_local_account_links_mitid);
 async fn a_local_account_links_mitid(app: TestApp) {
     let local = app
-        .logged_in_as("lokal@example.org", samskab::auth::Role::Citizen)
+        .user(samskab::auth::Role::Citizen)
+        .email("lokal@example.org")
+        .logged_in()
         .await;
     let (_, account) = app.page("/account").await;
     let link = account
@@ -388,22 +389,21 @@ async fn a_directory_user_without_a_mapped_group_is_a_plain_participant(app: Tes
 
     // Nor does the directory login count as MitID where a consultation asks for it.
     let staff = app
-        .create_user("moderator@example.org", samskab::auth::Role::Moderator)
+        .user(samskab::auth::Role::Moderator)
+        .email("moderator@example.org")
+        .actor()
         .await;
-    let staff = samskab::auth::session::CurrentUser::from_model(&staff);
-    let form = ConsultationForm {
-        title: "Kun for borgere".into(),
-        summary: "Med MitID".into(),
-        body: "Log ind med MitID for at deltage.".into(),
-        moderation_mode: "post".into(),
-        accepts_ideas: Some("on".into()),
-        eligibility: "mitid".into(),
-        ..Default::default()
-    };
-    let c = consultations::create(&app.db, &staff, &form).await.unwrap();
-    consultations::transition(&app.db, &staff, &c.slug, Status::Open)
-        .await
-        .unwrap();
+    let c = app
+        .consultation()
+        .title("Kun for borgere")
+        .summary("Med MitID")
+        .body("Log ind med MitID for at deltage.")
+        .with_ideas()
+        .mitid_only()
+        .by(&staff)
+        .open()
+        .create()
+        .await;
     let res = app
         .post_form(
             &format!("/consultations/{}/ideas", c.slug),
