@@ -9,9 +9,8 @@
 
 use anyhow::Context;
 use reqwest::StatusCode;
-use samskab::auth::{Role, password};
+use samskab::auth::password;
 use samskab::configuration::Settings;
-use samskab::i18n::Locale;
 use samskab::startup::Application;
 pub use samskab::startup::BuildOptions;
 use scraper::{Html, Selector};
@@ -23,7 +22,11 @@ use tempfile::TempDir;
 pub use reqwest;
 pub use scraper;
 
+mod builders;
 mod polis_data;
+pub use builders::{
+    ConsultationBuilder, IdeaBuilder, UserBuilder, VotePattern, VotesBuilder, anonymous, visitor,
+};
 pub use polis_data::{
     POLIS_DATA_DEFAULT, POLIS_DATA_VAR, PolisData, polis_data, polis_data_location,
 };
@@ -31,7 +34,7 @@ pub use polis_data::{
 pub const PASSWORD: &str = "test-password-123";
 
 /// Password hashing is the slowest step of creating users; tests share one.
-static PASSWORD_HASH: LazyLock<String> =
+pub(crate) static PASSWORD_HASH: LazyLock<String> =
     LazyLock::new(|| password::hash(PASSWORD).expect("hashing the test password"));
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +49,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub backend: Backend,
     pub settings: Settings,
+    /// Numbers for the builders' default names.
+    seq: std::sync::atomic::AtomicU64,
     _dir: TempDir,
 }
 
@@ -229,6 +234,7 @@ impl TestApp {
             db,
             backend,
             settings,
+            seq: Default::default(),
             _dir: dir,
         }))
     }
@@ -300,7 +306,6 @@ impl TestApp {
             .expect("POST request failed")
     }
 
-    /// A verified account with a known password, straight into the database.
     /// A consultation's statement ids, in statement-number order.
     pub async fn statement_ids(&self, consultation_id: i64) -> Vec<i64> {
         use samskab::entities::statement;
@@ -314,14 +319,6 @@ impl TestApp {
             .into_iter()
             .map(|s| s.id)
             .collect()
-    }
-
-    pub async fn create_user(&self, email: &str, role: Role) -> samskab::entities::user::Model {
-        let hash = PASSWORD_HASH.clone();
-        let name = email.split('@').next().unwrap_or("Test").to_owned();
-        samskab::services::users::create(&self.db, &name, email, &hash, role, Locale::Da, true)
-            .await
-            .expect("creating a test user")
     }
 
     pub async fn login_with(&self, client: &reqwest::Client, email: &str) -> reqwest::Response {
@@ -338,13 +335,6 @@ impl TestApp {
             "login of {email} failed"
         );
         res
-    }
-
-    /// Create a user with `role` and log this app's client in as them.
-    pub async fn logged_in_as(&self, email: &str, role: Role) -> samskab::entities::user::Model {
-        let user = self.create_user(email, role).await;
-        self.login_with(&self.client, email).await;
-        user
     }
 }
 

@@ -92,7 +92,10 @@ async fn registration_errors_are_shown_next_to_fields_and_keep_input(app: TestAp
 
 both_backends!(registration_refuses_a_taken_email_and_mismatched_passwords);
 async fn registration_refuses_a_taken_email_and_mismatched_passwords(app: TestApp) {
-    app.create_user("taken@example.org", Role::Citizen).await;
+    app.user(Role::Citizen)
+        .email("taken@example.org")
+        .create()
+        .await;
     let res = app
         .post_form(
             "/register",
@@ -146,7 +149,10 @@ async fn over_long_registration_fields_are_refused_in_english_too(app: TestApp) 
 
 both_backends!(login_redirects_and_logout_ends_the_session);
 async fn login_redirects_and_logout_ends_the_session(app: TestApp) {
-    app.create_user("borger@example.org", Role::Citizen).await;
+    app.user(Role::Citizen)
+        .email("borger@example.org")
+        .create()
+        .await;
     let res = app
         .post_form(
             "/login",
@@ -171,7 +177,10 @@ async fn login_redirects_and_logout_ends_the_session(app: TestApp) {
 
 both_backends!(login_failure_does_not_reveal_whether_the_email_exists);
 async fn login_failure_does_not_reveal_whether_the_email_exists(app: TestApp) {
-    app.create_user("known@example.org", Role::Citizen).await;
+    app.user(Role::Citizen)
+        .email("known@example.org")
+        .create()
+        .await;
     let wrong_password = app
         .post_form(
             "/login",
@@ -202,8 +211,13 @@ async fn login_failure_does_not_reveal_whether_the_email_exists(app: TestApp) {
 both_backends!(repeated_wrong_passwords_throttle_that_address_only);
 async fn repeated_wrong_passwords_throttle_that_address_only(app: TestApp) {
     use samskab::services::login_throttle::MAX_FAILURES;
-    app.create_user("target@example.org", Role::Citizen).await;
-    app.create_user("bystander@example.org", Role::Citizen)
+    app.user(Role::Citizen)
+        .email("target@example.org")
+        .create()
+        .await;
+    app.user(Role::Citizen)
+        .email("bystander@example.org")
+        .create()
         .await;
     for _ in 0..MAX_FAILURES {
         let res = app
@@ -244,7 +258,10 @@ async fn repeated_wrong_passwords_throttle_that_address_only(app: TestApp) {
 
 both_backends!(login_next_parameter_cannot_leave_the_site);
 async fn login_next_parameter_cannot_leave_the_site(app: TestApp) {
-    app.create_user("borger@example.org", Role::Citizen).await;
+    app.user(Role::Citizen)
+        .email("borger@example.org")
+        .create()
+        .await;
     let res = app
         .post_form(
             "/login",
@@ -311,7 +328,11 @@ async fn session_cookie_is_http_only_lax_and_named_samskab(app: TestApp) {
 
 both_backends!(account_changes_are_saved_and_validated);
 async fn account_changes_are_saved_and_validated(app: TestApp) {
-    let me = app.logged_in_as("me@example.org", Role::Citizen).await;
+    let me = app
+        .user(Role::Citizen)
+        .email("me@example.org")
+        .logged_in()
+        .await;
     let res = app
         .post_form(
             "/account",
@@ -345,7 +366,11 @@ async fn account_changes_are_saved_and_validated(app: TestApp) {
 both_backends!(deleted_account_loses_its_session);
 async fn deleted_account_loses_its_session(app: TestApp) {
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
-    let me = app.logged_in_as("gone@example.org", Role::Citizen).await;
+    let me = app
+        .user(Role::Citizen)
+        .email("gone@example.org")
+        .logged_in()
+        .await;
     assert_eq!(app.get("/account").await.status(), 200);
     let mut active = me.into_active_model();
     active.deleted_at = Set(Some(chrono_now()));

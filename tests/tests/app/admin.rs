@@ -14,8 +14,16 @@ async fn role_of(app: &TestApp, id: i64) -> Role {
 
 both_backends!(admin_changes_roles_and_it_is_logged);
 async fn admin_changes_roles_and_it_is_logged(app: TestApp) {
-    let admin = app.logged_in_as("admin@example.org", Role::Admin).await;
-    let citizen = app.create_user("per@example.org", Role::Citizen).await;
+    let admin = app
+        .user(Role::Admin)
+        .email("admin@example.org")
+        .logged_in()
+        .await;
+    let citizen = app
+        .user(Role::Citizen)
+        .email("per@example.org")
+        .create()
+        .await;
     let (status, page) = app.page("/admin/users").await;
     assert_eq!(status, 200);
     assert!(page.body.contains("per@example.org"));
@@ -54,7 +62,11 @@ async fn admin_changes_roles_and_it_is_logged(app: TestApp) {
 
 both_backends!(the_last_admin_cannot_step_down);
 async fn the_last_admin_cannot_step_down(app: TestApp) {
-    let admin = app.logged_in_as("admin@example.org", Role::Admin).await;
+    let admin = app
+        .user(Role::Admin)
+        .email("admin@example.org")
+        .logged_in()
+        .await;
     let res = app
         .post_form(
             &format!("/admin/users/{}/role", admin.id),
@@ -65,7 +77,11 @@ async fn the_last_admin_cannot_step_down(app: TestApp) {
     assert!(res.text().await.unwrap().contains("sidste administrator"));
     assert_eq!(role_of(&app, admin.id).await, Role::Admin);
 
-    let second = app.create_user("admin2@example.org", Role::Admin).await;
+    let second = app
+        .user(Role::Admin)
+        .email("admin2@example.org")
+        .create()
+        .await;
     let res = app
         .post_form(
             &format!("/admin/users/{}/role", admin.id),
@@ -81,8 +97,15 @@ async fn the_last_admin_cannot_step_down(app: TestApp) {
 
 both_backends!(only_admins_manage_users);
 async fn only_admins_manage_users(app: TestApp) {
-    app.logged_in_as("mod@example.org", Role::Moderator).await;
-    let target = app.create_user("x@example.org", Role::Citizen).await;
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in()
+        .await;
+    let target = app
+        .user(Role::Citizen)
+        .email("x@example.org")
+        .create()
+        .await;
     assert_eq!(app.get("/admin/users").await.status(), 403);
     let res = app
         .post_form(

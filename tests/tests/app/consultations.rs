@@ -44,7 +44,10 @@ async fn transition(app: &TestApp, slug: &str, to: &str) -> reqwest::Response {
 
 both_backends!(staff_create_a_draft_that_the_public_cannot_see);
 async fn staff_create_a_draft_that_the_public_cannot_see(app: TestApp) {
-    app.logged_in_as("mod@example.org", Role::Moderator).await;
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in()
+        .await;
     let c = create(&app).await;
     assert_eq!(c.status, samskab::domain::ConsultationStatus::Draft);
     assert_eq!(c.moderation_mode, samskab::domain::ModerationMode::Pre);
@@ -75,7 +78,10 @@ async fn staff_create_a_draft_that_the_public_cannot_see(app: TestApp) {
 
 both_backends!(consultation_life_cycle_moves_forward_only);
 async fn consultation_life_cycle_moves_forward_only(app: TestApp) {
-    app.logged_in_as("admin@example.org", Role::Admin).await;
+    app.user(Role::Admin)
+        .email("admin@example.org")
+        .logged_in()
+        .await;
     create(&app).await;
     let slug = "ny-bypark-ved-godsbanen";
 
@@ -119,7 +125,10 @@ async fn consultation_life_cycle_moves_forward_only(app: TestApp) {
 
 both_backends!(open_consultation_is_public_with_safe_markdown);
 async fn open_consultation_is_public_with_safe_markdown(app: TestApp) {
-    app.logged_in_as("mod@example.org", Role::Moderator).await;
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in()
+        .await;
     create(&app).await;
     transition(&app, "ny-bypark-ved-godsbanen", "open").await;
 
@@ -152,7 +161,10 @@ async fn open_consultation_is_public_with_safe_markdown(app: TestApp) {
 
 both_backends!(invalid_consultation_form_keeps_input_and_stores_nothing);
 async fn invalid_consultation_form_keeps_input_and_stores_nothing(app: TestApp) {
-    app.logged_in_as("mod@example.org", Role::Moderator).await;
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in()
+        .await;
     let long_summary = "s".repeat(501);
     let res = app
         .post_form(
@@ -184,7 +196,10 @@ async fn invalid_consultation_form_keeps_input_and_stores_nothing(app: TestApp) 
 
 both_backends!(duplicate_slug_is_refused);
 async fn duplicate_slug_is_refused(app: TestApp) {
-    app.logged_in_as("mod@example.org", Role::Moderator).await;
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in()
+        .await;
     create(&app).await;
     let res = app.post_form("/staff/consultations", NEW).await;
     assert_eq!(res.status(), 422);
@@ -202,7 +217,10 @@ async fn duplicate_slug_is_refused(app: TestApp) {
 
 both_backends!(editing_a_public_consultation_keeps_its_address);
 async fn editing_a_public_consultation_keeps_its_address(app: TestApp) {
-    app.logged_in_as("mod@example.org", Role::Moderator).await;
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in()
+        .await;
     create(&app).await;
     transition(&app, "ny-bypark-ved-godsbanen", "open").await;
     let mut changed: Vec<(&str, &str)> = NEW.to_vec();
@@ -229,9 +247,11 @@ async fn citizens_and_politicians_cannot_run_consultations(app: TestApp) {
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/login?next=/staff/consultations");
 
-    app.create_user("mod@example.org", Role::Moderator).await;
-    let staff = samskab_tests::client();
-    app.login_with(&staff, "mod@example.org").await;
+    let (staff, _) = app
+        .user(Role::Moderator)
+        .email("mod@example.org")
+        .in_browser()
+        .await;
     let res = app
         .post_form_with(&staff, "/staff/consultations", NEW)
         .await;
@@ -241,9 +261,7 @@ async fn citizens_and_politicians_cannot_run_consultations(app: TestApp) {
         ("c@example.org", Role::Citizen),
         ("p@example.org", Role::Politician),
     ] {
-        let who = samskab_tests::client();
-        app.create_user(email, role).await;
-        app.login_with(&who, email).await;
+        let (who, _) = app.user(role).email(email).in_browser().await;
         let (status, page) = app.page_with(&who, "/staff/consultations").await;
         assert_eq!(status, 403, "{email}");
         assert!(page.body.contains("Du har ikke adgang"));
@@ -279,14 +297,20 @@ async fn unknown_consultation_is_a_translated_404(app: TestApp) {
     assert_eq!(status, 404);
     assert_eq!(page.lang(), "en");
     assert_eq!(page.h1(), "Page not found");
-    app.logged_in_as("mod@example.org", Role::Moderator).await;
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in()
+        .await;
     let res = transition(&app, "findes-ikke", "open").await;
     assert_eq!(res.status(), 404);
 }
 
 both_backends!(the_edit_form_gives_back_a_multi_line_body_unchanged);
 async fn the_edit_form_gives_back_a_multi_line_body_unchanged(app: TestApp) {
-    app.logged_in_as("mod@example.org", Role::Moderator).await;
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in()
+        .await;
     let c = create(&app).await;
     let (status, page) = app
         .page("/staff/consultations/ny-bypark-ved-godsbanen/edit")

@@ -11,11 +11,9 @@ use samskab::entities::{
 };
 use samskab::opinion::{self, VoteValue};
 use samskab::opinion_tools;
-use samskab::services::consultations::{self, ConsultationForm, Status};
-use samskab::services::participants::Visitor;
-use samskab::services::snapshots::{Kind, LockMode};
-use samskab::services::{polis_import, statements, votes};
-use samskab_tests::{TestApp, both_backends, client, location, partition};
+use samskab::services::consultations::Status;
+use samskab::services::{polis_import, statements};
+use samskab_tests::{TestApp, VotePattern, both_backends, client, location, partition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -23,34 +21,12 @@ use sea_orm::{
 
 const SLUG: &str = "cykelstier-i-hasle";
 
+/// The moderator these tests act as, with `app.client` logged in.
 async fn staff(app: &TestApp) -> CurrentUser {
-    let u = app.logged_in_as("mod@example.org", Role::Moderator).await;
-    CurrentUser::from_model(&u)
-}
-
-/// An open consultation with seed statements, created through the services.
-async fn open_consultation(
-    app: &TestApp,
-    me: &CurrentUser,
-    slug: &str,
-    mode: &str,
-    seeds: &[&str],
-) -> consultation::Model {
-    let form = ConsultationForm {
-        title: format!("Høring {slug}"),
-        slug: slug.into(),
-        summary: "Hvad mener du?".into(),
-        moderation_mode: mode.into(),
-        has_conversation: Some("on".into()),
-        ..Default::default()
-    };
-    consultations::create(&app.db, me, &form).await.unwrap();
-    for s in seeds {
-        statements::add_seed(&app.db, me, slug, s).await.unwrap();
-    }
-    samskab::services::lifecycle::transition(&app.db, me, slug, Status::Open)
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in_actor()
         .await
-        .unwrap()
 }
 
 async fn count_votes(app: &TestApp) -> (u64, u64) {
@@ -81,7 +57,15 @@ const SEEDS: [&str; 4] = [
 both_backends!(anonymous_participant_votes_one_statement_at_a_time);
 async fn anonymous_participant_votes_one_statement_at_a_time(app: TestApp) {
     let me = staff(&app).await;
-    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
     let citizen = client();
     let path = format!("/consultations/{SLUG}/statements");
 
@@ -177,48 +161,46 @@ both_backends!(
 );
 async fn routing_follows_the_snapshot_priorities(app: TestApp) {
     let me = staff(&app).await;
-    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
     let ids = app.statement_ids(c.id).await;
     // Earlier voters make the statements differ in priority.
-    for i in 0..12 {
-        let v = Visitor {
-            user: None,
-            anon_token: Some(format!("voter-{i}")),
-        };
-        for (j, id) in ids.iter().enumerate() {
-            if (i + j) % 3 == 0 {
-                continue;
-            }
-            let value = if (i * j) % 2 == 0 {
+    app.votes(&c)
+        .statements(&ids)
+        .participants(12)
+        .prefix("voter")
+        .pattern(VotePattern::Rule(|i, j| {
+            ((i + j) % 3 != 0).then_some(if (i * j) % 2 == 0 {
                 VoteValue::Agree
             } else {
                 VoteValue::Disagree
-            };
-            votes::cast(&app.db, &c, &v, *id, value).await.unwrap();
-        }
-    }
+            })
+        }))
+        .cast()
+        .await;
     // A meta statement is routed with its fixed high priority.
-    let meta = statements::add_seed(&app.db, &me, SLUG, "Debatten her er for kort")
-        .await
-        .unwrap();
-    statements::moderate(
-        &app.db,
+    let meta = app
+        .seed_statement(&me, SLUG, "Debatten her er for kort")
+        .await;
+    app.moderate_statement(
         &me,
         SLUG,
         meta.id,
         statements::ModerationAction::MarkMeta,
         "",
     )
-    .await
-    .unwrap();
-    samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
+    .await;
+    app.recompute_snapshot(c.id)
         .await
-        .unwrap()
         .expect("a snapshot is stored");
-    let (_, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, snapshot) = app.latest_snapshot(c.id).await.unwrap();
     assert!(snapshot.priorities.len() >= 5);
 
     let citizen = client();
@@ -268,7 +250,16 @@ async fn routing_follows_the_snapshot_priorities(app: TestApp) {
 both_backends!(pre_moderation_queue_accept_reject_and_meta);
 async fn pre_moderation_queue_accept_reject_and_meta(app: TestApp) {
     let me = staff(&app).await;
-    let c = open_consultation(&app, &me, SLUG, "pre", &SEEDS[..1]).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .pre_moderated()
+        .conversation()
+        .seeds(&SEEDS[..1])
+        .by(&me)
+        .open()
+        .create()
+        .await;
     let citizen = client();
     let path = format!("/consultations/{SLUG}/statements");
     let res = app
@@ -409,8 +400,24 @@ async fn pre_moderation_queue_accept_reject_and_meta(app: TestApp) {
 both_backends!(bad_input_is_refused_clearly_and_nothing_is_stored);
 async fn bad_input_is_refused_clearly_and_nothing_is_stored(app: TestApp) {
     let me = staff(&app).await;
-    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
-    let other = open_consultation(&app, &me, "anden-hoering", "post", &["Et andet udsagn"]).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
+    let other = app
+        .consultation()
+        .slug("anden-hoering")
+        .conversation()
+        .seeds(&["Et andet udsagn"])
+        .by(&me)
+        .open()
+        .create()
+        .await;
     let foreign = app.statement_ids(other.id).await[0];
     let mine = app.statement_ids(c.id).await[0];
     let citizen = client();
@@ -493,9 +500,7 @@ async fn bad_input_is_refused_clearly_and_nothing_is_stored(app: TestApp) {
     );
 
     // Closed consultations take no votes.
-    samskab::services::lifecycle::transition(&app.db, &me, SLUG, Status::Closed)
-        .await
-        .unwrap();
+    app.transition(&me, SLUG, Status::Closed).await;
     let res = app
         .post_form_with(
             &citizen,
@@ -511,7 +516,15 @@ async fn bad_input_is_refused_clearly_and_nothing_is_stored(app: TestApp) {
 both_backends!(concurrent_votes_are_each_counted_exactly_once);
 async fn concurrent_votes_are_each_counted_exactly_once(app: TestApp) {
     let me = staff(&app).await;
-    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
     let ids = app.statement_ids(c.id).await;
     let app = std::sync::Arc::new(app);
     let mut tasks = Vec::new();
@@ -559,7 +572,15 @@ async fn concurrent_votes_are_each_counted_exactly_once(app: TestApp) {
 both_backends!(who_may_vote_is_a_consultation_setting);
 async fn who_may_vote_is_a_consultation_setting(app: TestApp) {
     let me = staff(&app).await;
-    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
     let id = app.statement_ids(c.id).await[0];
     // Staff choose the rule (and the statement limit) in the consultation form.
     let edit = format!("/staff/consultations/{SLUG}/edit");
@@ -629,26 +650,6 @@ async fn who_may_vote_is_a_consultation_setting(app: TestApp) {
     assert_eq!(count_votes(&app).await, (1, 1));
 }
 
-/// Two clear camps of synthetic participants, through the services.
-async fn two_camps(app: &TestApp, c: &consultation::Model, ids: &[i64]) {
-    for i in 0..40 {
-        let v = Visitor {
-            user: None,
-            anon_token: Some(format!("camp-{i}")),
-        };
-        for (j, id) in ids.iter().enumerate() {
-            let camp_a = i % 2 == 0;
-            let agree = (j % 2 == 0) == camp_a;
-            let value = if agree {
-                VoteValue::Agree
-            } else {
-                VoteValue::Disagree
-            };
-            votes::cast(&app.db, c, &v, *id, value).await.unwrap();
-        }
-    }
-}
-
 // Without the background worker: its warm updates in the middle of the voting
 // make the snapshot depend on timing, and this test is about what the page shows.
 both_backends!(
@@ -664,9 +665,17 @@ async fn participant_sees_their_opinion_group_in_words(app: TestApp) {
         .map(|i| format!("Udsagn nummer {i} om skolevejen"))
         .collect();
     let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
-    let c = open_consultation(&app, &me, SLUG, "post", &seeds).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&seeds)
+        .by(&me)
+        .open()
+        .create()
+        .await;
     let ids = app.statement_ids(c.id).await;
-    two_camps(&app, &c, &ids).await;
+    app.conversation_with_votes(&c, &ids, 40).await;
 
     let citizen = client();
     let path = format!("/consultations/{SLUG}/statements");
@@ -676,13 +685,8 @@ async fn participant_sees_their_opinion_group_in_words(app: TestApp) {
             .await;
     }
     // Stored now, unless the background worker was quicker.
-    samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
-        .await
-        .unwrap();
-    let (row, _) = samskab::services::snapshots::latest(&app.db, c.id)
-        .await
-        .unwrap()
-        .unwrap();
+    app.recompute_snapshot(c.id).await;
+    let (row, _) = app.latest_snapshot(c.id).await.unwrap();
     let hwm = samskab::services::snapshots::vote_high_water_mark(&app.db, c.id)
         .await
         .unwrap();
@@ -737,7 +741,15 @@ async fn participant_sees_their_opinion_group_in_words(app: TestApp) {
 both_backends!(background_worker_recomputes_after_new_votes);
 async fn background_worker_recomputes_after_new_votes(app: TestApp) {
     let me = staff(&app).await;
-    let c = open_consultation(&app, &me, SLUG, "post", &SEEDS).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
     let ids = app.statement_ids(c.id).await;
     let citizen = client();
     app.post_form_with(
@@ -769,27 +781,20 @@ async fn background_worker_recomputes_after_new_votes(app: TestApp) {
         .id;
     assert_eq!(stored.vote_high_water_mark, hwm);
     // Nothing new: a warm recompute is skipped.
-    let again = samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
-        .await
-        .unwrap();
+    let again = app.recompute_snapshot(c.id).await;
     assert!(again.is_none());
     // A moderation decision changes the math: the snapshot is recomputed.
-    statements::moderate(
-        &app.db,
+    app.moderate_statement(
         &me,
         SLUG,
         ids[0],
         statements::ModerationAction::Reject,
         "Uden for emnet",
     )
-    .await
-    .unwrap();
+    .await;
     let mut rejected_out = false;
     for _ in 0..100 {
-        let (_, snap) = samskab::services::snapshots::latest(&app.db, c.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let (_, snap) = app.latest_snapshot(c.id).await.unwrap();
         if snap.statements.get(&0).is_some_and(|s| s.excluded) {
             rejected_out = true;
             break;
@@ -808,7 +813,14 @@ async fn imported_polis_export_gives_the_same_groups_as_the_cli(app: TestApp) {
     };
     let dir = data.export("bg2050-volunteers");
     let me = staff(&app).await;
-    let c = open_consultation(&app, &me, "bg2050", "post", &[]).await;
+    let c = app
+        .consultation()
+        .slug("bg2050")
+        .conversation()
+        .by(&me)
+        .open()
+        .create()
+        .await;
     let summary = polis_import::import(&app.db, "bg2050", &dir).await.unwrap();
     assert_eq!(summary.history, 14_341, "every row of votes.csv");
     assert!(summary.votes > 0 && summary.votes < summary.history);
@@ -817,12 +829,10 @@ async fn imported_polis_export_gives_the_same_groups_as_the_cli(app: TestApp) {
     assert!(polis_import::import(&app.db, "bg2050", &dir).await.is_err());
 
     // Closing stores the final cold snapshot.
-    samskab::services::lifecycle::transition(&app.db, &me, "bg2050", Status::Closed)
+    app.transition(&me, "bg2050", Status::Closed).await;
+    let (row, snapshot) = app
+        .latest_snapshot(c.id)
         .await
-        .unwrap();
-    let (row, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
-        .await
-        .unwrap()
         .expect("final snapshot stored at closing");
     assert_eq!(row.kind, samskab::domain::SnapshotKind::Final);
     assert!(!snapshot.receipt.warm_start);
@@ -897,10 +907,7 @@ async fn demo_conversation_has_groups_before_serving(app: TestApp) {
     assert!((140..=150).contains(&before.1), "{before:?}");
     assert!(before.2.0 > 1000);
     assert_eq!(before.3, 1, "the snapshot exists before serving");
-    let (_, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, snapshot) = app.latest_snapshot(c.id).await.unwrap();
     assert!(snapshot.k >= 2, "the demo shows groups");
 
     // Loading the demo again changes nothing.

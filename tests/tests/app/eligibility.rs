@@ -2,61 +2,55 @@
 //! municipality), enforced on every protected action, on both databases.
 
 use samskab::auth::Role;
-use samskab::auth::session::CurrentUser;
+use samskab::domain::VotingEligibility as Eligibility;
 use samskab::entities::{comment, consultation, idea, idea_support, user};
-use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab_tests::{Page, TestApp, both_backends, client, location};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 const SLUG: &str = "ungdomsby-aarhus";
 
+/// Open, with ideas, for MitID logins of substantial assurance, 18 or older, in Aarhus.
 async fn strict_consultation(app: &TestApp) {
-    let staff = app.create_user("staff@example.org", Role::Moderator).await;
-    let staff = CurrentUser::from_model(&staff);
-    let form = ConsultationForm {
-        title: "Ungdomsby Aarhus".into(),
-        summary: "Hvad skal byen have?".into(),
-        body: "Fortæl os det.".into(),
-        moderation_mode: "post".into(),
-        accepts_ideas: Some("on".into()),
-        eligibility: "mitid".into(),
-        min_loa: "substantial".into(),
-        min_age: "18".into(),
-        municipality_code: "751".into(),
-        ..Default::default()
-    };
-    let c = consultations::create(&app.db, &staff, &form).await.unwrap();
+    let staff = app
+        .user(Role::Moderator)
+        .email("staff@example.org")
+        .actor()
+        .await;
+    let c = app
+        .consultation()
+        .title("Ungdomsby Aarhus")
+        .summary("Hvad skal byen have?")
+        .body("Fortæl os det.")
+        .with_ideas()
+        .mitid_only()
+        .min_loa("substantial")
+        .min_age(18)
+        .municipality("751")
+        .by(&staff)
+        .open()
+        .create()
+        .await;
     assert_eq!(c.municipality_code.as_deref(), Some("0751"));
-    samskab::services::lifecycle::transition(&app.db, &staff, SLUG, Status::Open)
-        .await
-        .unwrap();
 }
 
 /// Level of assurance, birth year, municipality code.
 type Identity<'a> = (&'a str, i32, &'a str);
 
-/// A citizen as a MitID login would leave them (no OP needed here).
+/// A citizen as a MitID login would leave them (no OP needed here), logged in.
 async fn citizen(
     app: &TestApp,
     name: &str,
     identity: Option<Identity<'_>>,
 ) -> (reqwest::Client, user::Model) {
-    let email = format!("{name}@example.org");
-    let u = app.create_user(&email, Role::Citizen).await;
-    let mut active = u.into_active_model();
-    if let Some((loa, born, code)) = identity {
-        active.oidc_subject_hash = Set(Some(format!("{name:0>64}")));
-        active.identity_provider = Set(Some("mitid".into()));
-        active.loa = Set(Some(loa.into()));
-        active.birth_year = Set(Some(born));
-        active.municipality_code = Set(Some(code.into()));
+    let citizen = app
+        .user(Role::Citizen)
+        .email(&format!("{name}@example.org"));
+    match identity {
+        Some((loa, born, code)) => citizen.mitid(loa, born, code),
+        None => citizen,
     }
-    let u = active.update(&app.db).await.unwrap();
-    let browser = client();
-    app.login_with(&browser, &email).await;
-    (browser, u)
+    .in_browser()
+    .await
 }
 
 async fn reason(res: reqwest::Response) -> (u16, String) {
@@ -169,7 +163,10 @@ async fn every_protected_action_checks_the_consultation_rules(app: TestApp) {
 
 both_backends!(staff_set_the_rules_in_the_consultation_form);
 async fn staff_set_the_rules_in_the_consultation_form(app: TestApp) {
-    app.logged_in_as("mod@example.org", Role::Moderator).await;
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in()
+        .await;
     let (status, form) = app.page("/staff/consultations/new").await;
     assert_eq!(status, 200);
     assert!(form.attr("input#eligibility-mitid", "value").is_some());
@@ -214,24 +211,24 @@ async fn staff_set_the_rules_in_the_consultation_form(app: TestApp) {
 both_backends!(verified_conversation_admits_mitid_logins_that_meet_the_rules);
 async fn verified_conversation_admits_mitid_logins_that_meet_the_rules(app: TestApp) {
     use samskab::entities::{statement, vote};
-    let staff = app.create_user("staff@example.org", Role::Moderator).await;
-    let staff = CurrentUser::from_model(&staff);
-    let form = ConsultationForm {
-        title: "Ungdomsby Aarhus".into(),
-        summary: "Hvad skal byen have?".into(),
-        has_conversation: Some("on".into()),
-        voting_eligibility: "verified".into(),
-        eligibility: "mitid".into(),
-        municipality_code: "0751".into(),
-        ..Default::default()
-    };
-    consultations::create(&app.db, &staff, &form).await.unwrap();
-    samskab::services::lifecycle::transition(&app.db, &staff, SLUG, Status::Open)
-        .await
-        .unwrap();
-    samskab::services::statements::add_seed(&app.db, &staff, SLUG, "Flere bænke ved åen")
-        .await
-        .unwrap();
+    let staff = app
+        .user(Role::Moderator)
+        .email("staff@example.org")
+        .actor()
+        .await;
+    app.consultation()
+        .title("Ungdomsby Aarhus")
+        .summary("Hvad skal byen have?")
+        .conversation()
+        .voting(Eligibility::Verified)
+        .mitid_only()
+        .municipality("0751")
+        .by(&staff)
+        .open()
+        .create()
+        .await;
+    app.seed_statement(&staff, SLUG, "Flere bænke ved åen")
+        .await;
     let st = statement::Entity::find()
         .one(&app.db)
         .await

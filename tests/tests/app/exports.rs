@@ -10,11 +10,11 @@ use samskab::auth::Role;
 use samskab::auth::session::CurrentUser;
 use samskab::entities::{consultation, participant, statement, user, vote, vote_history};
 use samskab::opinion_tools::synthetic::{self, SyntheticParams};
-use samskab::services::consultations::{self, ConsultationForm, Status};
-use samskab::services::participants::Visitor;
-use samskab::services::statements::{self, ModerationAction};
-use samskab::services::votes;
-use samskab_tests::{BuildOptions, TestApp, both_backends, client, location, partition};
+use samskab::services::consultations::{self, Status};
+use samskab::services::statements::ModerationAction;
+use samskab_tests::{
+    BuildOptions, TestApp, anonymous, both_backends, client, location, partition, visitor,
+};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 const FILES: [&str; 6] = [
@@ -26,46 +26,12 @@ const FILES: [&str; 6] = [
     "export.json",
 ];
 
+/// The moderator these tests act as (not logged in).
 async fn moderator(app: &TestApp) -> CurrentUser {
-    let u = app
-        .create_user("mads.moderator@example.org", Role::Moderator)
-        .await;
-    CurrentUser::from_model(&u)
-}
-
-/// A consultation with a conversation, moved along the life cycle to `to`.
-async fn consultation_in(
-    app: &TestApp,
-    me: &CurrentUser,
-    slug: &str,
-    to: Status,
-    seeds: &[&str],
-) -> consultation::Model {
-    let form = ConsultationForm {
-        title: format!("Høring {slug}"),
-        slug: slug.into(),
-        summary: "Hvad mener du?".into(),
-        has_conversation: Some("on".into()),
-        ..Default::default()
-    };
-    let mut c = consultations::create(&app.db, me, &form).await.unwrap();
-    for s in seeds {
-        statements::add_seed(&app.db, me, slug, s).await.unwrap();
-    }
-    for step in to.path_from_draft() {
-        c = samskab::services::lifecycle::transition(&app.db, me, slug, *step)
-            .await
-            .unwrap();
-    }
-    c
-}
-
-/// A client logged in with a new account of `role`.
-async fn logged_in(app: &TestApp, email: &str, role: Role) -> samskab_tests::reqwest::Client {
-    app.create_user(email, role).await;
-    let c = client();
-    app.login_with(&c, email).await;
-    c
+    app.user(Role::Moderator)
+        .email("mads.moderator@example.org")
+        .actor()
+        .await
 }
 
 both_backends!(
@@ -78,15 +44,34 @@ both_backends!(
 async fn downloads_follow_the_life_cycle_and_the_role(app: TestApp) {
     let me = moderator(&app).await;
     for status in Status::ALL {
-        consultation_in(&app, &me, status.as_str(), status, &["Et udsagn"]).await;
+        app.consultation()
+            .slug(status.as_str())
+            .conversation()
+            .seeds(&["Et udsagn"])
+            .by(&me)
+            .status(status)
+            .create()
+            .await;
     }
     let anonymous = client();
-    let citizen = logged_in(&app, "borger@example.org", Role::Citizen).await;
-    let politician = logged_in(&app, "politiker@example.org", Role::Politician).await;
+    let (citizen, _) = app
+        .user(Role::Citizen)
+        .email("borger@example.org")
+        .in_browser()
+        .await;
+    let (politician, _) = app
+        .user(Role::Politician)
+        .email("politiker@example.org")
+        .in_browser()
+        .await;
     let moderator = client();
     app.login_with(&moderator, "mads.moderator@example.org")
         .await;
-    let admin = logged_in(&app, "admin@example.org", Role::Admin).await;
+    let (admin, _) = app
+        .user(Role::Admin)
+        .email("admin@example.org")
+        .in_browser()
+        .await;
     let clients = [
         ("anonymous", &anonymous),
         ("citizen", &citizen),
@@ -165,8 +150,15 @@ fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
 /// and one still waiting for moderation.
 async fn voted_conversation(app: &TestApp, me: &CurrentUser, slug: &str) -> consultation::Model {
     let seeds: Vec<String> = (0..10).map(|i| format!("Forslag nummer {i}")).collect();
-    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
-    let c = consultation_in(app, me, slug, Status::Open, &seeds).await;
+    let c = app
+        .consultation()
+        .slug(slug)
+        .conversation()
+        .seeds(&seeds)
+        .by(me)
+        .open()
+        .create()
+        .await;
     let ids = app.statement_ids(c.id).await;
     let conversation = synthetic::generate(
         &SyntheticParams {
@@ -180,15 +172,10 @@ async fn voted_conversation(app: &TestApp, me: &CurrentUser, slug: &str) -> cons
         },
         7,
     );
-    let visitor = |p: i64| Visitor {
-        user: None,
-        anon_token: Some(format!("{slug}-person-{p}")),
-    };
+    let visitor = |p: i64| anonymous(&format!("{slug}-person-{p}"));
     for v in &conversation.input.votes {
         let id = ids[usize::try_from(v.statement).unwrap()];
-        votes::cast(&app.db, &c, &visitor(v.participant), id, v.value)
-            .await
-            .unwrap();
+        app.vote_as(&c, &visitor(v.participant), id, v.value).await;
     }
     // Someone changes their mind: votes.csv has both, the matrix the last.
     let first = conversation.input.votes[0];
@@ -198,25 +185,21 @@ async fn voted_conversation(app: &TestApp, me: &CurrentUser, slug: &str) -> cons
     } else {
         samskab::opinion::VoteValue::Agree
     };
-    votes::cast(&app.db, &c, &visitor(first.participant), id, other)
-        .await
-        .unwrap();
-    let written = statements::add(&app.db, &c, &visitor(3), "Flere bænke ved stien")
-        .await
-        .unwrap();
-    statements::moderate(
-        &app.db,
+    app.vote_as(&c, &visitor(first.participant), id, other)
+        .await;
+    let written = app
+        .participant_statement(&c, &visitor(3), "Flere bænke ved stien")
+        .await;
+    app.moderate_statement(
         me,
         slug,
         ids[1],
         ModerationAction::Reject,
         "Personlige oplysninger",
     )
-    .await
-    .unwrap();
-    statements::moderate(&app.db, me, slug, ids[2], ModerationAction::MarkMeta, "")
-        .await
-        .unwrap();
+    .await;
+    app.moderate_statement(me, slug, ids[2], ModerationAction::MarkMeta, "")
+        .await;
     assert_eq!(written.status, samskab::domain::StatementStatus::Accepted);
     c
 }
@@ -235,28 +218,18 @@ async fn csv_files_match_the_database_and_name_nobody(app: TestApp) {
     // A statement written by a logged-in citizen, still awaiting moderation
     // in pre-moderation: it is not in the export.
     let citizen = app
-        .create_user("karen.jensen@example.org", Role::Citizen)
+        .user(Role::Citizen)
+        .email("karen.jensen@example.org")
+        .actor()
         .await;
     let mut pre = c.clone();
     pre.moderation_mode = samskab::domain::ModerationMode::Pre;
-    let pending = statements::add(
-        &app.db,
-        &pre,
-        &Visitor {
-            user: Some(CurrentUser::from_model(&citizen)),
-            anon_token: None,
-        },
-        "Et udsagn, der venter",
-    )
-    .await
-    .unwrap();
+    let pending = app
+        .participant_statement(&pre, &visitor(&citizen), "Et udsagn, der venter")
+        .await;
     assert_eq!(pending.status, samskab::domain::StatementStatus::Pending);
-    samskab::services::lifecycle::transition(&app.db, &me, slug, Status::Closed)
-        .await
-        .unwrap();
-    samskab::services::lifecycle::transition(&app.db, &me, slug, Status::Published)
-        .await
-        .unwrap();
+    app.transition(&me, slug, Status::Closed).await;
+    app.transition(&me, slug, Status::Published).await;
 
     let mut files = BTreeMap::new();
     for f in FILES {
@@ -447,12 +420,10 @@ async fn analyzing_the_export_reproduces_the_final_groups(app: TestApp) {
     let me = moderator(&app).await;
     let slug = "rundtur";
     let c = voted_conversation(&app, &me, slug).await;
-    samskab::services::lifecycle::transition(&app.db, &me, slug, Status::Closed)
+    app.transition(&me, slug, Status::Closed).await;
+    let (row, snapshot) = app
+        .latest_snapshot(c.id)
         .await
-        .unwrap();
-    let (row, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
-        .await
-        .unwrap()
         .expect("final snapshot stored at closing");
     assert_eq!(row.kind, samskab::domain::SnapshotKind::Final);
     assert!(
@@ -534,9 +505,9 @@ async fn demo_report_has_groups_and_downloads_for_everyone(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(c.status, samskab::domain::ConsultationStatus::Published);
-    let (row, snapshot) = samskab::services::snapshots::latest(&app.db, c.id)
+    let (row, snapshot) = app
+        .latest_snapshot(c.id)
         .await
-        .unwrap()
         .expect("the demo report has a snapshot");
     assert_eq!(row.kind, samskab::domain::SnapshotKind::Final);
     assert!(snapshot.k >= 2, "k = {}", snapshot.k);

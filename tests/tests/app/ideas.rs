@@ -1,46 +1,25 @@
 use futures::future::join_all;
 use samskab::auth::Role;
-use samskab::auth::session::CurrentUser;
 use samskab::entities::{
-    comment, consultation, idea, idea_follow, idea_status_change, idea_support, moderation_action,
-    notification,
+    comment, idea, idea_follow, idea_status_change, idea_support, moderation_action, notification,
 };
-use samskab::services::consultations::{self, ConsultationForm, Status};
-use samskab_tests::{Page, TestApp, both_backends, location};
+use samskab::services::consultations::Status;
+use samskab_tests::{ConsultationBuilder, Page, TestApp, both_backends, location};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 const SLUG: &str = "cykelstier-i-hasle";
 
-/// An open consultation made by a fresh moderator, with `tweak` applied.
-async fn consultation_with(
-    app: &TestApp,
-    moderation: &str,
-    tweak: impl FnOnce(&mut ConsultationForm),
-) -> consultation::Model {
-    let staff = app
-        .create_user(&format!("setup-{moderation}@example.org"), Role::Moderator)
-        .await;
-    let staff = CurrentUser::from_model(&staff);
-    let mut form = ConsultationForm {
-        title: "Cykelstier i Hasle".into(),
-        summary: "Hvor skal der cykelstier?".into(),
-        body: "Fortæl os det.".into(),
-        moderation_mode: moderation.into(),
-        accepts_ideas: Some("on".into()),
-        support_threshold: "3".into(),
-        categories: "Kryds\nBelysning".into(),
-        ..Default::default()
-    };
-    tweak(&mut form);
-    consultations::create(&app.db, &staff, &form).await.unwrap();
-    samskab::services::lifecycle::transition(&app.db, &staff, SLUG, Status::Open)
-        .await
-        .unwrap()
-}
-
-async fn open_consultation(app: &TestApp) -> consultation::Model {
-    consultation_with(app, "post", |_| {}).await
+/// The consultation these tests use: ideas with a support threshold of 3
+/// and two categories, post-moderated, made by a fresh moderator.
+fn hasle(app: &TestApp) -> ConsultationBuilder<'_> {
+    app.consultation()
+        .title("Cykelstier i Hasle")
+        .summary("Hvor skal der cykelstier?")
+        .body("Fortæl os det.")
+        .with_ideas()
+        .support_threshold(3)
+        .categories(&["Kryds", "Belysning"])
 }
 
 async fn propose_with(
@@ -78,17 +57,11 @@ async fn propose(app: &TestApp, title: &str) -> idea::Model {
 }
 
 async fn citizen(app: &TestApp, email: &str) -> reqwest::Client {
-    app.create_user(email, Role::Citizen).await;
-    let client = samskab_tests::client();
-    app.login_with(&client, email).await;
-    client
+    app.user(Role::Citizen).email(email).in_browser().await.0
 }
 
 async fn staff(app: &TestApp, email: &str) -> reqwest::Client {
-    app.create_user(email, Role::Moderator).await;
-    let client = samskab_tests::client();
-    app.login_with(&client, email).await;
-    client
+    app.user(Role::Moderator).email(email).in_browser().await.0
 }
 
 async fn reload(app: &TestApp, id: i64) -> idea::Model {
@@ -109,8 +82,12 @@ async fn body_of(res: reqwest::Response) -> Page {
 
 both_backends!(citizen_proposes_an_idea_that_is_published_at_once);
 async fn citizen_proposes_an_idea_that_is_published_at_once(app: TestApp) {
-    open_consultation(&app).await;
-    let me = app.logged_in_as("borger@example.org", Role::Citizen).await;
+    hasle(&app).open().create().await;
+    let me = app
+        .user(Role::Citizen)
+        .email("borger@example.org")
+        .logged_in()
+        .await;
     let res = propose_with(
         &app,
         &app.client,
@@ -160,8 +137,11 @@ async fn citizen_proposes_an_idea_that_is_published_at_once(app: TestApp) {
 
 both_backends!(bad_idea_input_is_refused_with_messages_and_nothing_stored);
 async fn bad_idea_input_is_refused_with_messages_and_nothing_stored(app: TestApp) {
-    open_consultation(&app).await;
-    app.logged_in_as("borger@example.org", Role::Citizen).await;
+    hasle(&app).open().create().await;
+    app.user(Role::Citizen)
+        .email("borger@example.org")
+        .logged_in()
+        .await;
     let long_body = "x".repeat(5_001);
     let res = app
         .post_form(
@@ -202,7 +182,7 @@ async fn bad_idea_input_is_refused_with_messages_and_nothing_stored(app: TestApp
 
 both_backends!(acting_without_eligibility_is_refused);
 async fn acting_without_eligibility_is_refused(app: TestApp) {
-    open_consultation(&app).await;
+    hasle(&app).open().create().await;
     // Not logged in: sent to the login page, nothing stored.
     let res = app
         .post_form(
@@ -214,15 +194,16 @@ async fn acting_without_eligibility_is_refused(app: TestApp) {
     assert!(location(&res).starts_with("/login"));
     assert_eq!(ideas_count(&app).await, 0);
 
-    app.logged_in_as("borger@example.org", Role::Citizen).await;
+    app.user(Role::Citizen)
+        .email("borger@example.org")
+        .logged_in()
+        .await;
     let i = propose(&app, "Før lukning").await;
     let other = citizen(&app, "anden@example.org").await;
 
     // Close the consultation: nothing may be done any more.
-    let admin = CurrentUser::from_model(&app.create_user("a@example.org", Role::Admin).await);
-    samskab::services::lifecycle::transition(&app.db, &admin, SLUG, Status::Closed)
-        .await
-        .unwrap();
+    let admin = app.user(Role::Admin).email("a@example.org").actor().await;
+    app.transition(&admin, SLUG, Status::Closed).await;
     let res = propose_with(&app, &app.client, "Efter lukning", "Tekst").await;
     assert_eq!(res.status(), 409);
     assert!(body_of(res).await.body.contains("Høringen er ikke åben"));
@@ -247,8 +228,10 @@ async fn acting_without_eligibility_is_refused(app: TestApp) {
 
 both_backends!(supports_are_one_per_person_and_can_be_withdrawn);
 async fn supports_are_one_per_person_and_can_be_withdrawn(app: TestApp) {
-    open_consultation(&app).await;
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    hasle(&app).open().create().await;
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let i = propose(&app, "Flere cykelparkeringer").await;
     let supporter = citizen(&app, "stoette@example.org").await;
@@ -302,8 +285,10 @@ async fn supports_are_one_per_person_and_can_be_withdrawn(app: TestApp) {
 
 both_backends!(authors_may_support_their_own_idea_when_the_consultation_allows_it);
 async fn authors_may_support_their_own_idea_when_the_consultation_allows_it(app: TestApp) {
-    consultation_with(&app, "post", |f| f.allow_self_support = Some("on".into())).await;
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    hasle(&app).allow_self_support().open().create().await;
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let i = propose(&app, "Egen støtte").await;
     let res = app
@@ -315,8 +300,10 @@ async fn authors_may_support_their_own_idea_when_the_consultation_allows_it(app:
 
 both_backends!(authors_edit_unsupported_ideas_and_nobody_edits_others);
 async fn authors_edit_unsupported_ideas_and_nobody_edits_others(app: TestApp) {
-    open_consultation(&app).await;
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    hasle(&app).open().create().await;
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let i = propose(&app, "Første titel").await;
     let res = app
@@ -373,8 +360,10 @@ async fn authors_edit_unsupported_ideas_and_nobody_edits_others(app: TestApp) {
 
 both_backends!(reaching_the_threshold_awaits_the_council_and_reaches_the_dashboard);
 async fn reaching_the_threshold_awaits_the_council_and_reaches_the_dashboard(app: TestApp) {
-    open_consultation(&app).await; // threshold 3
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    hasle(&app).open().create().await; // threshold 3
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let i = propose(&app, "Sikker krydsning ved skolen").await;
     for n in 0..3 {
@@ -413,8 +402,10 @@ async fn reaching_the_threshold_awaits_the_council_and_reaches_the_dashboard(app
 
 both_backends!(parallel_supports_never_lose_or_double_a_count);
 async fn parallel_supports_never_lose_or_double_a_count(app: TestApp) {
-    consultation_with(&app, "post", |f| f.support_threshold = "1000".into()).await;
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    hasle(&app).support_threshold(1000).open().create().await;
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let i = propose(&app, "Populær idé").await;
     let mut clients = Vec::new();
@@ -444,8 +435,10 @@ async fn parallel_supports_never_lose_or_double_a_count(app: TestApp) {
 
 both_backends!(pre_moderated_ideas_stay_hidden_until_published);
 async fn pre_moderated_ideas_stay_hidden_until_published(app: TestApp) {
-    consultation_with(&app, "pre", |_| {}).await;
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    hasle(&app).pre_moderated().open().create().await;
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let res = propose_with(&app, &app.client, "Skjult til godkendt", "Tekst").await;
     assert_eq!(res.status(), 303);
@@ -523,8 +516,10 @@ async fn pre_moderated_ideas_stay_hidden_until_published(app: TestApp) {
 
 both_backends!(staff_answer_through_the_workflow_and_followers_are_notified);
 async fn staff_answer_through_the_workflow_and_followers_are_notified(app: TestApp) {
-    open_consultation(&app).await;
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    hasle(&app).open().create().await;
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let i = propose(&app, "Bænke langs åen").await;
     let path = format!("/ideas/{}", i.id);
@@ -614,8 +609,10 @@ async fn staff_answer_through_the_workflow_and_followers_are_notified(app: TestA
 
 both_backends!(comments_thread_three_deep_edit_for_a_while_and_delete_in_place);
 async fn comments_thread_three_deep_edit_for_a_while_and_delete_in_place(app: TestApp) {
-    open_consultation(&app).await;
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    hasle(&app).open().create().await;
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let i = propose(&app, "Træer på torvet").await;
     let path = format!("/ideas/{}/comments", i.id);
@@ -743,8 +740,10 @@ async fn comments_thread_three_deep_edit_for_a_while_and_delete_in_place(app: Te
 
 both_backends!(flags_hide_a_comment_until_a_moderator_decides);
 async fn flags_hide_a_comment_until_a_moderator_decides(app: TestApp) {
-    consultation_with(&app, "post", |f| f.comment_flag_threshold = "2".into()).await;
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    hasle(&app).comment_flag_threshold(2).open().create().await;
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let i = propose(&app, "Hundeskov").await;
     app.post_form(
@@ -871,8 +870,10 @@ async fn flags_hide_a_comment_until_a_moderator_decides(app: TestApp) {
 
 both_backends!(lists_sort_filter_search_and_paginate);
 async fn lists_sort_filter_search_and_paginate(app: TestApp) {
-    let c = open_consultation(&app).await;
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    let c = hasle(&app).open().create().await;
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let a = propose(&app, "Bedre CYKELSTI på Viborgvej").await;
     let b = propose(&app, "Flere bænke").await;
@@ -948,32 +949,27 @@ async fn lists_sort_filter_search_and_paginate(app: TestApp) {
 
 both_backends!(json_api_lists_public_data_only);
 async fn json_api_lists_public_data_only(app: TestApp) {
-    open_consultation(&app).await;
-    let admin = CurrentUser::from_model(&app.create_user("a@example.org", Role::Admin).await);
-    let draft = ConsultationForm {
-        title: "Hemmelig kladde".into(),
-        summary: "Kladde".into(),
-        ..Default::default()
-    };
-    consultations::create(&app.db, &admin, &draft)
-        .await
-        .unwrap();
-    let closed = ConsultationForm {
-        title: "Lukket høring".into(),
-        summary: "Lukket".into(),
-        ..Default::default()
-    };
-    consultations::create(&app.db, &admin, &closed)
-        .await
-        .unwrap();
-    samskab::services::lifecycle::transition(&app.db, &admin, "lukket-hoering", Status::Open)
-        .await
-        .unwrap();
-    samskab::services::lifecycle::transition(&app.db, &admin, "lukket-hoering", Status::Closed)
-        .await
-        .unwrap();
+    hasle(&app).open().create().await;
+    let admin = app.user(Role::Admin).email("a@example.org").actor().await;
+    app.consultation()
+        .title("Hemmelig kladde")
+        .summary("Kladde")
+        .by(&admin)
+        .create()
+        .await;
+    let closed = app
+        .consultation()
+        .title("Lukket høring")
+        .summary("Lukket")
+        .by(&admin)
+        .closed()
+        .create()
+        .await;
+    assert_eq!(closed.slug, "lukket-hoering");
 
-    app.logged_in_as("forfatter@example.org", Role::Citizen)
+    app.user(Role::Citizen)
+        .email("forfatter@example.org")
+        .logged_in()
         .await;
     let i = propose(&app, "API-idé").await;
     app.post_form(
@@ -1057,7 +1053,7 @@ async fn json_api_lists_public_data_only(app: TestApp) {
 
 both_backends!(api_pages_with_a_cursor);
 async fn api_pages_with_a_cursor(app: TestApp) {
-    let c = open_consultation(&app).await;
+    let c = hasle(&app).open().create().await;
     let now = chrono::Utc::now();
     for n in 0..23 {
         idea::ActiveModel {
@@ -1103,8 +1099,11 @@ async fn api_pages_with_a_cursor(app: TestApp) {
 
 both_backends!(new_pages_render_in_both_languages);
 async fn new_pages_render_in_both_languages(app: TestApp) {
-    open_consultation(&app).await;
-    app.logged_in_as("mod@example.org", Role::Moderator).await;
+    hasle(&app).open().create().await;
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in()
+        .await;
     let i = propose(&app, "Sprogtest").await;
     app.post_form(&format!("/ideas/{}/comments", i.id), &[("body", "Hej")])
         .await;

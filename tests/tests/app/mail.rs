@@ -5,8 +5,7 @@
 use samskab::auth::Role;
 use samskab::auth::session::CurrentUser;
 use samskab::entities::{mail_outbox, user};
-use samskab::services::consultations::{self, ConsultationForm, Status};
-use samskab::services::ideas::{self, IdeaForm, IdeaStatus};
+use samskab::services::ideas::IdeaStatus;
 use samskab::services::notifications;
 use samskab_tests::{Backend, BuildOptions, TestApp, smtp_sink};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -24,39 +23,34 @@ async fn spawn(backend: Backend, smtp_port: u16) -> Option<TestApp> {
 
 /// An idea followed by a fresh citizen; returns the staff member, idea id and follower.
 async fn followed_idea(app: &TestApp, tag: &str) -> (CurrentUser, i64, user::Model) {
-    let staff = CurrentUser::from_model(
-        &app.create_user(&format!("staff-{tag}@example.org"), Role::Moderator)
-            .await,
-    );
-    let form = ConsultationForm {
-        title: "Cykelstier i Hasle".into(),
-        summary: "Hvor skal der cykelstier?".into(),
-        moderation_mode: "post".into(),
-        accepts_ideas: Some("on".into()),
-        ..Default::default()
-    };
-    consultations::create(&app.db, &staff, &form).await.unwrap();
-    samskab::services::lifecycle::transition(&app.db, &staff, "cykelstier-i-hasle", Status::Open)
-        .await
-        .unwrap();
-    let author = CurrentUser::from_model(
-        &app.create_user(&format!("author-{tag}@example.org"), Role::Citizen)
-            .await,
-    );
-    let idea = ideas::create(
-        &app.db,
-        &author,
-        "cykelstier-i-hasle",
-        &IdeaForm {
-            title: "Sti langs Hasle Ringvej".into(),
-            body: "Den mangler.".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let staff = app
+        .user(Role::Moderator)
+        .email(&format!("staff-{tag}@example.org"))
+        .actor()
+        .await;
+    app.consultation()
+        .title("Cykelstier i Hasle")
+        .summary("Hvor skal der cykelstier?")
+        .with_ideas()
+        .by(&staff)
+        .open()
+        .create()
+        .await;
+    let author = app
+        .user(Role::Citizen)
+        .email(&format!("author-{tag}@example.org"))
+        .actor()
+        .await;
+    let idea = app
+        .idea(&author, "cykelstier-i-hasle")
+        .title("Sti langs Hasle Ringvej")
+        .body("Den mangler.")
+        .create()
+        .await;
     let follower = app
-        .create_user(&format!("follower-{tag}@example.org"), Role::Citizen)
+        .user(Role::Citizen)
+        .email(&format!("follower-{tag}@example.org"))
+        .create()
         .await;
     notifications::follow(&app.db, idea.id, follower.id)
         .await
@@ -112,15 +106,8 @@ async fn status_change_mail_arrives_and_unsubscribe_works(backend: Backend) {
     };
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let (staff, idea_id, follower) = followed_idea(&app, &tag).await;
-    ideas::change_status(
-        &app.db,
-        &staff,
-        idea_id,
-        IdeaStatus::UnderReview,
-        "Vi ser på den.",
-    )
-    .await
-    .unwrap();
+    app.change_idea_status(&staff, idea_id, IdeaStatus::UnderReview, "Vi ser på den.")
+        .await;
 
     let mail = wait_for_mail(&maildir, &follower.email.clone().unwrap(), 30).await;
     assert!(header(&mail, "Subject").is_some());
@@ -166,9 +153,8 @@ async fn status_change_mail_arrives_and_unsubscribe_works(backend: Backend) {
     assert_eq!(res.status(), 400);
 
     // The next change is not mailed to them.
-    ideas::change_status(&app.db, &staff, idea_id, IdeaStatus::Answered, "Svar.")
-        .await
-        .unwrap();
+    app.change_idea_status(&staff, idea_id, IdeaStatus::Answered, "Svar.")
+        .await;
     for _ in 0..50 {
         if outbox_statuses(&app, follower.id).await.len() == 2
             && !outbox_statuses(&app, follower.id)
@@ -216,15 +202,8 @@ async fn mail_queued_while_smtp_is_down_arrives_when_it_is_back() {
         .port();
     let app = spawn(Backend::Sqlite, port).await.unwrap();
     let (staff, idea_id, follower) = followed_idea(&app, "outage").await;
-    ideas::change_status(
-        &app.db,
-        &staff,
-        idea_id,
-        IdeaStatus::UnderReview,
-        "Vi ser på den.",
-    )
-    .await
-    .unwrap();
+    app.change_idea_status(&staff, idea_id, IdeaStatus::UnderReview, "Vi ser på den.")
+        .await;
     // Nobody listens: the mail stays pending with a recorded failure.
     let mut row = None;
     for _ in 0..100 {
@@ -265,7 +244,11 @@ async fn mail_queued_while_smtp_is_down_arrives_when_it_is_back() {
 samskab_tests::both_backends!(admins_see_mails_that_were_given_up_on);
 async fn admins_see_mails_that_were_given_up_on(app: TestApp) {
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
-    let admin = app.logged_in_as("admin@example.org", Role::Admin).await;
+    let admin = app
+        .user(Role::Admin)
+        .email("admin@example.org")
+        .logged_in()
+        .await;
     let (_, page) = app.page("/admin/users").await;
     assert!(page.body.contains("Alle mails er sendt"));
     samskab::services::mail::enqueue(

@@ -8,10 +8,11 @@ use mailparse::MailHeaderMap;
 use reqwest::StatusCode;
 use samskab::auth::Role;
 use samskab::auth::session::CurrentUser;
+use samskab::domain::VotingEligibility as Eligibility;
 use samskab::entities::{audit_log, email_token, mail_outbox, statement, user};
-use samskab::services::consultations::{self, ConsultationForm, Status};
-use samskab::services::ideas::{self, IdeaForm};
-use samskab::services::statements::{self, ModerationAction};
+use samskab::i18n::Locale;
+use samskab::services::consultations::{ModerationMode, Status};
+use samskab::services::statements::ModerationAction;
 use samskab::services::tokens;
 use samskab_tests::{Backend, BuildOptions, Page, TestApp, client, location, smtp_sink};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
@@ -177,54 +178,57 @@ fn tag() -> String {
 }
 
 /// An open consultation with ideas and a conversation for logged-in people.
-async fn open_consultation(app: &TestApp, staff: &CurrentUser, title: &str, mode: &str) -> String {
-    let form = ConsultationForm {
-        title: title.into(),
-        summary: "Hvad mener du?".into(),
-        moderation_mode: mode.into(),
-        accepts_ideas: Some("on".into()),
-        has_conversation: Some("on".into()),
-        voting_eligibility: "logged_in".into(),
-        ..Default::default()
-    };
-    let c = consultations::create(&app.db, staff, &form).await.unwrap();
-    samskab::services::lifecycle::transition(&app.db, staff, &c.slug, Status::Open)
+async fn open_consultation(
+    app: &TestApp,
+    staff: &CurrentUser,
+    title: &str,
+    mode: ModerationMode,
+) -> String {
+    app.consultation()
+        .title(title)
+        .moderation(mode)
+        .with_ideas()
+        .conversation()
+        .voting(Eligibility::LoggedIn)
+        .by(staff)
+        .open()
+        .create()
         .await
-        .unwrap();
-    c.slug
+        .slug
 }
 
 async fn staff_member(app: &TestApp, tag: &str) -> CurrentUser {
-    CurrentUser::from_model(
-        &app.create_user(&format!("staff-{tag}@example.org"), Role::Moderator)
-            .await,
-    )
+    app.user(Role::Moderator)
+        .email(&format!("staff-{tag}@example.org"))
+        .actor()
+        .await
 }
 
 with_smtp!(a_new_account_verifies_its_address_before_taking_part);
 async fn a_new_account_verifies_its_address_before_taking_part(app: TestApp, maildir: PathBuf) {
     let tag = tag();
     let staff = staff_member(&app, &tag).await;
-    let slug = open_consultation(&app, &staff, &format!("Grønne tage {tag}"), "post").await;
-    let seed = statements::add_seed(&app.db, &staff, &slug, "Flere grønne tage.")
-        .await
-        .unwrap();
-    let author = CurrentUser::from_model(
-        &app.create_user(&format!("author-{tag}@example.org"), Role::Citizen)
-            .await,
-    );
-    let idea = ideas::create(
-        &app.db,
-        &author,
-        &slug,
-        &IdeaForm {
-            title: "Grønt tag på rådhuset".into(),
-            body: "Det vil se godt ud.".into(),
-            ..Default::default()
-        },
+    let slug = open_consultation(
+        &app,
+        &staff,
+        &format!("Grønne tage {tag}"),
+        ModerationMode::Post,
     )
-    .await
-    .unwrap();
+    .await;
+    let seed = app
+        .seed_statement(&staff, &slug, "Flere grønne tage.")
+        .await;
+    let author = app
+        .user(Role::Citizen)
+        .email(&format!("author-{tag}@example.org"))
+        .actor()
+        .await;
+    let idea = app
+        .idea(&author, &slug)
+        .title("Grønt tag på rådhuset")
+        .body("Det vil se godt ud.")
+        .create()
+        .await;
 
     let email = format!("ny-{tag}@example.org");
     let browser = client();
@@ -366,13 +370,13 @@ with_smtp!(a_forgotten_password_is_reset_by_mail);
 async fn a_forgotten_password_is_reset_by_mail(app: TestApp, maildir: PathBuf) {
     let tag = tag();
     let email = format!("glemsom-{tag}@example.org");
-    let person = app.create_user(&email, Role::Citizen).await;
     // The mail comes in the person's chosen language.
-    let mut active = person.clone().into_active_model();
-    active.locale = Set("en".into());
-    active.update(&app.db).await.unwrap();
-    let elsewhere = client();
-    app.login_with(&elsewhere, &email).await;
+    let (elsewhere, person) = app
+        .user(Role::Citizen)
+        .email(&email)
+        .locale(Locale::En)
+        .in_browser()
+        .await;
 
     let (status, page) = app.page("/login").await;
     assert_eq!(status, 200);
@@ -514,13 +518,15 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
     let tag = tag();
     let staff = staff_member(&app, &tag).await;
     let title = format!("Havnebad {tag}");
-    let slug = open_consultation(&app, &staff, &title, "pre").await;
+    let slug = open_consultation(&app, &staff, &title, ModerationMode::Pre).await;
 
     // A statement author hears about both decisions, with the reason.
     let author_email = format!("forfatter-{tag}@example.org");
-    let author = app.create_user(&author_email, Role::Citizen).await;
-    let writer = client();
-    app.login_with(&writer, &author_email).await;
+    let (writer, author) = app
+        .user(Role::Citizen)
+        .email(&author_email)
+        .in_browser()
+        .await;
     for body in ["Badet skal være åbent om vinteren.", "Køb is hos mig."] {
         let res = app
             .post_form_with(
@@ -542,26 +548,16 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
         .find(|s| s.body.contains("vinteren"))
         .unwrap();
     let ad = written.iter().find(|s| s.body.contains("Køb")).unwrap();
-    statements::moderate(
-        &app.db,
-        &staff,
-        &slug,
-        winter.id,
-        ModerationAction::Accept,
-        "",
-    )
-    .await
-    .unwrap();
-    statements::moderate(
-        &app.db,
+    app.moderate_statement(&staff, &slug, winter.id, ModerationAction::Accept, "")
+        .await;
+    app.moderate_statement(
         &staff,
         &slug,
         ad.id,
         ModerationAction::Reject,
         "Reklame hører ikke hjemme her.",
     )
-    .await
-    .unwrap();
+    .await;
     let accepted = wait_for(&maildir, &author_email, "Dit udsagn er godkendt").await;
     assert_complete(&accepted, "da");
     assert!(accepted.text.contains("Badet skal være åbent om vinteren."));
@@ -594,16 +590,14 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
         .post_form_with(&writer, "/account/preferences", &[("locale", "xx")])
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    statements::moderate(
-        &app.db,
+    app.moderate_statement(
         &staff,
         &slug,
         winter.id,
         ModerationAction::Reject,
         "Gentagelse.",
     )
-    .await
-    .unwrap();
+    .await;
     let kinds = settled_outbox(&app, author.id).await;
     assert_eq!(
         kinds.iter().filter(|(_, s)| s == "skipped").count(),
@@ -625,21 +619,18 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
         Some(format!("/consultations/{slug}/unfollow"))
     );
     let colleague_email = format!("kollega-{tag}@example.org");
-    app.create_user(&colleague_email, Role::Moderator).await;
-    let colleague = client();
-    app.login_with(&colleague, &colleague_email).await;
-    let draft = consultations::create(
-        &app.db,
-        &staff,
-        &ConsultationForm {
-            title: format!("Legepladser {tag}"),
-            summary: "Nye legepladser.".into(),
-            moderation_mode: "post".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let (colleague, _) = app
+        .user(Role::Moderator)
+        .email(&colleague_email)
+        .in_browser()
+        .await;
+    let draft = app
+        .consultation()
+        .title(&format!("Legepladser {tag}"))
+        .summary("Nye legepladser.")
+        .by(&staff)
+        .create()
+        .await;
     let res = app
         .post_form_with(
             &colleague,
@@ -648,9 +639,7 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    samskab::services::lifecycle::transition(&app.db, &staff, &draft.slug, Status::Open)
-        .await
-        .unwrap();
+    app.transition(&staff, &draft.slug, Status::Open).await;
     let opened = wait_for(&maildir, &colleague_email, "er åben").await;
     assert_complete(&opened, "da");
     assert!(
@@ -664,14 +653,10 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
-    samskab::services::lifecycle::transition(&app.db, &staff, &slug, Status::Closed)
-        .await
-        .unwrap();
+    app.transition(&staff, &slug, Status::Closed).await;
     let closed = wait_for(&maildir, &author_email, "has closed").await;
     assert_complete(&closed, "en");
-    samskab::services::lifecycle::transition(&app.db, &staff, &slug, Status::Published)
-        .await
-        .unwrap();
+    app.transition(&staff, &slug, Status::Published).await;
     let published = wait_for(&maildir, &author_email, "The report for").await;
     assert_complete(&published, "en");
     assert!(
@@ -724,8 +709,6 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     // The archive step sends nothing, and nothing more goes to the author.
-    samskab::services::lifecycle::transition(&app.db, &staff, &slug, Status::Archived)
-        .await
-        .unwrap();
+    app.transition(&staff, &slug, Status::Archived).await;
     settled_outbox(&app, author.id).await;
 }

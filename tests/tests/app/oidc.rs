@@ -5,7 +5,6 @@
 
 use samskab::configuration::Settings;
 use samskab::entities::user;
-use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab_tests::{
     Backend, BuildOptions, TestApp, client, location, oidc_issuer, with_test_oidc,
     with_test_staff_oidc,
@@ -98,7 +97,7 @@ async fn first_mitid_login_asks_for_a_name_and_keeps_only_what_is_needed(app: Te
     assert_eq!(anna.municipality_code.as_deref(), Some("0751"));
     assert_eq!(anna.identity_provider.as_deref(), Some("mitid"));
     assert_eq!(anna.email, None);
-    assert_eq!(anna.role, samskab::auth::Role::Citizen);
+    assert_eq!(anna.role, samskab::domain::Role::Citizen);
 
     // A second login (new browser) goes straight in, to the same account.
     let other = client();
@@ -208,7 +207,9 @@ async fn an_answer_naming_another_issuer_is_refused(app: TestApp) {
 oidc_test!(a_local_account_links_mitid);
 async fn a_local_account_links_mitid(app: TestApp) {
     let local = app
-        .logged_in_as("lokal@example.org", samskab::auth::Role::Citizen)
+        .user(samskab::auth::Role::Citizen)
+        .email("lokal@example.org")
+        .logged_in()
         .await;
     let (_, account) = app.page("/account").await;
     let link = account
@@ -341,7 +342,7 @@ async fn staff_log_in_through_the_directory_with_the_role_of_their_group(app: Te
         .await;
     assert_eq!(res.status(), 303);
     let stored = user_named(&app, "Mads").await;
-    assert_eq!(stored.role, samskab::auth::Role::Moderator);
+    assert_eq!(stored.role, samskab::domain::Role::Moderator);
     assert_eq!(stored.identity_provider.as_deref(), Some("aarhus"));
     assert_eq!(status_of(&app, &mads, "/staff/consultations").await, 200);
     assert_eq!(status_of(&app, &mads, "/admin/users").await, 403);
@@ -355,7 +356,7 @@ async fn staff_log_in_through_the_directory_with_the_role_of_their_group(app: Te
     app.oidc_login(&alma, "aarhus", "alma", "Alma").await;
     assert_eq!(
         user_named(&app, "Alma").await.role,
-        samskab::auth::Role::Admin
+        samskab::domain::Role::Admin
     );
     assert_eq!(status_of(&app, &alma, "/admin/users").await, 200);
 
@@ -363,7 +364,7 @@ async fn staff_log_in_through_the_directory_with_the_role_of_their_group(app: Te
     app.oidc_login(&per, "aarhus", "per", "Per").await;
     assert_eq!(
         user_named(&app, "Per").await.role,
-        samskab::auth::Role::Politician
+        samskab::domain::Role::Politician
     );
     assert_eq!(status_of(&app, &per, "/admin/users").await, 403);
 
@@ -383,7 +384,7 @@ async fn a_directory_user_without_a_mapped_group_is_a_plain_participant(app: Tes
     // she gets an ordinary account, as anyone could by registering.
     app.oidc_login(&app.client, "aarhus", "sif", "Sif").await;
     let sif = user_named(&app, "Sif").await;
-    assert_eq!(sif.role, samskab::auth::Role::Citizen);
+    assert_eq!(sif.role, samskab::domain::Role::Citizen);
     assert_eq!(
         status_of(&app, &app.client, "/staff/consultations").await,
         403
@@ -394,22 +395,21 @@ async fn a_directory_user_without_a_mapped_group_is_a_plain_participant(app: Tes
 
     // Nor does the directory login count as MitID where a consultation asks for it.
     let staff = app
-        .create_user("moderator@example.org", samskab::auth::Role::Moderator)
+        .user(samskab::auth::Role::Moderator)
+        .email("moderator@example.org")
+        .actor()
         .await;
-    let staff = samskab::auth::session::CurrentUser::from_model(&staff);
-    let form = ConsultationForm {
-        title: "Kun for borgere".into(),
-        summary: "Med MitID".into(),
-        body: "Log ind med MitID for at deltage.".into(),
-        moderation_mode: "post".into(),
-        accepts_ideas: Some("on".into()),
-        eligibility: "mitid".into(),
-        ..Default::default()
-    };
-    let c = consultations::create(&app.db, &staff, &form).await.unwrap();
-    samskab::services::lifecycle::transition(&app.db, &staff, &c.slug, Status::Open)
-        .await
-        .unwrap();
+    let c = app
+        .consultation()
+        .title("Kun for borgere")
+        .summary("Med MitID")
+        .body("Log ind med MitID for at deltage.")
+        .with_ideas()
+        .mitid_only()
+        .by(&staff)
+        .open()
+        .create()
+        .await;
     let res = app
         .post_form(
             &format!("/consultations/{}/ideas", c.slug),
@@ -445,7 +445,7 @@ async fn a_citizen_provider_never_grants_staff_roles(app: TestApp) {
     // Alma's claims say samskab-admins, but MitID only ever makes citizens.
     app.mitid_login(&app.client, "alma", "Alma").await;
     let alma = user_named(&app, "Alma").await;
-    assert_eq!(alma.role, samskab::auth::Role::Citizen);
+    assert_eq!(alma.role, samskab::domain::Role::Citizen);
     assert_eq!(alma.identity_provider.as_deref(), Some("mitid"));
     assert_eq!(status_of(&app, &app.client, "/admin/users").await, 403);
     assert_eq!(

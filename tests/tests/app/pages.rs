@@ -34,7 +34,10 @@ async fn pages_are_danish_by_default_and_english_on_request(app: TestApp) {
 
 both_backends!(every_page_has_skip_link_landmarks_and_one_h1);
 async fn every_page_has_skip_link_landmarks_and_one_h1(app: TestApp) {
-    app.logged_in_as("admin@example.org", Role::Admin).await;
+    app.user(Role::Admin)
+        .email("admin@example.org")
+        .logged_in()
+        .await;
     for path in [
         "/",
         "/consultations",
@@ -105,7 +108,10 @@ async fn error_pages_are_translated_and_in_the_layout(app: TestApp) {
     assert_eq!(page.h1(), "Page not found");
 
     // A malformed form body is a translated 400, not a 500.
-    app.logged_in_as("admin@example.org", Role::Admin).await;
+    app.user(Role::Admin)
+        .email("admin@example.org")
+        .logged_in()
+        .await;
     let token = app.csrf_token_for(&app.client).await;
     let res = app
         .client

@@ -11,16 +11,11 @@ use samskab::entities::{
     vote,
 };
 use samskab::opinion::VoteValue;
-use samskab::services::consultations::{self, ConsultationForm, Status};
-use samskab::services::ideas::{self, IdeaForm, IdeaStatus};
-use samskab::services::participants::Visitor;
-use samskab::services::snapshots::{Kind, LockMode};
-use samskab::services::{comments, statements, votes};
-use samskab_tests::{BuildOptions, TestApp, both_backends, client, location};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
-};
+use samskab::services::consultations::Status;
+use samskab::services::ideas::IdeaStatus;
+use samskab::services::votes;
+use samskab_tests::{BuildOptions, TestApp, anonymous, both_backends, client, location, visitor};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 const SLUG: &str = "skolevejen-i-hasle";
 
@@ -33,62 +28,27 @@ fn no_worker() -> BuildOptions {
 }
 
 async fn staff(app: &TestApp) -> CurrentUser {
-    CurrentUser::from_model(&app.create_user("mod@example.org", Role::Moderator).await)
+    app.user(Role::Moderator)
+        .email("mod@example.org")
+        .actor()
+        .await
 }
 
 /// A consultation with a conversation of eight seed statements and ideas,
-/// created (as a draft) through the services.
+/// still a draft.
 async fn draft(app: &TestApp, me: &CurrentUser) -> consultation::Model {
-    let form = ConsultationForm {
-        title: "Skolevejen i Hasle".into(),
-        slug: SLUG.into(),
-        summary: "Hvad mener du?".into(),
-        moderation_mode: "post".into(),
-        has_conversation: Some("on".into()),
-        accepts_ideas: Some("on".into()),
-        ..Default::default()
-    };
-    let c = consultations::create(&app.db, me, &form).await.unwrap();
-    for i in 0..8 {
-        statements::add_seed(
-            &app.db,
-            me,
-            SLUG,
-            &format!("Udsagn nummer {i} om skolevejen"),
-        )
+    let seeds: Vec<String> = (0..8)
+        .map(|i| format!("Udsagn nummer {i} om skolevejen"))
+        .collect();
+    app.consultation()
+        .title("Skolevejen i Hasle")
+        .slug(SLUG)
+        .conversation()
+        .with_ideas()
+        .seeds(&seeds)
+        .by(me)
+        .create()
         .await
-        .unwrap();
-    }
-    c
-}
-
-/// Two clear camps of anonymous participants.
-async fn two_camps(app: &TestApp, c: &consultation::Model, ids: &[i64], n: usize) {
-    for i in 0..n {
-        let v = Visitor {
-            user: None,
-            anon_token: Some(format!("camp-{i}")),
-        };
-        for (j, id) in ids.iter().enumerate() {
-            let agree = (j % 2 == 0) == (i % 2 == 0);
-            let value = if agree {
-                VoteValue::Agree
-            } else {
-                VoteValue::Disagree
-            };
-            votes::cast(&app.db, c, &v, *id, value).await.unwrap();
-        }
-    }
-}
-
-/// A citizen who logged in with MitID: birth year and municipality known.
-async fn verified(app: &TestApp, email: &str, born: i32, municipality: &str) -> CurrentUser {
-    let u = app.create_user(email, Role::Citizen).await;
-    let mut active = u.into_active_model();
-    active.identity_provider = Set(Some("mitid".into()));
-    active.birth_year = Set(Some(born));
-    active.municipality_code = Set(Some(municipality.into()));
-    CurrentUser::from_model(&active.update(&app.db).await.unwrap())
 }
 
 /// A logged-in client per role (the anonymous one first).
@@ -100,10 +60,11 @@ async fn clients(app: &TestApp) -> Vec<(&'static str, reqwest::Client)> {
         ("moderator", Role::Moderator),
         ("admin", Role::Admin),
     ] {
-        let email = format!("{name}-reader@example.org");
-        app.create_user(&email, role).await;
-        let c = client();
-        app.login_with(&c, &email).await;
+        let (c, _) = app
+            .user(role)
+            .email(&format!("{name}-reader@example.org"))
+            .in_browser()
+            .await;
         out.push((name, c));
     }
     out
@@ -125,9 +86,7 @@ async fn who_may_read_the_report_per_role_and_status(app: TestApp) {
     ];
     for (to, expected) in steps {
         if let Some(to) = to {
-            samskab::services::lifecycle::transition(&app.db, &me, SLUG, to)
-                .await
-                .unwrap();
+            app.transition(&me, SLUG, to).await;
         }
         for ((who, c), want) in readers.iter().zip(expected) {
             let res = app.get_with(c, &page).await;
@@ -179,64 +138,59 @@ both_backends!(report_numbers_are_the_database_numbers, no_worker());
 async fn report_numbers_are_the_database_numbers(app: TestApp) {
     let me = staff(&app).await;
     draft(&app, &me).await;
-    let c = samskab::services::lifecycle::transition(&app.db, &me, SLUG, Status::Open)
-        .await
-        .unwrap();
+    let c = app.transition(&me, SLUG, Status::Open).await;
     let ids = app.statement_ids(c.id).await;
-    two_camps(&app, &c, &ids, 40).await;
+    app.conversation_with_votes(&c, &ids, 40).await;
     // Six MitID participants aged 36 in Aarhus, two aged 76 elsewhere.
     let year = chrono::Datelike::year(&c.opens_at.unwrap());
     let mut people = Vec::new();
     for i in 0..6 {
-        people.push(verified(&app, &format!("aarhus{i}@example.org"), year - 36, "0751").await);
+        people.push(
+            app.user(Role::Citizen)
+                .email(&format!("aarhus{i}@example.org"))
+                .mitid_attributes(year - 36, "0751")
+                .actor()
+                .await,
+        );
     }
     for i in 0..2 {
-        people.push(verified(&app, &format!("kbh{i}@example.org"), year - 76, "0101").await);
+        people.push(
+            app.user(Role::Citizen)
+                .email(&format!("kbh{i}@example.org"))
+                .mitid_attributes(year - 76, "0101")
+                .actor()
+                .await,
+        );
     }
     for (k, person) in people.iter().enumerate() {
-        let v = Visitor {
-            user: Some(person.clone()),
-            anon_token: None,
-        };
+        let v = visitor(person);
         for id in ids.iter().take(3 + k % 3) {
-            votes::cast(&app.db, &c, &v, *id, VoteValue::Pass)
-                .await
-                .unwrap();
+            app.vote_as(&c, &v, *id, VoteValue::Pass).await;
         }
     }
-    let idea = ideas::create(
-        &app.db,
-        &people[0],
-        SLUG,
-        &IdeaForm {
-            title: "Flere cykelstier ved skolen".into(),
-            body: "Børnene skal kunne cykle trygt.".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    ideas::support(&app.db, &people[1], idea.id).await.unwrap();
-    comments::create(&app.db, &people[2], idea.id, None, "God idé!")
-        .await
-        .unwrap();
-    ideas::change_status(
-        &app.db,
+    let idea = app
+        .idea(&people[0], SLUG)
+        .title("Flere cykelstier ved skolen")
+        .body("Børnene skal kunne cykle trygt.")
+        .supported_by(&people[1..2])
+        .create()
+        .await;
+    app.comment(&people[2], idea.id, None, "God idé!").await;
+    app.change_idea_status(
         &me,
         idea.id,
         IdeaStatus::UnderReview,
         "Forvaltningen ser på forslaget.",
     )
-    .await
-    .unwrap();
-    samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
-        .await
-        .unwrap();
+    .await;
+    app.recompute_snapshot(c.id).await;
 
     // Population figures for Aarhus, through the admin page.
-    let admin = client();
-    app.create_user("chef@example.org", Role::Admin).await;
-    app.login_with(&admin, "chef@example.org").await;
+    let (admin, _) = app
+        .user(Role::Admin)
+        .email("chef@example.org")
+        .in_browser()
+        .await;
     let res = app
         .post_form_with(
             &admin,
@@ -291,7 +245,9 @@ async fn report_numbers_are_the_database_numbers(app: TestApp) {
     assert_eq!((accepted, ideas_n, comments_n), (8, 1, 1));
 
     let reader = client();
-    app.create_user("byraad@example.org", Role::Politician)
+    app.user(Role::Politician)
+        .email("byraad@example.org")
+        .create()
         .await;
     app.login_with(&reader, "byraad@example.org").await;
     let path = format!("/consultations/{SLUG}/report");
@@ -310,10 +266,7 @@ async fn report_numbers_are_the_database_numbers(app: TestApp) {
     assert!(rows[0].ends_with(&votes_n.to_string()), "{rows:?}");
 
     // The groups are the stored snapshot's.
-    let (row, snap) = samskab::services::snapshots::latest(&app.db, c.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (row, snap) = app.latest_snapshot(c.id).await.unwrap();
     assert_eq!(row.kind, samskab::domain::SnapshotKind::Warm);
     assert_eq!(snap.k, 2);
     let group_rows = page.texts("#groups-table tbody tr");
@@ -365,7 +318,7 @@ async fn report_numbers_are_the_database_numbers(app: TestApp) {
     assert_eq!(places[1], "Anden kommune Ikke vist (for få personer)");
     // No name or email of a participant anywhere on the page.
     for u in user::Entity::find().all(&app.db).await.unwrap() {
-        if u.role == samskab::auth::Role::Citizen {
+        if u.role == samskab::domain::Role::Citizen {
             assert!(!page.body.contains(u.email.as_deref().unwrap()));
             assert!(!page.body.contains(&format!(">{}<", u.display_name)));
         }
@@ -407,15 +360,13 @@ both_backends!(
 async fn groups_below_the_minimum_are_withheld(app: TestApp) {
     let me = staff(&app).await;
     draft(&app, &me).await;
-    let c = samskab::services::lifecycle::transition(&app.db, &me, SLUG, Status::Open)
-        .await
-        .unwrap();
+    let c = app.transition(&me, SLUG, Status::Open).await;
     let ids = app.statement_ids(c.id).await;
-    two_camps(&app, &c, &ids, 40).await;
-    samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
-        .await
-        .unwrap();
-    app.logged_in_as("byraad@example.org", Role::Politician)
+    app.conversation_with_votes(&c, &ids, 40).await;
+    app.recompute_snapshot(c.id).await;
+    app.user(Role::Politician)
+        .email("byraad@example.org")
+        .logged_in()
         .await;
     let (status, page) = app.page(&format!("/consultations/{SLUG}/report")).await;
     assert_eq!(status, 200);
@@ -448,29 +399,21 @@ both_backends!(closed_report_uses_the_final_snapshot, no_worker());
 async fn closed_report_uses_the_final_snapshot(app: TestApp) {
     let me = staff(&app).await;
     draft(&app, &me).await;
-    let c = samskab::services::lifecycle::transition(&app.db, &me, SLUG, Status::Open)
-        .await
-        .unwrap();
+    let c = app.transition(&me, SLUG, Status::Open).await;
     let ids = app.statement_ids(c.id).await;
-    two_camps(&app, &c, &ids, 30).await;
-    samskab::services::snapshots::recompute(&app.db, c.id, Kind::Warm, LockMode::Wait)
-        .await
-        .unwrap();
-    app.logged_in_as("byraad@example.org", Role::Politician)
+    app.conversation_with_votes(&c, &ids, 30).await;
+    app.recompute_snapshot(c.id).await;
+    app.user(Role::Politician)
+        .email("byraad@example.org")
+        .logged_in()
         .await;
     let api_path = format!("/api/v1/consultations/{SLUG}/report");
     let api: serde_json::Value = app.get(&api_path).await.json().await.unwrap();
     assert_eq!(api["opinion"]["kind"], "warm");
 
-    samskab::services::lifecycle::transition(&app.db, &me, SLUG, Status::Closed)
-        .await
-        .unwrap();
+    app.transition(&me, SLUG, Status::Closed).await;
     // A warm snapshot stored after the final one must not replace it.
-    let more = Visitor {
-        user: None,
-        anon_token: Some("late".into()),
-    };
-    let _ = votes::cast(&app.db, &c, &more, ids[0], VoteValue::Agree).await;
+    let _ = votes::cast(&app.db, &c, &anonymous("late"), ids[0], VoteValue::Agree).await;
     let final_row = opinion_snapshot::Entity::find()
         .filter(opinion_snapshot::Column::ConsultationId.eq(c.id))
         .filter(opinion_snapshot::Column::Kind.eq("final"))
@@ -498,7 +441,10 @@ async fn population_figures_are_for_admins_and_validated(app: TestApp) {
     assert_eq!(location(&res), "/login?next=/admin/population");
 
     let citizen = client();
-    app.create_user("borger@example.org", Role::Citizen).await;
+    app.user(Role::Citizen)
+        .email("borger@example.org")
+        .create()
+        .await;
     app.login_with(&citizen, "borger@example.org").await;
     assert_eq!(app.get_with(&citizen, path).await.status(), 403);
     let res = app
@@ -510,7 +456,10 @@ async fn population_figures_are_for_admins_and_validated(app: TestApp) {
         .await;
     assert_eq!(res.status(), 403);
 
-    app.logged_in_as("chef@example.org", Role::Admin).await;
+    app.user(Role::Admin)
+        .email("chef@example.org")
+        .logged_in()
+        .await;
     let (status, page) = app.page(path).await;
     assert_eq!(status, 200);
     assert_eq!(page.h1(), "Befolkningstal");

@@ -7,11 +7,11 @@
 
 use samskab::auth::Role;
 use samskab::auth::session::CurrentUser;
-use samskab::entities::{comment, consultation, idea, user};
+use samskab::entities::{comment, consultation, idea};
 use samskab::services::consultations::{self, ConsultationForm, Status};
 use samskab::services::{comments, ideas, lifecycle, statements};
 use samskab_tests::{TestApp, both_backends, client, location};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use sea_orm::EntityTrait;
 
 #[derive(Debug, Clone, Copy)]
 enum Viewer {
@@ -109,18 +109,6 @@ async fn setup(
     }
 }
 
-/// A citizen with a MitID identity as a MitID login leaves it.
-async fn with_mitid(app: &TestApp, u: user::Model) -> user::Model {
-    let year = chrono::Datelike::year(&chrono::Utc::now());
-    let mut active = u.clone().into_active_model();
-    active.oidc_subject_hash = Set(Some(format!("{:0>64}", u.id)));
-    active.identity_provider = Set(Some("mitid".into()));
-    active.loa = Set(Some("substantial".into()));
-    active.birth_year = Set(Some(year - 40));
-    active.municipality_code = Set(Some("0751".into()));
-    active.update(&app.db).await.expect("identity")
-}
-
 /// Did the action go through? A redirect to the login page, a 4xx page or an
 /// error-flash redirect back count as refused.
 fn succeeded(status: u16, location: &str) -> bool {
@@ -129,26 +117,33 @@ fn succeeded(status: u16, location: &str) -> bool {
 
 both_backends!(every_action_is_shown_exactly_when_it_succeeds);
 async fn every_action_is_shown_exactly_when_it_succeeds(app: TestApp) {
-    let staff_model = app.create_user("staff@example.org", Role::Moderator).await;
-    let staff = CurrentUser::from_model(&staff_model);
-    let author_model = with_mitid(
-        &app,
-        app.create_user("author@example.org", Role::Citizen).await,
-    )
-    .await;
-    let author = CurrentUser::from_model(&author_model);
-    let unverified = app
-        .create_user("unverified@example.org", Role::Citizen)
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let staff = app
+        .user(Role::Moderator)
+        .email("staff@example.org")
+        .actor()
         .await;
-    let mut active = unverified.into_active_model();
-    active.email_verified = Set(false);
-    active.update(&app.db).await.expect("unverified");
-    app.create_user("verified@example.org", Role::Citizen).await;
-    with_mitid(
-        &app,
-        app.create_user("mitid@example.org", Role::Citizen).await,
-    )
-    .await;
+    // The author has a MitID login, so every state below admits them while open.
+    let author = app
+        .user(Role::Citizen)
+        .email("author@example.org")
+        .mitid("substantial", year - 40, "0751")
+        .actor()
+        .await;
+    app.user(Role::Citizen)
+        .email("unverified@example.org")
+        .unverified()
+        .create()
+        .await;
+    app.user(Role::Citizen)
+        .email("verified@example.org")
+        .create()
+        .await;
+    app.user(Role::Citizen)
+        .email("mitid@example.org")
+        .mitid("substantial", year - 40, "0751")
+        .create()
+        .await;
 
     let viewers = [
         Viewer::Anonymous,
