@@ -29,7 +29,7 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn providers(ctx: &Ctx, next: &str) -> Vec<serde_json::Value> {
+fn providers(ctx: &Ctx, next: &str) -> Vec<crate::routes::account::ProviderLink> {
     let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
     crate::routes::account::providers(ctx, &query)
 }

@@ -14,7 +14,7 @@ use crate::entities::consultation;
 use crate::errors::AppError;
 use crate::routes::context::{Admin, Ctx};
 use crate::routes::see_other;
-use crate::routes::views::{date, field_errors, status_label};
+use crate::routes::views::{FieldErrors, date, field_errors, status_label};
 use crate::services::population::{self, AGE_BANDS, BAND_FIELDS};
 use crate::services::report::{self, Report};
 
@@ -328,7 +328,7 @@ pub async fn population_form(Admin(ctx, _): Admin) -> Result<HttpResponse, AppEr
         }
         form.insert("municipality_code".to_owned(), code);
     }
-    population_page(&ctx, StatusCode::OK, &form, json!({})).await
+    population_page(&ctx, StatusCode::OK, &form, FieldErrors::default()).await
 }
 
 #[post("/admin/population")]
@@ -354,7 +354,7 @@ async fn population_page(
     ctx: &Ctx,
     status: StatusCode,
     form: &HashMap<String, String>,
-    errors: Value,
+    errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let stored: Vec<Value> = population::list(&ctx.state.db)
         .await?
@@ -384,7 +384,7 @@ async fn population_page(
             })
         })
         .collect();
-    let has_errors = errors.as_object().is_some_and(|e| !e.is_empty());
+    let has_errors = !errors.is_empty();
     ctx.render_status(
         status,
         "admin_population",
