@@ -268,7 +268,7 @@ pub async fn verify_email(
                 problem: Some(ctx.t(key)),
             },
         ),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -277,7 +277,7 @@ pub async fn resend_verification(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResp
     match users::resend_verification(&ctx.state.db, &me).await {
         Ok(()) => ctx.flash("success", "verify.sent"),
         Err(AppError::Conflict(key)) => ctx.flash("error", key),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     }
     Ok(see_other("/account"))
 }
@@ -345,7 +345,7 @@ pub async fn reset_form(ctx: Ctx, query: web::Query<TokenQuery>) -> Result<HttpR
             },
         ),
         Err(AppError::Conflict(key)) => reset_problem(&ctx, key),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 

@@ -30,7 +30,7 @@ fn refused(ctx: &Ctx, e: AppError) -> AppError {
             Err(login) => login,
             Ok(_) => AppError::forbidden(),
         },
-        other => other.into(),
+        other => other,
     }
 }
 

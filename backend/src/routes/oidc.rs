@@ -138,7 +138,7 @@ pub async fn callback(
                     linking: true,
                 },
             ),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         };
     }
     match users::log_in_with_identity(&ctx.state.db, &identity).await? {

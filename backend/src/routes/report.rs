@@ -33,7 +33,7 @@ async fn consultation_for(ctx: &Ctx, slug: &str) -> Result<consultation::Model, 
             ctx.require_user()?;
             Err(AppError::forbidden())
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
