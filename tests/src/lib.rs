@@ -23,6 +23,11 @@ use tempfile::TempDir;
 pub use reqwest;
 pub use scraper;
 
+mod polis_data;
+pub use polis_data::{
+    POLIS_DATA_DEFAULT, POLIS_DATA_VAR, PolisData, polis_data, polis_data_location,
+};
+
 pub const PASSWORD: &str = "test-password-123";
 
 /// Password hashing is the slowest step of creating users; tests share one.

@@ -4,12 +4,12 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{comment, consultation, idea};
+use crate::entities::{comment, idea};
 use crate::errors::AppError;
 use crate::routes::context::{Ctx, LoggedIn, Staff};
 use crate::routes::ideas::{DetailForms, detail_page};
 use crate::routes::see_other;
-use crate::routes::views::{FieldErrors, date};
+use crate::routes::views::FieldErrors;
 use crate::services::comments::{self, CommentStatus, Decision};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -21,63 +21,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(flag_comment)
         .service(moderate_form)
         .service(moderate_comment);
-}
-
-/// A comment in an idea's thread, with what the reader may do with it.
-#[derive(Serialize)]
-pub struct CommentView {
-    id: i64,
-    depth: i32,
-    author: String,
-    created_at: String,
-    body: String,
-    show_text: bool,
-    is_hidden: bool,
-    is_deleted: bool,
-    edited: bool,
-    can_edit: bool,
-    can_delete: bool,
-    can_flag: bool,
-    can_reply: bool,
-    can_moderate: bool,
-}
-
-pub(crate) fn comment_view(
-    ctx: &Ctx,
-    cm: &comment::Model,
-    names: &std::collections::HashMap<i64, String>,
-    c: &consultation::Model,
-    i: &idea::Model,
-) -> CommentView {
-    let me = ctx.user.as_ref();
-    let staff = me.is_some_and(|u| u.role.is_staff());
-    let st = cm.status;
-    let show_text = st == CommentStatus::Visible || (st == CommentStatus::Hidden && staff);
-    CommentView {
-        id: cm.id,
-        depth: cm.depth,
-        author: cm
-            .author_id
-            .and_then(|a| names.get(&a))
-            .cloned()
-            .unwrap_or_else(|| ctx.t("ideas.unknown_author")),
-        created_at: date(ctx.locale, &cm.created_at),
-        body: if show_text {
-            cm.body.clone()
-        } else {
-            String::new()
-        },
-        show_text,
-        is_hidden: st == CommentStatus::Hidden,
-        is_deleted: st == CommentStatus::Deleted,
-        edited: cm.edited_at.is_some(),
-        // Each link exactly when the action would be allowed (one rule, in the service).
-        can_edit: comments::may_edit(me, c, cm).is_ok(),
-        can_delete: comments::may_delete(me, cm).is_ok(),
-        can_flag: comments::may_flag(me, cm).is_ok(),
-        can_reply: comments::may_comment(me, c, i, Some(cm)).is_ok(),
-        can_moderate: comments::may_moderate(me, cm).is_ok(),
-    }
 }
 
 #[derive(Deserialize)]

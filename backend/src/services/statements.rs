@@ -281,7 +281,7 @@ pub async fn moderate(
         .await?
         .ok_or(AppError::NotFound)?;
     let id = s.id;
-    let status_before = s.status.clone();
+    let status_before = s.status;
     let mut active = s.into_active_model();
     let (name, detail) = match action {
         ModerationAction::Accept => {

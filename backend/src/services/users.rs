@@ -607,7 +607,7 @@ pub async fn change_role(
             return Err(AppError::Conflict("errors.last_admin"));
         }
     }
-    let old = target.role.clone();
+    let old = target.role;
     let mut active = target.into_active_model();
     active.role = Set(role);
     let updated = active.update(&txn).await?;

@@ -799,20 +799,14 @@ async fn background_worker_recomputes_after_new_votes(app: TestApp) {
     assert!(rejected_out, "the worker recomputed after the rejection");
 }
 
-fn polis_dir(name: &str) -> std::path::PathBuf {
-    let base = std::env::var("SAMSKAB_POLIS_DATA").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/data/polis-opendata"
-        )
-        .to_owned()
-    });
-    std::path::Path::new(&base).join(name)
-}
-
 both_backends!(imported_polis_export_gives_the_same_groups_as_the_cli);
 async fn imported_polis_export_gives_the_same_groups_as_the_cli(app: TestApp) {
-    let dir = polis_dir("bg2050-volunteers");
+    let Some(data) =
+        samskab_tests::polis_data("imported_polis_export_gives_the_same_groups_as_the_cli")
+    else {
+        return;
+    };
+    let dir = data.export("bg2050-volunteers");
     let me = staff(&app).await;
     let c = open_consultation(&app, &me, "bg2050", "post", &[]).await;
     let summary = polis_import::import(&app.db, "bg2050", &dir).await.unwrap();

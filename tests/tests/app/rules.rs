@@ -30,6 +30,16 @@ enum State {
     Closed,
 }
 
+/// What is tried: its name, the page that offers it, the CSS selector of the
+/// button or link there, the URL it posts to, and the form fields.
+type Action = (
+    &'static str,
+    String,
+    String,
+    String,
+    Vec<(&'static str, &'static str)>,
+);
+
 struct Setup {
     slug: String,
     idea_id: i64,
@@ -172,11 +182,13 @@ async fn every_action_is_shown_exactly_when_it_succeeds(app: TestApp) {
             let id = s.idea_id;
             let cid = s.comment_id;
             // (what, page, selector of the button or link, action, fields)
-            let actions: Vec<(&str, String, String, String, Vec<(&str, &str)>)> = vec![
+            let actions: Vec<Action> = vec![
                 (
                     "follow",
                     idea_page.clone(),
-                    format!("form[action='/ideas/{id}/follow'], form[action='/ideas/{id}/unfollow']"),
+                    format!(
+                        "form[action='/ideas/{id}/follow'], form[action='/ideas/{id}/unfollow']"
+                    ),
                     format!("/ideas/{id}/follow"),
                     vec![],
                 ),

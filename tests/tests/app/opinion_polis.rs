@@ -2,35 +2,18 @@
 //! Project; see shared/data/polis-opendata/README.md), compared with Pol.is's own groups.
 //!
 //! The data lives beside the repository (`../shared/data/polis-opendata`), never inside it;
-//! `SAMSKAB_POLIS_DATA` overrides the location.
+//! `SAMSKAB_POLIS_DATA` overrides the location. Without it these tests say so and pass; see
+//! `samskab_tests::polis_data`.
 
 // Helpers outside #[test] functions may panic too: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 
 use samskab::opinion::{Params, analyze, consensus};
 use samskab::opinion_tools::polis::{self, PolisExport};
-
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("SAMSKAB_POLIS_DATA").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/data/polis-opendata"
-            ))
-        },
-        PathBuf::from,
-    );
-    assert!(
-        dir.is_dir(),
-        "Pol.is openData not found at {} (set SAMSKAB_POLIS_DATA)",
-        dir.display()
-    );
-    dir
-}
+use samskab_tests::{PolisData, polis_data};
 
 /// Writes straight to the process's stderr: unlike `eprintln!`, this is not captured by the test
 /// harness, so the figures show in every `cargo test` run, not only with `--nocapture`.
@@ -38,19 +21,24 @@ fn report(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
-fn export(name: &str, history: bool) -> PolisExport {
-    polis::read_export(&data_dir().join(name), history).unwrap()
+fn export(data: &PolisData, name: &str, history: bool) -> PolisExport {
+    polis::read_export(&data.export(name), history)
+        .unwrap_or_else(|e| panic!("reading the Pol.is export {name}: {e:#}"))
 }
 
 #[test]
 fn cold_runs_match_polis_groups_on_vtaiwan_bg2050_and_biodiversity() {
+    let Some(data) = polis_data("cold_runs_match_polis_groups_on_vtaiwan_bg2050_and_biodiversity")
+    else {
+        return;
+    };
     let mut failures = Vec::new();
     for name in [
         "vtaiwan.uberx",
         "bg2050-volunteers",
         "scoop-hivemind.biodiversity",
     ] {
-        let e = export(name, false);
+        let e = export(&data, name, false);
         let snapshot = analyze(&e.input, None, &Params::default());
         let c = polis::compare(&snapshot, &e);
         report(&format!(
@@ -72,7 +60,10 @@ fn cold_runs_match_polis_groups_on_vtaiwan_bg2050_and_biodiversity() {
 /// versions and update history decide their groups, see docs/opinion.md §15).
 #[test]
 fn ari_table_for_every_conversation() {
-    let rows = polis::ari_table(&data_dir(), &Params::default()).unwrap();
+    let Some(data) = polis_data("ari_table_for_every_conversation") else {
+        return;
+    };
+    let rows = polis::ari_table(data.root(), &Params::default()).unwrap();
     report(&format!(
         "\nAdjusted Rand index against Pol.is's group-id (n = participants both clustered)\n{}",
         polis::format_table(&rows)
@@ -99,7 +90,10 @@ fn ari_table_for_every_conversation() {
 
 #[test]
 fn same_export_twice_gives_byte_identical_json() {
-    let dir = data_dir().join("bg2050-volunteers");
+    let Some(data) = polis_data("same_export_twice_gives_byte_identical_json") else {
+        return;
+    };
+    let dir = data.export("bg2050-volunteers");
     let run = || {
         serde_json::to_string(&polis::analyze_export(&dir, false, &Params::default()).unwrap())
             .unwrap()
@@ -116,7 +110,10 @@ fn same_export_twice_gives_byte_identical_json() {
 
 #[test]
 fn warm_update_without_new_votes_keeps_polis_groups() {
-    let e = export("vtaiwan.uberx", false);
+    let Some(data) = polis_data("warm_update_without_new_votes_keeps_polis_groups") else {
+        return;
+    };
+    let e = export(&data, "vtaiwan.uberx", false);
     let cold = analyze(&e.input, None, &Params::default());
     let warm = analyze(&e.input, Some(&cold.state), &Params::default());
     let groups = |s: &samskab::opinion::Snapshot| -> Vec<(i64, Option<usize>)> {
@@ -130,8 +127,11 @@ fn warm_update_without_new_votes_keeps_polis_groups() {
 /// formula must reproduce it.
 #[test]
 fn group_informed_consensus_formula_reproduces_polis_values() {
-    let dir = data_dir().join("bg2050-volunteers");
-    let e = export("bg2050-volunteers", false);
+    let Some(data) = polis_data("group_informed_consensus_formula_reproduces_polis_values") else {
+        return;
+    };
+    let dir = data.export("bg2050-volunteers");
+    let e = export(&data, "bg2050-volunteers", false);
     let groups: Vec<u64> = {
         let mut g: Vec<u64> = e.polis_groups.values().flatten().copied().collect();
         g.sort_unstable();
