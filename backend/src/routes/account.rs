@@ -1,13 +1,11 @@
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
 use crate::i18n::Locale;
 use crate::routes::context::{Ctx, CurrentUser, LoggedIn};
 use crate::routes::see_other;
-use crate::routes::views::{date, field_errors};
+use crate::routes::views::{FieldErrors, date};
 use crate::services::users;
 use sea_orm::EntityTrait;
 
@@ -18,57 +16,87 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(save_preferences);
 }
 
+/// A language to choose.
+#[derive(Serialize)]
+struct LocaleChoice {
+    code: &'static str,
+    label: String,
+    selected: bool,
+}
+
+fn locale_choices(ctx: &Ctx, selected: impl Fn(Locale) -> bool) -> Vec<LocaleChoice> {
+    Locale::ALL
+        .iter()
+        .map(|l| LocaleChoice {
+            code: l.code(),
+            label: ctx.t(&format!("language.{}", l.code())),
+            selected: selected(*l),
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct AccountPage<'a> {
+    display_name: &'a str,
+    email: Option<String>,
+    role: String,
+    created_at: String,
+    locales: Vec<LocaleChoice>,
+    errors: FieldErrors,
+    providers: Vec<ProviderLink>,
+    has_identity: bool,
+}
+
+/// The account page; after a rejected form the caller answers 422.
 async fn account_page(
     ctx: &Ctx,
-    status: StatusCode,
-    display_name: Option<&str>,
-    errors: serde_json::Value,
     me: &CurrentUser,
+    display_name: Option<&str>,
+    errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let row = crate::entities::user::Entity::find_by_id(me.id)
         .one(&ctx.state.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let role_label = ctx.t(&format!("roles.{}", row.role));
-    let locales: Vec<_> = Locale::ALL
-        .iter()
-        .map(|l| json!({ "code": l.code(), "label": ctx.t(&format!("language.{}", l.code())), "selected": row.locale == l.code() }))
-        .collect();
-    ctx.render_status(
-        status,
-        "account",
-        &ctx.t("account.title"),
-        json!({
-            "display_name": display_name.unwrap_or(&row.display_name),
-            "email": row.email,
-            "role": role_label,
-            "created_at": date(ctx.locale, &row.created_at),
-            "locales": locales,
-            "errors": errors,
-            "providers": providers(ctx, "link=1"),
-            "has_identity": row.oidc_subject_hash.is_some()
-                && !crate::services::oidc::is_staff_identity(
-                    &ctx.state.settings,
-                    row.identity_provider.as_deref(),
-                ),
-        }),
-    )
+    let page = AccountPage {
+        display_name: display_name.unwrap_or(&row.display_name),
+        email: row.email.clone(),
+        role: ctx.t(&format!("roles.{}", row.role)),
+        created_at: date(ctx.locale, &row.created_at),
+        locales: locale_choices(ctx, |l| row.locale == l.code()),
+        errors,
+        providers: providers(ctx, "link=1"),
+        has_identity: row.oidc_subject_hash.is_some()
+            && !crate::services::oidc::is_staff_identity(
+                &ctx.state.settings,
+                row.identity_provider.as_deref(),
+            ),
+    };
+    ctx.render("account", &ctx.t("account.title"), page)
+}
+
+/// A login or linking button.
+#[derive(Serialize)]
+pub struct ProviderLink {
+    pub label: String,
+    pub href: String,
 }
 
 /// Configured citizen providers (MitID) for login and linking buttons.
 /// `query` is appended to each start link (already URL-encoded).
-pub fn providers(ctx: &Ctx, query: &str) -> Vec<serde_json::Value> {
+pub fn providers(ctx: &Ctx, query: &str) -> Vec<ProviderLink> {
     crate::services::oidc::citizen_providers(&ctx.state.settings)
         .into_iter()
-        .map(|(name, label)| {
-            json!({ "label": label, "href": format!("/auth/oidc/{name}/start?{query}") })
+        .map(|(name, label)| ProviderLink {
+            label,
+            href: format!("/auth/oidc/{name}/start?{query}"),
         })
         .collect()
 }
 
 #[get("/account")]
 pub async fn show(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppError> {
-    account_page(&ctx, StatusCode::OK, None, json!({}), &me).await
+    account_page(&ctx, &me, None, FieldErrors::default()).await
 }
 
 #[derive(Deserialize)]
@@ -85,24 +113,24 @@ pub async fn update(
     LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
     let locale = Locale::parse(&form.locale);
-    match users::update_profile(&ctx.state.db, &me, &form.display_name, locale).await {
-        Ok(_) => {
+    let saved = users::update_profile(&ctx.state.db, &me, &form.display_name, locale).await;
+    ctx.form_result(
+        saved,
+        |_| {
             ctx.flash("success", "account.saved");
             Ok(see_other("/account"))
-        }
-        Err(AppError::Validation(errors)) => {
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            account_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(&form.display_name),
-                errors,
-                &me,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+        },
+        async |errors| account_page(&ctx, &me, Some(&form.display_name), errors).await,
+    )
+    .await
+}
+
+#[derive(Serialize)]
+struct PreferencesPage {
+    idea_updates: bool,
+    statements: bool,
+    consultations: bool,
+    locales: Vec<LocaleChoice>,
 }
 
 fn preferences_page(
@@ -110,20 +138,13 @@ fn preferences_page(
     row: &crate::entities::user::Model,
 ) -> Result<HttpResponse, AppError> {
     let current = crate::services::mail::mail_locale(row);
-    let locales: Vec<_> = Locale::ALL
-        .iter()
-        .map(|l| json!({ "code": l.code(), "label": ctx.t(&format!("language.{}", l.code())), "selected": *l == current }))
-        .collect();
-    ctx.render(
-        "preferences",
-        &ctx.t("preferences.title"),
-        json!({
-            "idea_updates": row.mail_notifications && row.mail_idea_updates,
-            "statements": row.mail_notifications && row.mail_statements,
-            "consultations": row.mail_notifications && row.mail_consultations,
-            "locales": locales,
-        }),
-    )
+    let page = PreferencesPage {
+        idea_updates: row.mail_notifications && row.mail_idea_updates,
+        statements: row.mail_notifications && row.mail_statements,
+        consultations: row.mail_notifications && row.mail_consultations,
+        locales: locale_choices(ctx, |l| l == current),
+    };
+    ctx.render("preferences", &ctx.t("preferences.title"), page)
 }
 
 #[get("/account/preferences")]

@@ -1,59 +1,85 @@
 //! Administrators: who has which role.
 
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
 use crate::errors::AppError;
 use crate::routes::context::Admin;
 use crate::routes::see_other;
-use crate::routes::views::date;
+use crate::routes::views::{Choice, date};
 use crate::services::users;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(user_list).service(change_role);
 }
 
+/// A person with their role, and the roles they may be given.
+#[derive(Serialize)]
+struct UserRow {
+    id: i64,
+    display_name: String,
+    email: Option<String>,
+    role_label: String,
+    roles: Vec<Choice>,
+    created_at: String,
+}
+
+/// A mail that could not be delivered.
+#[derive(Serialize)]
+struct FailedMail {
+    id: i64,
+    user_id: i64,
+    kind: String,
+    attempts: i32,
+    last_error: Option<String>,
+    created_at: String,
+}
+
+#[derive(Serialize)]
+struct UsersPage {
+    users: Vec<UserRow>,
+    failed_mails: Vec<FailedMail>,
+}
+
 #[get("/admin/users")]
 pub async fn user_list(Admin(ctx, me): Admin) -> Result<HttpResponse, AppError> {
     let list = users::list(&ctx.state.db, &me).await?;
-    let rows: Vec<_> = list
-        .iter()
-        .map(|u| {
-            let roles: Vec<_> = Role::ALL
+    let users = list
+        .into_iter()
+        .map(|u| UserRow {
+            roles: Role::ALL
                 .iter()
-                .map(|r| json!({ "value": r.as_str(), "label": ctx.t(&format!("roles.{}", r.as_str())), "selected": u.role == *r }))
-                .collect();
-            json!({
-                "id": u.id,
-                "display_name": u.display_name,
-                "email": u.email,
-                "role_label": ctx.t(&format!("roles.{}", u.role)),
-                "roles": roles,
-                "created_at": date(ctx.locale, &u.created_at),
-            })
+                .map(|r| Choice {
+                    value: r.as_str(),
+                    label: ctx.t(&format!("roles.{}", r.as_str())),
+                    selected: u.role == *r,
+                })
+                .collect(),
+            role_label: ctx.t(&format!("roles.{}", u.role)),
+            created_at: date(ctx.locale, &u.created_at),
+            id: u.id,
+            display_name: u.display_name,
+            email: u.email,
         })
         .collect();
-    let failed: Vec<_> = crate::services::mail::failed(&ctx.state.db, &me)
+    let failed_mails = crate::services::mail::failed(&ctx.state.db, &me)
         .await?
-        .iter()
-        .map(|m| {
-            json!({
-                "id": m.id,
-                "user_id": m.user_id,
-                "kind": m.kind,
-                "attempts": m.attempts,
-                "last_error": m.last_error,
-                "created_at": date(ctx.locale, &m.created_at),
-            })
+        .into_iter()
+        .map(|m| FailedMail {
+            created_at: date(ctx.locale, &m.created_at),
+            id: m.id,
+            user_id: m.user_id,
+            kind: m.kind,
+            attempts: m.attempts,
+            last_error: m.last_error,
         })
         .collect();
-    ctx.render(
-        "admin_users",
-        &ctx.t("admin.users_title"),
-        json!({ "users": rows, "failed_mails": failed }),
-    )
+    let page = UsersPage {
+        users,
+        failed_mails,
+    };
+    ctx.render("admin_users", &ctx.t("admin.users_title"), page)
 }
 
 #[derive(Deserialize)]

@@ -1,13 +1,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::session;
 use crate::errors::{AppError, is_local_path};
+use crate::routes::account::ProviderLink;
 use crate::routes::context::{Ctx, LoggedIn};
 use crate::routes::see_other;
-use crate::routes::views::field_errors;
+use crate::routes::views::FieldErrors;
 use crate::services::users::{self, Login, Registration};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -29,24 +29,77 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn providers(ctx: &Ctx, next: &str) -> Vec<serde_json::Value> {
+fn providers(ctx: &Ctx, next: &str) -> Vec<ProviderLink> {
     let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
     crate::routes::account::providers(ctx, &query)
 }
 
 /// Staff directory logins: a plain link each, labelled with the configured
 /// label or "Staff login".
-fn staff_links(ctx: &Ctx, next: &str) -> Vec<serde_json::Value> {
+fn staff_links(ctx: &Ctx, next: &str) -> Vec<ProviderLink> {
     let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
     crate::services::oidc::staff_providers(&ctx.state.settings)
         .into_iter()
-        .map(|(name, label)| {
-            json!({
-                "label": label.unwrap_or_else(|| ctx.t("oidc.staff_login")),
-                "href": format!("/auth/oidc/{name}/start?{query}"),
-            })
+        .map(|(name, label)| ProviderLink {
+            label: label.unwrap_or_else(|| ctx.t("oidc.staff_login")),
+            href: format!("/auth/oidc/{name}/start?{query}"),
         })
         .collect()
+}
+
+#[derive(Serialize)]
+struct LoginPage<'a> {
+    next: &'a str,
+    email: &'a str,
+    failed: bool,
+    /// Minutes to wait after too many failed attempts.
+    throttled: Option<String>,
+    providers: Vec<ProviderLink>,
+    staff_providers: Option<Vec<ProviderLink>>,
+}
+
+impl<'a> LoginPage<'a> {
+    fn new(ctx: &Ctx, next: &'a str, email: &'a str) -> Self {
+        LoginPage {
+            next,
+            email,
+            failed: false,
+            throttled: None,
+            providers: providers(ctx, next),
+            staff_providers: Some(staff_links(ctx, next)),
+        }
+    }
+
+    fn failed(mut self) -> Self {
+        self.failed = true;
+        self
+    }
+}
+
+#[derive(Serialize)]
+struct RegisterPage<'a> {
+    form: &'a Registration,
+    has_errors: bool,
+    errors: FieldErrors,
+}
+
+#[derive(Serialize)]
+struct VerifyPage {
+    done: bool,
+    problem: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ForgotPage {
+    sent: bool,
+}
+
+#[derive(Serialize)]
+struct ResetPage<'a> {
+    problem: Option<String>,
+    token: &'a str,
+    has_errors: bool,
+    errors: FieldErrors,
 }
 
 fn safe_next(next: Option<&str>) -> String {
@@ -61,16 +114,8 @@ pub async fn login_form(ctx: Ctx, query: web::Query<NextQuery>) -> Result<HttpRe
         return Ok(see_other(&safe_next(query.next.as_deref())));
     }
     let next = safe_next(query.next.as_deref());
-    ctx.render(
-        "login",
-        &ctx.t("login.title"),
-        json!({
-            "next": next,
-            "email": "",
-            "providers": providers(&ctx, &next),
-            "staff_providers": staff_links(&ctx, &next),
-        }),
-    )
+    let page = LoginPage::new(&ctx, &next, "");
+    ctx.render("login", &ctx.t("login.title"), page)
 }
 
 #[derive(Deserialize)]
@@ -93,8 +138,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
             StatusCode::UNPROCESSABLE_ENTITY,
             "login",
             &ctx.t("login.title"),
-            json!({ "next": next, "email": "", "failed": true,
-                "providers": providers(&ctx, &next), "staff_providers": staff_links(&ctx, &next) }),
+            LoginPage::new(&ctx, &next, "").failed(),
         );
     }
     let attempt = users::authenticate(
@@ -114,8 +158,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
             StatusCode::UNAUTHORIZED,
             "login",
             &ctx.t("login.title"),
-            json!({ "next": next, "email": form.email.trim(), "failed": true,
-                "providers": providers(&ctx, &next), "staff_providers": staff_links(&ctx, &next) }),
+            LoginPage::new(&ctx, &next, form.email.trim()).failed(),
         ),
         Login::Throttled(wait) => {
             let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
@@ -123,12 +166,11 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
                 StatusCode::TOO_MANY_REQUESTS,
                 "login",
                 &ctx.t("login.title"),
-                json!({
-                    "next": next,
-                    "email": form.email.trim(),
-                    "throttled": minutes,
-                    "providers": providers(&ctx, &next),
-                }),
+                LoginPage {
+                    throttled: Some(minutes),
+                    staff_providers: None,
+                    ..LoginPage::new(&ctx, &next, form.email.trim())
+                },
             )?;
             if let Ok(value) =
                 actix_web::http::header::HeaderValue::from_str(&wait.as_secs().to_string())
@@ -150,32 +192,36 @@ pub async fn register_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.render(
         "register",
         &ctx.t("register.title"),
-        json!({ "form": Registration::default(), "errors": {} }),
+        RegisterPage {
+            form: &Registration::default(),
+            has_errors: false,
+            errors: FieldErrors::default(),
+        },
     )
 }
 
 #[post("/register")]
 pub async fn register(ctx: Ctx, form: web::Form<Registration>) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    match users::register(&ctx.state.db, &form, ctx.locale).await {
-        Ok(user) => {
+    let registered = users::register(&ctx.state.db, &form, ctx.locale).await;
+    ctx.form_result(
+        registered,
+        |user| {
             session::log_in(&ctx.session, user.id)
                 .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
             ctx.flash("success", "register.welcome");
             Ok(see_other("/account"))
-        }
-        Err(AppError::Validation(errors)) => ctx.render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "register",
-            &ctx.t("register.title"),
-            json!({
-                "form": form,
-                "errors": field_errors(&ctx.state.catalogs, ctx.locale, &errors),
-                "has_errors": true,
-            }),
-        ),
-        Err(e) => Err(e),
-    }
+        },
+        async |errors| {
+            let page = RegisterPage {
+                form: &form,
+                has_errors: true,
+                errors,
+            };
+            ctx.render("register", &ctx.t("register.title"), page)
+        },
+    )
+    .await
 }
 
 #[post("/logout")]
@@ -207,14 +253,20 @@ pub async fn verify_email(
             ctx.render(
                 "verify_email",
                 &ctx.t("verify.heading"),
-                json!({ "done": true }),
+                VerifyPage {
+                    done: true,
+                    problem: None,
+                },
             )
         }
         Err(AppError::Conflict(key)) => ctx.render_status(
             StatusCode::BAD_REQUEST,
             "verify_email",
             &ctx.t("verify.heading"),
-            json!({ "done": false, "problem": ctx.t(key) }),
+            VerifyPage {
+                done: false,
+                problem: Some(ctx.t(key)),
+            },
         ),
         Err(e) => Err(e),
     }
@@ -235,7 +287,7 @@ pub async fn forgot_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.render(
         "forgot_password",
         &ctx.t("reset.forgot_heading"),
-        json!({ "sent": false }),
+        ForgotPage { sent: false },
     )
 }
 
@@ -254,7 +306,7 @@ pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpRespons
     ctx.render(
         "forgot_password",
         &ctx.t("reset.forgot_heading"),
-        json!({ "sent": true }),
+        ForgotPage { sent: true },
     )
 }
 
@@ -270,7 +322,12 @@ fn reset_problem(ctx: &Ctx, key: &'static str) -> Result<HttpResponse, AppError>
         status,
         "reset_password",
         &ctx.t("reset.heading"),
-        json!({ "problem": ctx.t(key) }),
+        ResetPage {
+            problem: Some(ctx.t(key)),
+            token: "",
+            has_errors: false,
+            errors: FieldErrors::default(),
+        },
     )
 }
 
@@ -280,7 +337,12 @@ pub async fn reset_form(ctx: Ctx, query: web::Query<TokenQuery>) -> Result<HttpR
         Ok(()) => ctx.render(
             "reset_password",
             &ctx.t("reset.heading"),
-            json!({ "token": query.token, "errors": {} }),
+            ResetPage {
+                problem: None,
+                token: &query.token,
+                has_errors: false,
+                errors: FieldErrors::default(),
+            },
         ),
         Err(AppError::Conflict(key)) => reset_problem(&ctx, key),
         Err(e) => Err(e),
@@ -299,33 +361,35 @@ pub struct ResetForm {
 
 #[post("/reset-password")]
 pub async fn reset(ctx: Ctx, form: web::Form<ResetForm>) -> Result<HttpResponse, AppError> {
-    match users::reset_password(
+    let reset = users::reset_password(
         &ctx.state.db,
         &form.token,
         &form.password,
         &form.password_confirm,
     )
-    .await
-    {
-        Ok(_) => {
+    .await;
+    if let Err(AppError::Conflict(key)) = reset {
+        return reset_problem(&ctx, key);
+    }
+    ctx.form_result(
+        reset,
+        |_| {
             // This browser's session, if any, ended with the others (kept
             // only to carry the message to the login page).
             ctx.session.remove(session::SESSION_USER);
             ctx.session.renew();
             ctx.flash("success", "reset.done");
             Ok(see_other("/login"))
-        }
-        Err(AppError::Validation(errors)) => ctx.render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "reset_password",
-            &ctx.t("reset.heading"),
-            json!({
-                "token": form.token,
-                "errors": field_errors(&ctx.state.catalogs, ctx.locale, &errors),
-                "has_errors": true,
-            }),
-        ),
-        Err(AppError::Conflict(key)) => reset_problem(&ctx, key),
-        Err(e) => Err(e),
-    }
+        },
+        async |errors| {
+            let page = ResetPage {
+                problem: None,
+                token: &form.token,
+                has_errors: true,
+                errors,
+            };
+            ctx.render("reset_password", &ctx.t("reset.heading"), page)
+        },
+    )
+    .await
 }

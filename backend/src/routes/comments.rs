@@ -1,17 +1,15 @@
 //! Comments on ideas: writing, editing and deleting one's own, flagging
 //! others', and staff moderation (hide or restore, with a reason).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::entities::{comment, idea};
 use crate::errors::AppError;
 use crate::routes::context::{Ctx, LoggedIn, Staff};
 use crate::routes::ideas::{DetailForms, detail_page};
 use crate::routes::see_other;
-use crate::routes::views::field_errors;
+use crate::routes::views::FieldErrors;
 use crate::services::comments::{self, CommentStatus, Decision};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -46,22 +44,24 @@ pub async fn create_comment(
                 .map_err(|_| AppError::BadRequest("errors.invalid_input"))?,
         ),
     };
-    match comments::create(&ctx.state.db, &me, *id, parent, &form.body).await {
-        Ok(cm) => {
+    let created = comments::create(&ctx.state.db, &me, *id, parent, &form.body).await;
+    ctx.form_result(
+        created,
+        |cm| {
             ctx.flash("success", "comment.created");
             Ok(see_other(&format!("/ideas/{id}#comment-{}", cm.id)))
-        }
-        Err(AppError::Validation(errors)) => {
+        },
+        async |errors| {
             let forms = DetailForms {
                 errors,
                 comment_body: form.body.clone(),
                 reply_to: parent,
                 ..Default::default()
             };
-            detail_page(&ctx, *id, StatusCode::UNPROCESSABLE_ENTITY, forms).await
-        }
-        Err(e) => Err(e),
-    }
+            detail_page(&ctx, *id, forms).await
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -70,28 +70,50 @@ pub struct BodyForm {
     body: String,
 }
 
+/// The idea a comment page links back to.
+#[derive(Serialize)]
+struct IdeaRef {
+    id: i64,
+    title: String,
+}
+
+impl IdeaRef {
+    fn of(i: &idea::Model) -> Self {
+        IdeaRef {
+            id: i.id,
+            title: i.title.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CommentEditPage<'a> {
+    comment_id: i64,
+    idea: IdeaRef,
+    body: &'a str,
+    has_errors: bool,
+    errors: FieldErrors,
+    body_max: usize,
+    minutes: i64,
+}
+
 fn comment_edit_page(
     ctx: &Ctx,
-    status: StatusCode,
     cm: &comment::Model,
     i: &idea::Model,
     body: &str,
-    errors: Value,
+    errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    ctx.render_status(
-        status,
-        "comment_edit",
-        &ctx.t("comment.edit_title"),
-        json!({
-            "comment_id": cm.id,
-            "idea": { "id": i.id, "title": i.title },
-            "body": body,
-            "errors": errors,
-            "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
-            "body_max": comments::BODY_MAX,
-            "minutes": comments::EDIT_MINUTES,
-        }),
-    )
+    let page = CommentEditPage {
+        comment_id: cm.id,
+        idea: IdeaRef::of(i),
+        body,
+        has_errors: !errors.is_empty(),
+        errors,
+        body_max: comments::BODY_MAX,
+        minutes: comments::EDIT_MINUTES,
+    };
+    ctx.render("comment_edit", &ctx.t("comment.edit_title"), page)
 }
 
 #[get("/comments/{id}/edit")]
@@ -100,7 +122,7 @@ pub async fn comment_edit_form(
     LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
     let (cm, i) = comments::get_for_edit(&ctx.state.db, &me, *id).await?;
-    comment_edit_page(&ctx, StatusCode::OK, &cm, &i, &cm.body, json!({}))
+    comment_edit_page(&ctx, &cm, &i, &cm.body, FieldErrors::default())
 }
 
 #[post("/comments/{id}/edit")]
@@ -109,28 +131,22 @@ pub async fn comment_edit(
     form: web::Form<BodyForm>,
     LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
-    match comments::edit(&ctx.state.db, &me, *id, &form.body).await {
-        Ok(cm) => {
+    let saved = comments::edit(&ctx.state.db, &me, *id, &form.body).await;
+    ctx.form_result(
+        saved,
+        |cm| {
             ctx.flash("success", "comment.saved");
             Ok(see_other(&format!(
                 "/ideas/{}#comment-{}",
                 cm.idea_id, cm.id
             )))
-        }
-        Err(AppError::Validation(errors)) => {
+        },
+        async |errors| {
             let (cm, i) = comments::get_for_edit(&ctx.state.db, &me, *id).await?;
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            comment_edit_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &cm,
-                &i,
-                &form.body,
-                errors,
-            )
-        }
-        Err(e) => Err(e),
-    }
+            comment_edit_page(&ctx, &cm, &i, &form.body, errors)
+        },
+    )
+    .await
 }
 
 #[post("/comments/{id}/delete")]
@@ -154,40 +170,54 @@ pub struct ReasonForm {
     decision: String,
 }
 
+#[derive(Serialize)]
+struct ReasonPage<'a> {
+    comment_id: i64,
+    idea: IdeaRef,
+    body: &'a str,
+    moderate: bool,
+    is_hidden: bool,
+    flag_count: i32,
+    action: String,
+    reason: &'a str,
+    has_errors: bool,
+    errors: FieldErrors,
+    reason_max: usize,
+}
+
 /// The page for flagging (citizens) or moderating (staff) one comment.
 fn reason_page(
     ctx: &Ctx,
-    status: StatusCode,
     cm: &comment::Model,
     i: &idea::Model,
     moderate: bool,
     reason: &str,
-    errors: Value,
+    errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let title = if moderate {
         ctx.t("comment.moderate_title")
     } else {
         ctx.t("comment.flag_title")
     };
-    let st = cm.status;
-    ctx.render_status(
-        status,
-        "comment_reason",
-        &title,
-        json!({
-            "comment_id": cm.id,
-            "idea": { "id": i.id, "title": i.title },
-            "body": cm.body,
-            "moderate": moderate,
-            "is_hidden": st == CommentStatus::Hidden,
-            "flag_count": cm.flag_count,
-            "action": if moderate { format!("/comments/{}/moderate", cm.id) } else { format!("/comments/{}/flag", cm.id) },
-            "reason": reason,
-            "errors": errors,
-            "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
-            "reason_max": comments::REASON_MAX,
-        }),
-    )
+    let action = if moderate {
+        format!("/comments/{}/moderate", cm.id)
+    } else {
+        format!("/comments/{}/flag", cm.id)
+    };
+    let page = ReasonPage {
+        comment_id: cm.id,
+        idea: IdeaRef::of(i),
+        body: &cm.body,
+        moderate,
+        is_hidden: cm.status == CommentStatus::Hidden,
+        flag_count: cm.flag_count,
+        action,
+        reason,
+        has_errors: !errors.is_empty(),
+        errors,
+        reason_max: comments::REASON_MAX,
+    };
+    ctx.render("comment_reason", &title, page)
 }
 
 #[get("/comments/{id}/flag")]
@@ -199,7 +229,7 @@ pub async fn flag_form(
     if cm.status != CommentStatus::Visible {
         return Err(AppError::Conflict("errors.comment_not_flaggable"));
     }
-    reason_page(&ctx, StatusCode::OK, &cm, &i, false, "", json!({}))
+    reason_page(&ctx, &cm, &i, false, "", FieldErrors::default())
 }
 
 #[post("/comments/{id}/flag")]
@@ -208,30 +238,26 @@ pub async fn flag_comment(
     form: web::Form<ReasonForm>,
     LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
-    match comments::flag(&ctx.state.db, &me, *id, &form.reason).await {
-        Ok(_) => {
-            let (cm, _, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
+    let flagged = comments::flag(&ctx.state.db, &me, *id, &form.reason).await;
+    let flagged = match flagged {
+        Ok(_) => Ok(comments::get_visible(&ctx.state.db, Some(&me), *id).await?),
+        Err(e) => Err(e),
+    };
+    ctx.form_result(
+        flagged,
+        |(cm, _, _)| {
             ctx.flash("success", "comment.flagged");
             Ok(see_other(&format!(
                 "/ideas/{}#comment-{}",
                 cm.idea_id, cm.id
             )))
-        }
-        Err(AppError::Validation(errors)) => {
+        },
+        async |errors| {
             let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            reason_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &cm,
-                &i,
-                false,
-                &form.reason,
-                errors,
-            )
-        }
-        Err(e) => Err(e),
-    }
+            reason_page(&ctx, &cm, &i, false, &form.reason, errors)
+        },
+    )
+    .await
 }
 
 #[get("/comments/{id}/moderate")]
@@ -240,7 +266,7 @@ pub async fn moderate_form(
     Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
     let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
-    reason_page(&ctx, StatusCode::OK, &cm, &i, true, "", json!({}))
+    reason_page(&ctx, &cm, &i, true, "", FieldErrors::default())
 }
 
 #[post("/comments/{id}/moderate")]
@@ -251,8 +277,10 @@ pub async fn moderate_comment(
 ) -> Result<HttpResponse, AppError> {
     let decision =
         Decision::parse(&form.decision).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
-    match comments::moderate(&ctx.state.db, &me, *id, decision, &form.reason).await {
-        Ok(cm) => {
+    let moderated = comments::moderate(&ctx.state.db, &me, *id, decision, &form.reason).await;
+    ctx.form_result(
+        moderated,
+        |cm| {
             let key = match decision {
                 Decision::Hide => "comment.hidden_done",
                 Decision::Restore => "comment.restored_done",
@@ -262,20 +290,11 @@ pub async fn moderate_comment(
                 "/ideas/{}#comment-{}",
                 cm.idea_id, cm.id
             )))
-        }
-        Err(AppError::Validation(errors)) => {
+        },
+        async |errors| {
             let (cm, i, _) = comments::get_visible(&ctx.state.db, Some(&me), *id).await?;
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            reason_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &cm,
-                &i,
-                true,
-                &form.reason,
-                errors,
-            )
-        }
-        Err(e) => Err(e),
-    }
+            reason_page(&ctx, &cm, &i, true, &form.reason, errors)
+        },
+    )
+    .await
 }

@@ -3,6 +3,7 @@
 //! renders a page in the layout.
 
 use actix_session::{Session, SessionExt};
+use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, dev::Payload, web};
 use futures::future::LocalBoxFuture;
 use sea_orm::EntityTrait;
@@ -12,8 +13,9 @@ use serde_json::{Value, json};
 use crate::auth::csrf;
 pub use crate::auth::session::{CurrentUser, SESSION_USER};
 use crate::entities::user;
-use crate::errors::AppError;
+use crate::errors::{AppError, FieldError};
 use crate::i18n::Locale;
+use crate::routes::views::{FieldErrors, field_errors};
 use crate::state::AppState;
 
 const SESSION_FLASH: &str = "flash";
@@ -242,24 +244,56 @@ impl Ctx {
         data
     }
 
-    /// Render `pages/{name}` with the base context plus `page`.
-    pub fn render(&self, name: &str, title: &str, page: Value) -> Result<HttpResponse, AppError> {
-        self.render_status(actix_web::http::StatusCode::OK, name, title, page)
+    /// Render `pages/{name}` with the base context plus `page` (a page's
+    /// own typed data, under `page` in the template).
+    pub fn render(
+        &self,
+        name: &str,
+        title: &str,
+        page: impl Serialize,
+    ) -> Result<HttpResponse, AppError> {
+        self.render_status(StatusCode::OK, name, title, page)
     }
 
     pub fn render_status(
         &self,
-        status: actix_web::http::StatusCode,
+        status: StatusCode,
         name: &str,
         title: &str,
-        page: Value,
+        page: impl Serialize,
     ) -> Result<HttpResponse, AppError> {
         let mut data = self.base(title);
-        data["page"] = page;
+        data["page"] = serde_json::to_value(page)
+            .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("page data")))?;
         let html = self.state.views.render(&format!("pages/{name}"), &data)?;
         Ok(HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(html))
+    }
+
+    /// Field errors in the reader's language.
+    pub fn field_errors(&self, errors: &[FieldError]) -> FieldErrors {
+        field_errors(&self.state.catalogs, self.locale, errors)
+    }
+
+    /// What a form handler does with the service's answer: `done` with the
+    /// result; on field errors the form again, rendered by `reshow` with the
+    /// translated errors and answered with 422; any other error as it is.
+    pub async fn form_result<T>(
+        &self,
+        result: Result<T, AppError>,
+        done: impl FnOnce(T) -> Result<HttpResponse, AppError>,
+        reshow: impl AsyncFnOnce(FieldErrors) -> Result<HttpResponse, AppError>,
+    ) -> Result<HttpResponse, AppError> {
+        match result {
+            Ok(value) => done(value),
+            Err(AppError::Validation(errors)) => {
+                let mut page = reshow(self.field_errors(&errors)).await?;
+                *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                Ok(page)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

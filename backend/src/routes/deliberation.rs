@@ -4,17 +4,15 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::entities::{consultation, statement};
 use crate::errors::AppError;
 use crate::opinion::{Direction, Snapshot, VoteValue};
 use crate::routes::context::{Ctx, CurrentUser, Staff};
 use crate::routes::see_other;
-use crate::routes::views::field_errors;
+use crate::routes::views::{ConsultationRef, FieldErrors};
 use crate::services::consultations::Status;
 use crate::services::participants::Visitor;
 use crate::services::statements::{self, ModerationAction, StatementStatus};
@@ -81,22 +79,39 @@ async fn load(ctx: &Ctx, slug: &str) -> Result<Conversation, AppError> {
     })
 }
 
+/// A statement that characterises a group, with the group's share.
+#[derive(Serialize)]
+struct GroupStatement {
+    text: String,
+    percent: f64,
+}
+
+/// The participant's opinion group.
+#[derive(Serialize)]
+struct MyGroup {
+    name: String,
+    members: usize,
+    groups: usize,
+    agree: Vec<GroupStatement>,
+    disagree: Vec<GroupStatement>,
+    has_agree: bool,
+    has_disagree: bool,
+    label: String,
+}
+
 /// The participant's group in words: its size and the statements that
 /// characterise it.
-fn my_group(ctx: &Ctx, conv: &Conversation) -> Value {
+fn my_group(ctx: &Ctx, conv: &Conversation) -> Option<MyGroup> {
     let (Some(p), Some(snap)) = (&conv.participant, &conv.snapshot) else {
-        return Value::Null;
+        return None;
     };
-    let Some(g) = snap
+    let g = snap
         .participants
         .get(&p.id)
         .and_then(|r| r.group)
-        .and_then(|g| snap.groups.get(g))
-    else {
-        return Value::Null;
-    };
+        .and_then(|g| snap.groups.get(g))?;
     if snap.k < 2 {
-        return Value::Null;
+        return None;
     }
     let text_of = |n: i64| {
         conv.accepted
@@ -109,8 +124,10 @@ fn my_group(ctx: &Ctx, conv: &Conversation) -> Value {
         .iter()
         .filter(|r| r.direction == Direction::Agree)
         .filter_map(|r| {
-            text_of(r.statement)
-                .map(|t| json!({"text": t, "percent": (r.stats.pa * 100.0).round()}))
+            text_of(r.statement).map(|text| GroupStatement {
+                text,
+                percent: (r.stats.pa * 100.0).round(),
+            })
         })
         .collect();
     let disagree: Vec<_> = g
@@ -118,35 +135,78 @@ fn my_group(ctx: &Ctx, conv: &Conversation) -> Value {
         .iter()
         .filter(|r| r.direction == Direction::Disagree)
         .filter_map(|r| {
-            text_of(r.statement)
-                .map(|t| json!({"text": t, "percent": (r.stats.pd * 100.0).round()}))
+            text_of(r.statement).map(|text| GroupStatement {
+                text,
+                percent: (r.stats.pd * 100.0).round(),
+            })
         })
         .collect();
-    json!({
-        "name": crate::services::snapshots::group_name(g.id),
-        "members": g.members,
-        "groups": snap.k,
-        "agree": agree,
-        "disagree": disagree,
-        "has_agree": !agree.is_empty(),
-        "has_disagree": !disagree.is_empty(),
-        "label": ctx.t("statements.group_label"),
+    Some(MyGroup {
+        name: crate::services::snapshots::group_name(g.id),
+        members: g.members,
+        groups: snap.k,
+        has_agree: !agree.is_empty(),
+        has_disagree: !disagree.is_empty(),
+        agree,
+        disagree,
+        label: ctx.t("statements.group_label"),
     })
 }
 
-fn choice_label(ctx: &Ctx, v: Option<&VoteValue>) -> Value {
-    match v {
-        Some(v) => json!(ctx.t(&format!("statements.{}", votes::choice_name(*v)))),
-        None => Value::Null,
-    }
+fn choice_label(ctx: &Ctx, v: Option<&VoteValue>) -> Option<String> {
+    v.map(|v| ctx.t(&format!("statements.{}", votes::choice_name(*v))))
 }
 
+/// A statement the participant wrote, with its moderation.
+#[derive(Serialize)]
+struct MyStatement {
+    body: String,
+    status: StatementStatus,
+    status_label: String,
+    reason: Option<String>,
+}
+
+/// The statement to vote on next.
+#[derive(Serialize)]
+struct CurrentStatement {
+    id: i64,
+    body: String,
+    is_meta: bool,
+}
+
+/// The statement form, as typed.
+#[derive(Serialize)]
+struct StatementDraft<'a> {
+    body: &'a str,
+}
+
+#[derive(Serialize)]
+struct VotingPage<'a> {
+    consultation: ConsultationRef,
+    is_open: bool,
+    can_take_part: bool,
+    not_eligible: Option<String>,
+    current: Option<CurrentStatement>,
+    voted: usize,
+    total: usize,
+    done: bool,
+    empty: bool,
+    has_mine: bool,
+    mine: Vec<MyStatement>,
+    group: Option<MyGroup>,
+    form: StatementDraft<'a>,
+    has_errors: bool,
+    errors: FieldErrors,
+    max_chars: usize,
+    pre_moderation: bool,
+}
+
+/// The voting page; after a rejected statement the caller answers 422.
 async fn voting_page(
     ctx: &Ctx,
     slug: &str,
-    status: StatusCode,
     body: &str,
-    errors: Value,
+    errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let conv = load(ctx, slug).await?;
     let participant_id = conv.participant.as_ref().map_or(0, |p| p.id);
@@ -164,49 +224,51 @@ async fn voting_page(
     let mine: Vec<_> = match &conv.participant {
         Some(p) => statements::list_by_participant(&ctx.state.db, p.id)
             .await?
-            .iter()
-            .map(|s| {
-                json!({
-                    "body": s.body,
-                    "status": s.status,
-                    "status_label": ctx.t(&format!("statements.status_{}", s.status)),
-                    "reason": s.moderation_reason,
-                })
+            .into_iter()
+            .map(|s| MyStatement {
+                status_label: ctx.t(&format!("statements.status_{}", s.status)),
+                body: s.body,
+                status: s.status,
+                reason: s.moderation_reason,
             })
             .collect(),
         None => Vec::new(),
     };
     let is_open = conv.c.status == Status::Open;
     let eligible = eligibility::conversation(&conv.c, ctx.user.as_ref());
-    ctx.render_status(
-        status,
+    let page = VotingPage {
+        consultation: ConsultationRef::of(&conv.c),
+        is_open,
+        can_take_part: votes::may_vote(ctx.user.as_ref(), &conv.c).is_ok(),
+        not_eligible: eligible.err().map(|k| ctx.t(k.key())),
+        current: current.map(|s| CurrentStatement {
+            id: s.id,
+            body: s.body.clone(),
+            is_meta: s.is_meta,
+        }),
+        voted: voted_here,
+        total: conv.accepted.len(),
+        done: current.is_none() && !conv.accepted.is_empty(),
+        empty: conv.accepted.is_empty(),
+        has_mine: !mine.is_empty(),
+        mine,
+        group: my_group(ctx, &conv),
+        form: StatementDraft { body },
+        has_errors: !errors.is_empty(),
+        errors,
+        max_chars: statements::max_chars(&conv.c),
+        pre_moderation: conv.c.moderation_mode == crate::domain::ModerationMode::Pre,
+    };
+    ctx.render(
         "statements",
         &format!("{} · {}", ctx.t("statements.title"), conv.c.title),
-        json!({
-            "consultation": { "slug": conv.c.slug, "title": conv.c.title },
-            "is_open": is_open,
-            "can_take_part": votes::may_vote(ctx.user.as_ref(), &conv.c).is_ok(),
-            "not_eligible": eligible.err().map(|k| ctx.t(k.key())),
-            "current": current.map(|s| json!({ "id": s.id, "body": s.body, "is_meta": s.is_meta })),
-            "voted": voted_here,
-            "total": conv.accepted.len(),
-            "done": current.is_none() && !conv.accepted.is_empty(),
-            "empty": conv.accepted.is_empty(),
-            "mine": mine,
-            "has_mine": !mine.is_empty(),
-            "group": my_group(ctx, &conv),
-            "form": { "body": body },
-            "errors": errors,
-            "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
-            "max_chars": statements::max_chars(&conv.c),
-            "pre_moderation": conv.c.moderation_mode == crate::domain::ModerationMode::Pre,
-        }),
+        page,
     )
 }
 
 #[get("/consultations/{slug}/statements")]
 pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
-    voting_page(&ctx, &slug, StatusCode::OK, "", json!({})).await
+    voting_page(&ctx, &slug, "", FieldErrors::default()).await
 }
 
 #[get("/consultations/{slug}/statements/all")]
@@ -214,33 +276,55 @@ pub async fn list(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
     let conv = load(&ctx, &slug).await?;
     let is_open = conv.c.status == Status::Open;
     let eligible = eligibility::conversation(&conv.c, ctx.user.as_ref());
-    let items: Vec<_> = conv
+    let items = conv
         .accepted
         .iter()
         .map(|s| {
             let mine = conv.voted.get(&s.id);
-            json!({
-                "id": s.id,
-                "body": s.body,
-                "is_meta": s.is_meta,
-                "my_vote": choice_label(&ctx, mine),
-                "agree_current": mine == Some(&VoteValue::Agree),
-                "disagree_current": mine == Some(&VoteValue::Disagree),
-                "pass_current": mine == Some(&VoteValue::Pass),
-            })
+            ListedStatement {
+                id: s.id,
+                body: s.body.clone(),
+                is_meta: s.is_meta,
+                my_vote: choice_label(&ctx, mine),
+                agree_current: mine == Some(&VoteValue::Agree),
+                disagree_current: mine == Some(&VoteValue::Disagree),
+                pass_current: mine == Some(&VoteValue::Pass),
+            }
         })
         .collect();
+    let page = StatementListPage {
+        consultation: ConsultationRef::of(&conv.c),
+        can_take_part: votes::may_vote(ctx.user.as_ref(), &conv.c).is_ok(),
+        not_eligible: eligible.err().map(|k| ctx.t(k.key())),
+        is_open,
+        items,
+    };
     ctx.render(
         "statements_all",
         &format!("{} · {}", ctx.t("statements.all_title"), conv.c.title),
-        json!({
-            "consultation": { "slug": conv.c.slug, "title": conv.c.title },
-            "can_take_part": votes::may_vote(ctx.user.as_ref(), &conv.c).is_ok(),
-            "not_eligible": eligible.err().map(|k| ctx.t(k.key())),
-            "is_open": is_open,
-            "items": items,
-        }),
+        page,
     )
+}
+
+/// A statement in the list view, with the reader's vote.
+#[derive(Serialize)]
+struct ListedStatement {
+    id: i64,
+    body: String,
+    is_meta: bool,
+    my_vote: Option<String>,
+    agree_current: bool,
+    disagree_current: bool,
+    pass_current: bool,
+}
+
+#[derive(Serialize)]
+struct StatementListPage {
+    consultation: ConsultationRef,
+    can_take_part: bool,
+    not_eligible: Option<String>,
+    is_open: bool,
+    items: Vec<ListedStatement>,
 }
 
 #[derive(Deserialize)]
@@ -286,8 +370,10 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let c = statements::conversation(&ctx.state.db, ctx.user.as_ref(), &slug).await?;
     let who = visitor(&ctx, true);
-    match statements::add(&ctx.state.db, &c, &who, &form.body).await {
-        Ok(s) => {
+    let added = statements::add(&ctx.state.db, &c, &who, &form.body).await;
+    ctx.form_result(
+        added,
+        |s| {
             let key = if s.status == StatementStatus::Pending {
                 "statements.created_pending"
             } else {
@@ -295,62 +381,79 @@ pub async fn create(
             };
             ctx.flash("success", key);
             Ok(see_other(&format!("/consultations/{slug}/statements")))
-        }
-        Err(AppError::Validation(errors)) => {
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            voting_page(
-                &ctx,
-                &slug,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form.body,
-                errors,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+        },
+        async |errors| voting_page(&ctx, &slug, &form.body, errors).await,
+    )
+    .await
 }
 
+/// A statement as staff moderate it.
+#[derive(Serialize)]
+struct ModeratedStatement<'a> {
+    id: i64,
+    number: i64,
+    body: String,
+    status: StatementStatus,
+    status_label: String,
+    pending: bool,
+    rejected: bool,
+    is_meta: bool,
+    is_seed: bool,
+    reason: Option<String>,
+    error: Option<&'a String>,
+}
+
+#[derive(Serialize)]
+struct ModerationPage<'a> {
+    consultation: ConsultationRef,
+    items: Vec<ModeratedStatement<'a>>,
+    form: StatementDraft<'a>,
+    has_errors: bool,
+    errors: FieldErrors,
+    max_chars: usize,
+}
+
+/// The staff moderation page; after a rejected form the caller answers 422.
 async fn moderation_page(
     ctx: &Ctx,
-    slug: &str,
-    status: StatusCode,
-    body: &str,
-    errors: Value,
-    item_error: Option<(i64, String)>,
     me: &CurrentUser,
+    slug: &str,
+    body: &str,
+    errors: FieldErrors,
+    item_error: Option<(i64, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (c, all) = statements::list_for_moderation(&ctx.state.db, me, slug).await?;
-    let items: Vec<_> = all
+    let items = all
         .iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "number": s.number,
-                "body": s.body,
-                "status": s.status,
-                "status_label": ctx.t(&format!("statements.status_{}", s.status)),
-                "pending": s.status == StatementStatus::Pending,
-                "rejected": s.status == StatementStatus::Rejected,
-                "is_meta": s.is_meta,
-                "is_seed": s.is_seed,
-                "reason": s.moderation_reason,
-                "error": item_error.as_ref().filter(|(id, _)| *id == s.id).map(|(_, e)| e),
-            })
+        .map(|s| ModeratedStatement {
+            id: s.id,
+            number: s.number,
+            body: s.body.clone(),
+            status: s.status,
+            status_label: ctx.t(&format!("statements.status_{}", s.status)),
+            pending: s.status == StatementStatus::Pending,
+            rejected: s.status == StatementStatus::Rejected,
+            is_meta: s.is_meta,
+            is_seed: s.is_seed,
+            reason: s.moderation_reason.clone(),
+            error: item_error
+                .as_ref()
+                .filter(|(id, _)| *id == s.id)
+                .map(|(_, e)| e),
         })
         .collect();
-    ctx.render_status(
-        status,
+    let page = ModerationPage {
+        consultation: ConsultationRef::of(&c),
+        items,
+        form: StatementDraft { body },
+        has_errors: !errors.is_empty(),
+        errors,
+        max_chars: statements::max_chars(&c),
+    };
+    ctx.render(
         "staff_statements",
         &format!("{} · {}", ctx.t("moderation_page.title"), c.title),
-        json!({
-            "consultation": { "slug": c.slug, "title": c.title },
-            "items": items,
-            "form": { "body": body },
-            "errors": errors,
-            "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
-            "max_chars": statements::max_chars(&c),
-        }),
+        page,
     )
 }
 
@@ -359,7 +462,7 @@ pub async fn moderation(
     slug: web::Path<String>,
     Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
-    moderation_page(&ctx, &slug, StatusCode::OK, "", json!({}), None, &me).await
+    moderation_page(&ctx, &me, &slug, "", FieldErrors::default(), None).await
 }
 
 #[post("/staff/consultations/{slug}/statements")]
@@ -368,28 +471,18 @@ pub async fn add_seed(
     form: web::Form<StatementForm>,
     Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
-    match statements::add_seed(&ctx.state.db, &me, &slug, &form.body).await {
-        Ok(_) => {
+    let added = statements::add_seed(&ctx.state.db, &me, &slug, &form.body).await;
+    ctx.form_result(
+        added,
+        |_| {
             ctx.flash("success", "statements.created");
             Ok(see_other(&format!(
                 "/staff/consultations/{slug}/statements"
             )))
-        }
-        Err(AppError::Validation(errors)) => {
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            moderation_page(
-                &ctx,
-                &slug,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form.body,
-                errors,
-                None,
-                &me,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+        },
+        async |errors| moderation_page(&ctx, &me, &slug, &form.body, errors, None).await,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -409,29 +502,21 @@ pub async fn moderate(
     let (slug, id) = path.into_inner();
     let action = ModerationAction::parse(&form.action)
         .ok_or(AppError::BadRequest("errors.invalid_choice"))?;
-    match statements::moderate(&ctx.state.db, &me, &slug, id, action, &form.reason).await {
-        Ok(_) => {
+    let moderated = statements::moderate(&ctx.state.db, &me, &slug, id, action, &form.reason).await;
+    ctx.form_result(
+        moderated,
+        |_| {
             ctx.flash("success", "moderation_page.saved");
             Ok(see_other(&format!(
                 "/staff/consultations/{slug}/statements"
             )))
-        }
-        Err(AppError::Validation(errors)) => {
-            let message = errors
-                .first()
-                .map(|e| ctx.t(&format!("errors.{}", e.key)))
-                .unwrap_or_default();
-            moderation_page(
-                &ctx,
-                &slug,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "",
-                json!({}),
-                Some((id, message)),
-                &me,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+        },
+        // The message goes next to the statement's own form.
+        async |errors| {
+            let message = errors.first().unwrap_or_default().to_owned();
+            let item_error = Some((id, message));
+            moderation_page(&ctx, &me, &slug, "", FieldErrors::default(), item_error).await
+        },
+    )
+    .await
 }

@@ -9,12 +9,12 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::entities::consultation;
 use crate::errors::AppError;
 use crate::routes::context::Ctx;
-use crate::routes::views::consultation_card;
+use crate::routes::views::{ConsultationCard, consultation_card};
 use crate::services::consultations::{self, Status};
 use crate::services::export::{self, ExportDocument, ExportFile};
 
@@ -78,55 +78,77 @@ pub async fn api_export(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespons
     Ok(HttpResponse::Ok().json(data.document()))
 }
 
+/// One file of the open-data export, as a link.
+#[derive(Serialize)]
+pub struct Download {
+    name: String,
+    href: String,
+    description: String,
+}
+
 /// Links and descriptions of every download of `c`, for the pages.
-pub fn downloads(ctx: &Ctx, c: &consultation::Model) -> Vec<Value> {
+pub fn downloads(ctx: &Ctx, c: &consultation::Model) -> Vec<Download> {
     ExportFile::ALL
         .into_iter()
-        .map(|f| {
-            json!({
-                "name": f.name(&c.slug),
-                "href": export::url(&c.slug, f),
-                "description": ctx.t(&format!("open_data.file.{}", f.key())),
-            })
+        .map(|f| Download {
+            name: f.name(&c.slug),
+            href: export::url(&c.slug, f),
+            description: ctx.t(&format!("open_data.file.{}", f.key())),
         })
         .collect()
+}
+
+/// A published consultation with its report and files.
+#[derive(Serialize)]
+struct OpenDataItem {
+    #[serde(flatten)]
+    card: ConsultationCard,
+    report_href: String,
+    downloads: Vec<Download>,
+}
+
+/// A file of the export, described.
+#[derive(Serialize)]
+struct DictionaryEntry {
+    name: String,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct OpenDataPage {
+    items: Vec<OpenDataItem>,
+    dictionary: Vec<DictionaryEntry>,
+    license_url: &'static str,
 }
 
 #[get("/open-data")]
 pub async fn open_data(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let list =
         consultations::list_public(&ctx.state.db, &[Status::Published, Status::Archived]).await?;
-    let items: Vec<Value> = list
+    let items = list
         .iter()
-        .map(|c| {
-            let mut card = consultation_card(&ctx.state.catalogs, ctx.locale, c);
-            card["report_href"] = json!(format!("/consultations/{}/report", c.slug));
-            let files = if c.has_conversation && export::can_download(ctx.user.as_ref(), c) {
+        .map(|c| OpenDataItem {
+            card: consultation_card(&ctx.state.catalogs, ctx.locale, c),
+            report_href: format!("/consultations/{}/report", c.slug),
+            downloads: if c.has_conversation && export::can_download(ctx.user.as_ref(), c) {
                 downloads(&ctx, c)
             } else {
                 Vec::new()
-            };
-            card["downloads"] = json!(files);
-            card
+            },
         })
         .collect();
-    let dictionary: Vec<Value> = ExportFile::ALL
+    let dictionary = ExportFile::ALL
         .into_iter()
         .filter(|f| *f != ExportFile::Zip)
-        .map(|f| {
-            json!({
-                "name": f.name(""),
-                "description": ctx.t(&format!("open_data.file.{}", f.key())),
-            })
+        .map(|f| DictionaryEntry {
+            name: f.name(""),
+            description: ctx.t(&format!("open_data.file.{}", f.key())),
         })
         .collect();
-    ctx.render(
-        "open_data",
-        &ctx.t("open_data.title"),
-        json!({
-            "items": items,
-            "dictionary": dictionary,
-            "license_url": export::LICENSE_URL,
-        }),
-    )
+    let page = OpenDataPage {
+        items,
+        dictionary,
+        license_url: export::LICENSE_URL,
+    };
+    ctx.render("open_data", &ctx.t("open_data.title"), page)
 }

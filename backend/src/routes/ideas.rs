@@ -3,16 +3,14 @@
 //! status changes. Comments are in `routes::comments`, the staff dashboard in
 //! `routes::staff::ideas`.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::entities::{comment, consultation, idea};
-use crate::errors::{AppError, FieldError, Refusal};
+use crate::errors::{AppError, Refusal};
 use crate::routes::context::{Ctx, LoggedIn, Staff};
 use crate::routes::see_other;
-use crate::routes::views::{date, field_errors};
+use crate::routes::views::{Choice, ConsultationRef, FieldErrors, Transition, ValueChoice, date};
 use crate::services::comments::{self, CommentStatus};
 use crate::services::consultations::{self, Status};
 use crate::services::ideas::{self, IdeaForm, IdeaStatus, ListQuery, Sort};
@@ -37,20 +35,37 @@ pub fn status_label(ctx: &Ctx, s: IdeaStatus) -> String {
     ctx.t(&format!("idea_status.{}", s.as_str()))
 }
 
-pub(crate) fn idea_card(ctx: &Ctx, i: &idea::Model, author: Option<&String>) -> Value {
+/// An idea in a list.
+#[derive(Serialize)]
+pub struct IdeaCard {
+    pub id: i64,
+    pub title: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub category: Option<String>,
+    pub place: Option<String>,
+    pub author: String,
+    pub created_at: String,
+    pub support_count: i32,
+    pub comment_count: i32,
+}
+
+pub(crate) fn idea_card(ctx: &Ctx, i: &idea::Model, author: Option<&String>) -> IdeaCard {
     let s = i.status;
-    json!({
-        "id": i.id,
-        "title": i.title,
-        "status": s.as_str(),
-        "status_label": status_label(ctx, s),
-        "category": i.category,
-        "place": i.place,
-        "author": author.cloned().unwrap_or_else(|| ctx.t("ideas.unknown_author")),
-        "created_at": date(ctx.locale, &i.created_at),
-        "support_count": i.support_count,
-        "comment_count": i.comment_count,
-    })
+    IdeaCard {
+        id: i.id,
+        title: i.title.clone(),
+        status: s.as_str(),
+        status_label: status_label(ctx, s),
+        category: i.category.clone(),
+        place: i.place.clone(),
+        author: author
+            .cloned()
+            .unwrap_or_else(|| ctx.t("ideas.unknown_author")),
+        created_at: date(ctx.locale, &i.created_at),
+        support_count: i.support_count,
+        comment_count: i.comment_count,
+    }
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -148,46 +163,87 @@ pub async fn idea_list(
             serde_urlencoded::to_string(&params).unwrap_or_default()
         )
     };
-    let sorts: Vec<_> = Sort::ALL
+    let sorts = Sort::ALL
         .iter()
-        .map(|s| json!({"value": s.as_str(), "label": ctx.t(&format!("ideas.sort_{}", s.as_str())), "selected": *s == query.sort}))
+        .map(|s| Choice {
+            value: s.as_str(),
+            label: ctx.t(&format!("ideas.sort_{}", s.as_str())),
+            selected: *s == query.sort,
+        })
         .collect();
-    let statuses: Vec<_> = IdeaStatus::ALL
+    let statuses = IdeaStatus::ALL
         .iter()
         .filter(|s| **s != IdeaStatus::Submitted)
-        .map(|s| json!({"value": s.as_str(), "label": status_label(&ctx, *s), "selected": Some(*s) == query.status}))
+        .map(|s| Choice {
+            value: s.as_str(),
+            label: status_label(&ctx, *s),
+            selected: Some(*s) == query.status,
+        })
         .collect();
-    let categories: Vec<_> = consultations::categories(&c)
+    let categories = consultations::categories(&c)
         .into_iter()
-        .map(|cat| json!({"selected": query.category.as_deref() == Some(cat.as_str()), "value": cat}))
+        .map(|cat| ValueChoice {
+            selected: query.category.as_deref() == Some(cat.as_str()),
+            value: cat,
+        })
         .collect();
-    let can_propose = ideas::may_propose(ctx.user.as_ref(), &c).is_ok();
+    let page = IdeaListPage {
+        consultation: ConsultationRef::of(&c),
+        items: cards,
+        sorts,
+        statuses,
+        categories,
+        q: non_empty(&params.q).unwrap_or("").to_owned(),
+        search_max: ideas::SEARCH_MAX,
+        can_propose: ideas::may_propose(ctx.user.as_ref(), &c).is_ok(),
+        accepts_ideas: c.accepts_ideas,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: more.then(|| link(page + 1)),
+        page,
+    };
     ctx.render(
         "ideas",
         &format!("{} · {}", ctx.t("ideas.title"), c.title),
-        json!({
-            "consultation": { "slug": c.slug, "title": c.title },
-            "items": cards,
-            "sorts": sorts,
-            "statuses": statuses,
-            "categories": categories,
-            "q": non_empty(&params.q).unwrap_or(""),
-            "search_max": ideas::SEARCH_MAX,
-            "can_propose": can_propose,
-            "accepts_ideas": c.accepts_ideas,
-            "page": page,
-            "prev": (page > 1).then(|| link(page - 1)),
-            "next": more.then(|| link(page + 1)),
-        }),
+        page,
     )
+}
+
+#[derive(Serialize)]
+struct IdeaListPage {
+    consultation: ConsultationRef,
+    items: Vec<IdeaCard>,
+    sorts: Vec<Choice>,
+    statuses: Vec<Choice>,
+    categories: Vec<ValueChoice>,
+    q: String,
+    search_max: usize,
+    can_propose: bool,
+    accepts_ideas: bool,
+    page: u64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Serialize)]
+struct IdeaFormPage<'a> {
+    consultation: ConsultationRef,
+    form: &'a IdeaForm,
+    has_errors: bool,
+    errors: FieldErrors,
+    categories: Vec<ValueChoice>,
+    action: String,
+    is_edit: bool,
+    pre_moderation: bool,
+    title_max: usize,
+    body_max: usize,
+    place_max: usize,
 }
 
 fn form_page(
     ctx: &Ctx,
-    status: StatusCode,
     c: &consultation::Model,
     form: &IdeaForm,
-    errors: Value,
+    errors: FieldErrors,
     edit: Option<&idea::Model>,
 ) -> Result<HttpResponse, AppError> {
     let title = if edit.is_some() {
@@ -195,32 +251,31 @@ fn form_page(
     } else {
         ctx.t("idea_form.new_title")
     };
-    let categories: Vec<_> = consultations::categories(c)
+    let categories = consultations::categories(c)
         .into_iter()
-        .map(|cat| json!({"selected": form.category == cat, "value": cat}))
+        .map(|cat| ValueChoice {
+            selected: form.category == cat,
+            value: cat,
+        })
         .collect();
     let action = match edit {
         Some(i) => format!("/ideas/{}/edit", i.id),
         None => format!("/consultations/{}/ideas", c.slug),
     };
-    ctx.render_status(
-        status,
-        "idea_form",
-        &title,
-        json!({
-            "consultation": { "slug": c.slug, "title": c.title },
-            "form": form,
-            "errors": errors,
-            "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
-            "categories": categories,
-            "action": action,
-            "is_edit": edit.is_some(),
-            "pre_moderation": c.moderation_mode == crate::domain::ModerationMode::Pre,
-            "title_max": ideas::TITLE_MAX,
-            "body_max": ideas::BODY_MAX,
-            "place_max": ideas::PLACE_MAX,
-        }),
-    )
+    let page = IdeaFormPage {
+        consultation: ConsultationRef::of(c),
+        form,
+        has_errors: !errors.is_empty(),
+        errors,
+        categories,
+        action,
+        is_edit: edit.is_some(),
+        pre_moderation: c.moderation_mode == crate::domain::ModerationMode::Pre,
+        title_max: ideas::TITLE_MAX,
+        body_max: ideas::BODY_MAX,
+        place_max: ideas::PLACE_MAX,
+    };
+    ctx.render("idea_form", &title, page)
 }
 
 #[get("/consultations/{slug}/ideas/new")]
@@ -229,14 +284,7 @@ pub async fn new_form(
     LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
     let c = ideas::consultation_for_proposal(&ctx.state.db, &me, &slug).await?;
-    form_page(
-        &ctx,
-        StatusCode::OK,
-        &c,
-        &IdeaForm::default(),
-        json!({}),
-        None,
-    )
+    form_page(&ctx, &c, &IdeaForm::default(), FieldErrors::default(), None)
 }
 
 #[post("/consultations/{slug}/ideas")]
@@ -245,8 +293,10 @@ pub async fn create(
     form: web::Form<IdeaForm>,
     LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
-    match ideas::create(&ctx.state.db, &me, &slug, &form).await {
-        Ok(i) => {
+    let created = ideas::create(&ctx.state.db, &me, &slug, &form).await;
+    ctx.form_result(
+        created,
+        |i| {
             let key = if i.published_at.is_some() {
                 "idea.created"
             } else {
@@ -254,21 +304,13 @@ pub async fn create(
             };
             ctx.flash("success", key);
             Ok(see_other(&format!("/ideas/{}", i.id)))
-        }
-        Err(AppError::Validation(errors)) => {
+        },
+        async |errors| {
             let c = ideas::consultation_for_proposal(&ctx.state.db, &me, &slug).await?;
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            form_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &c,
-                &form,
-                errors,
-                None,
-            )
-        }
-        Err(e) => Err(e),
-    }
+            form_page(&ctx, &c, &form, errors, None)
+        },
+    )
+    .await
 }
 
 #[get("/ideas/{id}/edit")]
@@ -277,14 +319,8 @@ pub async fn edit_form(
     LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
     let (i, c) = ideas::get_for_edit(&ctx.state.db, &me, *id).await?;
-    form_page(
-        &ctx,
-        StatusCode::OK,
-        &c,
-        &IdeaForm::from_model(&i),
-        json!({}),
-        Some(&i),
-    )
+    let form = IdeaForm::from_model(&i);
+    form_page(&ctx, &c, &form, FieldErrors::default(), Some(&i))
 }
 
 #[post("/ideas/{id}/edit")]
@@ -293,34 +329,95 @@ pub async fn update(
     form: web::Form<IdeaForm>,
     LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
-    match ideas::update(&ctx.state.db, &me, *id, &form).await {
-        Ok(i) => {
+    let saved = ideas::update(&ctx.state.db, &me, *id, &form).await;
+    ctx.form_result(
+        saved,
+        |i| {
             ctx.flash("success", "idea.saved");
             Ok(see_other(&format!("/ideas/{}", i.id)))
-        }
-        Err(AppError::Validation(errors)) => {
+        },
+        async |errors| {
             let (i, c) = ideas::get_for_edit(&ctx.state.db, &me, *id).await?;
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            form_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &c,
-                &form,
-                errors,
-                Some(&i),
-            )
-        }
-        Err(e) => Err(e),
-    }
+            form_page(&ctx, &c, &form, errors, Some(&i))
+        },
+    )
+    .await
 }
 
 /// What the idea page re-shows after a rejected comment or status form.
 #[derive(Default)]
 pub(crate) struct DetailForms {
-    pub(crate) errors: Vec<FieldError>,
+    pub(crate) errors: FieldErrors,
     pub(crate) comment_body: String,
     pub(crate) reply_to: Option<i64>,
     pub(crate) response: String,
+}
+
+/// One step of an idea's status history.
+#[derive(Serialize, Clone)]
+struct HistoryStep {
+    status: &'static str,
+    status_label: String,
+    date: String,
+    response_html: Option<String>,
+    by_council: bool,
+}
+
+#[derive(Serialize)]
+struct IdeaDetailCard {
+    #[serde(flatten)]
+    card: IdeaCard,
+    body_html: String,
+    threshold: i32,
+}
+
+#[derive(Serialize)]
+struct IdeaPage {
+    idea: IdeaDetailCard,
+    consultation: ConsultationRef,
+    history: Vec<HistoryStep>,
+    answer: Option<HistoryStep>,
+    comments: Vec<CommentView>,
+    logged_in: bool,
+    login_href: String,
+    can_support: bool,
+    can_unsupport: bool,
+    support_refusal: Option<String>,
+    comment_refusal: Option<String>,
+    supported: bool,
+    following: bool,
+    can_follow: bool,
+    can_edit: bool,
+    can_withdraw: bool,
+    can_comment: bool,
+    participation_notice: Option<String>,
+    transitions: Vec<Transition>,
+    errors: FieldErrors,
+    comment_body: String,
+    reply_body: String,
+    reply_to: Option<i64>,
+    response: String,
+    comment_max: usize,
+    response_max: usize,
+}
+
+/// A comment in an idea's thread, with what the reader may do with it.
+#[derive(Serialize)]
+struct CommentView {
+    id: i64,
+    depth: i32,
+    author: String,
+    created_at: String,
+    body: String,
+    show_text: bool,
+    is_hidden: bool,
+    is_deleted: bool,
+    edited: bool,
+    can_edit: bool,
+    can_delete: bool,
+    can_flag: bool,
+    can_reply: bool,
+    can_moderate: bool,
 }
 
 fn comment_view(
@@ -329,34 +426,42 @@ fn comment_view(
     names: &std::collections::HashMap<i64, String>,
     c: &consultation::Model,
     i: &idea::Model,
-) -> Value {
+) -> CommentView {
     let me = ctx.user.as_ref();
     let staff = me.is_some_and(|u| u.role.is_staff());
     let st = cm.status;
     let show_text = st == CommentStatus::Visible || (st == CommentStatus::Hidden && staff);
-    json!({
-        "id": cm.id,
-        "depth": cm.depth,
-        "author": cm.author_id.and_then(|a| names.get(&a)).cloned().unwrap_or_else(|| ctx.t("ideas.unknown_author")),
-        "created_at": date(ctx.locale, &cm.created_at),
-        "body": if show_text { cm.body.clone() } else { String::new() },
-        "show_text": show_text,
-        "is_hidden": st == CommentStatus::Hidden,
-        "is_deleted": st == CommentStatus::Deleted,
-        "edited": cm.edited_at.is_some(),
+    CommentView {
+        id: cm.id,
+        depth: cm.depth,
+        author: cm
+            .author_id
+            .and_then(|a| names.get(&a))
+            .cloned()
+            .unwrap_or_else(|| ctx.t("ideas.unknown_author")),
+        created_at: date(ctx.locale, &cm.created_at),
+        body: if show_text {
+            cm.body.clone()
+        } else {
+            String::new()
+        },
+        show_text,
+        is_hidden: st == CommentStatus::Hidden,
+        is_deleted: st == CommentStatus::Deleted,
+        edited: cm.edited_at.is_some(),
         // Each link exactly when the action would be allowed (one rule, in the service).
-        "can_edit": comments::may_edit(me, c, cm).is_ok(),
-        "can_delete": comments::may_delete(me, cm).is_ok(),
-        "can_flag": comments::may_flag(me, cm).is_ok(),
-        "can_reply": comments::may_comment(me, c, i, Some(cm)).is_ok(),
-        "can_moderate": comments::may_moderate(me, cm).is_ok(),
-    })
+        can_edit: comments::may_edit(me, c, cm).is_ok(),
+        can_delete: comments::may_delete(me, cm).is_ok(),
+        can_flag: comments::may_flag(me, cm).is_ok(),
+        can_reply: comments::may_comment(me, c, i, Some(cm)).is_ok(),
+        can_moderate: comments::may_moderate(me, cm).is_ok(),
+    }
 }
 
+/// The idea page; after a rejected form the caller answers 422.
 pub(crate) async fn detail_page(
     ctx: &Ctx,
     id: i64,
-    status: StatusCode,
     forms: DetailForms,
 ) -> Result<HttpResponse, AppError> {
     let db = &ctx.state.db;
@@ -386,28 +491,34 @@ pub(crate) async fn detail_page(
         .iter()
         .map(|h| {
             let to = h.to_status;
-            json!({
-                "status": to.as_str(),
-                "status_label": status_label(ctx, to),
-                "date": date(ctx.locale, &h.created_at),
-                "response_html": (!h.response.is_empty()).then(|| crate::markdown::to_safe_html(&h.response)),
-                "by_council": h.actor_id.is_some() && to != IdeaStatus::Withdrawn && h.from_status.is_some(),
-            })
+            HistoryStep {
+                status: to.as_str(),
+                status_label: status_label(ctx, to),
+                date: date(ctx.locale, &h.created_at),
+                response_html: (!h.response.is_empty())
+                    .then(|| crate::markdown::to_safe_html(&h.response)),
+                by_council: h.actor_id.is_some()
+                    && to != IdeaStatus::Withdrawn
+                    && h.from_status.is_some(),
+            }
         })
         .collect();
     let answer = history
         .iter()
         .rev()
-        .find(|h| h["response_html"].is_string())
+        .find(|h| h.response_html.is_some())
         .cloned();
-    let comment_views: Vec<_> = thread
+    let comments = thread
         .iter()
         .map(|cm| comment_view(ctx, cm, &names, &c, &i))
         .collect();
-    let transitions: Vec<_> = if staff {
+    let transitions = if staff {
         st.staff_next()
             .iter()
-            .map(|s| json!({"value": s.as_str(), "label": status_label(ctx, *s)}))
+            .map(|s| Transition {
+                value: s.as_str(),
+                label: status_label(ctx, *s),
+            })
             .collect()
     } else {
         Vec::new()
@@ -439,48 +550,48 @@ pub(crate) async fn detail_page(
         reason(may_support)
     };
     let comment_refusal = reason(comment);
-    let errors = field_errors(&ctx.state.catalogs, ctx.locale, &forms.errors);
-    let mut card = idea_card(ctx, &i, i.author_id.and_then(|a| names.get(&a)));
-    card["body_html"] = json!(crate::markdown::to_safe_html(&i.body));
-    card["threshold"] = json!(c.support_threshold);
-    ctx.render_status(
-        status,
-        "idea",
-        &i.title,
-        json!({
-            "idea": card,
-            "consultation": { "slug": c.slug, "title": c.title },
-            "history": history,
-            "answer": answer,
-            "comments": comment_views,
-            "logged_in": me.is_some(),
-            "login_href": crate::errors::login_url(&format!("/ideas/{}", i.id)),
-            "can_support": may_support.is_ok(),
-            "can_unsupport": may_unsupport.is_ok(),
-            "support_refusal": support_refusal,
-            "comment_refusal": comment_refusal,
-            "supported": supported,
-            "following": following,
-            "can_follow": ideas::may_follow(me).is_ok(),
-            "can_edit": ideas::may_edit(me, &c, &i).is_ok(),
-            "can_withdraw": ideas::may_withdraw(me, &c, &i).is_ok(),
-            "can_comment": comment.is_ok(),
-            "participation_notice": participation_notice,
-            "transitions": transitions,
-            "errors": errors,
-            "comment_body": if forms.reply_to.is_none() { forms.comment_body.clone() } else { String::new() },
-            "reply_body": forms.comment_body,
-            "reply_to": forms.reply_to,
-            "response": forms.response,
-            "comment_max": comments::BODY_MAX,
-            "response_max": ideas::RESPONSE_MAX,
-        }),
-    )
+    let page = IdeaPage {
+        idea: IdeaDetailCard {
+            card: idea_card(ctx, &i, i.author_id.and_then(|a| names.get(&a))),
+            body_html: crate::markdown::to_safe_html(&i.body),
+            threshold: c.support_threshold,
+        },
+        consultation: ConsultationRef::of(&c),
+        history,
+        answer,
+        comments,
+        logged_in: me.is_some(),
+        login_href: crate::errors::login_url(&format!("/ideas/{}", i.id)),
+        can_support: may_support.is_ok(),
+        can_unsupport: may_unsupport.is_ok(),
+        support_refusal,
+        comment_refusal,
+        supported,
+        following,
+        can_follow: ideas::may_follow(me).is_ok(),
+        can_edit: ideas::may_edit(me, &c, &i).is_ok(),
+        can_withdraw: ideas::may_withdraw(me, &c, &i).is_ok(),
+        can_comment: comment.is_ok(),
+        participation_notice,
+        transitions,
+        errors: forms.errors,
+        comment_body: if forms.reply_to.is_none() {
+            forms.comment_body.clone()
+        } else {
+            String::new()
+        },
+        reply_body: forms.comment_body,
+        reply_to: forms.reply_to,
+        response: forms.response,
+        comment_max: comments::BODY_MAX,
+        response_max: ideas::RESPONSE_MAX,
+    };
+    ctx.render("idea", &i.title, page)
 }
 
 #[get("/ideas/{id}")]
 pub async fn show(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    detail_page(&ctx, *id, StatusCode::OK, DetailForms::default()).await
+    detail_page(&ctx, *id, DetailForms::default()).await
 }
 
 #[post("/ideas/{id}/withdraw")]
@@ -551,19 +662,21 @@ pub async fn change_status(
     Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
     let to = IdeaStatus::parse(&form.to).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
-    match ideas::change_status(&ctx.state.db, &me, *id, to, &form.response).await {
-        Ok(_) => {
+    let changed = ideas::change_status(&ctx.state.db, &me, *id, to, &form.response).await;
+    ctx.form_result(
+        changed,
+        |_| {
             ctx.flash("success", "idea.status_changed");
             Ok(see_other(&format!("/ideas/{id}")))
-        }
-        Err(AppError::Validation(errors)) => {
+        },
+        async |errors| {
             let forms = DetailForms {
                 errors,
                 response: form.response.clone(),
                 ..Default::default()
             };
-            detail_page(&ctx, *id, StatusCode::UNPROCESSABLE_ENTITY, forms).await
-        }
-        Err(e) => Err(e),
-    }
+            detail_page(&ctx, *id, forms).await
+        },
+    )
+    .await
 }

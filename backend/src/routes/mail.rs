@@ -4,8 +4,7 @@
 //! carries the signed token; that POST needs no session and no CSRF token.
 
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
 use crate::routes::context::Ctx;
@@ -31,6 +30,13 @@ pub struct MaybeLink {
     t: Option<String>,
 }
 
+#[derive(Serialize)]
+struct UnsubscribePage<'a> {
+    u: Option<i64>,
+    t: Option<&'a str>,
+    done: bool,
+}
+
 #[get("/mail/unsubscribe")]
 pub async fn unsubscribe_form(ctx: Ctx, link: web::Query<Link>) -> Result<HttpResponse, AppError> {
     if !mail::unsubscribe_token_valid(&ctx.state.mail_context(), link.u, &link.t) {
@@ -39,7 +45,11 @@ pub async fn unsubscribe_form(ctx: Ctx, link: web::Query<Link>) -> Result<HttpRe
     ctx.render(
         "mail_unsubscribe",
         &ctx.t("mail.unsubscribe_heading"),
-        json!({ "u": link.u, "t": link.t, "done": false }),
+        UnsubscribePage {
+            u: Some(link.u),
+            t: Some(&link.t),
+            done: false,
+        },
     )
 }
 
@@ -60,6 +70,10 @@ pub async fn unsubscribe(
     ctx.render(
         "mail_unsubscribe",
         &ctx.t("mail.unsubscribe_heading"),
-        json!({ "done": true }),
+        UnsubscribePage {
+            u: None,
+            t: None,
+            done: true,
+        },
     )
 }

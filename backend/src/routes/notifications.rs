@@ -2,7 +2,8 @@
 //! follow.
 
 use actix_web::{HttpResponse, get, post, web};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::errors::AppError;
 use crate::routes::context::LoggedIn;
@@ -16,32 +17,47 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(notification_list).service(notifications_read);
 }
 
+#[derive(Serialize)]
+struct NotificationItem {
+    href: String,
+    title: String,
+    status_label: String,
+    date: String,
+    unread: bool,
+}
+
+#[derive(Serialize)]
+struct NotificationsPage {
+    items: Vec<NotificationItem>,
+    has_unread: bool,
+}
+
 #[get("/notifications")]
 pub async fn notification_list(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppError> {
     let list = notifications::list(&ctx.state.db, &me).await?;
-    let items: Vec<_> = list
+    let items = list
         .iter()
         .map(|n| {
+            // The notification's own record of what changed.
             let data: Value = serde_json::from_str(&n.data).unwrap_or(Value::Null);
-            let status = data["status"]
-                .as_str()
-                .and_then(IdeaStatus::parse)
-                .map(|s| status_label(&ctx, s))
-                .unwrap_or_default();
-            json!({
-                "href": format!("/ideas/{}", n.subject_id),
-                "title": data["title"].as_str().unwrap_or_default(),
-                "status_label": status,
-                "date": date(ctx.locale, &n.created_at),
-                "unread": n.read_at.is_none(),
-            })
+            NotificationItem {
+                href: format!("/ideas/{}", n.subject_id),
+                title: data["title"].as_str().unwrap_or_default().to_owned(),
+                status_label: data["status"]
+                    .as_str()
+                    .and_then(IdeaStatus::parse)
+                    .map(|s| status_label(&ctx, s))
+                    .unwrap_or_default(),
+                date: date(ctx.locale, &n.created_at),
+                unread: n.read_at.is_none(),
+            }
         })
         .collect();
-    ctx.render(
-        "notifications",
-        &ctx.t("notifications.title"),
-        json!({ "items": items, "has_unread": ctx.unread_notifications > 0 }),
-    )
+    let page = NotificationsPage {
+        items,
+        has_unread: ctx.unread_notifications > 0,
+    };
+    ctx.render("notifications", &ctx.t("notifications.title"), page)
 }
 
 #[post("/notifications/read")]

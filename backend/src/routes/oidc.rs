@@ -3,14 +3,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::session;
 use crate::errors::{AppError, is_local_path};
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
-use crate::routes::views::field_errors;
+use crate::routes::views::FieldErrors;
 use crate::services::oidc::{self, Callback, Identity, OidcError, PendingLogin};
 use crate::services::users;
 
@@ -28,13 +27,29 @@ pub struct StartQuery {
     link: Option<String>,
 }
 
+#[derive(Serialize)]
+struct ErrorPage {
+    message: String,
+    linking: bool,
+}
+
+#[derive(Serialize)]
+struct WelcomePage<'a> {
+    display_name: &'a str,
+    errors: FieldErrors,
+    staff: bool,
+}
+
 fn error_page(ctx: &Ctx, error: OidcError) -> Result<HttpResponse, AppError> {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     ctx.render_status(
         status,
         "oidc_error",
         &ctx.t("oidc.error_title"),
-        json!({ "message": ctx.t(error.key()), "linking": ctx.user.is_some() }),
+        ErrorPage {
+            message: ctx.t(error.key()),
+            linking: ctx.user.is_some(),
+        },
     )
 }
 
@@ -118,7 +133,10 @@ pub async fn callback(
                 StatusCode::CONFLICT,
                 "oidc_error",
                 &ctx.t("oidc.error_title"),
-                json!({ "message": ctx.t(key), "linking": true }),
+                ErrorPage {
+                    message: ctx.t(key),
+                    linking: true,
+                },
             ),
             Err(e) => Err(e),
         };
@@ -154,7 +172,11 @@ pub async fn welcome_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.render(
         "oidc_welcome",
         &ctx.t("oidc.welcome_title"),
-        json!({ "display_name": "", "errors": {}, "staff": !identity.citizen }),
+        WelcomePage {
+            display_name: "",
+            errors: FieldErrors::default(),
+            staff: !identity.citizen,
+        },
     )
 }
 
@@ -169,25 +191,24 @@ pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpRespo
     let Some((identity, next)) = new_identity(&ctx) else {
         return error_page(&ctx, OidcError::NoPendingLogin);
     };
-    match users::create_from_identity(&ctx.state.db, &identity, &form.display_name, ctx.locale)
-        .await
-    {
-        Ok(user) => {
+    let created =
+        users::create_from_identity(&ctx.state.db, &identity, &form.display_name, ctx.locale).await;
+    ctx.form_result(
+        created,
+        |user| {
             ctx.session.remove(oidc::SESSION_NEW_IDENTITY);
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
             ctx.flash("success", "register.welcome");
             Ok(see_other(&next))
-        }
-        Err(AppError::Validation(errors)) => ctx.render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "oidc_welcome",
-            &ctx.t("oidc.welcome_title"),
-            json!({
-                "display_name": form.display_name,
-                "errors": field_errors(&ctx.state.catalogs, ctx.locale, &errors),
-                "staff": !identity.citizen,
-            }),
-        ),
-        Err(e) => Err(e),
-    }
+        },
+        async |errors| {
+            let page = WelcomePage {
+                display_name: &form.display_name,
+                errors,
+                staff: !identity.citizen,
+            };
+            ctx.render("oidc_welcome", &ctx.t("oidc.welcome_title"), page)
+        },
+    )
+    .await
 }

@@ -1,11 +1,13 @@
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
 use crate::routes::context::{Ctx, LoggedIn};
+use crate::routes::export::Download;
 use crate::routes::see_other;
-use crate::routes::views::{consultation_card, consultation_detail};
+use crate::routes::views::{
+    Choice, ConsultationCard, ConsultationDetail, consultation_card, consultation_detail,
+};
 use crate::services::consultations::{self, Status};
 use crate::services::notifications;
 
@@ -27,11 +29,17 @@ pub async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
             .map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c))
             .collect()
     };
-    ctx.render(
-        "home",
-        &ctx.t("home.title"),
-        json!({ "open": cards(&open), "reports": cards(&reports) }),
-    )
+    let page = HomePage {
+        open: cards(&open),
+        reports: cards(&reports),
+    };
+    ctx.render("home", &ctx.t("home.title"), page)
+}
+
+#[derive(Serialize)]
+struct HomePage {
+    open: Vec<ConsultationCard>,
+    reports: Vec<ConsultationCard>,
 }
 
 #[derive(Deserialize)]
@@ -60,26 +68,29 @@ pub async fn consultation_list(
         .iter()
         .map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c))
         .collect();
-    let filters: Vec<_> = Status::PUBLIC
+    let filters = Status::PUBLIC
         .iter()
-        .map(|s| {
-            json!({
-                "value": s.as_str(),
-                "label": ctx.t(&format!("status.{}", s.as_str())),
-                "selected": filter == Some(*s),
-            })
+        .map(|s| Choice {
+            value: s.as_str(),
+            label: ctx.t(&format!("status.{}", s.as_str())),
+            selected: filter == Some(*s),
         })
         .collect();
-    ctx.render(
-        "consultations",
-        &ctx.t("consultations.title"),
-        json!({
-            "count": items.len(),
-            "items": items,
-            "filters": filters,
-            "filtered": filter.is_some(),
-        }),
-    )
+    let page = ConsultationsPage {
+        count: items.len(),
+        items,
+        filters,
+        filtered: filter.is_some(),
+    };
+    ctx.render("consultations", &ctx.t("consultations.title"), page)
+}
+
+#[derive(Serialize)]
+struct ConsultationsPage {
+    count: usize,
+    items: Vec<ConsultationCard>,
+    filters: Vec<Choice>,
+    filtered: bool,
 }
 
 #[get("/consultations/{slug}")]
@@ -98,20 +109,39 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
         Some(u) => Some(notifications::follows_consultation(&ctx.state.db, c.id, u.id).await?),
         None => None,
     };
-    ctx.render(
-        "consultation",
-        &c.title,
-        json!({
-            "consultation": detail,
-            "can_edit": is_staff,
-            "eligibility": eligibility,
-            "downloads": downloads,
-            "license_url": crate::services::export::LICENSE_URL,
-            "can_read_report": crate::services::report::can_view(ctx.user.as_ref(), &c),
-            "can_follow": following.is_some(),
-            "following": following == Some(true),
-        }),
-    )
+    let page = ConsultationPage {
+        consultation: detail,
+        can_edit: is_staff,
+        eligibility,
+        downloads,
+        license_url: crate::services::export::LICENSE_URL,
+        can_read_report: crate::services::report::can_view(ctx.user.as_ref(), &c),
+        can_follow: following.is_some(),
+        following: following == Some(true),
+    };
+    ctx.render("consultation", &c.title, page)
+}
+
+#[derive(Serialize)]
+struct ConsultationPage {
+    consultation: ConsultationDetail,
+    can_edit: bool,
+    eligibility: EligibilityView,
+    downloads: Vec<Download>,
+    license_url: &'static str,
+    can_read_report: bool,
+    can_follow: bool,
+    following: bool,
+}
+
+/// Who may take part, and for the reader what stands in their way.
+#[derive(Serialize)]
+struct EligibilityView {
+    rules: Vec<String>,
+    unmet: Option<String>,
+    ok: bool,
+    mitid_href: Option<String>,
+    mitid_label: String,
 }
 
 #[post("/consultations/{slug}/follow")]
@@ -136,7 +166,7 @@ pub async fn unfollow(
 
 /// The consultation's participation rules in words, and for a logged-in
 /// person why they may not take part and what to do about it.
-fn eligibility_view(ctx: &Ctx, c: &crate::entities::consultation::Model) -> serde_json::Value {
+fn eligibility_view(ctx: &Ctx, c: &crate::entities::consultation::Model) -> EligibilityView {
     use crate::services::eligibility::Ineligible;
     let rules = consultations::eligibility_rules(c);
     let mut texts = Vec::new();
@@ -179,16 +209,20 @@ fn eligibility_view(ctx: &Ctx, c: &crate::entities::consultation::Model) -> serd
         ),
         _ => (None, String::new()),
     };
-    json!({
-        "rules": texts,
-        "unmet": unmet.map(|r| ctx.t(r.key())),
-        "ok": ctx.user.is_some() && unmet.is_none(),
-        "mitid_href": mitid_href,
-        "mitid_label": mitid_label,
-    })
+    EligibilityView {
+        rules: texts,
+        unmet: unmet.map(|r| ctx.t(r.key())),
+        ok: ctx.user.is_some() && unmet.is_none(),
+        mitid_href,
+        mitid_label,
+    }
 }
 
 #[get("/privacy")]
 pub async fn privacy(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.render("privacy", &ctx.t("privacy.title"), json!({}))
+    ctx.render("privacy", &ctx.t("privacy.title"), NoData {})
 }
+
+/// A page that needs no data of its own.
+#[derive(Serialize)]
+pub struct NoData {}

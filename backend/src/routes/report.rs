@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 
@@ -14,7 +13,7 @@ use crate::entities::consultation;
 use crate::errors::AppError;
 use crate::routes::context::{Admin, Ctx};
 use crate::routes::see_other;
-use crate::routes::views::{date, field_errors, status_label};
+use crate::routes::views::{FieldErrors, date, status_label};
 use crate::services::population::{self, AGE_BANDS, BAND_FIELDS};
 use crate::services::report::{self, Report};
 
@@ -328,7 +327,7 @@ pub async fn population_form(Admin(ctx, _): Admin) -> Result<HttpResponse, AppEr
         }
         form.insert("municipality_code".to_owned(), code);
     }
-    population_page(&ctx, StatusCode::OK, &form, json!({})).await
+    population_page(&ctx, &form, FieldErrors::default()).await
 }
 
 #[post("/admin/population")]
@@ -337,24 +336,23 @@ pub async fn population_save(
     Admin(ctx, me): Admin,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    match population::save(&ctx.state.db, &me, &form).await {
-        Ok(_) => {
+    let saved = population::save(&ctx.state.db, &me, &form).await;
+    ctx.form_result(
+        saved,
+        |_| {
             ctx.flash("success", "population.saved");
             Ok(see_other("/admin/population"))
-        }
-        Err(AppError::Validation(errors)) => {
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            population_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, errors).await
-        }
-        Err(e) => Err(e),
-    }
+        },
+        async |errors| population_page(&ctx, &form, errors).await,
+    )
+    .await
 }
 
+/// The population figures form; after a rejected form the caller answers 422.
 async fn population_page(
     ctx: &Ctx,
-    status: StatusCode,
     form: &HashMap<String, String>,
-    errors: Value,
+    errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let stored: Vec<Value> = population::list(&ctx.state.db)
         .await?
@@ -384,9 +382,8 @@ async fn population_page(
             })
         })
         .collect();
-    let has_errors = errors.as_object().is_some_and(|e| !e.is_empty());
-    ctx.render_status(
-        status,
+    let has_errors = !errors.is_empty();
+    ctx.render(
         "admin_population",
         &ctx.t("population.title"),
         json!({

@@ -1,14 +1,12 @@
 //! Council staff: create, edit and run consultations.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
 use crate::routes::context::{Ctx, Staff};
 use crate::routes::see_other;
-use crate::routes::views::{consultation_card, field_errors};
+use crate::routes::views::{ConsultationCard, FieldErrors, Transition, consultation_card};
 use crate::services::consultations::{self, ConsultationForm, Status};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,15 +28,39 @@ pub async fn list(Staff(ctx, me): Staff) -> Result<HttpResponse, AppError> {
     ctx.render(
         "staff_consultations",
         &ctx.t("staff.title"),
-        json!({ "items": items }),
+        ItemsPage { items },
     )
+}
+
+#[derive(Serialize)]
+struct ItemsPage {
+    items: Vec<ConsultationCard>,
+}
+
+/// A choice of who may vote.
+#[derive(Serialize)]
+struct EligibilityChoice {
+    value: &'static str,
+    label: String,
+    checked: bool,
+}
+
+#[derive(Serialize)]
+struct ConsultationFormPage<'a> {
+    form: &'a ConsultationForm,
+    has_errors: bool,
+    errors: FieldErrors,
+    is_pre: bool,
+    eligibility: Vec<EligibilityChoice>,
+    edit: Option<ConsultationCard>,
+    slug_locked: bool,
+    transitions: Vec<Transition>,
 }
 
 fn form_page(
     ctx: &Ctx,
-    status: StatusCode,
     form: &ConsultationForm,
-    errors: Value,
+    errors: FieldErrors,
     edit: Option<&crate::entities::consultation::Model>,
 ) -> Result<HttpResponse, AppError> {
     let title = if edit.is_some() {
@@ -46,39 +68,38 @@ fn form_page(
     } else {
         ctx.t("staff.new_title")
     };
-    let transitions: Vec<_> = edit
+    let transitions = edit
         .map(|c| {
             c.status
                 .next()
                 .iter()
-                .map(|s| json!({ "value": s.as_str(), "label": ctx.t(&format!("staff.to_{}", s.as_str())) }))
+                .map(|s| Transition {
+                    value: s.as_str(),
+                    label: ctx.t(&format!("staff.to_{}", s.as_str())),
+                })
                 .collect()
         })
         .unwrap_or_default();
-    let slug_locked = edit.is_some_and(|c| c.status != Status::Draft);
-    ctx.render_status(
-        status,
-        "staff_consultation_form",
-        &title,
-        json!({
-            "form": form,
-            "errors": errors,
-            "has_errors": errors.as_object().is_some_and(|m| !m.is_empty()),
-            "is_pre": form.moderation_mode == "pre",
-            "eligibility": crate::domain::VotingEligibility::ALL
-                .iter()
-                .map(|e| json!({
-                    "value": e.as_str(),
-                    "label": ctx.t(&format!("eligibility.{}", e.as_str())),
-                    "checked": form.voting_eligibility == e.as_str()
-                        || (form.voting_eligibility.is_empty() && e.as_str() == "anyone"),
-                }))
-                .collect::<Vec<_>>(),
-            "edit": edit.map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c)),
-            "slug_locked": slug_locked,
-            "transitions": transitions,
-        }),
-    )
+    let eligibility = crate::domain::VotingEligibility::ALL
+        .iter()
+        .map(|e| EligibilityChoice {
+            value: e.as_str(),
+            label: ctx.t(&format!("eligibility.{}", e.as_str())),
+            checked: form.voting_eligibility == e.as_str()
+                || (form.voting_eligibility.is_empty() && e.as_str() == "anyone"),
+        })
+        .collect();
+    let page = ConsultationFormPage {
+        form,
+        has_errors: !errors.is_empty(),
+        errors,
+        is_pre: form.moderation_mode == "pre",
+        eligibility,
+        edit: edit.map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c)),
+        slug_locked: edit.is_some_and(|c| c.status != Status::Draft),
+        transitions,
+    };
+    ctx.render("staff_consultation_form", &title, page)
 }
 
 #[get("/staff/consultations/new")]
@@ -93,7 +114,7 @@ pub async fn new_form(Staff(ctx, _): Staff) -> Result<HttpResponse, AppError> {
         statement_max_chars: "200".into(),
         ..Default::default()
     };
-    form_page(&ctx, StatusCode::OK, &form, json!({}), None)
+    form_page(&ctx, &form, FieldErrors::default(), None)
 }
 
 #[post("/staff/consultations")]
@@ -101,17 +122,16 @@ pub async fn create(
     form: web::Form<ConsultationForm>,
     Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
-    match consultations::create(&ctx.state.db, &me, &form).await {
-        Ok(c) => {
+    let created = consultations::create(&ctx.state.db, &me, &form).await;
+    ctx.form_result(
+        created,
+        |c| {
             ctx.flash("success", "staff.created");
             Ok(see_other(&format!("/staff/consultations/{}/edit", c.slug)))
-        }
-        Err(AppError::Validation(errors)) => {
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, errors, None)
-        }
-        Err(e) => Err(e),
-    }
+        },
+        async |errors| form_page(&ctx, &form, errors, None),
+    )
+    .await
 }
 
 #[get("/staff/consultations/{slug}/edit")]
@@ -120,13 +140,8 @@ pub async fn edit_form(
     Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
     let c = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
-    form_page(
-        &ctx,
-        StatusCode::OK,
-        &ConsultationForm::from_model(&c),
-        json!({}),
-        Some(&c),
-    )
+    let form = ConsultationForm::from_model(&c);
+    form_page(&ctx, &form, FieldErrors::default(), Some(&c))
 }
 
 #[post("/staff/consultations/{slug}/edit")]
@@ -135,24 +150,19 @@ pub async fn update(
     form: web::Form<ConsultationForm>,
     Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
-    match consultations::update(&ctx.state.db, &me, &slug, &form).await {
-        Ok(c) => {
+    let saved = consultations::update(&ctx.state.db, &me, &slug, &form).await;
+    ctx.form_result(
+        saved,
+        |c| {
             ctx.flash("success", "staff.saved");
             Ok(see_other(&format!("/staff/consultations/{}/edit", c.slug)))
-        }
-        Err(AppError::Validation(errors)) => {
+        },
+        async |errors| {
             let existing = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
-            let errors = field_errors(&ctx.state.catalogs, ctx.locale, &errors);
-            form_page(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form,
-                errors,
-                Some(&existing),
-            )
-        }
-        Err(e) => Err(e),
-    }
+            form_page(&ctx, &form, errors, Some(&existing))
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -2,18 +2,34 @@
 //! and comments hidden after flags.
 
 use actix_web::{HttpResponse, get, web};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::entities::idea;
 use crate::errors::AppError;
 use crate::routes::context::Staff;
-use crate::routes::ideas::idea_card;
+use crate::routes::ideas::{IdeaCard, idea_card};
 use crate::routes::views::date;
 use crate::services::comments;
 use crate::services::ideas::{self, IdeaStatus};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(staff_dashboard);
+}
+
+#[derive(Serialize)]
+struct HiddenComment {
+    id: i64,
+    idea_id: i64,
+    body: String,
+    flag_count: i32,
+    created_at: String,
+}
+
+#[derive(Serialize)]
+struct StaffIdeasPage {
+    awaiting: Vec<IdeaCard>,
+    submitted: Vec<IdeaCard>,
+    hidden_comments: Vec<HiddenComment>,
 }
 
 #[get("/staff/ideas")]
@@ -30,18 +46,24 @@ pub async fn staff_dashboard(Staff(ctx, me): Staff) -> Result<HttpResponse, AppE
             .filter_map(|i| i.author_id),
     )
     .await?;
-    let cards = |list: &[idea::Model]| -> Vec<Value> {
+    let cards = |list: &[idea::Model]| -> Vec<IdeaCard> {
         list.iter()
             .map(|i| idea_card(&ctx, i, i.author_id.and_then(|a| names.get(&a))))
             .collect()
     };
-    let hidden: Vec<_> = hidden
-        .iter()
-        .map(|cm| json!({"id": cm.id, "idea_id": cm.idea_id, "body": cm.body, "flag_count": cm.flag_count, "created_at": date(ctx.locale, &cm.created_at)}))
-        .collect();
-    ctx.render(
-        "staff_ideas",
-        &ctx.t("staff_ideas.title"),
-        json!({ "awaiting": cards(&awaiting), "submitted": cards(&submitted), "hidden_comments": hidden }),
-    )
+    let page = StaffIdeasPage {
+        awaiting: cards(&awaiting),
+        submitted: cards(&submitted),
+        hidden_comments: hidden
+            .iter()
+            .map(|cm| HiddenComment {
+                id: cm.id,
+                idea_id: cm.idea_id,
+                body: cm.body.clone(),
+                flag_count: cm.flag_count,
+                created_at: date(ctx.locale, &cm.created_at),
+            })
+            .collect(),
+    };
+    ctx.render("staff_ideas", &ctx.t("staff_ideas.title"), page)
 }
