@@ -70,7 +70,7 @@ pub async fn user_list(Admin(ctx, me): Admin) -> Result<HttpResponse, AppError> 
             created_at: date(ctx.locale, &m.created_at),
             id: m.id,
             user_id: m.user_id,
-            kind: m.kind,
+            kind: m.kind.as_str().to_owned(),
             attempts: m.attempts,
             last_error: m.last_error,
         })
