@@ -27,8 +27,10 @@ pub struct ConsultationCard {
     pub slug: String,
     pub title: String,
     pub summary: String,
+    /// A CSS class token for the badge; decisions use the booleans.
     pub status: &'static str,
     pub status_label: String,
+    pub is_open: bool,
     pub opens_at: Option<String>,
     pub closes_at: Option<String>,
     pub published_at: Option<String>,
@@ -42,6 +44,7 @@ pub fn consultation_card(
 ) -> ConsultationCard {
     let status = c.status;
     ConsultationCard {
+        is_open: status == crate::domain::ConsultationStatus::Open,
         slug: c.slug.clone(),
         title: c.title.clone(),
         summary: c.summary.clone(),
