@@ -342,26 +342,13 @@ pub async fn create(
     Ok(model)
 }
 
-/// The author's own idea, for changing it; someone else's idea is forbidden.
-async fn own_idea(
-    db: &DatabaseConnection,
-    actor: &CurrentUser,
-    id: i64,
-) -> Result<(idea::Model, consultation::Model), AppError> {
-    let (found, c) = get_visible(db, Some(actor), id).await?;
-    if found.author_id != Some(actor.id) {
-        return Err(AppError::forbidden());
-    }
-    Ok((found, c))
-}
-
 /// The idea as its author may edit it (for showing the form).
 pub async fn get_for_edit(
     db: &DatabaseConnection,
     actor: &CurrentUser,
     id: i64,
 ) -> Result<(idea::Model, consultation::Model), AppError> {
-    let (found, c) = own_idea(db, actor, id).await?;
+    let (found, c) = get_visible(db, Some(actor), id).await?;
     may_edit(Some(actor), &c, &found)?;
     Ok((found, c))
 }
@@ -373,7 +360,7 @@ pub async fn update(
     id: i64,
     form: &IdeaForm,
 ) -> Result<idea::Model, AppError> {
-    let (found, c) = own_idea(db, actor, id).await?;
+    let (found, c) = get_visible(db, Some(actor), id).await?;
     may_edit(Some(actor), &c, &found)?;
     let valid = form
         .validate(&consultations::categories(&c))
@@ -409,7 +396,7 @@ pub async fn withdraw(
     actor: &CurrentUser,
     id: i64,
 ) -> Result<idea::Model, AppError> {
-    let (found, c) = own_idea(db, actor, id).await?;
+    let (found, c) = get_visible(db, Some(actor), id).await?;
     may_withdraw(Some(actor), &c, &found)?;
     let from = found.status;
     move_status(db, Some(actor.id), found, from, IdeaStatus::Withdrawn, "").await
