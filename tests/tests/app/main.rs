@@ -25,3 +25,4 @@ mod opinion_polis;
 mod pages;
 mod report;
 mod rules;
+mod security;

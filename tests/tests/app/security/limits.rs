@@ -1,0 +1,1 @@
+//! Limits that hold across replicas: registration, anonymous participants, login throttle.

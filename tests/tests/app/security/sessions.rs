@@ -1,0 +1,1 @@
+//! Sessions that really end: server-side records, revocation, timeouts, rotation.
