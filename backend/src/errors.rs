@@ -119,12 +119,10 @@ impl ResponseError for AppError {
             AppError::LoginRequired { next } => HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, login_url(next)))
                 .finish(),
-            AppError::TooManyRequests { retry_after } => {
-                HttpResponse::build(self.status_code())
-                    .insert_header((header::RETRY_AFTER, retry_after_secs(*retry_after)))
-                    .content_type("text/plain; charset=utf-8")
-                    .body(self.message_key())
-            }
+            AppError::TooManyRequests { retry_after } => HttpResponse::build(self.status_code())
+                .insert_header((header::RETRY_AFTER, retry_after_secs(*retry_after)))
+                .content_type("text/plain; charset=utf-8")
+                .body(self.message_key()),
             _ => HttpResponse::build(self.status_code())
                 .content_type("text/plain; charset=utf-8")
                 .body(self.message_key()),

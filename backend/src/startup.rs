@@ -55,7 +55,9 @@ impl Application {
             views: Arc::new(Views::load()?),
             catalogs: Arc::new(Catalogs::load()?),
             settings: Arc::new(settings.clone()),
-            limits: Arc::new(crate::services::rate_limits::Limits::from_settings(&settings)?),
+            limits: Arc::new(crate::services::rate_limits::Limits::from_settings(
+                &settings,
+            )?),
             oidc_metadata: Arc::default(),
         };
         // Validate the mail transport now, so a bad SMTP URL stops the start.

@@ -123,10 +123,7 @@ pub fn error_page<B: MessageBody + 'static>(
         .unwrap_or(Locale::Da);
     let mut message = state.catalogs.text(locale, key);
     if let Some(wait) = wait {
-        message = message.replace(
-            "{minutes}",
-            &crate::errors::wait_minutes(wait).to_string(),
-        );
+        message = message.replace("{minutes}", &crate::errors::wait_minutes(wait).to_string());
     }
     let (http_req, _) = res.into_parts();
 

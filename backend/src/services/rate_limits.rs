@@ -81,8 +81,11 @@ impl Limits {
     /// From the settings; a trusted proxy entry that is no address or range
     /// stops the start with its name.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
-        let trusted = parse_proxies(&settings.limits.trusted_proxies)
-            .map_err(|bad| anyhow::anyhow!("SAMSKAB_LIMITS__TRUSTED_PROXIES: `{bad}` is not an IP address or CIDR range"))?;
+        let trusted = parse_proxies(&settings.limits.trusted_proxies).map_err(|bad| {
+            anyhow::anyhow!(
+                "SAMSKAB_LIMITS__TRUSTED_PROXIES: `{bad}` is not an IP address or CIDR range"
+            )
+        })?;
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&settings.hmac_secret()?)
             .map_err(|e| anyhow::anyhow!("HMAC key: {e}"))?;
         mac.update(b"samskab-rate-limits-v1");
@@ -182,8 +185,12 @@ impl Client {
     /// This client's key for `purpose` (and `extra`, e.g. a consultation id
     /// or an email address).
     pub fn key(&self, purpose: &str, extra: &str) -> String {
-        self.limits
-            .key(&["client", purpose, &self.address, &extra.trim().to_lowercase()])
+        self.limits.key(&[
+            "client",
+            purpose,
+            &self.address,
+            &extra.trim().to_lowercase(),
+        ])
     }
 }
 
@@ -502,7 +509,10 @@ mod tests {
         let trusted = parse_proxies("127.0.0.0/8, ::1 10.0.0.5").unwrap();
         let from = |peer: &str, xff: &[&str]| client_address(Some(ip(peer)), xff, &trusted);
         // A client connecting directly cannot choose its address.
-        assert_eq!(from("203.0.113.9", &["198.51.100.1"]), Some(ip("203.0.113.9")));
+        assert_eq!(
+            from("203.0.113.9", &["198.51.100.1"]),
+            Some(ip("203.0.113.9"))
+        );
         // Behind the proxy: the right-most untrusted entry, whatever the
         // client put in front of it.
         assert_eq!(

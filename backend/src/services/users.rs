@@ -471,7 +471,10 @@ pub enum Login {
     Ok(Box<user::Model>),
     Failed,
     /// Too many wrong passwords lately; try again after `wait`.
-    Throttled { wait: std::time::Duration, by: Throttle },
+    Throttled {
+        wait: std::time::Duration,
+        by: Throttle,
+    },
 }
 
 /// Which limit refused a login.
