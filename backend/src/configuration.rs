@@ -55,6 +55,9 @@ pub struct Settings {
     /// See [`LimitSettings`].
     #[serde(default)]
     pub limits: LimitSettings,
+    /// `/.well-known/security.txt` (`SAMSKAB_SECURITY_TXT__*`). See [`SecurityTxtSettings`].
+    #[serde(default)]
+    pub security_txt: SecurityTxtSettings,
     /// `development` (default: zero-setup fallbacks allowed) or `production`
     /// (the server refuses to start without real mail, https, a session key).
     #[serde(default = "default_environment")]
@@ -81,6 +84,29 @@ impl Default for ReportSettings {
             min_group_size: default_min_group_size(),
         }
     }
+}
+
+/// Where to report a vulnerability in this installation, published as
+/// `/.well-known/security.txt` (RFC 9116). Unset fields fall back to the
+/// Samskab project's own security policy, so the file is never missing.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SecurityTxtSettings {
+    /// Space-separated contact URIs, most preferred first: `mailto:`,
+    /// `https://` or `tel:`.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// When the file goes stale (RFC 3339, e.g. `2027-06-30T00:00:00Z`).
+    #[serde(default)]
+    pub expires: Option<String>,
+    /// Comma-separated language tags the contact reads (default `da, en`).
+    #[serde(default)]
+    pub preferred_languages: Option<String>,
+    /// URL of the security policy (default: the project's SECURITY.md).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// URL of an OpenPGP key for encrypted reports.
+    #[serde(default)]
+    pub encryption: Option<String>,
 }
 
 fn default_min_group_size() -> usize {
@@ -456,6 +482,7 @@ mod tests {
             mail: MailSettings::default(),
             report: ReportSettings::default(),
             limits: LimitSettings::default(),
+            security_txt: SecurityTxtSettings::default(),
             environment: "development".into(),
         }
     }

@@ -1,6 +1,7 @@
 //! Samskab: citizen co-creation and deliberation for Danish municipalities.
 
 pub mod auth;
+pub mod build_info;
 pub mod configuration;
 pub mod db;
 pub mod domain;

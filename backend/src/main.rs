@@ -13,7 +13,7 @@ use samskab::startup::{Application, BuildOptions};
 #[derive(Parser)]
 #[command(
     name = "samskab",
-    version,
+    version = samskab::build_info::VERSION_LINE,
     about = "Citizen co-creation and deliberation"
 )]
 struct Cli {

@@ -42,6 +42,11 @@ impl Application {
     pub async fn build(settings: Settings, options: BuildOptions) -> anyhow::Result<Self> {
         // Before anything is touched: production refuses development fallbacks.
         settings.check_environment(options.demo)?;
+        let security_txt = crate::services::security_txt::SecurityTxt::from_settings(&settings)
+            .map_err(anyhow::Error::msg)?;
+        if security_txt.is_expired(chrono::Utc::now()) {
+            tracing::warn!("SAMSKAB_SECURITY_TXT__EXPIRES has passed: reporters will ignore /.well-known/security.txt");
+        }
         let db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;
         if options.demo {

@@ -421,3 +421,33 @@ fn the_opinion_cli_reproduces_the_published_groups_from_the_served_export() {
         );
     }
 }
+
+/// `samskab --version`: the release and the commit it was built from, so an
+/// operator can tell which build runs where.
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = samskab(dir.path()).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        line.trim_end(),
+        format!(
+            "samskab {} (commit {})",
+            env!("CARGO_PKG_VERSION"),
+            samskab::build_info::COMMIT
+        )
+    );
+    // Built in this checkout without an override: it is the checked-out commit.
+    if std::env::var_os("SAMSKAB_GIT_COMMIT").is_none() {
+        let head = Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        if head.status.success() {
+            let head = String::from_utf8(head.stdout).unwrap();
+            assert!(line.contains(head.trim()), "{line}");
+        }
+    }
+}

@@ -20,3 +20,12 @@ pub struct Static;
 #[folder = "locales/"]
 #[include = "*.json"]
 pub struct Locales;
+
+/// Samskab's own licence, the official English text of the EUPL-1.2 (the
+/// repository's LICENSE), so every copy of the binary carries it.
+pub const LICENSE_TEXT: &str = include_str!("../../LICENSE");
+
+/// The crates Samskab is built from, with their licences: generated from
+/// `cargo metadata` by the `licenses` integration test, which fails when this
+/// file no longer matches Cargo.lock (`SAMSKAB_UPDATE_LICENSES=1` rewrites it).
+pub const THIRD_PARTY_LICENSES: &str = include_str!("../licenses/third-party.json");

@@ -136,6 +136,23 @@ async fn fresh_postgres_database(admin_url: &str) -> anyhow::Result<String> {
     Ok(format!("{base}/{name}"))
 }
 
+/// The URL of a new, empty database: an SQLite file in `dir`, or a fresh
+/// PostgreSQL database; `None` when PostgreSQL is not available (the caller
+/// skips its PostgreSQL half, as `both_backends!` does). For tests that must
+/// prepare the database before the app starts on it (upgrades).
+pub async fn empty_database(backend: Backend, dir: &TempDir) -> anyhow::Result<Option<String>> {
+    match backend {
+        Backend::Sqlite => Ok(Some(format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("samskab.db").display()
+        ))),
+        Backend::Postgres => match postgres_admin_url() {
+            Some(admin) => Ok(Some(fresh_postgres_database(&admin).await?)),
+            None => Ok(None),
+        },
+    }
+}
+
 /// The test OpenID Provider's issuer (`tests/oidc`, started by `tests/run`).
 /// Without `SAMSKAB_TEST_OIDC_ISSUER` the calling test is skipped loudly, or
 /// fails under `SAMSKAB_TEST_REQUIRE_POSTGRES=1` (tests/run).
@@ -178,6 +195,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         mail: Default::default(),
         report: Default::default(),
         limits: Default::default(),
+        security_txt: Default::default(),
         environment: "development".into(),
     }
 }

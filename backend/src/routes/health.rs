@@ -7,10 +7,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz).service(readyz);
 }
 
-/// The process is up.
+/// The process is up, and which release and commit it runs (to check that every
+/// replica runs the same build during an upgrade).
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(json!({
+        "status": "ok",
+        "version": crate::build_info::VERSION,
+        "commit": crate::build_info::COMMIT,
+    }))
 }
 
 /// The database answers and the schema is current: safe to send traffic here.

@@ -1,6 +1,7 @@
 //! HTTP routes. Handlers are thin: parse the request, call a service, render a
 //! page or redirect.
 
+pub mod about;
 pub mod account;
 pub mod admin;
 pub mod api;
@@ -30,6 +31,7 @@ use crate::errors::AppError;
 /// Every route, in registration order. Each area declares its own routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
+    about::configure(cfg);
     assets::configure(cfg);
     pages::configure(cfg);
     auth::configure(cfg);

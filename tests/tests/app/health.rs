@@ -6,6 +6,33 @@ async fn healthz_answers_ok(app: TestApp) {
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+    // Which build answers: during a rolling upgrade every replica shows its own.
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(body["commit"], samskab::build_info::COMMIT);
+    let commit = samskab::build_info::COMMIT;
+    assert!(
+        commit == "unknown" || (commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{commit}"
+    );
+    if let Some(head) = git_head() {
+        assert_eq!(commit, head, "built from the checked-out commit");
+    }
+}
+
+/// HEAD of the checkout the tests run in, when it is one and no
+/// `SAMSKAB_GIT_COMMIT` overrides what the build records.
+pub fn git_head() -> Option<String> {
+    if std::env::var_os("SAMSKAB_GIT_COMMIT").is_some() {
+        return None;
+    }
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 both_backends!(readyz_reports_database_and_migrations);

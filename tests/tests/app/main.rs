@@ -10,6 +10,7 @@
 //! `opinion_polis` and one `deliberation` test read the real Pol.is data
 //! (`samskab_tests::polis_data`).
 
+mod about;
 mod accounts;
 mod admin;
 mod consultations;
@@ -23,6 +24,8 @@ mod mail_flows;
 mod oidc;
 mod opinion_polis;
 mod pages;
+mod publiccode;
 mod report;
 mod rules;
 mod security;
+mod upgrade;
