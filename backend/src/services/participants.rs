@@ -2,7 +2,10 @@
 //! consultation, so the exports of two consultations cannot be linked.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 use sha2::{Digest, Sha256};
 
 use crate::auth::session::CurrentUser;
@@ -61,7 +64,7 @@ pub async fn find(
 /// participant and vote as it was. Logged-in people are limited where their
 /// accounts are made.
 pub async fn find_or_create(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     c: &consultation::Model,
     visitor: &Visitor,
 ) -> Result<participant::Model, AppError> {
@@ -69,20 +72,6 @@ pub async fn find_or_create(
     if let Some(p) = find(db, consultation_id, visitor).await? {
         return Ok(p);
     }
-    let slot = match (&visitor.user, &visitor.client) {
-        (None, Some(client)) => {
-            let limit = client.limits.new_participants(c.new_participants_per_hour);
-            let key = client.key("participants.new", &consultation_id.to_string());
-            match rate_limits::take(db, limit, &key).await? {
-                Ok(slot) => Some(slot),
-                Err(refused) => {
-                    rate_limits::record(db, REFUSED, &consultation_id.to_string(), 24).await?;
-                    return Err(rate_limits::too_many(refused));
-                }
-            }
-        }
-        _ => None,
-    };
     let (user_id, token_hash, conflict) = match (&visitor.user, &visitor.anon_token) {
         (Some(u), _) => (Some(u.id), None, participant::Column::UserId),
         (None, Some(t)) => (
@@ -100,17 +89,43 @@ pub async fn find_or_create(
         created_at: Set(now()),
         ..Default::default()
     };
-    let inserted = participant::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([participant::Column::ConsultationId, conflict])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    // Another request of the same visitor created it first: not a new one.
-    if let (0, Some(slot)) = (inserted, &slot) {
-        rate_limits::give_back(db, slot).await?;
+    let insert = participant::Entity::insert(row).on_conflict(
+        OnConflict::columns([participant::Column::ConsultationId, conflict])
+            .do_nothing()
+            .to_owned(),
+    );
+    match (&visitor.user, &visitor.client) {
+        (None, Some(client)) => {
+            let limit = client.limits.new_participants(c.new_participants_per_hour);
+            let key = client.key("participants.new", &consultation_id.to_string());
+            // The slot and the row in one transaction, the slot first: new
+            // participants of one client and consultation are made one at a
+            // time, so a double click (two first requests of one visitor)
+            // never counts twice and concurrent newcomers never overshoot.
+            let attempt = rate_limits::prepare(db, limit, &key).await?;
+            let txn = db.begin().await?;
+            match rate_limits::try_take(&txn, &attempt).await? {
+                Ok(slot) => {
+                    if insert.exec_without_returning(&txn).await? == 0 {
+                        // The same visitor's other request made it first.
+                        rate_limits::give_back(&txn, &slot).await?;
+                    }
+                    txn.commit().await?;
+                }
+                Err(refused) => {
+                    txn.rollback().await?;
+                    // The same visitor's other request took the last slot.
+                    if let Some(p) = find(db, consultation_id, visitor).await? {
+                        return Ok(p);
+                    }
+                    rate_limits::record(db, REFUSED, &consultation_id.to_string(), 24).await?;
+                    return Err(rate_limits::too_many(refused));
+                }
+            }
+        }
+        _ => {
+            insert.exec_without_returning(db).await?;
+        }
     }
     find(db, consultation_id, visitor)
         .await?

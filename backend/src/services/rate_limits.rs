@@ -339,16 +339,73 @@ pub async fn take_at<C: ConnectionTrait>(
     key: &str,
     now_ms: i64,
 ) -> Result<Result<Taken, Refused>, DbErr> {
+    let attempt = prepare_at(db, limit, key, now_ms).await?;
+    try_take(db, &attempt).await
+}
+
+/// A [`take`] in two steps, for taking the slot inside a transaction with
+/// the write it guards: [`prepare`] reads the closed previous window (on any
+/// connection), [`try_take`] is then the transaction's first statement, a
+/// write, so SQLite takes its write lock at once and PostgreSQL holds the
+/// counter row until commit. Writes guarded by one counter are so done one
+/// after the other, and their count is exact.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    limit: Limit,
+    key: String,
+    window_start: i64,
+    elapsed: f64,
+    previous: i64,
+}
+
+pub async fn prepare<C: ConnectionTrait>(
+    db: &C,
+    limit: Limit,
+    key: &str,
+) -> Result<Attempt, DbErr> {
+    prepare_at(db, limit, key, now_ms()).await
+}
+
+async fn prepare_at<C: ConnectionTrait>(
+    db: &C,
+    limit: Limit,
+    key: &str,
+    now_ms: i64,
+) -> Result<Attempt, DbErr> {
+    let window = window_at(now_ms, limit.window_secs);
+    let previous = if limit.max == 0 {
+        0
+    } else {
+        count_in(db, limit.bucket, key, window.start - limit.window_secs).await?
+    };
+    Ok(Attempt {
+        limit,
+        key: key.to_owned(),
+        window_start: window.start,
+        elapsed: window.elapsed,
+        previous,
+    })
+}
+
+pub async fn try_take<C: ConnectionTrait>(
+    db: &C,
+    attempt: &Attempt,
+) -> Result<Result<Taken, Refused>, DbErr> {
+    let Attempt {
+        limit,
+        key,
+        window_start,
+        elapsed,
+        previous,
+    } = attempt;
     if limit.max == 0 {
         return Ok(Ok(Taken {
             bucket: limit.bucket,
-            key: key.to_owned(),
+            key: key.clone(),
             window_start: None,
         }));
     }
-    let window = window_at(now_ms, limit.window_secs);
-    let previous = count_in(db, limit.bucket, key, window.start - limit.window_secs).await?;
-    let cap = cap(limit.max, previous, window.elapsed);
+    let cap = cap(limit.max, *previous, *elapsed);
     if cap >= 1 {
         let count = Expr::col((rate_limit::Entity, Column::Count));
         let upsert = Query::insert()
@@ -362,11 +419,11 @@ pub async fn take_at<C: ConnectionTrait>(
             ])
             .values([
                 limit.bucket.into(),
-                key.into(),
-                window.start.into(),
+                key.as_str().into(),
+                (*window_start).into(),
                 1i32.into(),
                 // Needed as the previous window of the next one.
-                (window.start + 2 * limit.window_secs).into(),
+                (window_start + 2 * limit.window_secs).into(),
             ])
             .map_err(|e| DbErr::Custom(format!("building the rate limit upsert: {e}")))?
             .on_conflict(
@@ -380,20 +437,14 @@ pub async fn take_at<C: ConnectionTrait>(
         if db.query_one(&upsert).await?.is_some() {
             return Ok(Ok(Taken {
                 bucket: limit.bucket,
-                key: key.to_owned(),
-                window_start: Some(window.start),
+                key: key.clone(),
+                window_start: Some(*window_start),
             }));
         }
     }
-    let current = count_in(db, limit.bucket, key, window.start).await?;
+    let current = count_in(db, limit.bucket, key, *window_start).await?;
     Ok(Err(Refused {
-        retry_after: wait(
-            limit.max,
-            previous,
-            current,
-            window.elapsed,
-            limit.window_secs,
-        ),
+        retry_after: wait(limit.max, *previous, current, *elapsed, limit.window_secs),
     }))
 }
 

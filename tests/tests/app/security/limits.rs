@@ -425,6 +425,55 @@ async fn anonymous_participants_beyond_the_limit_are_refused_per_client_and_cons
     assert!(page.body.contains("ingen nye deltagere blevet afvist"));
 }
 
+both_backends!(double_clicks_of_new_participants_count_once);
+async fn double_clicks_of_new_participants_count_once(app: TestApp) {
+    let staff = app.user(Role::Moderator).actor().await;
+    let c = app
+        .consultation()
+        .slug("dobbelt")
+        .conversation()
+        .voting(Eligibility::Anyone)
+        .seeds(&["Et udsagn.", "Et andet udsagn."])
+        .form(|f| f.new_participants_per_hour = "2".into())
+        .by(&staff)
+        .open()
+        .create()
+        .await;
+    let ids = app.statement_ids(c.id).await;
+    let ip = "198.51.100.45";
+    for _ in 0..2 {
+        let browser = client_at(ip);
+        // The voting page hands out the participant cookie and the forms.
+        let (_, page) = app
+            .page_with(&browser, "/consultations/dobbelt/statements")
+            .await;
+        let token = page.attr("meta[name=csrf-token]", "content").unwrap();
+        // The first votes of a newcomer, all sent at once (double clicks).
+        let sends = ids.iter().flat_map(|id| [*id, *id]).map(|id| {
+            browser
+                .post(app.url(&format!("/consultations/dobbelt/statements/{id}/vote")))
+                .form(&[("vote", "agree"), ("csrf_token", token.as_str())])
+                .send()
+        });
+        for res in futures::future::join_all(sends).await {
+            assert_eq!(res.unwrap().status(), StatusCode::SEE_OTHER);
+        }
+    }
+    assert_eq!(participants_in(&app, c.id).await, 2);
+    let res = app
+        .post_form_with(
+            &client_at(ip),
+            &format!("/consultations/dobbelt/statements/{}/vote", ids[0]),
+            &[("vote", "agree")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the limit is exact"
+    );
+}
+
 both_backends!(the_participant_limit_is_a_validated_consultation_setting);
 async fn the_participant_limit_is_a_validated_consultation_setting(app: TestApp) {
     let staff = app
