@@ -51,6 +51,10 @@ pub struct Settings {
     /// The consultation report (`SAMSKAB_REPORT__*`). See [`ReportSettings`].
     #[serde(default)]
     pub report: ReportSettings,
+    /// Rate limits and the proxies trusted to name the client (`SAMSKAB_LIMITS__*`).
+    /// See [`LimitSettings`].
+    #[serde(default)]
+    pub limits: LimitSettings,
     /// `/.well-known/security.txt` (`SAMSKAB_SECURITY_TXT__*`). See [`SecurityTxtSettings`].
     #[serde(default)]
     pub security_txt: SecurityTxtSettings,
@@ -107,6 +111,50 @@ pub struct SecurityTxtSettings {
 
 fn default_min_group_size() -> usize {
     5
+}
+
+/// Rate limits, kept in the database so they hold across replicas. Each
+/// count is per window (the window is fixed in code and named in the field);
+/// 0 switches that limit off. A "client" is the connecting address (an IPv6
+/// client by its /64), or the right-most address in `X-Forwarded-For` that
+/// is not a trusted proxy when the connection comes from one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LimitSettings {
+    /// Space- or comma-separated addresses or CIDR ranges of reverse proxies
+    /// whose `X-Forwarded-For` is believed. Default: loopback only (a proxy
+    /// on the same host); empty = believe no one.
+    pub trusted_proxies: String,
+    /// New accounts from one client per hour.
+    pub registrations_per_client: u32,
+    /// New accounts from everyone together per hour.
+    pub registrations_total: u32,
+    /// Password reset requests from one client per hour.
+    pub password_resets_per_client: u32,
+    /// New anonymous participants from one client per hour and consultation,
+    /// unless the consultation sets its own number.
+    pub new_participants_per_client: u32,
+    /// Wrong passwords for one address from one client per 15 minutes.
+    pub login_failures_per_address_and_client: u32,
+    /// Wrong passwords for one address from all clients together per hour.
+    pub login_failures_per_address: u32,
+    /// Wrong passwords from one client for any addresses per 15 minutes.
+    pub login_failures_per_client: u32,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            trusted_proxies: "127.0.0.0/8 ::1".into(),
+            registrations_per_client: 10,
+            registrations_total: 200,
+            password_resets_per_client: 10,
+            new_participants_per_client: 30,
+            login_failures_per_address_and_client: 10,
+            login_failures_per_address: 50,
+            login_failures_per_client: 50,
+        }
+    }
 }
 
 fn default_recompute_interval_ms() -> u64 {
@@ -433,6 +481,7 @@ mod tests {
             oidc: BTreeMap::new(),
             mail: MailSettings::default(),
             report: ReportSettings::default(),
+            limits: LimitSettings::default(),
             security_txt: SecurityTxtSettings::default(),
             environment: "development".into(),
         }

@@ -47,6 +47,10 @@ pub enum AppError {
     /// The action conflicts with the current state; the key explains why.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// Too many of these lately from this client (a rate limit): try again
+    /// after `retry_after`. Nothing stored is lost.
+    #[error("too many requests; retry after {retry_after:?}")]
+    TooManyRequests { retry_after: std::time::Duration },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -84,6 +88,7 @@ impl AppError {
             AppError::LoginRequired { .. } => "errors.login_required",
             AppError::Csrf => "errors.csrf",
             AppError::BadRequest(key) | AppError::Conflict(key) => key,
+            AppError::TooManyRequests { .. } => "errors.too_many_requests",
             AppError::Unexpected(_) => "errors.unexpected",
         }
     }
@@ -101,6 +106,7 @@ impl ResponseError for AppError {
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,11 +119,25 @@ impl ResponseError for AppError {
             AppError::LoginRequired { next } => HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, login_url(next)))
                 .finish(),
+            AppError::TooManyRequests { retry_after } => HttpResponse::build(self.status_code())
+                .insert_header((header::RETRY_AFTER, retry_after_secs(*retry_after)))
+                .content_type("text/plain; charset=utf-8")
+                .body(self.message_key()),
             _ => HttpResponse::build(self.status_code())
                 .content_type("text/plain; charset=utf-8")
                 .body(self.message_key()),
         }
     }
+}
+
+/// Whole seconds for a `Retry-After` header, at least one.
+pub fn retry_after_secs(wait: std::time::Duration) -> String {
+    wait.as_secs_f64().ceil().max(1.0).to_string()
+}
+
+/// Whole minutes to tell a person to wait, at least one.
+pub fn wait_minutes(wait: std::time::Duration) -> u64 {
+    wait.as_secs().div_ceil(60).max(1)
 }
 
 /// `/login?next=…` for a local path; anything else falls back to the login page

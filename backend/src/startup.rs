@@ -62,12 +62,15 @@ impl Application {
             views: Arc::new(Views::load()?),
             catalogs: Arc::new(Catalogs::load()?),
             settings: Arc::new(settings.clone()),
-            login_throttle: Arc::default(),
+            limits: Arc::new(crate::services::rate_limits::Limits::from_settings(
+                &settings,
+            )?),
             oidc_metadata: Arc::default(),
         };
         // Validate the mail transport now, so a bad SMTP URL stops the start.
         crate::services::mail::Transport::from_settings(&settings)?;
         tokio::spawn(crate::services::mail::run_sender(state.mail_context()));
+        tokio::spawn(crate::jobs::cleanup::run(db.clone()));
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::configuration::Settings;
 use crate::i18n::Catalogs;
-use crate::services::login_throttle::LoginThrottle;
+use crate::services::rate_limits::Limits;
 use crate::views::Views;
 
 #[derive(Clone)]
@@ -14,7 +14,8 @@ pub struct AppState {
     pub views: Arc<Views>,
     pub catalogs: Arc<Catalogs>,
     pub settings: Arc<Settings>,
-    pub login_throttle: Arc<LoginThrottle>,
+    /// Rate limits (kept in the database) and how clients are told apart.
+    pub limits: Arc<Limits>,
     /// OpenID providers' discovery documents and keys, fetched once.
     pub oidc_metadata: Arc<crate::services::oidc::MetadataCache>,
 }

@@ -82,6 +82,10 @@ describe('mail flows', { timeout: 180_000, skip: MAILDIR ? false : 'SAMSKAB_APP_
     await form.locator('input[name="password"]').fill(person.password);
     await form.locator('input[name="password_confirm"]').fill(person.password);
     await submitFormOf(page, form.locator('input[name="email"]'));
+    assert.equal(pathOf(page), '/register/sent');
+    assert.ok(await page.locator('#register-sent').isVisible(), 'the page says to check the inbox');
+    await axeCheck(page);
+    await login(page, person.email, person.password);
     assert.ok(await page.locator('#verify-notice').isVisible(), 'the notice asks to confirm the address');
     await axeCheck(page);
 

@@ -36,7 +36,7 @@ describe('without JavaScript', { timeout: 180_000 }, () => {
     await browser?.close();
   });
 
-  it('registers a new account and is logged in', async () => {
+  it('registers a new account and logs in with it', async () => {
     await visit(page, '/register');
     await axeCheck(page);
     const form = page.locator('main form:has(input[name="password_confirm"])');
@@ -46,8 +46,10 @@ describe('without JavaScript', { timeout: 180_000 }, () => {
     await form.locator('input[name="password_confirm"]').fill(citizen.password);
     await submitFormOf(page, form.locator('input[name="email"]'));
 
-    assert.notEqual(pathOf(page), '/register', 'registration did not leave /register');
-    assert.ok(await logoutButton(page).isVisible(), 'not logged in after registering');
+    assert.equal(pathOf(page), '/register/sent', 'registration did not say to check the inbox');
+    await axeCheck(page);
+    await login(page, citizen.email, citizen.password);
+    assert.ok(await logoutButton(page).isVisible(), 'not logged in with the new account');
     assert.ok(
       await page.getByText(citizen.displayName).first().isVisible(),
       `the display name "${citizen.displayName}" is not shown after registering`,

@@ -37,6 +37,7 @@ function pagesFor(role) {
     pages.push(
       { title: '/login', path: '/login' },
       { title: '/register', path: '/register' },
+      { title: '/register/sent', path: '/register/sent' },
       { title: '/forgot-password', path: '/forgot-password' },
       // A reset link that does not work: the page that offers a new one.
       { title: '/reset-password (bad link)', path: '/reset-password?token=0', status: 400 },

@@ -246,6 +246,7 @@ pub fn anonymous(token: &str) -> Visitor {
     Visitor {
         user: None,
         anon_token: Some(token.to_owned()),
+        client: None,
     }
 }
 
@@ -254,6 +255,7 @@ pub fn visitor(user: &CurrentUser) -> Visitor {
     Visitor {
         user: Some(user.clone()),
         anon_token: None,
+        client: None,
     }
 }
 

@@ -194,6 +194,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         oidc: Default::default(),
         mail: Default::default(),
         report: Default::default(),
+        limits: Default::default(),
         security_txt: Default::default(),
         environment: "development".into(),
     }

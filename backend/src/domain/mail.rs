@@ -14,6 +14,8 @@ pub enum MailKind {
     PasswordReset,
     StatementModerated,
     ConsultationStatus,
+    /// Someone tried to register an account with an address that has one.
+    RegistrationAttempt,
 }
 
 impl MailKind {
@@ -24,13 +26,17 @@ impl MailKind {
             MailKind::PasswordReset => "password_reset",
             MailKind::StatementModerated => "statement_moderated",
             MailKind::ConsultationStatus => "consultation_status",
+            MailKind::RegistrationAttempt => "registration_attempt",
         }
     }
 
     /// Mails about the account itself, sent whatever the person's mail
     /// preferences say, and without an unsubscribe link.
     pub fn is_account_mail(self) -> bool {
-        matches!(self, MailKind::VerifyEmail | MailKind::PasswordReset)
+        matches!(
+            self,
+            MailKind::VerifyEmail | MailKind::PasswordReset | MailKind::RegistrationAttempt
+        )
     }
 }
 

@@ -38,6 +38,9 @@ pub struct Model {
     pub min_age: Option<i32>,
     /// Residents of this municipality only (4-digit code), when set.
     pub municipality_code: Option<String>,
+    /// How many new anonymous participants one connection may add per hour;
+    /// `None` = the server's default.
+    pub new_participants_per_hour: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

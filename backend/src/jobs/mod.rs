@@ -1,3 +1,4 @@
 //! Background work driven by database state.
 
+pub mod cleanup;
 pub mod recompute;

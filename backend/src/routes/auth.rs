@@ -8,13 +8,15 @@ use crate::routes::account::ProviderLink;
 use crate::routes::context::{Ctx, LoggedIn};
 use crate::routes::see_other;
 use crate::routes::views::FieldErrors;
-use crate::services::users::{self, Login, Registration};
+use crate::services::rate_limits::Client;
+use crate::services::users::{self, Login, Registration, Throttle};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(login_form)
         .service(login)
         .service(register_form)
         .service(register)
+        .service(register_sent)
         .service(logout)
         .service(verify_email)
         .service(resend_verification)
@@ -52,8 +54,11 @@ struct LoginPage<'a> {
     next: &'a str,
     email: &'a str,
     failed: bool,
-    /// Minutes to wait after too many failed attempts.
+    /// Minutes to wait after too many failed attempts from this client.
     throttled: Option<String>,
+    /// Minutes password login for this address pauses after failures from
+    /// many places.
+    throttled_address: Option<String>,
     providers: Vec<ProviderLink>,
     staff_providers: Option<Vec<ProviderLink>>,
 }
@@ -65,6 +70,7 @@ impl<'a> LoginPage<'a> {
             email,
             failed: false,
             throttled: None,
+            throttled_address: None,
             providers: providers(ctx, next),
             staff_providers: Some(staff_links(ctx, next)),
         }
@@ -128,7 +134,11 @@ pub struct LoginForm {
 }
 
 #[post("/login")]
-pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+pub async fn login(
+    ctx: Ctx,
+    client: Client,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref());
     if form.password.chars().count() > users::PASSWORD_MAX
@@ -141,13 +151,7 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
             LoginPage::new(&ctx, &next, "").failed(),
         );
     }
-    let attempt = users::authenticate(
-        &ctx.state.db,
-        &ctx.state.login_throttle,
-        &form.email,
-        &form.password,
-    )
-    .await?;
+    let attempt = users::authenticate(&ctx.state.db, &client, &form.email, &form.password).await?;
     match attempt {
         Login::Ok(user) => {
             session::log_in(&ctx.session, user.id)
@@ -160,21 +164,26 @@ pub async fn login(ctx: Ctx, form: web::Form<LoginForm>) -> Result<HttpResponse,
             &ctx.t("login.title"),
             LoginPage::new(&ctx, &next, form.email.trim()).failed(),
         ),
-        Login::Throttled(wait) => {
-            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+        Login::Throttled { wait, by } => {
+            let minutes = crate::errors::wait_minutes(wait).to_string();
+            let (throttled, throttled_address) = match by {
+                Throttle::Client => (Some(minutes), None),
+                Throttle::Address => (None, Some(minutes)),
+            };
             let mut response = ctx.render_status(
                 StatusCode::TOO_MANY_REQUESTS,
                 "login",
                 &ctx.t("login.title"),
                 LoginPage {
-                    throttled: Some(minutes),
+                    throttled,
+                    throttled_address,
                     staff_providers: None,
                     ..LoginPage::new(&ctx, &next, form.email.trim())
                 },
             )?;
-            if let Ok(value) =
-                actix_web::http::header::HeaderValue::from_str(&wait.as_secs().to_string())
-            {
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(
+                &crate::errors::retry_after_secs(wait),
+            ) {
                 response
                     .headers_mut()
                     .insert(actix_web::http::header::RETRY_AFTER, value);
@@ -200,18 +209,20 @@ pub async fn register_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     )
 }
 
+/// The answer does not tell whether the address already had an account:
+/// both go on to "check your inbox" (see `users::register`), so nobody is
+/// logged in here; the new account logs in with its password.
 #[post("/register")]
-pub async fn register(ctx: Ctx, form: web::Form<Registration>) -> Result<HttpResponse, AppError> {
+pub async fn register(
+    ctx: Ctx,
+    client: Client,
+    form: web::Form<Registration>,
+) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let registered = users::register(&ctx.state.db, &form, ctx.locale).await;
+    let registered = users::register(&ctx.state.db, &form, ctx.locale, &client).await;
     ctx.form_result(
         registered,
-        |user| {
-            session::log_in(&ctx.session, user.id)
-                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
-            ctx.flash("success", "register.welcome");
-            Ok(see_other("/account"))
-        },
+        |()| Ok(see_other("/register/sent")),
         async |errors| {
             let page = RegisterPage {
                 form: &form,
@@ -222,6 +233,11 @@ pub async fn register(ctx: Ctx, form: web::Form<Registration>) -> Result<HttpRes
         },
     )
     .await
+}
+
+#[get("/register/sent")]
+pub async fn register_sent(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.render("register_sent", &ctx.t("register.sent_title"), ())
 }
 
 #[post("/logout")]
@@ -299,9 +315,13 @@ pub struct ForgotForm {
 
 /// The same answer whether or not the address has an account.
 #[post("/forgot-password")]
-pub async fn forgot(ctx: Ctx, form: web::Form<ForgotForm>) -> Result<HttpResponse, AppError> {
+pub async fn forgot(
+    ctx: Ctx,
+    client: Client,
+    form: web::Form<ForgotForm>,
+) -> Result<HttpResponse, AppError> {
     if form.email.chars().count() <= users::EMAIL_MAX {
-        users::request_password_reset(&ctx.state.db, &form.email).await?;
+        users::request_password_reset(&ctx.state.db, &client, &form.email).await?;
     }
     ctx.render(
         "forgot_password",
@@ -363,6 +383,7 @@ pub struct ResetForm {
 pub async fn reset(ctx: Ctx, form: web::Form<ResetForm>) -> Result<HttpResponse, AppError> {
     let reset = users::reset_password(
         &ctx.state.db,
+        &ctx.state.limits,
         &form.token,
         &form.password,
         &form.password_confirm,

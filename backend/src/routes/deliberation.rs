@@ -15,6 +15,7 @@ use crate::routes::see_other;
 use crate::routes::views::{ConsultationRef, FieldErrors};
 use crate::services::consultations::Status;
 use crate::services::participants::Visitor;
+use crate::services::rate_limits::Client;
 use crate::services::statements::{self, ModerationAction, StatementStatus};
 use crate::services::{eligibility, participants, snapshots, votes};
 
@@ -47,6 +48,7 @@ fn visitor(ctx: &Ctx, give_token: bool) -> Visitor {
     Visitor {
         user: ctx.user.clone(),
         anon_token: token,
+        client: None,
     }
 }
 
@@ -341,12 +343,16 @@ pub async fn vote(
     ctx: Ctx,
     path: web::Path<(String, i64)>,
     form: web::Form<VoteForm>,
+    client: Client,
 ) -> Result<HttpResponse, AppError> {
     let (slug, statement_id) = path.into_inner();
     let value =
         votes::parse_choice(&form.vote).ok_or(AppError::BadRequest("errors.vote_invalid"))?;
     let c = statements::conversation(&ctx.state.db, ctx.user.as_ref(), &slug).await?;
-    let who = visitor(&ctx, true);
+    let who = Visitor {
+        client: Some(client),
+        ..visitor(&ctx, true)
+    };
     votes::cast(&ctx.state.db, &c, &who, statement_id, value).await?;
     let to = if form.back == "all" {
         format!("/consultations/{slug}/statements/all#s{statement_id}")
@@ -367,9 +373,13 @@ pub async fn create(
     ctx: Ctx,
     slug: web::Path<String>,
     form: web::Form<StatementForm>,
+    client: Client,
 ) -> Result<HttpResponse, AppError> {
     let c = statements::conversation(&ctx.state.db, ctx.user.as_ref(), &slug).await?;
-    let who = visitor(&ctx, true);
+    let who = Visitor {
+        client: Some(client),
+        ..visitor(&ctx, true)
+    };
     let added = statements::add(&ctx.state.db, &c, &who, &form.body).await;
     ctx.form_result(
         added,

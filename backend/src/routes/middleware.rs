@@ -96,6 +96,10 @@ pub fn error_page<B: MessageBody + 'static>(
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
+    let wait = match error.as_error::<AppError>() {
+        Some(AppError::TooManyRequests { retry_after }) => Some(*retry_after),
+        _ => None,
+    };
     let key = match error.as_error::<AppError>() {
         Some(app) => app.message_key(),
         None => match status.as_u16() {
@@ -103,6 +107,7 @@ pub fn error_page<B: MessageBody + 'static>(
             403 => "errors.forbidden",
             405 => "errors.method_not_allowed",
             413 => "errors.too_large",
+            429 => "errors.too_many_requests",
             s if s >= 500 => "errors.unexpected",
             _ => "errors.invalid_input",
         },
@@ -116,7 +121,10 @@ pub fn error_page<B: MessageBody + 'static>(
         .get::<Locale>()
         .copied()
         .unwrap_or(Locale::Da);
-    let message = state.catalogs.text(locale, key);
+    let mut message = state.catalogs.text(locale, key);
+    if let Some(wait) = wait {
+        message = message.replace("{minutes}", &crate::errors::wait_minutes(wait).to_string());
+    }
     let (http_req, _) = res.into_parts();
 
     let response: HttpResponse<BoxBody> = if req.path().starts_with("/api/") {
@@ -160,6 +168,12 @@ pub fn error_page<B: MessageBody + 'static>(
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(value) = wait
+        .map(crate::errors::retry_after_secs)
+        .and_then(|secs| HeaderValue::from_str(&secs).ok())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(http_req, response).map_into_right_body(),
     ))
@@ -169,6 +183,7 @@ fn status_group(status: u16) -> &'static str {
     match status {
         404 => "404",
         403 => "403",
+        429 => "429",
         s if s >= 500 => "500",
         _ => "400",
     }

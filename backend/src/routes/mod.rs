@@ -8,6 +8,7 @@ pub mod api;
 pub mod api_deliberation;
 pub mod assets;
 pub mod auth;
+pub mod client;
 pub mod comments;
 pub mod context;
 pub mod deliberation;

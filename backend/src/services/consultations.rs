@@ -27,6 +27,8 @@ pub const CATEGORIES_MAX: usize = 20;
 pub const STATEMENT_MAX_CHARS_DEFAULT: i32 = 200;
 pub const STATEMENT_MIN_LIMIT: i32 = 50;
 pub const STATEMENT_MAX_LIMIT: i32 = 1000;
+/// Highest per-consultation limit on new participants per client per hour.
+pub const NEW_PARTICIPANTS_MAX: i32 = 100_000;
 
 /// What staff type into the consultation form.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -75,6 +77,10 @@ pub struct ConsultationForm {
     /// Residents of this municipality only (code, e.g. 0751), empty for all.
     #[serde(default)]
     pub municipality_code: String,
+    /// New anonymous participants per client per hour; empty for the
+    /// server's default.
+    #[serde(default)]
+    pub new_participants_per_hour: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +99,7 @@ pub struct ValidConsultation {
     pub voting_eligibility: VotingEligibility,
     pub statement_max_chars: i32,
     pub eligibility: EligibilityRules,
+    pub new_participants_per_hour: Option<i32>,
 }
 
 /// A URL-safe slug from a title: Danish letters spelled out, anything else
@@ -261,6 +268,16 @@ impl ConsultationForm {
                 }
             },
         };
+        let new_participants_per_hour = match self.new_participants_per_hour.trim() {
+            "" => None,
+            raw => match raw.parse::<i32>() {
+                Ok(n) if (1..=NEW_PARTICIPANTS_MAX).contains(&n) => Some(n),
+                _ => {
+                    err("new_participants_per_hour", "participants_per_hour_range");
+                    None
+                }
+            },
+        };
         // Level of assurance, age and residence are only known from MitID.
         if !mitid && (min_loa.is_some() || min_age.is_some() || municipality_code.is_some()) {
             err("eligibility", "eligibility_needs_mitid");
@@ -286,6 +303,7 @@ impl ConsultationForm {
                     min_age,
                     municipality_code,
                 },
+                new_participants_per_hour,
             })
         } else {
             Err(errors)
@@ -311,6 +329,10 @@ impl ConsultationForm {
             min_loa: m.min_loa.clone().unwrap_or_default(),
             min_age: m.min_age.map(|a| a.to_string()).unwrap_or_default(),
             municipality_code: m.municipality_code.clone().unwrap_or_default(),
+            new_participants_per_hour: m
+                .new_participants_per_hour
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -383,6 +405,7 @@ pub async fn create(
         min_loa: Set(valid.eligibility.min_loa),
         min_age: Set(valid.eligibility.min_age),
         municipality_code: Set(valid.eligibility.municipality_code),
+        new_participants_per_hour: Set(valid.new_participants_per_hour),
         created_by: Set(Some(actor.id)),
         created_at: Set(at),
         updated_at: Set(at),
@@ -448,6 +471,7 @@ pub async fn update(
     active.min_loa = Set(valid.eligibility.min_loa);
     active.min_age = Set(valid.eligibility.min_age);
     active.municipality_code = Set(valid.eligibility.municipality_code);
+    active.new_participants_per_hour = Set(valid.new_participants_per_hour);
     active.updated_at = Set(now());
     let updated = active.update(&txn).await?;
     audit::record(

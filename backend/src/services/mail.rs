@@ -47,11 +47,12 @@ pub const KIND_VERIFY_EMAIL: MailKind = MailKind::VerifyEmail;
 pub const KIND_PASSWORD_RESET: MailKind = MailKind::PasswordReset;
 pub const KIND_STATEMENT: MailKind = MailKind::StatementModerated;
 pub const KIND_CONSULTATION: MailKind = MailKind::ConsultationStatus;
+pub const KIND_REGISTRATION_ATTEMPT: MailKind = MailKind::RegistrationAttempt;
 
 /// Mails about the account itself: always sent, without an unsubscribe link,
 /// and their data (the token) is wiped once the mail is out.
 fn is_account_mail(kind: MailKind) -> bool {
-    kind == KIND_VERIFY_EMAIL || kind == KIND_PASSWORD_RESET
+    kind.is_account_mail()
 }
 
 /// Whether `recipient` wants mails of `kind` (preferences and unsubscribe).
@@ -214,6 +215,11 @@ fn render(
         KIND_PASSWORD_RESET => {
             context["url"] = json!(format!("{base}/reset-password?token={}", str_of("token")));
             text_of("mail.password_reset.subject")
+        }
+        KIND_REGISTRATION_ATTEMPT => {
+            context["login_url"] = json!(format!("{base}/login"));
+            context["reset_url"] = json!(format!("{base}/forgot-password"));
+            text_of("mail.registration_attempt.subject")
         }
         KIND_STATEMENT => {
             let accepted = data["accepted"].as_bool().unwrap_or(false);

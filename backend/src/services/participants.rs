@@ -6,10 +6,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use crate::auth::session::CurrentUser;
-use crate::entities::participant;
+use crate::entities::{consultation, participant};
 use crate::errors::AppError;
 
 use super::now;
+use super::rate_limits::{self, Client};
 
 /// The person behind a request: a logged-in user, or an anonymous visitor
 /// identified by the random token in their (signed, encrypted) session cookie.
@@ -17,7 +18,14 @@ use super::now;
 pub struct Visitor {
     pub user: Option<CurrentUser>,
     pub anon_token: Option<String>,
+    /// Where a web request came from: new anonymous participants from one
+    /// client are limited. `None` for work that is no request (imports).
+    pub client: Option<Client>,
 }
+
+/// Statistics bucket: attempts to become a new participant that the limit
+/// turned away, per consultation, kept a day for the staff page.
+const REFUSED: &str = "participants.refused";
 
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(format!("samskab-participant-v1:{token}")))
@@ -46,14 +54,35 @@ pub async fn find(
 
 /// The visitor's participant row, created on first use. Safe under concurrent
 /// first requests: the insert ignores the unique-index conflict.
+///
+/// A cookie is free, so anonymous participants are limited per client and
+/// consultation (`new_participants_per_hour`, else the server default); a
+/// refusal is a 429, counted for the staff page, and leaves every existing
+/// participant and vote as it was. Logged-in people are limited where their
+/// accounts are made.
 pub async fn find_or_create(
     db: &impl ConnectionTrait,
-    consultation_id: i64,
+    c: &consultation::Model,
     visitor: &Visitor,
 ) -> Result<participant::Model, AppError> {
+    let consultation_id = c.id;
     if let Some(p) = find(db, consultation_id, visitor).await? {
         return Ok(p);
     }
+    let slot = match (&visitor.user, &visitor.client) {
+        (None, Some(client)) => {
+            let limit = client.limits.new_participants(c.new_participants_per_hour);
+            let key = client.key("participants.new", &consultation_id.to_string());
+            match rate_limits::take(db, limit, &key).await? {
+                Ok(slot) => Some(slot),
+                Err(refused) => {
+                    rate_limits::record(db, REFUSED, &consultation_id.to_string(), 24).await?;
+                    return Err(rate_limits::too_many(refused));
+                }
+            }
+        }
+        _ => None,
+    };
     let (user_id, token_hash, conflict) = match (&visitor.user, &visitor.anon_token) {
         (Some(u), _) => (Some(u.id), None, participant::Column::UserId),
         (None, Some(t)) => (
@@ -71,7 +100,7 @@ pub async fn find_or_create(
         created_at: Set(now()),
         ..Default::default()
     };
-    participant::Entity::insert(row)
+    let inserted = participant::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([participant::Column::ConsultationId, conflict])
                 .do_nothing()
@@ -79,7 +108,38 @@ pub async fn find_or_create(
         )
         .exec_without_returning(db)
         .await?;
+    // Another request of the same visitor created it first: not a new one.
+    if let (0, Some(slot)) = (inserted, &slot) {
+        rate_limits::give_back(db, slot).await?;
+    }
     find(db, consultation_id, visitor)
         .await?
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("participant row missing")))
+}
+
+/// How a consultation's participation looks lately, for staff: new
+/// participants in the last hour, and attempts the limit turned away in the
+/// last 24 hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RecentParticipation {
+    pub new_last_hour: u64,
+    pub refused_last_day: i64,
+}
+
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    consultation_id: i64,
+) -> Result<RecentParticipation, AppError> {
+    use sea_orm::PaginatorTrait;
+    let new_last_hour = participant::Entity::find()
+        .filter(participant::Column::ConsultationId.eq(consultation_id))
+        .filter(participant::Column::CreatedAt.gt(now() - chrono::Duration::hours(1)))
+        .count(db)
+        .await?;
+    let refused_last_day =
+        rate_limits::recorded(db, REFUSED, &consultation_id.to_string(), 24).await?;
+    Ok(RecentParticipation {
+        new_last_hour,
+        refused_last_day,
+    })
 }

@@ -203,7 +203,7 @@ pub async fn add(
 ) -> Result<statement::Model, AppError> {
     may_write(visitor.user.as_ref(), c)?;
     let body = validate_text(c, raw)?;
-    let participant = participants::find_or_create(db, c.id, visitor).await?;
+    let participant = participants::find_or_create(db, c, visitor).await?;
     let since = now() - chrono::Duration::minutes(RATE_LIMIT_WINDOW_MINUTES);
     let recent = statement::Entity::find()
         .filter(statement::Column::ParticipantId.eq(participant.id))

@@ -5,7 +5,6 @@ use sea_orm::{
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
-use super::login_throttle::LoginThrottle;
 use crate::auth::session::CurrentUser;
 use crate::auth::{Role, password};
 use crate::entities::{email_token, user};
@@ -13,6 +12,7 @@ use crate::errors::{AppError, FieldError};
 use crate::i18n::Locale;
 
 use super::oidc::Identity;
+use super::rate_limits::{self, Client, Limits};
 use super::{audit, clean_text, mail, now, tokens};
 
 pub const DISPLAY_NAME_MAX: usize = 80;
@@ -91,11 +91,17 @@ fn check_password(password: &str, confirm: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
+/// Register a local account. The answer is the same whether or not the
+/// address already has an account, so the form does not tell strangers who
+/// uses Samskab: the password is hashed either way, and instead of a second
+/// account the owner gets a mail saying someone tried (at most one an hour).
+/// Registrations are limited per client and for everyone together.
 pub async fn register(
     db: &DatabaseConnection,
     input: &Registration,
     locale: Locale,
-) -> Result<user::Model, AppError> {
+    client: &Client,
+) -> Result<(), AppError> {
     let mut errors = Vec::new();
     let display_name = parse_display_name(&input.display_name)
         .map_err(|key| {
@@ -114,21 +120,34 @@ pub async fn register(
         })
         .ok();
     check_password(&input.password, &input.password_confirm, &mut errors);
-    if let Some(email) = &email
-        && find_by_email(db, email).await?.is_some()
-    {
-        errors.push(FieldError {
-            field: "email",
-            key: "email_taken",
-        });
-    }
     let (Some(display_name), Some(email)) = (display_name, email) else {
         return Err(AppError::Validation(errors));
     };
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    let limits = &client.limits;
+    let mine = rate_limits::take(
+        db,
+        limits.registrations_per_client(),
+        &client.key("register", ""),
+    )
+    .await?
+    .map_err(rate_limits::too_many)?;
+    if let Err(refused) = rate_limits::take(
+        db,
+        limits.registrations_total(),
+        &limits.key(&["register.total"]),
+    )
+    .await?
+    {
+        rate_limits::give_back(db, &mine).await?;
+        return Err(rate_limits::too_many(refused));
+    }
     let hash = password::hash_blocking(input.password.clone()).await?;
+    if let Some(owner) = find_by_email(db, &email).await? {
+        return tell_owner_of_attempt(db, limits, &owner).await;
+    }
     let created = create_with(
         db,
         &display_name,
@@ -140,13 +159,40 @@ pub async fn register(
     )
     .await;
     match created {
-        Ok(user) => Ok(user),
+        Ok(_) => Ok(()),
         // Two registrations raced for the same address: the unique index decided.
-        Err(AppError::Unexpected(_)) if find_by_email(db, &email).await?.is_some() => {
-            Err(AppError::field("email", "email_taken"))
-        }
+        Err(AppError::Unexpected(e)) => match find_by_email(db, &email).await? {
+            Some(owner) => tell_owner_of_attempt(db, limits, &owner).await,
+            None => Err(AppError::Unexpected(e)),
+        },
         Err(e) => Err(e),
     }
+}
+
+/// "Someone tried to create an account with your address": at most one such
+/// mail an hour per address, so the form cannot be used to flood an inbox.
+async fn tell_owner_of_attempt(
+    db: &DatabaseConnection,
+    limits: &Limits,
+    owner: &user::Model,
+) -> Result<(), AppError> {
+    let Some(email) = &owner.email else {
+        return Ok(());
+    };
+    let key = limits.email_key("register.notice", email);
+    if rate_limits::take(db, limits.registration_notices(), &key)
+        .await?
+        .is_ok()
+    {
+        mail::enqueue(
+            db,
+            owner.id,
+            mail::KIND_REGISTRATION_ATTEMPT,
+            &serde_json::json!({}),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn create(
@@ -303,7 +349,19 @@ pub async fn verify_email(db: &DatabaseConnection, token: &str) -> Result<user::
 /// "Forgot password": mail a reset link if a local account has this
 /// address. The caller answers the same whatever happened, so the form
 /// does not reveal who has an account.
-pub async fn request_password_reset(db: &DatabaseConnection, email: &str) -> Result<(), AppError> {
+/// Requests are limited per client (refused whatever the address).
+pub async fn request_password_reset(
+    db: &DatabaseConnection,
+    client: &Client,
+    email: &str,
+) -> Result<(), AppError> {
+    rate_limits::take(
+        db,
+        client.limits.password_resets_per_client(),
+        &client.key("reset", ""),
+    )
+    .await?
+    .map_err(rate_limits::too_many)?;
     let Ok(email) = parse_email(email) else {
         return Ok(());
     };
@@ -340,9 +398,12 @@ pub async fn check_reset_token(db: &DatabaseConnection, token: &str) -> Result<(
 }
 
 /// Set a new password with a reset link. The link is used up, other reset
-/// links stop working, and every session that logged in before ends.
+/// links stop working, and every session that logged in before ends. The
+/// pause on password login that failures from many places put on the
+/// address ends too: whoever guessed did not guess the new password.
 pub async fn reset_password(
     db: &DatabaseConnection,
+    limits: &Limits,
     token: &str,
     new_password: &str,
     confirm: &str,
@@ -382,6 +443,14 @@ pub async fn reset_password(
     )
     .await?;
     txn.commit().await?;
+    if let Some(email) = &user.email {
+        rate_limits::clear(
+            db,
+            limits.login_failures_per_address(),
+            &limits.email_key("login.address", email),
+        )
+        .await?;
+    }
     Ok(user)
 }
 
@@ -396,25 +465,78 @@ pub async fn find_by_email(
         .await?)
 }
 
-/// Check an email and password. Unknown addresses cost the same time as a
-/// wrong password and give the same answer.
 /// What a password login attempt came to.
 #[derive(Debug)]
 pub enum Login {
     Ok(Box<user::Model>),
     Failed,
-    /// Too many wrong passwords for this address lately; try again after this long.
-    Throttled(std::time::Duration),
+    /// Too many wrong passwords lately; try again after `wait`.
+    Throttled {
+        wait: std::time::Duration,
+        by: Throttle,
+    },
 }
 
+/// Which limit refused a login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    /// This client: too many wrong passwords for this address, or for
+    /// any addresses (credential stuffing).
+    Client,
+    /// The address, from everywhere together: its password login pauses
+    /// (MitID and password reset still work).
+    Address,
+}
+
+/// Check an email and password. Unknown addresses cost the same time as a
+/// wrong password and give the same answer.
+///
+/// Failures are counted in the database (so across replicas) three ways:
+/// per address and client (strict: a stranger elsewhere cannot lock the
+/// owner out), per address from all clients (slower: guessing spread over
+/// many machines), and per client over all addresses (credential stuffing).
+/// Every attempt takes a slot first, so parallel guesses cannot slip past the
+/// limits; a successful login gives its slots back and clears its client's
+/// count for the address.
 pub async fn authenticate(
     db: &DatabaseConnection,
-    throttle: &LoginThrottle,
+    client: &Client,
     email: &str,
     password: &str,
 ) -> Result<Login, AppError> {
-    if let Err(wait) = throttle.check(email, std::time::Instant::now()) {
-        return Ok(Login::Throttled(wait));
+    let limits = &client.limits;
+    let address = email.trim().to_lowercase();
+    let pair = (
+        limits.login_failures_per_address_and_client(),
+        client.key("login.pair", &address),
+    );
+    let checks = [
+        (
+            limits.login_failures_per_client(),
+            client.key("login.client", ""),
+            Throttle::Client,
+        ),
+        (pair.0, pair.1.clone(), Throttle::Client),
+        (
+            limits.login_failures_per_address(),
+            limits.email_key("login.address", &address),
+            Throttle::Address,
+        ),
+    ];
+    let mut taken = Vec::with_capacity(checks.len());
+    for (limit, key, by) in &checks {
+        match rate_limits::take(db, *limit, key).await? {
+            Ok(slot) => taken.push(slot),
+            Err(refused) => {
+                for slot in &taken {
+                    rate_limits::give_back(db, slot).await?;
+                }
+                return Ok(Login::Throttled {
+                    wait: refused.retry_after,
+                    by: *by,
+                });
+            }
+        }
     }
     let found = match parse_email(email) {
         Ok(e) => find_by_email(db, &e).await?,
@@ -424,15 +546,15 @@ pub async fn authenticate(
     let ok = password::verify_blocking(password.to_owned(), stored).await;
     match (ok, found) {
         (true, Some(user)) => {
-            throttle.record_success(email);
+            for slot in &taken {
+                rate_limits::give_back(db, slot).await?;
+            }
+            rate_limits::clear(db, pair.0, &pair.1).await?;
             let mut active = user.clone().into_active_model();
             active.last_login_at = Set(Some(now()));
             Ok(Login::Ok(Box::new(active.update(db).await?)))
         }
-        _ => {
-            throttle.record_failure(email, std::time::Instant::now());
-            Ok(Login::Failed)
-        }
+        _ => Ok(Login::Failed),
     }
 }
 

@@ -70,7 +70,7 @@ pub async fn cast(
         }
         StatementStatus::Pending => return Err(AppError::Conflict("errors.statement_pending")),
     }
-    let participant = participants::find_or_create(db, c.id, visitor).await?;
+    let participant = participants::find_or_create(db, c, visitor).await?;
     let changed = record(db, c.id, s.id, participant.id, value, now()).await?;
     Ok(VoteOutcome {
         participant_id: participant.id,

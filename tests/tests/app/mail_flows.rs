@@ -245,6 +245,17 @@ async fn a_new_account_verifies_its_address_before_taking_part(app: TestApp, mai
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/register/sent");
+    // Registering does not log in (a taken address answers the same); the
+    // new account logs in with its password before confirming the address.
+    let res = app
+        .post_form_with(
+            &browser,
+            "/login",
+            &[("email", &email), ("password", "en god lang adgangskode")],
+        )
+        .await;
+    assert_eq!(location(&res), "/account");
     let (_, page) = app.page_with(&browser, "/account").await;
     assert!(
         page.text("#verify-notice").is_some(),

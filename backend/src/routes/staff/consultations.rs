@@ -55,9 +55,13 @@ struct ConsultationFormPage<'a> {
     edit: Option<ConsultationCard>,
     slug_locked: bool,
     transitions: Vec<Transition>,
+    /// The server's limit on new anonymous participants per client and hour.
+    participants_default: u32,
+    /// Recent new participants and refusals (edit page of a conversation).
+    participation: Option<crate::services::participants::RecentParticipation>,
 }
 
-fn form_page(
+async fn form_page(
     ctx: &Ctx,
     form: &ConsultationForm,
     errors: FieldErrors,
@@ -89,6 +93,10 @@ fn form_page(
                 || (form.voting_eligibility.is_empty() && e.as_str() == "anyone"),
         })
         .collect();
+    let participation = match edit.filter(|c| c.has_conversation) {
+        Some(c) => Some(crate::services::participants::recent(&ctx.state.db, c.id).await?),
+        None => None,
+    };
     let page = ConsultationFormPage {
         form,
         has_errors: !errors.is_empty(),
@@ -98,6 +106,8 @@ fn form_page(
         edit: edit.map(|c| consultation_card(&ctx.state.catalogs, ctx.locale, c)),
         slug_locked: edit.is_some_and(|c| c.status != Status::Draft),
         transitions,
+        participants_default: ctx.state.limits.settings.new_participants_per_client,
+        participation,
     };
     ctx.render("staff_consultation_form", &title, page)
 }
@@ -114,7 +124,7 @@ pub async fn new_form(Staff(ctx, _): Staff) -> Result<HttpResponse, AppError> {
         statement_max_chars: "200".into(),
         ..Default::default()
     };
-    form_page(&ctx, &form, FieldErrors::default(), None)
+    form_page(&ctx, &form, FieldErrors::default(), None).await
 }
 
 #[post("/staff/consultations")]
@@ -129,7 +139,7 @@ pub async fn create(
             ctx.flash("success", "staff.created");
             Ok(see_other(&format!("/staff/consultations/{}/edit", c.slug)))
         },
-        async |errors| form_page(&ctx, &form, errors, None),
+        async |errors| form_page(&ctx, &form, errors, None).await,
     )
     .await
 }
@@ -141,7 +151,7 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     let c = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
     let form = ConsultationForm::from_model(&c);
-    form_page(&ctx, &form, FieldErrors::default(), Some(&c))
+    form_page(&ctx, &form, FieldErrors::default(), Some(&c)).await
 }
 
 #[post("/staff/consultations/{slug}/edit")]
@@ -159,7 +169,7 @@ pub async fn update(
         },
         async |errors| {
             let existing = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
-            form_page(&ctx, &form, errors, Some(&existing))
+            form_page(&ctx, &form, errors, Some(&existing)).await
         },
     )
     .await
