@@ -45,7 +45,9 @@ impl Application {
         let security_txt = crate::services::security_txt::SecurityTxt::from_settings(&settings)
             .map_err(anyhow::Error::msg)?;
         if security_txt.is_expired(chrono::Utc::now()) {
-            tracing::warn!("SAMSKAB_SECURITY_TXT__EXPIRES has passed: reporters will ignore /.well-known/security.txt");
+            tracing::warn!(
+                "SAMSKAB_SECURITY_TXT__EXPIRES has passed: reporters will ignore /.well-known/security.txt"
+            );
         }
         let db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;

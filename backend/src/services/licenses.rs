@@ -38,9 +38,7 @@ static CRATES: LazyLock<Result<Vec<Crate>, String>> = LazyLock::new(|| {
 
 /// Every third-party crate, by name and version.
 pub fn third_party() -> Result<&'static [Crate], anyhow::Error> {
-    CRATES
-        .as_deref()
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    CRATES.as_deref().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// The crates grouped by licence expression, the most used first.
@@ -56,7 +54,12 @@ pub fn by_license(crates: &[Crate]) -> Vec<LicenseGroup> {
             crates,
         })
         .collect();
-    groups.sort_by(|a, b| b.crates.len().cmp(&a.crates.len()).then(a.license.cmp(&b.license)));
+    groups.sort_by(|a, b| {
+        b.crates
+            .len()
+            .cmp(&a.crates.len())
+            .then(a.license.cmp(&b.license))
+    });
     groups
 }
 

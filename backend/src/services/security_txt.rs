@@ -114,9 +114,12 @@ impl SecurityTxt {
     /// as the RFC's ABNF asks.
     pub fn render(&self, now: DateTime<Utc>) -> String {
         let mut lines = vec![
-            "# Where to report a security vulnerability in this Samskab installation."
-                .to_owned(),
-            format!("# Samskab {} ({})", build_info::VERSION, build_info::REPOSITORY),
+            "# Where to report a security vulnerability in this Samskab installation.".to_owned(),
+            format!(
+                "# Samskab {} ({})",
+                build_info::VERSION,
+                build_info::REPOSITORY
+            ),
         ];
         lines.extend(self.contacts.iter().map(|c| format!("Contact: {c}")));
         lines.push(format!(
@@ -197,7 +200,9 @@ mod tests {
     }
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -205,11 +210,26 @@ mod tests {
         let txt = SecurityTxt::from_settings(&settings(Default::default(), None)).unwrap();
         let body = txt.render(at("2026-12-02T15:30:00Z"));
         let policy = project_policy_url();
-        assert!(body.contains(&format!("\r\nContact: {policy}\r\n")), "{body}");
-        assert!(body.contains("\r\nExpires: 2027-01-01T00:00:00Z\r\n"), "{body}");
-        assert!(body.contains("\r\nPreferred-Languages: da, en\r\n"), "{body}");
-        assert!(body.contains(&format!("\r\nPolicy: {policy}\r\n")), "{body}");
-        assert!(!body.contains("Canonical:"), "no public URL, no canonical: {body}");
+        assert!(
+            body.contains(&format!("\r\nContact: {policy}\r\n")),
+            "{body}"
+        );
+        assert!(
+            body.contains("\r\nExpires: 2027-01-01T00:00:00Z\r\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("\r\nPreferred-Languages: da, en\r\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains(&format!("\r\nPolicy: {policy}\r\n")),
+            "{body}"
+        );
+        assert!(
+            !body.contains("Canonical:"),
+            "no public URL, no canonical: {body}"
+        );
         assert!(body.ends_with("\r\n"));
         assert!(!txt.is_expired(at("2030-01-01T00:00:00Z")));
     }

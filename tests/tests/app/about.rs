@@ -182,7 +182,9 @@ async fn the_binary_serves_the_official_eupl_text(app: TestApp) {
     let body = res.text().await.unwrap();
     let file = std::fs::read_to_string(workspace_root().join("LICENSE")).unwrap();
     assert_eq!(body, file, "the served text is the repository's LICENSE");
-    assert!(body.starts_with("EUROPEAN UNION PUBLIC LICENCE v. 1.2\nEUPL © the European Union 2007, 2016\n"));
+    assert!(body.starts_with(
+        "EUROPEAN UNION PUBLIC LICENCE v. 1.2\nEUPL © the European Union 2007, 2016\n"
+    ));
     for article in [
         "1.Definitions",
         "5.Obligations of the Licensee",

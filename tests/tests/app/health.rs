@@ -11,7 +11,8 @@ async fn healthz_answers_ok(app: TestApp) {
     assert_eq!(body["commit"], samskab::build_info::COMMIT);
     let commit = samskab::build_info::COMMIT;
     assert!(
-        commit == "unknown" || (commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        commit == "unknown"
+            || (commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit())),
         "{commit}"
     );
     if let Some(head) = git_head() {

@@ -125,40 +125,136 @@ struct Dependency {
 
 /// The standard's controlled vocabulary of categories (categories-list).
 const CATEGORIES: &[&str] = &[
-    "accounting", "agile-project-management", "applicant-tracking", "application-development",
-    "appointment-scheduling", "backup", "billing-and-invoicing", "blog", "budgeting",
-    "business-intelligence", "business-process-management", "cad", "call-center-management",
-    "cloud-management", "collaboration", "communications", "compliance-management",
-    "contact-management", "content-management", "crm", "customer-service-and-support",
-    "data-analytics", "data-collection", "data-visualization", "design", "design-system",
-    "digital-asset-management", "digital-citizenship", "document-management",
-    "donor-management", "e-commerce", "e-signature", "educational-content", "email-management",
-    "email-marketing", "employee-management", "enterprise-project-management",
-    "enterprise-social-networking", "erp", "event-management", "facility-management",
-    "feedback-and-reviews-management", "financial-reporting", "fleet-management", "fundraising",
-    "gamification", "geographic-information-systems", "grant-management", "graphic-design",
-    "help-desk", "hr", "ide", "identity-management", "instant-messaging",
-    "inventory-management", "it-asset-management", "it-development", "it-management",
-    "it-security", "it-service-management", "knowledge-management",
-    "learning-management-system", "marketing", "mind-mapping", "mobile-marketing",
-    "mobile-payment", "network-management", "office", "online-booking", "online-community",
-    "payment-gateway", "payroll", "predictive-analysis", "procurement", "productivity-suite",
-    "project-collaboration", "project-management", "property-management",
-    "real-estate-management", "remote-support", "resource-management", "sales-management",
-    "seo", "service-desk", "social-media-management", "survey", "talent-management",
-    "task-management", "taxes-management", "test-management", "time-management",
-    "time-tracking", "translation", "video-conferencing", "video-editing",
-    "visitor-management", "voip", "warehouse-management", "web-collaboration",
-    "web-conferencing", "website-builder", "whistleblowing", "workflow-management",
+    "accounting",
+    "agile-project-management",
+    "applicant-tracking",
+    "application-development",
+    "appointment-scheduling",
+    "backup",
+    "billing-and-invoicing",
+    "blog",
+    "budgeting",
+    "business-intelligence",
+    "business-process-management",
+    "cad",
+    "call-center-management",
+    "cloud-management",
+    "collaboration",
+    "communications",
+    "compliance-management",
+    "contact-management",
+    "content-management",
+    "crm",
+    "customer-service-and-support",
+    "data-analytics",
+    "data-collection",
+    "data-visualization",
+    "design",
+    "design-system",
+    "digital-asset-management",
+    "digital-citizenship",
+    "document-management",
+    "donor-management",
+    "e-commerce",
+    "e-signature",
+    "educational-content",
+    "email-management",
+    "email-marketing",
+    "employee-management",
+    "enterprise-project-management",
+    "enterprise-social-networking",
+    "erp",
+    "event-management",
+    "facility-management",
+    "feedback-and-reviews-management",
+    "financial-reporting",
+    "fleet-management",
+    "fundraising",
+    "gamification",
+    "geographic-information-systems",
+    "grant-management",
+    "graphic-design",
+    "help-desk",
+    "hr",
+    "ide",
+    "identity-management",
+    "instant-messaging",
+    "inventory-management",
+    "it-asset-management",
+    "it-development",
+    "it-management",
+    "it-security",
+    "it-service-management",
+    "knowledge-management",
+    "learning-management-system",
+    "marketing",
+    "mind-mapping",
+    "mobile-marketing",
+    "mobile-payment",
+    "network-management",
+    "office",
+    "online-booking",
+    "online-community",
+    "payment-gateway",
+    "payroll",
+    "predictive-analysis",
+    "procurement",
+    "productivity-suite",
+    "project-collaboration",
+    "project-management",
+    "property-management",
+    "real-estate-management",
+    "remote-support",
+    "resource-management",
+    "sales-management",
+    "seo",
+    "service-desk",
+    "social-media-management",
+    "survey",
+    "talent-management",
+    "task-management",
+    "taxes-management",
+    "test-management",
+    "time-management",
+    "time-tracking",
+    "translation",
+    "video-conferencing",
+    "video-editing",
+    "visitor-management",
+    "voip",
+    "warehouse-management",
+    "web-collaboration",
+    "web-conferencing",
+    "website-builder",
+    "whistleblowing",
+    "workflow-management",
 ];
 
 /// The standard's scope list (intendedAudience/scope).
 const SCOPES: &[&str] = &[
-    "agriculture", "culture", "defence", "education", "emergency-services", "employment",
-    "energy", "environment", "finance-and-economic-development", "foreign-affairs",
-    "healthcare", "infrastructures", "justice", "local-authorities", "manufacturing",
-    "research", "science-and-technology", "security", "society", "sport", "tourism",
-    "transportation", "welfare",
+    "agriculture",
+    "culture",
+    "defence",
+    "education",
+    "emergency-services",
+    "employment",
+    "energy",
+    "environment",
+    "finance-and-economic-development",
+    "foreign-affairs",
+    "healthcare",
+    "infrastructures",
+    "justice",
+    "local-authorities",
+    "manufacturing",
+    "research",
+    "science-and-technology",
+    "security",
+    "society",
+    "sport",
+    "tourism",
+    "transportation",
+    "welfare",
 ];
 
 const PLATFORMS: &[&str] = &["web", "windows", "mac", "linux", "ios", "android"];
@@ -229,7 +325,10 @@ fn publiccode_yml_follows_the_standard() {
     }
     assert!(!p.platforms.is_empty(), "platforms");
     for platform in &p.platforms {
-        assert!(PLATFORMS.contains(&platform.as_str()), "platform `{platform}`");
+        assert!(
+            PLATFORMS.contains(&platform.as_str()),
+            "platform `{platform}`"
+        );
     }
     assert!(!p.categories.is_empty(), "categories");
     for category in &p.categories {
@@ -254,11 +353,18 @@ fn publiccode_yml_follows_the_standard() {
         }
     }
 
-    assert!(!p.description.is_empty(), "at least one description language");
+    assert!(
+        !p.description.is_empty(),
+        "at least one description language"
+    );
     for (lang, d) in &p.description {
         language_tag("description", lang);
         let at = |key: &str| format!("description/{lang}/{key}");
-        assert!(d.localised_name.as_ref().is_none_or(|n| !n.trim().is_empty()));
+        assert!(
+            d.localised_name
+                .as_ref()
+                .is_none_or(|n| !n.trim().is_empty())
+        );
         let short = d.short_description.trim();
         assert!(!short.is_empty(), "{}", at("shortDescription"));
         assert!(
@@ -267,7 +373,11 @@ fn publiccode_yml_follows_the_standard() {
             at("shortDescription"),
             short.chars().count()
         );
-        assert!(!short.contains('\n'), "{} is one line", at("shortDescription"));
+        assert!(
+            !short.contains('\n'),
+            "{} is one line",
+            at("shortDescription")
+        );
         let long = d.long_description.chars().count();
         assert!(
             (150..=10_000).contains(&long),
@@ -289,18 +399,39 @@ fn publiccode_yml_follows_the_standard() {
     let license = spdx::Expression::parse(&p.legal.license)
         .unwrap_or_else(|e| panic!("legal/license `{}`: {e}", p.legal.license));
     assert!(
-        license.requirements().all(|r| r.req.license.id().is_some_and(|id| id.is_osi_approved() || id.is_fsf_free_libre())),
+        license.requirements().all(|r| r
+            .req
+            .license
+            .id()
+            .is_some_and(|id| id.is_osi_approved() || id.is_fsf_free_libre())),
         "legal/license `{}` is not an open-source licence",
         p.legal.license
     );
-    assert!(p.legal.main_copyright_owner.as_ref().is_none_or(|o| !o.trim().is_empty()));
-    assert!(p.legal.repo_owner.as_ref().is_none_or(|o| !o.trim().is_empty()));
+    assert!(
+        p.legal
+            .main_copyright_owner
+            .as_ref()
+            .is_none_or(|o| !o.trim().is_empty())
+    );
+    assert!(
+        p.legal
+            .repo_owner
+            .as_ref()
+            .is_none_or(|o| !o.trim().is_empty())
+    );
 
     let m = &p.maintenance;
-    assert!(MAINTENANCE_TYPES.contains(&m.kind.as_str()), "maintenance/type `{}`", m.kind);
+    assert!(
+        MAINTENANCE_TYPES.contains(&m.kind.as_str()),
+        "maintenance/type `{}`",
+        m.kind
+    );
     if m.kind == "contract" {
         let contractors = m.contractors.as_deref().unwrap_or_default();
-        assert!(!contractors.is_empty(), "maintenance/contractors for a contract");
+        assert!(
+            !contractors.is_empty(),
+            "maintenance/contractors for a contract"
+        );
         for c in contractors {
             assert!(!c.name.trim().is_empty());
             date("maintenance/contractors/until", &c.until);
@@ -312,7 +443,11 @@ fn publiccode_yml_follows_the_standard() {
     }
     if m.kind == "internal" || m.kind == "community" {
         let contacts = m.contacts.as_deref().unwrap_or_default();
-        assert!(!contacts.is_empty(), "maintenance/contacts for {} maintenance", m.kind);
+        assert!(
+            !contacts.is_empty(),
+            "maintenance/contacts for {} maintenance",
+            m.kind
+        );
         for c in contacts {
             assert!(!c.name.trim().is_empty());
             assert!(c.email.as_ref().is_none_or(|e| e.contains('@')));
@@ -329,7 +464,11 @@ fn publiccode_yml_follows_the_standard() {
         let all = [&depends.open, &depends.proprietary, &depends.hardware];
         for dependency in all.into_iter().flatten().flatten() {
             assert!(!dependency.name.trim().is_empty());
-            for v in [&dependency.version_min, &dependency.version_max, &dependency.version] {
+            for v in [
+                &dependency.version_min,
+                &dependency.version_max,
+                &dependency.version,
+            ] {
                 assert!(v.as_ref().is_none_or(|v| !v.trim().is_empty()));
             }
             let _ = dependency.optional;
@@ -350,7 +489,10 @@ fn changelog_release_date(version: &str) -> Option<String> {
 fn publiccode_yml_matches_the_repository() {
     let p = load();
     // One version, one licence, one address everywhere.
-    assert_eq!(p.software_version.as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        p.software_version.as_deref(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
     assert_eq!(p.legal.license, env!("CARGO_PKG_LICENSE"));
     assert_eq!(p.url, env!("CARGO_PKG_REPOSITORY"));
     assert_eq!(p.url, samskab::build_info::REPOSITORY);
@@ -368,18 +510,30 @@ fn publiccode_yml_matches_the_repository() {
         })
         .collect();
     let available: BTreeSet<String> = p.localisation.available_languages.iter().cloned().collect();
-    assert_eq!(available, shipped, "availableLanguages are frontend/locales");
+    assert_eq!(
+        available, shipped,
+        "availableLanguages are frontend/locales"
+    );
     let described: BTreeSet<String> = p.description.keys().cloned().collect();
-    assert_eq!(described, shipped, "a description in every shipped language");
+    assert_eq!(
+        described, shipped,
+        "a description in every shipped language"
+    );
     assert!(p.localisation.localisation_ready);
 }
 
 #[test]
 fn the_changelog_keeps_its_form() {
     let changelog = std::fs::read_to_string(root().join("CHANGELOG.md")).expect("CHANGELOG.md");
-    assert!(changelog.contains("## [Unreleased]"), "an Unreleased section on top");
+    assert!(
+        changelog.contains("## [Unreleased]"),
+        "an Unreleased section on top"
+    );
     let mut last: Option<chrono::NaiveDate> = None;
-    for line in changelog.lines().filter(|l| l.starts_with("## [") && !l.starts_with("## [Unreleased]")) {
+    for line in changelog
+        .lines()
+        .filter(|l| l.starts_with("## [") && !l.starts_with("## [Unreleased]"))
+    {
         let (version, released) = line
             .strip_prefix("## [")
             .and_then(|rest| rest.split_once("] - "))
@@ -390,7 +544,10 @@ fn the_changelog_keeps_its_form() {
             "`{version}` is not a semantic version"
         );
         let released = date("CHANGELOG.md", released.trim());
-        assert!(last.is_none_or(|newer| released <= newer), "newest release first");
+        assert!(
+            last.is_none_or(|newer| released <= newer),
+            "newest release first"
+        );
         last = Some(released);
     }
     assert!(last.is_some(), "at least one release");

@@ -248,7 +248,10 @@ async fn fill_0_1_0(db: &DatabaseConnection) -> Fixture {
                     ("number", (i as i64).into()),
                     ("created_by", admin.into()),
                     ("body", text(body)),
-                    ("normalized", text(&samskab::services::statements::normalize(body))),
+                    (
+                        "normalized",
+                        text(&samskab::services::statements::normalize(body)),
+                    ),
                     ("status", text("accepted")),
                     ("is_seed", true.into()),
                     ("created_at", at(20, 12)),
@@ -268,7 +271,10 @@ async fn fill_0_1_0(db: &DatabaseConnection) -> Fixture {
                 ("participant_id", p_citizen.into()),
                 ("created_by", citizen.into()),
                 ("body", text(own)),
-                ("normalized", text(&samskab::services::statements::normalize(own))),
+                (
+                    "normalized",
+                    text(&samskab::services::statements::normalize(own)),
+                ),
                 ("status", text("rejected")),
                 ("moderation_reason", text("Handler ikke om cykelstier.")),
                 ("moderated_by", admin.into()),
@@ -350,7 +356,12 @@ async fn fill_0_1_0(db: &DatabaseConnection) -> Fixture {
     f.idea_id = idea;
     for (from, to, hour, response) in [
         (None, "published", 12, ""),
-        (Some("published"), "under_review", 33, "Forvaltningen undersøger strækningen."),
+        (
+            Some("published"),
+            "under_review",
+            33,
+            "Forvaltningen undersøger strækningen.",
+        ),
     ] {
         f.insert(
             db,
@@ -437,7 +448,10 @@ async fn fill_0_1_0(db: &DatabaseConnection) -> Fixture {
             ("subject_id", idea.into()),
             (
                 "data",
-                text(&serde_json::json!({ "title": IDEA_TITLE, "status": "under_review" }).to_string()),
+                text(
+                    &serde_json::json!({ "title": IDEA_TITLE, "status": "under_review" })
+                        .to_string(),
+                ),
             ),
             ("created_at", at(22, 9)),
         ],
@@ -533,19 +547,39 @@ async fn assert_rows_intact(db: &DatabaseConnection, fixture: &Fixture) {
             let at = format!("{}.{} of row {}", written.table, column, written.id);
             match value {
                 Value::String(v) => {
-                    assert_eq!(&row.try_get::<Option<String>>("", column).expect(&at), v, "{at}")
+                    assert_eq!(
+                        &row.try_get::<Option<String>>("", column).expect(&at),
+                        v,
+                        "{at}"
+                    )
                 }
                 Value::BigInt(v) => {
-                    assert_eq!(&row.try_get::<Option<i64>>("", column).expect(&at), v, "{at}")
+                    assert_eq!(
+                        &row.try_get::<Option<i64>>("", column).expect(&at),
+                        v,
+                        "{at}"
+                    )
                 }
                 Value::Int(v) => {
-                    assert_eq!(&row.try_get::<Option<i32>>("", column).expect(&at), v, "{at}")
+                    assert_eq!(
+                        &row.try_get::<Option<i32>>("", column).expect(&at),
+                        v,
+                        "{at}"
+                    )
                 }
                 Value::SmallInt(v) => {
-                    assert_eq!(&row.try_get::<Option<i16>>("", column).expect(&at), v, "{at}")
+                    assert_eq!(
+                        &row.try_get::<Option<i16>>("", column).expect(&at),
+                        v,
+                        "{at}"
+                    )
                 }
                 Value::Bool(v) => {
-                    assert_eq!(&row.try_get::<Option<bool>>("", column).expect(&at), v, "{at}")
+                    assert_eq!(
+                        &row.try_get::<Option<bool>>("", column).expect(&at),
+                        v,
+                        "{at}"
+                    )
                 }
                 Value::ChronoDateTimeUtc(v) => assert_eq!(
                     &row.try_get::<Option<DateTime<Utc>>>("", column).expect(&at),
