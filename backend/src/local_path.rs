@@ -22,9 +22,24 @@ const BASE: &str = "https://samskab.invalid/";
 
 /// A path (with optional query and fragment) on this site, safe to put in a
 /// `Location` header or a link: printable ASCII only, starting with exactly one `/`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(transparent)]
+/// Kept in the session as a string and checked again when read back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct LocalPath(String);
+
+impl From<LocalPath> for String {
+    fn from(path: LocalPath) -> String {
+        path.0
+    }
+}
+
+impl TryFrom<String> for LocalPath {
+    type Error = &'static str;
+
+    fn try_from(target: String) -> Result<Self, Self::Error> {
+        LocalPath::parse(&target).ok_or("not a path on this site")
+    }
+}
 
 /// The character rules, applied to the target as given and as resolved.
 fn plain_path(s: &str) -> bool {
@@ -140,6 +155,15 @@ mod tests {
             assert_eq!(parsed(target), None, "{target:?}");
         }
         assert_eq!(parsed(&format!("/{}", "a".repeat(MAX_LEN))), None);
+    }
+
+    #[test]
+    fn is_checked_again_when_read_back() {
+        let json = serde_json::to_string(&LocalPath::or(Some("/ideas/3"), "/")).expect("json");
+        assert_eq!(json, "\"/ideas/3\"");
+        let back: LocalPath = serde_json::from_str(&json).expect("read back");
+        assert_eq!(back.as_str(), "/ideas/3");
+        assert!(serde_json::from_str::<LocalPath>("\"//evil.example\"").is_err());
     }
 
     #[test]

@@ -66,9 +66,7 @@ pub async fn start(
     query: web::Query<StartQuery>,
 ) -> Result<HttpResponse, AppError> {
     let name = path.into_inner();
-    let next = LocalPath::or(query.next.as_deref(), "/account")
-        .as_str()
-        .to_owned();
+    let next = LocalPath::or(query.next.as_deref(), "/account");
     let link_user = match (&ctx.user, query.link.as_deref()) {
         (Some(user), Some("1")) => Some(user.id),
         _ => None,
@@ -104,8 +102,10 @@ pub async fn callback(
         .session
         .remove_as(oidc::SESSION_PENDING)
         .and_then(Result::ok);
-    // Checked again on the way out: the session may come from an older version.
-    let next = LocalPath::or(pending.as_ref().map(|p| p.next.as_str()), "/account");
+    let next = pending
+        .as_ref()
+        .map(|p| p.next.clone())
+        .unwrap_or_else(|| LocalPath::or(None, "/account"));
     let link_user = pending.as_ref().and_then(|p| p.link_user);
     let identity = match oidc::finish(
         &ctx.state.settings,
@@ -146,16 +146,16 @@ pub async fn callback(
             // First login: keep the verified identity until a name is chosen.
             ctx.session.renew();
             ctx.session
-                .insert(oidc::SESSION_NEW_IDENTITY, (identity, next.as_str()))
+                .insert(oidc::SESSION_NEW_IDENTITY, (identity, next))
                 .map_err(session_error)?;
             Ok(see_other("/auth/oidc/welcome"))
         }
     }
 }
 
-fn new_identity(ctx: &Ctx) -> Option<(Identity, String)> {
+fn new_identity(ctx: &Ctx) -> Option<(Identity, LocalPath)> {
     ctx.session
-        .get::<(Identity, String)>(oidc::SESSION_NEW_IDENTITY)
+        .get::<(Identity, LocalPath)>(oidc::SESSION_NEW_IDENTITY)
         .ok()
         .flatten()
 }
@@ -195,7 +195,7 @@ pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpRespo
             ctx.session.remove(oidc::SESSION_NEW_IDENTITY);
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
             ctx.flash("success", "register.welcome");
-            Ok(see_other(LocalPath::or(Some(&next), "/account").as_str()))
+            Ok(see_other(next.as_str()))
         },
         async |errors| {
             let page = WelcomePage {

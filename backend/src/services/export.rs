@@ -14,6 +14,11 @@
 //! Statements awaiting moderation are left out (their text has not been
 //! checked and they are not part of the conversation yet); rejected ones keep
 //! their row with `moderated = -1`, as in Pol.is, but without their text.
+//!
+//! Every CSV is written by [`crate::open_csv::CsvWriter`]: text cells in
+//! double quotes, with one `'` in front of a text that a spreadsheet would
+//! run as a formula (`=`, `+`, `-`, `@`, tab, CR); numbers bare. The JSON
+//! document keeps the texts as they are.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
