@@ -30,6 +30,9 @@ pub struct Settings {
     pub session_key: Option<SecretString>,
     /// Mark cookies `Secure`. Only switch off for plain-http local use.
     pub cookie_secure: bool,
+    /// Seconds for the `Strict-Transport-Security` header; 0 (default) sends none.
+    #[serde(default)]
+    pub hsts_max_age: u64,
     /// tracing filter, e.g. `info` or `samskab=debug,info`.
     pub log: String,
     /// Maximum database connections in the pool.
@@ -474,6 +477,7 @@ mod tests {
             public_url: None,
             session_key: None,
             cookie_secure: true,
+            hsts_max_age: 0,
             log: "info".into(),
             database_max_connections: 5,
             workers: None,

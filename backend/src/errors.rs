@@ -12,6 +12,8 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::local_path::LocalPath;
+
 pub use crate::domain::Refusal;
 
 /// A problem with one form field, as a translation key under `errors.`.
@@ -143,29 +145,22 @@ pub fn wait_minutes(wait: std::time::Duration) -> u64 {
 /// `/login?next=…` for a local path; anything else falls back to the login page
 /// alone, so `next` can never send someone to another site.
 pub fn login_url(next: &str) -> String {
-    if is_local_path(next) {
-        format!("/login?next={}", urlencode(next))
-    } else {
-        "/login".to_owned()
+    match LocalPath::parse(next) {
+        Some(next) => format!(
+            "/login?next={}",
+            percent_encoding::utf8_percent_encode(next.as_str(), QUERY_VALUE)
+        ),
+        None => "/login".to_owned(),
     }
 }
 
-pub fn is_local_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+/// Everything but unreserved characters and `/` is encoded in a query value.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
 
 #[cfg(test)]
 mod tests {
@@ -176,6 +171,8 @@ mod tests {
         assert_eq!(login_url("/account"), "/login?next=/account");
         assert_eq!(login_url("//evil.example"), "/login");
         assert_eq!(login_url("https://evil.example"), "/login");
-        assert_eq!(login_url("/a?b=c d"), "/login?next=/a%3Fb%3Dc%20d");
+        assert_eq!(login_url("/a?b=c%20d"), "/login?next=/a%3Fb%3Dc%2520d");
+        assert_eq!(login_url("/\t/evil.example"), "/login");
+        assert_eq!(login_url("/\\evil"), "/login");
     }
 }

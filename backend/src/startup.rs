@@ -117,6 +117,7 @@ fn run(
     workers: Option<usize>,
 ) -> anyhow::Result<Server> {
     let secure = state.settings.cookie_secure;
+    let hsts_max_age = state.settings.hsts_max_age;
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
@@ -127,17 +128,18 @@ fn run(
             .cookie_content_security(CookieContentSecurity::Private)
             .build();
         // Outermost last: logging → headers → compression → session → locale
-        // → error pages → CSRF → handlers.
+        // → error pages → UTF-8 check → CSRF → handlers.
         App::new()
             .app_data(data.clone())
             .app_data(web::FormConfig::default().limit(64 * 1024))
             .app_data(web::PayloadConfig::default().limit(256 * 1024))
             .wrap(from_fn(crate::auth::csrf::guard))
+            .wrap(from_fn(routes::encoding::utf8_only))
             .wrap(ErrorHandlers::new().default_handler(middleware::error_page))
             .wrap(from_fn(middleware::locale))
             .wrap(sessions)
             .wrap(Compress::default())
-            .wrap(middleware::security_headers())
+            .wrap(middleware::security_headers(hsts_max_age))
             .wrap(from_fn(middleware::head_as_get))
             .wrap(tracing_actix_web::TracingLogger::<
                 crate::telemetry::RequestSpan,

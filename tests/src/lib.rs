@@ -187,6 +187,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
             base64::engine::general_purpose::STANDARD.encode(&key),
         )),
         cookie_secure: false,
+        hsts_max_age: 0,
         log: "warn".into(),
         database_max_connections: 5,
         workers: Some(1),
@@ -509,7 +510,17 @@ impl TestApp {
         user: &str,
     ) -> (String, reqwest::Response) {
         let start = format!("/auth/oidc/{provider}/start");
-        let at_op = follow(client, &self.url(&start)).await;
+        self.oidc_to_callback_from(client, &start, user).await
+    }
+
+    /// Like `oidc_to_callback`, from the start URL `start` (a path with its query).
+    pub async fn oidc_to_callback_from(
+        &self,
+        client: &reqwest::Client,
+        start: &str,
+        user: &str,
+    ) -> (String, reqwest::Response) {
+        let at_op = follow(client, &self.url(start)).await;
         assert_eq!(
             at_op.response.status(),
             200,

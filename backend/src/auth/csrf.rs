@@ -4,14 +4,13 @@
 //! requests before any handler runs, so no form can forget it.
 
 use actix_session::{Session, SessionExt};
+use actix_web::HttpMessage;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use base64::Engine;
-
-use crate::errors::AppError;
 
 const SESSION_KEY: &str = "csrf";
 pub const FIELD: &str = "csrf_token";
@@ -34,8 +33,7 @@ pub fn token(session: &Session) -> String {
 
 fn matches(expected: &str, provided: &str) -> bool {
     // Constant-time comparison: the token must not leak byte by byte.
-    let (a, b) = (expected.as_bytes(), provided.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), provided.as_bytes()).into()
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
@@ -104,11 +102,28 @@ pub async fn guard(
             .await
             .map(ServiceResponse::map_into_left_body),
         _ => {
-            tracing::info!(path = %req.path(), "request refused: CSRF token missing or wrong");
-            // Answer here (not `Err`) so the error-page middleware renders it.
-            Ok(req.error_response(AppError::Csrf).map_into_right_body())
+            // Refused, but routing still decides between 403, 405 and 404: a
+            // POST to a page that only answers GET is a wrong method, not a
+            // forged form. The request goes on under a method no handler is
+            // registered for (every route is declared with its method), so no
+            // handler can run; the fallback resource answers
+            // (`routes::fallback`), using the method kept here.
+            let original = std::mem::replace(&mut req.head_mut().method, refused_method());
+            req.extensions_mut().insert(Refused(original));
+            next.call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body)
         }
     }
+}
+
+/// Marks a request the guard refused, with the method it came with.
+#[derive(Debug, Clone)]
+pub struct Refused(pub Method);
+
+/// The method a refused request is routed with; no route declares it.
+pub fn refused_method() -> Method {
+    Method::from_bytes(b"X-SAMSKAB-CSRF-REFUSED").unwrap_or(Method::CONNECT)
 }
 
 #[cfg(test)]

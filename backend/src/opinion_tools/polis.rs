@@ -55,7 +55,11 @@ fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, PolisError> {
         path: path.to_owned(),
         source,
     })?;
-    Ok(csv::ReaderBuilder::new().flexible(false).from_reader(file))
+    Ok(reader(file))
+}
+
+fn reader<R: std::io::Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new().flexible(false).from_reader(input)
 }
 
 fn column(
@@ -108,9 +112,43 @@ fn line_of(record: &csv::StringRecord) -> u64 {
 
 /// Reads `dir`; `with_history` also reads votes.csv (an error if it is missing).
 pub fn read_export(dir: &Path, with_history: bool) -> Result<PolisExport, PolisError> {
-    let statements = read_comments(&dir.join("comments.csv"))?;
+    let comments = dir.join("comments.csv");
+    let statements = read_comments(&comments, open(&comments)?)?;
     let path = dir.join("participants-votes.csv");
-    let mut reader = open(&path)?;
+    let mut export = read_matrix(&path, open(&path)?, statements)?;
+    if with_history {
+        let votes = dir.join("votes.csv");
+        export.history = Some(read_votes(&votes, open(&votes)?)?);
+    }
+    Ok(export)
+}
+
+/// The same from the files' contents; `dir` only names the files in errors,
+/// `votes` is votes.csv when there is one.
+pub fn parse_export(
+    dir: &Path,
+    comments: &[u8],
+    participants_votes: &[u8],
+    votes: Option<&[u8]>,
+) -> Result<PolisExport, PolisError> {
+    let statements = read_comments(&dir.join("comments.csv"), reader(comments))?;
+    let mut export = read_matrix(
+        &dir.join("participants-votes.csv"),
+        reader(participants_votes),
+        statements,
+    )?;
+    if let Some(votes) = votes {
+        export.history = Some(read_votes(&dir.join("votes.csv"), reader(votes))?);
+    }
+    Ok(export)
+}
+
+fn read_matrix<R: std::io::Read>(
+    path: &Path,
+    mut reader: csv::Reader<R>,
+    statements: BTreeMap<StatementId, StatementFlags>,
+) -> Result<PolisExport, PolisError> {
+    let path = path.to_owned();
     let headers = reader
         .headers()
         .map_err(|source| PolisError::Csv {
@@ -161,11 +199,6 @@ pub fn read_export(dir: &Path, with_history: bool) -> Result<PolisExport, PolisE
             });
         }
     }
-    let history = if with_history {
-        Some(read_votes(&dir.join("votes.csv"))?)
-    } else {
-        None
-    };
     let vote_high_water_mark = votes.len() as u64;
     Ok(PolisExport {
         input: Input {
@@ -175,12 +208,14 @@ pub fn read_export(dir: &Path, with_history: bool) -> Result<PolisExport, PolisE
         },
         participants,
         polis_groups,
-        history,
+        history: None,
     })
 }
 
-fn read_comments(path: &Path) -> Result<BTreeMap<StatementId, StatementFlags>, PolisError> {
-    let mut reader = open(path)?;
+fn read_comments<R: std::io::Read>(
+    path: &Path,
+    mut reader: csv::Reader<R>,
+) -> Result<BTreeMap<StatementId, StatementFlags>, PolisError> {
     let headers = reader
         .headers()
         .map_err(|source| PolisError::Csv {
@@ -222,8 +257,10 @@ fn read_comments(path: &Path) -> Result<BTreeMap<StatementId, StatementFlags>, P
     Ok(out)
 }
 
-fn read_votes(path: &Path) -> Result<Vec<TimedVote>, PolisError> {
-    let mut reader = open(path)?;
+fn read_votes<R: std::io::Read>(
+    path: &Path,
+    mut reader: csv::Reader<R>,
+) -> Result<Vec<TimedVote>, PolisError> {
     let headers = reader
         .headers()
         .map_err(|source| PolisError::Csv {

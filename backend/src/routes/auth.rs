@@ -3,7 +3,8 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::session;
-use crate::errors::{AppError, is_local_path};
+use crate::errors::AppError;
+use crate::local_path::LocalPath;
 use crate::routes::account::ProviderLink;
 use crate::routes::context::{Ctx, LoggedIn};
 use crate::routes::see_other;
@@ -108,19 +109,18 @@ struct ResetPage<'a> {
     errors: FieldErrors,
 }
 
-fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| is_local_path(n))
-        .unwrap_or("/account")
-        .to_owned()
+/// Where to go after logging in: `next` if it stays on this site, else the account page.
+fn safe_next(next: Option<&str>) -> LocalPath {
+    LocalPath::or(next, "/account")
 }
 
 #[get("/login")]
 pub async fn login_form(ctx: Ctx, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
     if ctx.user.is_some() {
-        return Ok(see_other(&safe_next(query.next.as_deref())));
+        return Ok(see_other(safe_next(query.next.as_deref()).as_str()));
     }
     let next = safe_next(query.next.as_deref());
-    let page = LoginPage::new(&ctx, &next, "");
+    let page = LoginPage::new(&ctx, next.as_str(), "");
     ctx.render("login", &ctx.t("login.title"), page)
 }
 
@@ -148,7 +148,7 @@ pub async fn login(
             StatusCode::UNPROCESSABLE_ENTITY,
             "login",
             &ctx.t("login.title"),
-            LoginPage::new(&ctx, &next, "").failed(),
+            LoginPage::new(&ctx, next.as_str(), "").failed(),
         );
     }
     let attempt = users::authenticate(&ctx.state.db, &client, &form.email, &form.password).await?;
@@ -156,13 +156,13 @@ pub async fn login(
         Login::Ok(user) => {
             session::log_in(&ctx.session, user.id)
                 .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
-            Ok(see_other(&next))
+            Ok(see_other(next.as_str()))
         }
         Login::Failed => ctx.render_status(
             StatusCode::UNAUTHORIZED,
             "login",
             &ctx.t("login.title"),
-            LoginPage::new(&ctx, &next, form.email.trim()).failed(),
+            LoginPage::new(&ctx, next.as_str(), form.email.trim()).failed(),
         ),
         Login::Throttled { wait, by } => {
             let minutes = crate::errors::wait_minutes(wait).to_string();
@@ -178,7 +178,7 @@ pub async fn login(
                     throttled,
                     throttled_address,
                     staff_providers: None,
-                    ..LoginPage::new(&ctx, &next, form.email.trim())
+                    ..LoginPage::new(&ctx, next.as_str(), form.email.trim())
                 },
             )?;
             if let Ok(value) = actix_web::http::header::HeaderValue::from_str(

@@ -15,6 +15,7 @@ pub use crate::auth::session::{CurrentUser, SESSION_USER};
 use crate::entities::user;
 use crate::errors::{AppError, FieldError};
 use crate::i18n::Locale;
+use crate::local_path::LocalPath;
 use crate::routes::views::{FieldErrors, field_errors};
 use crate::state::AppState;
 
@@ -328,7 +329,8 @@ pub fn base_context(
         "path": path,
         "switch_lang": {
             "code": other.code(),
-            "href": format!("{path}?lang={}", other.code()),
+            // The request's own path, unless it could lead elsewhere (`//host`).
+            "href": format!("{}?lang={}", LocalPath::or(Some(path), "/"), other.code()),
             "label": state.catalogs.text(other, "language.name"),
         },
         "page": Value::Null,

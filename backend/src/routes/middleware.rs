@@ -22,8 +22,10 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
     form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// `hsts_max_age` > 0 adds `Strict-Transport-Security` (browsers then use
+/// only https for this host for that many seconds).
+pub fn security_headers(hsts_max_age: u64) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
         .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "same-origin"))
@@ -32,7 +34,15 @@ pub fn security_headers() -> DefaultHeaders {
             "Permissions-Policy",
             "camera=(), microphone=(), geolocation=()",
         ))
-        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"));
+    if hsts_max_age > 0 {
+        headers.add((
+            header::STRICT_TRANSPORT_SECURITY,
+            format!("max-age={hsts_max_age}"),
+        ))
+    } else {
+        headers
+    }
 }
 
 /// Answer HEAD like GET without the body (RFC 9110 §9.3.2): link checkers and
@@ -125,7 +135,9 @@ pub fn error_page<B: MessageBody + 'static>(
     if let Some(wait) = wait {
         message = message.replace("{minutes}", &crate::errors::wait_minutes(wait).to_string());
     }
-    let (http_req, _) = res.into_parts();
+    let (http_req, original) = res.into_parts();
+    // A 405 says which methods would work.
+    let allow = original.headers().get(header::ALLOW).cloned();
 
     let response: HttpResponse<BoxBody> = if req.path().starts_with("/api/") {
         HttpResponse::build(status).json(json!({
@@ -173,6 +185,9 @@ pub fn error_page<B: MessageBody + 'static>(
         .and_then(|secs| HeaderValue::from_str(&secs).ok())
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
     }
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(http_req, response).map_into_right_body(),

@@ -12,7 +12,9 @@ pub mod client;
 pub mod comments;
 pub mod context;
 pub mod deliberation;
+pub mod encoding;
 pub mod export;
+pub mod fallback;
 pub mod health;
 pub mod ideas;
 pub mod mail;
@@ -51,6 +53,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Open data.
     export::configure(cfg);
     report::configure(cfg);
+    // Last: 405 with `Allow` or 404 for whatever no route above took.
+    fallback::configure(cfg);
     cfg.default_service(web::to(not_found));
 }
 
@@ -59,8 +63,23 @@ async fn not_found(_ctx: context::Ctx) -> Result<HttpResponse, AppError> {
 }
 
 /// 303 See Other: the browser follows with a GET, so a reload never re-posts.
+/// Targets from a request go through [`LocalPath`](crate::local_path::LocalPath)
+/// first; this only makes sure the header itself can always be built (a slug
+/// from the path with a control character would otherwise fail the response
+/// with a 500), by percent-encoding what a header value or URL may not contain.
 pub fn see_other(location: &str) -> HttpResponse {
+    let encoded = percent_encoding::utf8_percent_encode(location, NOT_IN_LOCATION).to_string();
+    let value = header::HeaderValue::from_str(&encoded)
+        .unwrap_or_else(|_| header::HeaderValue::from_static("/"));
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
+        .insert_header((header::LOCATION, value))
         .finish()
 }
+
+/// Controls, space, DEL, backslash and every non-ASCII byte.
+const NOT_IN_LOCATION: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'\\')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>');

@@ -6,7 +6,8 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::session;
-use crate::errors::{AppError, is_local_path};
+use crate::errors::AppError;
+use crate::local_path::LocalPath;
 use crate::routes::context::Ctx;
 use crate::routes::see_other;
 use crate::routes::views::FieldErrors;
@@ -65,12 +66,7 @@ pub async fn start(
     query: web::Query<StartQuery>,
 ) -> Result<HttpResponse, AppError> {
     let name = path.into_inner();
-    let next = query
-        .next
-        .as_deref()
-        .filter(|n| is_local_path(n))
-        .unwrap_or("/account")
-        .to_owned();
+    let next = LocalPath::or(query.next.as_deref(), "/account");
     let link_user = match (&ctx.user, query.link.as_deref()) {
         (Some(user), Some("1")) => Some(user.id),
         _ => None,
@@ -109,7 +105,7 @@ pub async fn callback(
     let next = pending
         .as_ref()
         .map(|p| p.next.clone())
-        .unwrap_or_else(|| "/account".into());
+        .unwrap_or_else(|| LocalPath::or(None, "/account"));
     let link_user = pending.as_ref().and_then(|p| p.link_user);
     let identity = match oidc::finish(
         &ctx.state.settings,
@@ -144,7 +140,7 @@ pub async fn callback(
     match users::log_in_with_identity(&ctx.state.db, &identity).await? {
         Some(user) => {
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
-            Ok(see_other(&next))
+            Ok(see_other(next.as_str()))
         }
         None => {
             // First login: keep the verified identity until a name is chosen.
@@ -157,9 +153,9 @@ pub async fn callback(
     }
 }
 
-fn new_identity(ctx: &Ctx) -> Option<(Identity, String)> {
+fn new_identity(ctx: &Ctx) -> Option<(Identity, LocalPath)> {
     ctx.session
-        .get::<(Identity, String)>(oidc::SESSION_NEW_IDENTITY)
+        .get::<(Identity, LocalPath)>(oidc::SESSION_NEW_IDENTITY)
         .ok()
         .flatten()
 }
@@ -199,7 +195,7 @@ pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpRespo
             ctx.session.remove(oidc::SESSION_NEW_IDENTITY);
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
             ctx.flash("success", "register.welcome");
-            Ok(see_other(&next))
+            Ok(see_other(next.as_str()))
         },
         async |errors| {
             let page = WelcomePage {

@@ -14,6 +14,11 @@
 //! Statements awaiting moderation are left out (their text has not been
 //! checked and they are not part of the conversation yet); rejected ones keep
 //! their row with `moderated = -1`, as in Pol.is, but without their text.
+//!
+//! Every CSV is written by [`crate::open_csv::CsvWriter`]: text cells in
+//! double quotes, with one `'` in front of a text that a spreadsheet would
+//! run as a formula (`=`, `+`, `-`, `@`, tab, CR); numbers bare. The JSON
+//! document keeps the texts as they are.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -27,6 +32,7 @@ use crate::auth::Role;
 use crate::auth::session::CurrentUser;
 use crate::entities::{consultation, participant, statement, vote, vote_history};
 use crate::errors::AppError;
+use crate::open_csv::{Cell, CsvError, CsvWriter};
 use crate::opinion::Snapshot;
 
 use super::consultations::{self, Status};
@@ -270,12 +276,66 @@ fn polis_datetime(at: &DateTime<Utc>) -> String {
     at.format("%a %b %d %H:%M:%S UTC %Y").to_string()
 }
 
-fn csv_error(e: impl std::fmt::Display) -> AppError {
-    AppError::Unexpected(anyhow::anyhow!("cannot write CSV: {e}"))
+fn csv_error(e: CsvError) -> AppError {
+    AppError::Unexpected(anyhow::Error::new(e))
 }
 
-fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, AppError> {
-    w.into_inner().map_err(csv_error)
+fn finish(w: CsvWriter) -> Result<Vec<u8>, AppError> {
+    w.finish().map_err(csv_error)
+}
+
+/// The columns of `comments.csv`, Pol.is's order.
+pub const COMMENT_COLUMNS: [&str; 10] = [
+    "timestamp",
+    "comment-id",
+    "author-id",
+    "agrees",
+    "disagrees",
+    "moderated",
+    "is-meta",
+    "is-seed",
+    "group-informed-consensus",
+    "comment-body",
+];
+
+/// One row of `comments.csv`.
+#[derive(Debug, Clone)]
+pub struct CommentRow<'a> {
+    pub timestamp: i64,
+    pub id: i64,
+    pub author: Option<i64>,
+    pub agrees: u32,
+    pub disagrees: u32,
+    /// 1 accepted, -1 rejected.
+    pub moderated: i8,
+    pub is_meta: bool,
+    pub is_seed: bool,
+    pub group_informed_consensus: Option<f64>,
+    pub body: &'a str,
+}
+
+/// `comments.csv` from its rows; the statement text is the one text cell.
+pub fn write_comments<'a>(
+    rows: impl IntoIterator<Item = CommentRow<'a>>,
+) -> Result<Vec<u8>, AppError> {
+    let mut w = CsvWriter::new();
+    w.row(COMMENT_COLUMNS.map(Cell::name)).map_err(csv_error)?;
+    for r in rows {
+        w.row([
+            Cell::int(r.timestamp),
+            Cell::int(r.id),
+            Cell::opt_int(r.author),
+            Cell::int(r.agrees),
+            Cell::int(r.disagrees),
+            Cell::int(r.moderated),
+            Cell::bool(r.is_meta),
+            Cell::bool(r.is_seed),
+            Cell::opt_float(r.group_informed_consensus),
+            Cell::text(r.body),
+        ])
+        .map_err(csv_error)?;
+    }
+    finish(w)
 }
 
 /// Per statement number: (agrees, disagrees, passes) of the current votes.
@@ -341,52 +401,34 @@ impl ExportData {
 
     pub fn comments_csv(&self) -> Result<Vec<u8>, AppError> {
         let tallies = tallies(self);
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "timestamp",
-            "comment-id",
-            "author-id",
-            "agrees",
-            "disagrees",
-            "moderated",
-            "is-meta",
-            "is-seed",
-            "group-informed-consensus",
-            "comment-body",
-        ])
-        .map_err(csv_error)?;
-        for s in &self.statements {
+        write_comments(self.statements.iter().map(|s| {
             let (agrees, disagrees, _) = tallies.get(&s.number).copied().unwrap_or_default();
-            w.write_record([
-                millis(&s.created_at).to_string(),
-                s.number.to_string(),
-                self.author(s).map(|a| a.to_string()).unwrap_or_default(),
-                agrees.to_string(),
-                disagrees.to_string(),
-                moderated(s).to_string(),
-                s.is_meta.to_string(),
-                s.is_seed.to_string(),
-                self.gic(s.number)
-                    .map(|g| g.to_string())
-                    .unwrap_or_default(),
-                public_text(s).to_owned(),
-            ])
-            .map_err(csv_error)?;
-        }
-        finish(w)
+            CommentRow {
+                timestamp: millis(&s.created_at),
+                id: s.number,
+                author: self.author(s),
+                agrees,
+                disagrees,
+                moderated: moderated(s),
+                is_meta: s.is_meta,
+                is_seed: s.is_seed,
+                group_informed_consensus: self.gic(s.number),
+                body: public_text(s),
+            }
+        }))
     }
 
     pub fn votes_csv(&self) -> Result<Vec<u8>, AppError> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["timestamp", "datetime", "comment-id", "voter-id", "vote"])
+        let mut w = CsvWriter::new();
+        w.row(["timestamp", "datetime", "comment-id", "voter-id", "vote"].map(Cell::name))
             .map_err(csv_error)?;
         for (at, number, voter, value) in &self.history {
-            w.write_record([
-                millis(at).to_string(),
-                polis_datetime(at),
-                number.to_string(),
-                voter.to_string(),
-                value.to_string(),
+            w.row([
+                Cell::int(millis(at)),
+                Cell::owned_text(polis_datetime(at)),
+                Cell::int(*number),
+                Cell::int(*voter),
+                Cell::int(*value),
             ])
             .map_err(csv_error)?;
         }
@@ -397,8 +439,8 @@ impl ExportData {
         let numbers: Vec<i64> = self.statements.iter().map(|s| s.number).collect();
         let comments = self.comments_by();
         let groups = self.groups();
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let mut header: Vec<String> = [
+        let mut w = CsvWriter::new();
+        let mut header: Vec<Cell> = [
             "participant",
             "xid",
             "group-id",
@@ -407,11 +449,10 @@ impl ExportData {
             "n-agree",
             "n-disagree",
         ]
-        .iter()
-        .map(|h| (*h).to_owned())
-        .collect();
-        header.extend(numbers.iter().map(i64::to_string));
-        w.write_record(&header).map_err(csv_error)?;
+        .map(Cell::name)
+        .into();
+        header.extend(numbers.iter().map(|n| Cell::int(*n)));
+        w.row(header).map_err(csv_error)?;
         for &p in self.ids.values() {
             let cells: Vec<Option<i16>> = numbers
                 .iter()
@@ -419,25 +460,22 @@ impl ExportData {
                 .collect();
             let count = |f: fn(i16) -> bool| cells.iter().flatten().filter(|v| f(**v)).count();
             let mut row = vec![
-                p.to_string(),
-                String::new(),
-                groups
-                    .get(&p)
-                    .copied()
-                    .flatten()
-                    .map(|g| g.to_string())
-                    .unwrap_or_default(),
-                comments.get(&p).copied().unwrap_or(0).to_string(),
-                count(|_| true).to_string(),
-                count(|v| v == 1).to_string(),
-                count(|v| v == -1).to_string(),
+                Cell::int(p),
+                Cell::empty(),
+                Cell::opt_int(
+                    groups
+                        .get(&p)
+                        .copied()
+                        .flatten()
+                        .and_then(|g| i64::try_from(g).ok()),
+                ),
+                Cell::int(comments.get(&p).copied().unwrap_or(0)),
+                Cell::count(count(|_| true)),
+                Cell::count(count(|v| v == 1)),
+                Cell::count(count(|v| v == -1)),
             ];
-            row.extend(
-                cells
-                    .iter()
-                    .map(|c| c.map(|v| v.to_string()).unwrap_or_default()),
-            );
-            w.write_record(&row).map_err(csv_error)?;
+            row.extend(cells.iter().map(|c| Cell::opt_int(*c)));
+            w.row(row).map_err(csv_error)?;
         }
         finish(w)
     }
@@ -463,21 +501,21 @@ impl ExportData {
     pub fn summary_csv(&self) -> Result<Vec<u8>, AppError> {
         let s = self.summary();
         let c = &self.consultation;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let rows: [(&str, String); 9] = [
-            ("topic", c.title.clone()),
-            ("url", self.page_url.clone()),
+        let mut w = CsvWriter::new();
+        let rows: [(&str, Cell); 9] = [
+            ("topic", Cell::text(&c.title)),
+            ("url", Cell::text(&self.page_url)),
             // No page views are counted; everyone who took part is the nearest.
-            ("views", s.participants.to_string()),
-            ("voters", s.voters.to_string()),
-            ("voters-in-conv", s.voters_in_conv.to_string()),
-            ("commenters", s.commenters.to_string()),
-            ("comments", s.comments.to_string()),
-            ("groups", s.groups.to_string()),
-            ("conversation-description", c.summary.clone()),
+            ("views", Cell::count(s.participants)),
+            ("voters", Cell::count(s.voters)),
+            ("voters-in-conv", Cell::count(s.voters_in_conv)),
+            ("commenters", Cell::count(s.commenters)),
+            ("comments", Cell::count(s.comments)),
+            ("groups", Cell::count(s.groups)),
+            ("conversation-description", Cell::text(&c.summary)),
         ];
         for (key, value) in rows {
-            w.write_record([key, value.as_str()]).map_err(csv_error)?;
+            w.row([Cell::name(key), value]).map_err(csv_error)?;
         }
         finish(w)
     }
@@ -503,14 +541,17 @@ impl ExportData {
                 .map(|(at, _, p, _)| (*at, 2, Event::Vote(*p))),
         );
         events.sort_by_key(|(at, order, _)| (*at, *order));
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "n-votes",
-            "n-comments",
-            "n-visitors",
-            "n-voters",
-            "n-commenters",
-        ])
+        let mut w = CsvWriter::new();
+        w.row(
+            [
+                "n-votes",
+                "n-comments",
+                "n-visitors",
+                "n-voters",
+                "n-commenters",
+            ]
+            .map(Cell::name),
+        )
         .map_err(csv_error)?;
         let (mut votes, mut comments, mut visitors) = (0_usize, 0_usize, 0_usize);
         let mut voters = BTreeSet::new();
@@ -527,12 +568,12 @@ impl ExportData {
                     voters.insert(p);
                 }
             }
-            w.write_record([
-                votes.to_string(),
-                comments.to_string(),
-                visitors.to_string(),
-                voters.len().to_string(),
-                commenters.len().to_string(),
+            w.row([
+                Cell::count(votes),
+                Cell::count(comments),
+                Cell::count(visitors),
+                Cell::count(voters.len()),
+                Cell::count(commenters.len()),
             ])
             .map_err(csv_error)?;
         }
@@ -700,7 +741,11 @@ pub fn license_text(c: &consultation::Model, page_url: &str) -> String {
          - stats-history.csv: running totals over time\n\
          - export.json: all of the above in one JSON document\n\n\
          Participant ids are numbered per consultation and cannot be traced to a \
-         person. Names and email addresses are never exported.\n",
+         person. Names and email addresses are never exported.\n\n\
+         Text cells are always in double quotes. A text that begins with = + - @, a \
+         tab or a carriage return (also after one or more ') has one extra ' in \
+         front, so that spreadsheets do not run it as a formula; remove that one ' \
+         to get the original text. Numbers (such as -1) are written as numbers.\n",
         title = c.title,
         attribution = attribution(c, page_url),
     )

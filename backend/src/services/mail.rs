@@ -167,8 +167,10 @@ pub fn unsubscribe_token(state: &MailContext, user_id: i64) -> anyhow::Result<St
 }
 
 pub fn unsubscribe_token_valid(state: &MailContext, user_id: i64, token: &str) -> bool {
+    // Constant time: a byte-by-byte comparison that stops early would let
+    // someone find the token of any user id one character at a time.
     unsubscribe_token(state, user_id)
-        .is_ok_and(|t| t.len() == token.len() && t.bytes().zip(token.bytes()).all(|(a, b)| a == b))
+        .is_ok_and(|t| subtle::ConstantTimeEq::ct_eq(t.as_bytes(), token.as_bytes()).into())
 }
 
 pub fn public_url(state: &MailContext) -> String {

@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use crate::auth::Role;
 use crate::configuration::{OidcProvider, Settings};
+use crate::local_path::LocalPath;
 
 /// Session key of the pending login.
 pub const SESSION_PENDING: &str = "oidc_pending";
@@ -49,7 +50,8 @@ pub struct PendingLogin {
     pub state: String,
     pub nonce: String,
     pub pkce_verifier: String,
-    pub next: String,
+    /// Where to go once logged in, already checked ([`LocalPath`]).
+    pub next: LocalPath,
     /// Set when a logged-in person links the identity to their account.
     pub link_user: Option<i64>,
     pub started_at: i64,
@@ -242,7 +244,7 @@ pub async fn start(
     settings: &Settings,
     cache: &MetadataCache,
     name: &str,
-    next: String,
+    next: LocalPath,
     link_user: Option<i64>,
 ) -> Result<(String, PendingLogin), OidcError> {
     let provider = provider(settings, name)?;
@@ -465,7 +467,7 @@ fn short(s: &str) -> String {
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 fn token_payload(jwt: &str) -> Option<serde_json::Map<String, Value>> {
