@@ -177,6 +177,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         oidc: Default::default(),
         mail: Default::default(),
         report: Default::default(),
+        session: Default::default(),
         environment: "development".into(),
     }
 }

@@ -17,6 +17,7 @@ pub mod notification;
 pub mod opinion_snapshot;
 pub mod participant;
 pub mod population_figure;
+pub mod session;
 pub mod statement;
 pub mod user;
 pub mod vote;

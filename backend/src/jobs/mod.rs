@@ -1,3 +1,4 @@
-//! Background work driven by database state.
+//! Background work driven by database state: opinion recompute, session cleanup.
 
 pub mod recompute;
+pub mod sessions;

@@ -18,6 +18,7 @@ pub mod participants;
 pub mod polis_import;
 pub mod population;
 pub mod report;
+pub mod sessions;
 pub mod snapshots;
 pub mod statements;
 pub mod tokens;
