@@ -61,6 +61,9 @@ pub struct Settings {
     /// `/.well-known/security.txt` (`SAMSKAB_SECURITY_TXT__*`). See [`SecurityTxtSettings`].
     #[serde(default)]
     pub security_txt: SecurityTxtSettings,
+    /// How long sessions last (`SAMSKAB_SESSION__*`). See [`SessionSettings`].
+    #[serde(default)]
+    pub session: SessionSettings,
     /// `development` (default: zero-setup fallbacks allowed) or `production`
     /// (the server refuses to start without real mail, https, a session key).
     #[serde(default = "default_environment")]
@@ -158,6 +161,41 @@ impl Default for LimitSettings {
             login_failures_per_client: 50,
         }
     }
+}
+
+/// How long a session lasts. A logged-in session ends after `idle_minutes`
+/// without a request and at the latest `absolute_hours` after the login,
+/// whichever comes first; a session without a login (the CSRF token, an
+/// anonymous voter's participant token) ends when the browser is closed and
+/// at the latest `anonymous_days` after it began.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionSettings {
+    #[serde(default = "default_idle_minutes")]
+    pub idle_minutes: u32,
+    #[serde(default = "default_absolute_hours")]
+    pub absolute_hours: u32,
+    #[serde(default = "default_anonymous_days")]
+    pub anonymous_days: u32,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            idle_minutes: default_idle_minutes(),
+            absolute_hours: default_absolute_hours(),
+            anonymous_days: default_anonymous_days(),
+        }
+    }
+}
+
+fn default_idle_minutes() -> u32 {
+    120
+}
+fn default_absolute_hours() -> u32 {
+    12
+}
+fn default_anonymous_days() -> u32 {
+    30
 }
 
 fn default_recompute_interval_ms() -> u64 {
@@ -487,6 +525,7 @@ mod tests {
             report: ReportSettings::default(),
             limits: LimitSettings::default(),
             security_txt: SecurityTxtSettings::default(),
+            session: SessionSettings::default(),
             environment: "development".into(),
         }
     }

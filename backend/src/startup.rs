@@ -4,7 +4,6 @@
 
 use actix_session::SessionMiddleware;
 use actix_session::config::CookieContentSecurity;
-use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, ErrorHandlers, from_fn};
@@ -18,6 +17,7 @@ use crate::configuration::Settings;
 use crate::i18n::Catalogs;
 use crate::jobs::recompute::RecomputeWorker;
 use crate::routes::{self, middleware};
+use crate::services::sessions::{DbSessionStore, Lifetimes};
 use crate::state::AppState;
 use crate::views::Views;
 
@@ -71,6 +71,7 @@ impl Application {
         crate::services::mail::Transport::from_settings(&settings)?;
         tokio::spawn(crate::services::mail::run_sender(state.mail_context()));
         tokio::spawn(crate::jobs::cleanup::run(db.clone()));
+        tokio::spawn(crate::jobs::sessions::run(db.clone()));
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -118,17 +119,24 @@ fn run(
 ) -> anyhow::Result<Server> {
     let secure = state.settings.cookie_secure;
     let hsts_max_age = state.settings.hsts_max_age;
+    let store = DbSessionStore::new(
+        state.db.clone(),
+        Lifetimes::from_settings(&state.settings.session),
+    );
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
-        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+        // The cookie carries only the session key (encrypted); the session's
+        // state is on the server (see `services::sessions`).
+        let sessions = SessionMiddleware::builder(store.clone(), key.clone())
             .cookie_name(SESSION_COOKIE.to_owned())
             .cookie_secure(secure)
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)
             .cookie_content_security(CookieContentSecurity::Private)
             .build();
-        // Outermost last: logging → headers → compression → session → locale
-        // → error pages → UTF-8 check → CSRF → handlers.
+        // Outermost last: logging → headers → compression → session →
+        // no-store for personal pages → locale → error pages → UTF-8 check →
+        // CSRF → handlers.
         App::new()
             .app_data(data.clone())
             .app_data(web::FormConfig::default().limit(64 * 1024))
@@ -137,6 +145,7 @@ fn run(
             .wrap(from_fn(routes::encoding::utf8_only))
             .wrap(ErrorHandlers::new().default_handler(middleware::error_page))
             .wrap(from_fn(middleware::locale))
+            .wrap(from_fn(middleware::no_store_when_personal))
             .wrap(sessions)
             .wrap(Compress::default())
             .wrap(middleware::security_headers(hsts_max_age))

@@ -11,6 +11,7 @@ mod m20261124_000001_ideas;
 mod m20261124_000002_identity_and_mail;
 mod m20261130_000001_population_figures;
 mod m20261130_000002_mail_tokens;
+mod m20261202_000001_sessions;
 mod m20261202_000002_rate_limits;
 
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_identity_and_mail::Migration),
             Box::new(m20261130_000001_population_figures::Migration),
             Box::new(m20261130_000002_mail_tokens::Migration),
+            Box::new(m20261202_000001_sessions::Migration),
             Box::new(m20261202_000002_rate_limits::Migration),
         ]
     }

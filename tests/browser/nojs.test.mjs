@@ -1,4 +1,5 @@
-// A citizen without JavaScript: register, log out, log in again and read a consultation.
+// A citizen without JavaScript: register, log out, log in again, read a consultation and log
+// out on all devices.
 // Every step is a plain link or form post; every page passes axe.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -88,5 +89,29 @@ describe('without JavaScript', { timeout: 180_000 }, () => {
     assert.equal(pathOf(page), path);
     assert.ok(await page.locator('h1').first().isVisible(), `a visible <h1> on ${path}`);
     await axeCheck(page);
+  });
+
+  it('logs out on all devices from the account page', async () => {
+    // A second browser of the same person, e.g. a library computer.
+    const other = await newContext(browser, { javaScriptEnabled: false });
+    const elsewhere = await other.newPage();
+    await login(elsewhere, citizen.email, citizen.password);
+
+    await visit(page, '/account');
+    await axeCheck(page);
+    const form = page.locator('main form[action="/account/log-out-everywhere"]');
+    assert.ok(await form.getByText('Log ud på alle enheder').isVisible(), 'the button is shown');
+    await submitFormOf(page, form.locator('button'));
+    assert.equal(pathOf(page), '/login');
+    assert.ok(
+      await page.getByText('Du er nu logget ud på alle enheder').isVisible(),
+      'the login page confirms it in words',
+    );
+    assert.equal(await logoutButton(page).count(), 0, 'this browser is logged out');
+    await axeCheck(page);
+
+    await visit(elsewhere, '/account');
+    assert.equal(pathOf(elsewhere), '/login', 'the other browser is logged out too');
+    await other.close();
   });
 });

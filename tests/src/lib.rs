@@ -197,6 +197,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         report: Default::default(),
         limits: Default::default(),
         security_txt: Default::default(),
+        session: Default::default(),
         environment: "development".into(),
     }
 }

@@ -19,16 +19,26 @@ pub const HEADER: &str = "x-csrf-token";
 /// token (see the comment in `guard`).
 pub const ONE_CLICK_UNSUBSCRIBE_PATH: &str = "/mail/unsubscribe";
 
+fn fresh() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// The session's token, created on first use.
 pub fn token(session: &Session) -> String {
     if let Ok(Some(existing)) = session.get::<String>(SESSION_KEY) {
         return existing;
     }
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    let fresh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let fresh = fresh();
     let _ = session.insert(SESSION_KEY, &fresh);
     fresh
+}
+
+/// A new token (at login): one read before, e.g. by someone who had the
+/// browser first, no longer works.
+pub fn rotate(session: &Session) -> Result<(), actix_session::SessionInsertError> {
+    session.insert(SESSION_KEY, fresh())
 }
 
 fn matches(expected: &str, provided: &str) -> bool {

@@ -1,6 +1,7 @@
-//! The logged-in person. The session cookie (signed and encrypted) holds only
-//! the user id; the rest is read from the database on every request so a role
-//! change or a deleted account takes effect at once.
+//! The logged-in person. The session (a server-side record, see
+//! `services::sessions`) holds only the user id; the rest is read from the
+//! database on every request so a role change or a deleted account takes
+//! effect at once.
 
 use actix_session::Session;
 use serde::Serialize;
@@ -9,10 +10,6 @@ use crate::auth::Role;
 use crate::entities::user;
 
 pub const SESSION_USER: &str = "uid";
-/// When the session logged in (milliseconds since the epoch). A password
-/// reset ends every session that logged in before it: sessions live in the
-/// signed cookie, not on the server, so this is how they are revoked.
-pub const SESSION_LOGIN_AT: &str = "lat";
 
 /// The person behind the request, as loaded from the database on each request
 /// (so a role change or deletion takes effect at once).
@@ -67,26 +64,16 @@ impl CurrentUser {
     }
 }
 
-/// Start a logged-in session. The session is renewed so a session id planted
-/// before login (fixation) is worthless afterwards.
+/// Start a logged-in session. The session gets a new key so a session id
+/// planted before login (fixation) is worthless afterwards, and a new CSRF
+/// token so a token read before login is too.
 pub fn log_in(session: &Session, user_id: i64) -> Result<(), actix_session::SessionInsertError> {
     session.renew();
-    session.insert(SESSION_LOGIN_AT, chrono::Utc::now().timestamp_millis())?;
+    crate::auth::csrf::rotate(session)?;
     session.insert(SESSION_USER, user_id)
 }
 
-/// False when the password was changed after this session logged in.
-pub fn still_valid(session: &Session, model: &user::Model) -> bool {
-    match model.password_changed_at {
-        None => true,
-        Some(changed) => session
-            .get::<i64>(SESSION_LOGIN_AT)
-            .ok()
-            .flatten()
-            .is_some_and(|at| at >= changed.timestamp_millis()),
-    }
-}
-
+/// End this session: its server record is deleted and the cookie removed.
 pub fn log_out(session: &Session) {
     session.purge();
 }

@@ -18,6 +18,7 @@ pub mod opinion_snapshot;
 pub mod participant;
 pub mod population_figure;
 pub mod rate_limit;
+pub mod session;
 pub mod statement;
 pub mod user;
 pub mod vote;

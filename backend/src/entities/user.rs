@@ -35,7 +35,8 @@ pub struct Model {
     pub mail_idea_updates: bool,
     pub mail_statements: bool,
     pub mail_consultations: bool,
-    /// Sessions that started before this moment are no longer valid.
+    /// When the password was last set with a reset link (every session of the
+    /// person ended then, see `services::sessions`).
     pub password_changed_at: Option<DateTimeUtc>,
 }
 

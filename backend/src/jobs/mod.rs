@@ -1,4 +1,5 @@
-//! Background work driven by database state.
+//! Background work driven by database state: opinion recompute, session cleanup.
 
 pub mod cleanup;
 pub mod recompute;
+pub mod sessions;

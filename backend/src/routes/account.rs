@@ -6,12 +6,13 @@ use crate::i18n::Locale;
 use crate::routes::context::{Ctx, CurrentUser, LoggedIn};
 use crate::routes::see_other;
 use crate::routes::views::{FieldErrors, date};
-use crate::services::users;
+use crate::services::{sessions, users};
 use sea_orm::EntityTrait;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(show)
         .service(update)
+        .service(log_out_everywhere)
         .service(preferences)
         .service(save_preferences);
 }
@@ -45,6 +46,10 @@ struct AccountPage<'a> {
     errors: FieldErrors,
     providers: Vec<ProviderLink>,
     has_identity: bool,
+    /// Live sessions of the person (this one included) and whether there
+    /// are others.
+    session_count: u64,
+    other_sessions: bool,
 }
 
 /// The account page; after a rejected form the caller answers 422.
@@ -58,6 +63,7 @@ async fn account_page(
         .one(&ctx.state.db)
         .await?
         .ok_or(AppError::NotFound)?;
+    let session_count = sessions::count_for_user(&ctx.state.db, me.id).await?.max(1);
     let page = AccountPage {
         display_name: display_name.unwrap_or(&row.display_name),
         email: row.email.clone(),
@@ -71,6 +77,8 @@ async fn account_page(
                 &ctx.state.settings,
                 row.identity_provider.as_deref(),
             ),
+        session_count,
+        other_sessions: session_count > 1,
     };
     ctx.render("account", &ctx.t("account.title"), page)
 }
@@ -123,6 +131,18 @@ pub async fn update(
         async |errors| account_page(&ctx, &me, Some(&form.display_name), errors).await,
     )
     .await
+}
+
+/// "Log out on all devices": every session of the person ends, this one too;
+/// the login page says so.
+#[post("/account/log-out-everywhere")]
+pub async fn log_out_everywhere(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppError> {
+    sessions::end_all_for_user(&ctx.state.db, me.id).await?;
+    // This browser goes on without login, with a new key, to carry the message.
+    ctx.session.remove(crate::auth::session::SESSION_USER);
+    ctx.session.renew();
+    ctx.flash("success", "account.logged_out_everywhere");
+    Ok(see_other("/login"))
 }
 
 #[derive(Serialize)]

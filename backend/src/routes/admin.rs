@@ -95,7 +95,14 @@ pub async fn change_role(
     Admin(ctx, me): Admin,
 ) -> Result<HttpResponse, AppError> {
     let role = Role::parse(&form.role).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
-    users::change_role(&ctx.state.db, &me, id.into_inner(), role).await?;
+    let id = id.into_inner();
+    let before = me.role;
+    users::change_role(&ctx.state.db, &me, id, role).await?;
+    // The person's sessions ended with the change. An administrator who
+    // changed their own role goes on in a new session (new key) instead.
+    if id == me.id && role != before {
+        ctx.session.renew();
+    }
     ctx.flash("success", "admin.role_changed");
     Ok(see_other("/admin/users"))
 }

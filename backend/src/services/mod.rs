@@ -20,6 +20,7 @@ pub mod population;
 pub mod rate_limits;
 pub mod report;
 pub mod security_txt;
+pub mod sessions;
 pub mod snapshots;
 pub mod statements;
 pub mod tokens;

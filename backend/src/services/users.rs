@@ -13,7 +13,7 @@ use crate::i18n::Locale;
 
 use super::oidc::Identity;
 use super::rate_limits::{self, Client, Limits};
-use super::{audit, clean_text, mail, now, tokens};
+use super::{audit, clean_text, mail, now, sessions, tokens};
 
 pub const DISPLAY_NAME_MAX: usize = 80;
 pub const EMAIL_MAX: usize = 254;
@@ -398,7 +398,7 @@ pub async fn check_reset_token(db: &DatabaseConnection, token: &str) -> Result<(
 }
 
 /// Set a new password with a reset link. The link is used up, other reset
-/// links stop working, and every session that logged in before ends. The
+/// links stop working, and every session of the account ends. The
 /// pause on password login that failures from many places put on the
 /// address ends too: whoever guessed did not guess the new password.
 pub async fn reset_password(
@@ -433,6 +433,8 @@ pub async fn reset_password(
         active.email_verified = Set(true);
     }
     let user = active.update(&txn).await?;
+    // Whoever knew the old password is logged out everywhere.
+    sessions::end_all_for_user(&txn, user.id).await?;
     audit::record(
         &txn,
         Some(user.id),
@@ -584,10 +586,19 @@ pub async fn log_in_with_identity(
     };
     let mut active = found.clone().into_active_model();
     apply_identity(&mut active, identity);
-    if !identity.citizen && found.role != identity.role {
+    let role_changed = !identity.citizen && found.role != identity.role;
+    if role_changed {
         active.role = Set(identity.role);
     }
-    Ok(Some(active.update(db).await?))
+    let txn = db.begin().await?;
+    let user = active.update(&txn).await?;
+    if role_changed {
+        // The directory changed the person's role: their other sessions
+        // end, this login gets a new one.
+        sessions::end_all_for_user(&txn, user.id).await?;
+    }
+    txn.commit().await?;
+    Ok(Some(user))
 }
 
 /// First login with an identity: a new account under the display name the
@@ -733,6 +744,11 @@ pub async fn change_role(
     let mut active = target.into_active_model();
     active.role = Set(role);
     let updated = active.update(&txn).await?;
+    if old != role {
+        // A session keeps no role, but it must not outlive a change of
+        // rights: the person logs in again under the new role.
+        sessions::end_all_for_user(&txn, user_id).await?;
+    }
     audit::record(
         &txn,
         Some(actor.id),
