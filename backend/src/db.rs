@@ -4,6 +4,7 @@
 use anyhow::Context;
 use samskab_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use std::time::Duration;
 
 use crate::configuration::Settings;
@@ -18,7 +19,18 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     options
         .max_connections(settings.database_max_connections)
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // WAL lets readers go on while one connection writes (the rollback journal
+        // blocked every page during a vote commit or a snapshot write), and a
+        // busy timeout makes a writer wait its turn instead of failing at once.
+        // synchronous=NORMAL in WAL mode keeps the database consistent after a
+        // crash; the last transactions before a power loss (not a process crash)
+        // may be lost, which is the documented trade-off for many fewer fsyncs.
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+        });
     let db = Database::connect(options)
         .await
         .context("connecting to the database")?;
