@@ -239,13 +239,28 @@ impl TestApp {
             },
         };
         let mut settings = test_settings(&dir, database_url);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let mut port = free_port()?;
         settings.bind = format!("127.0.0.1:{port}");
         settings.public_url = Some(format!("http://127.0.0.1:{port}"));
         adjust(&mut settings);
-        let app = Application::build(settings.clone(), options).await?;
+        // The port is free when chosen but only bound after the migrations, so
+        // another test process can take it in between: choose again then.
+        let mut attempts = 0;
+        let app = loop {
+            match Application::build(settings.clone(), options).await {
+                Ok(app) => break app,
+                Err(e) if attempts < 5 && is_address_in_use(&e) => {
+                    attempts += 1;
+                    let old = format!("http://127.0.0.1:{port}");
+                    port = free_port()?;
+                    settings.bind = format!("127.0.0.1:{port}");
+                    if settings.public_url.as_deref() == Some(old.as_str()) {
+                        settings.public_url = Some(format!("http://127.0.0.1:{port}"));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();
         tokio::spawn(app.run_until_stopped());
@@ -619,4 +634,18 @@ pub fn partition(map: &std::collections::BTreeMap<i64, Option<usize>>) -> Vec<Ve
     let mut out: Vec<Vec<i64>> = groups.into_values().collect();
     out.sort();
     out
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn is_address_in_use(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+    })
 }
