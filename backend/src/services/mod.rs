@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod mail;
 pub mod moderation;
 pub mod notifications;
+pub mod outcome;
 pub mod oidc;
 pub mod participants;
 pub mod polis_import;
