@@ -31,6 +31,7 @@ pub struct ConsultationCard {
     pub status: &'static str,
     pub status_label: String,
     pub is_open: bool,
+    pub is_draft: bool,
     /// Closed, published or archived: participation has ended.
     pub is_over: bool,
     pub opens_at: Option<String>,
@@ -52,6 +53,7 @@ pub fn consultation_card(
     let now = chrono::Utc::now();
     ConsultationCard {
         is_open: status == crate::domain::ConsultationStatus::Open,
+        is_draft: status == Status::Draft,
         is_over: matches!(status, Status::Closed | Status::Published | Status::Archived),
         closes_at_iso: c.closes_at.map(crate::dates::to_iso_local),
         deadline: c
