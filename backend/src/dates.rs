@@ -91,7 +91,11 @@ pub fn format_datetime(at: DateTime<Utc>, locale: Locale) -> String {
 /// How soon an open consultation closes, for the reader: "Lukker i dag kl.
 /// 12.00", "Lukker i morgen kl. 12.00", "3 dage tilbage" (counted in local
 /// calendar days). `None` once the deadline has passed.
-pub fn deadline_phrase(closes_at: DateTime<Utc>, now: DateTime<Utc>, locale: Locale) -> Option<String> {
+pub fn deadline_phrase(
+    closes_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    locale: Locale,
+) -> Option<String> {
     if closes_at <= now {
         return None;
     }
@@ -114,9 +118,14 @@ pub fn deadline_phrase(closes_at: DateTime<Utc>, now: DateTime<Utc>, locale: Loc
 /// starts). The hour repeated when summer time ends is read as the first one.
 pub fn parse_local(input: &str) -> Option<DateTime<Utc>> {
     let s = input.trim();
-    let naive = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())?;
+    let naive = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())?;
     Copenhagen
         .from_local_datetime(&naive)
         .earliest()
@@ -172,21 +181,45 @@ mod tests {
     #[test]
     fn summer_time_changes_are_followed() {
         // 28 March 2027: clocks go from 02:00 to 03:00.
-        assert_eq!(format_time(utc("2027-03-28T00:59:00Z"), Locale::Da), "01.59");
-        assert_eq!(format_time(utc("2027-03-28T01:00:00Z"), Locale::Da), "03.00");
+        assert_eq!(
+            format_time(utc("2027-03-28T00:59:00Z"), Locale::Da),
+            "01.59"
+        );
+        assert_eq!(
+            format_time(utc("2027-03-28T01:00:00Z"), Locale::Da),
+            "03.00"
+        );
         // 31 October 2027: clocks go from 03:00 back to 02:00.
-        assert_eq!(format_time(utc("2027-10-31T00:30:00Z"), Locale::Da), "02.30");
-        assert_eq!(format_time(utc("2027-10-31T01:30:00Z"), Locale::Da), "02.30");
+        assert_eq!(
+            format_time(utc("2027-10-31T00:30:00Z"), Locale::Da),
+            "02.30"
+        );
+        assert_eq!(
+            format_time(utc("2027-10-31T01:30:00Z"), Locale::Da),
+            "02.30"
+        );
     }
 
     #[test]
     fn form_input_is_local_time() {
-        assert_eq!(parse_local("2027-01-15T12:00"), Some(utc("2027-01-15T11:00:00Z")));
-        assert_eq!(parse_local(" 2027-07-01 12:00 "), Some(utc("2027-07-01T10:00:00Z")));
-        assert_eq!(to_local_input(utc("2027-07-01T10:00:00Z")), "2027-07-01T12:00");
+        assert_eq!(
+            parse_local("2027-01-15T12:00"),
+            Some(utc("2027-01-15T11:00:00Z"))
+        );
+        assert_eq!(
+            parse_local(" 2027-07-01 12:00 "),
+            Some(utc("2027-07-01T10:00:00Z"))
+        );
+        assert_eq!(
+            to_local_input(utc("2027-07-01T10:00:00Z")),
+            "2027-07-01T12:00"
+        );
         // The skipped hour does not exist; the repeated one is read as the first.
         assert_eq!(parse_local("2027-03-28T02:30"), None);
-        assert_eq!(parse_local("2027-10-31T02:30"), Some(utc("2027-10-31T00:30:00Z")));
+        assert_eq!(
+            parse_local("2027-10-31T02:30"),
+            Some(utc("2027-10-31T00:30:00Z"))
+        );
         assert_eq!(parse_local("15.01.2027 12:00"), None);
         assert_eq!(parse_local("2027-02-30T12:00"), None);
         assert_eq!(parse_local(""), None);
@@ -196,10 +229,22 @@ mod tests {
     fn deadline_phrases_count_local_days() {
         let closes = utc("2027-01-15T11:00:00Z");
         let da = |now: &str| deadline_phrase(closes, utc(now), Locale::Da);
-        assert_eq!(da("2027-01-15T08:00:00Z").as_deref(), Some("Lukker i dag kl. 12.00"));
-        assert_eq!(da("2027-01-14T22:59:00Z").as_deref(), Some("Lukker i dag kl. 12.00"));
-        assert_eq!(da("2027-01-14T22:00:00Z").as_deref(), Some("Lukker i morgen kl. 12.00"));
-        assert_eq!(da("2027-01-12T09:00:00Z").as_deref(), Some("3 dage tilbage"));
+        assert_eq!(
+            da("2027-01-15T08:00:00Z").as_deref(),
+            Some("Lukker i dag kl. 12.00")
+        );
+        assert_eq!(
+            da("2027-01-14T22:59:00Z").as_deref(),
+            Some("Lukker i dag kl. 12.00")
+        );
+        assert_eq!(
+            da("2027-01-14T22:00:00Z").as_deref(),
+            Some("Lukker i morgen kl. 12.00")
+        );
+        assert_eq!(
+            da("2027-01-12T09:00:00Z").as_deref(),
+            Some("3 dage tilbage")
+        );
         assert_eq!(da("2027-01-15T11:00:00Z"), None);
         assert_eq!(
             deadline_phrase(closes, utc("2027-01-12T09:00:00Z"), Locale::En).as_deref(),
@@ -217,7 +262,13 @@ mod tests {
         // Friday 26 March at 23.30 winter time: three local days.
         let closes = utc("2027-03-29T10:00:00Z");
         let now = utc("2027-03-26T22:30:00Z");
-        assert_eq!(deadline_phrase(closes, now, Locale::Da).as_deref(), Some("3 dage tilbage"));
-        assert_eq!(format_datetime(closes, Locale::Da), "29. marts 2027 kl. 12.00");
+        assert_eq!(
+            deadline_phrase(closes, now, Locale::Da).as_deref(),
+            Some("3 dage tilbage")
+        );
+        assert_eq!(
+            format_datetime(closes, Locale::Da),
+            "29. marts 2027 kl. 12.00"
+        );
     }
 }

@@ -82,7 +82,8 @@ async fn multipart_field(
     name: &str,
 ) -> Option<String> {
     use futures::StreamExt;
-    let stream = futures::stream::once(async move { Ok::<_, actix_web::error::PayloadError>(body) });
+    let stream =
+        futures::stream::once(async move { Ok::<_, actix_web::error::PayloadError>(body) });
     let mut form = actix_multipart::Multipart::new(headers, stream);
     while let Some(field) = form.next().await {
         let mut field = field.ok()?;

@@ -155,6 +155,8 @@ pub struct StatusChange {
     pub status: String,
     /// The official response published with the change (may be empty).
     pub response: String,
+    /// Who gives the response (role and department), when there is one.
+    pub signature: Option<String>,
     pub at: String,
 }
 
@@ -471,6 +473,7 @@ pub async fn idea_detail(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, A
         .map(|h| StatusChange {
             status: h.to_status.as_str().to_owned(),
             response: h.response.clone(),
+            signature: h.signature.clone().filter(|_| !h.response.is_empty()),
             at: rfc3339(&h.created_at),
         })
         .collect();

@@ -101,7 +101,11 @@ async fn page(
         errors,
         max_size: size_text(ctx, max),
     };
-    ctx.render("staff_material", &ctx.t("deadlines.material.staff_title"), page)
+    ctx.render(
+        "staff_material",
+        &ctx.t("deadlines.material.staff_title"),
+        page,
+    )
 }
 
 #[get("/staff/consultations/{slug}/material")]

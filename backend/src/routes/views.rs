@@ -54,7 +54,10 @@ pub fn consultation_card(
     ConsultationCard {
         is_open: status == crate::domain::ConsultationStatus::Open,
         is_draft: status == Status::Draft,
-        is_over: matches!(status, Status::Closed | Status::Published | Status::Archived),
+        is_over: matches!(
+            status,
+            Status::Closed | Status::Published | Status::Archived
+        ),
         closes_at_iso: c.closes_at.map(crate::dates::to_iso_local),
         deadline: c
             .closes_at
@@ -66,7 +69,9 @@ pub fn consultation_card(
         status: status.as_str(),
         status_label: status_label(catalogs, locale, status),
         opens_at: c.opens_at.map(|d| crate::dates::format_datetime(d, locale)),
-        closes_at: c.closes_at.map(|d| crate::dates::format_datetime(d, locale)),
+        closes_at: c
+            .closes_at
+            .map(|d| crate::dates::format_datetime(d, locale)),
         published_at: c.published_at.as_ref().map(|d| date(locale, d)),
         updated_at: date(locale, &c.updated_at),
     }
@@ -150,7 +155,10 @@ pub fn timeline(catalogs: &Catalogs, locale: Locale, c: &consultation::Model) ->
         )
     };
     let steps = [
-        (t("drafted"), crate::dates::format_date(c.created_at, locale)),
+        (
+            t("drafted"),
+            crate::dates::format_date(c.created_at, locale),
+        ),
         (t("opens"), at(c.opens_at)),
         (t("closes"), at(c.closes_at)),
         (t("report"), at(c.published_at)),

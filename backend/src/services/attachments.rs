@@ -109,7 +109,10 @@ pub async fn add(
     };
     match (has_file, url.is_empty()) {
         (true, false) | (false, true) => {
-            return Err(field_error("file", "deadlines.errors.attachment_file_or_link"));
+            return Err(field_error(
+                "file",
+                "deadlines.errors.attachment_file_or_link",
+            ));
         }
         (false, false) => {
             let parsed = url::Url::parse(url)
@@ -256,7 +259,10 @@ mod tests {
 
     #[test]
     fn the_content_decides_the_type() {
-        assert_eq!(check_type(PDF, "plan.pdf", Some("application/pdf")), Ok(("application/pdf", false)));
+        assert_eq!(
+            check_type(PDF, "plan.pdf", Some("application/pdf")),
+            Ok(("application/pdf", false))
+        );
         assert_eq!(check_type(PNG, "kort.PNG", None), Ok(("image/png", true)));
         assert_eq!(
             check_type(PNG, "kort.png", Some("application/octet-stream")),
@@ -272,7 +278,10 @@ mod tests {
             Err("deadlines.errors.attachment_type")
         );
         // A PNG named as a PDF, or declared as one.
-        assert_eq!(check_type(PNG, "plan.pdf", None), Err("deadlines.errors.attachment_spoofed"));
+        assert_eq!(
+            check_type(PNG, "plan.pdf", None),
+            Err("deadlines.errors.attachment_spoofed")
+        );
         assert_eq!(
             check_type(PNG, "kort.png", Some("application/pdf")),
             Err("deadlines.errors.attachment_spoofed")

@@ -420,8 +420,14 @@ impl ConsultationForm {
                 .new_participants_per_hour
                 .map(|n| n.to_string())
                 .unwrap_or_default(),
-            opens_at: m.opens_at.map(crate::dates::to_local_input).unwrap_or_default(),
-            closes_at: m.closes_at.map(crate::dates::to_local_input).unwrap_or_default(),
+            opens_at: m
+                .opens_at
+                .map(crate::dates::to_local_input)
+                .unwrap_or_default(),
+            closes_at: m
+                .closes_at
+                .map(crate::dates::to_local_input)
+                .unwrap_or_default(),
             decision_expected_on: m
                 .decision_expected_on
                 .map(|d| d.format("%Y-%m-%d").to_string())
@@ -452,10 +458,11 @@ pub fn check_schedule(
     if !matches!(status, Status::Draft | Status::Open) {
         valid.closes_at = existing.and_then(|c| c.closes_at);
     }
-    let unchanged = |new: Option<chrono::DateTime<chrono::Utc>>,
-                     old: fn(&consultation::Model) -> Option<chrono::DateTime<chrono::Utc>>| {
-        existing.is_some_and(|c| old(c) == new)
-    };
+    let unchanged =
+        |new: Option<chrono::DateTime<chrono::Utc>>,
+         old: fn(&consultation::Model) -> Option<chrono::DateTime<chrono::Utc>>| {
+            existing.is_some_and(|c| old(c) == new)
+        };
     if status == Status::Draft
         && let Some(o) = valid.opens_at
         && o < now
@@ -485,7 +492,11 @@ pub fn check_schedule(
             key: "deadlines.errors.closes_before_opens",
         });
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 pub fn categories(m: &consultation::Model) -> Vec<String> {

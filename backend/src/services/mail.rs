@@ -254,8 +254,7 @@ fn render(
             context["intro"] = json!(
                 text_of(&format!("{section}.intro_{status}")).replace("{deadline}", &deadline)
             );
-            text_of(&format!("{section}.subject_{status}"))
-                .replace("{title}", &str_of("title"))
+            text_of(&format!("{section}.subject_{status}")).replace("{title}", &str_of("title"))
         }
     };
     let text = state

@@ -5,8 +5,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    Set, TransactionTrait, ActiveModelTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -93,7 +93,9 @@ pub fn may_write(c: &consultation::Model) -> Result<(), AppError> {
     match c.status {
         Status::Closed | Status::Published => Ok(()),
         Status::Archived => Err(AppError::Conflict("errors.consultation_archived")),
-        Status::Draft | Status::Open => Err(AppError::Conflict("deadlines.errors.outcome_too_early")),
+        Status::Draft | Status::Open => {
+            Err(AppError::Conflict("deadlines.errors.outcome_too_early"))
+        }
     }
 }
 
@@ -115,7 +117,10 @@ pub async fn save(
     may_write(&existing)?;
     let mut errors = Vec::new();
     let text = clean_text(&form.outcome_text, OUTCOME_MAX).unwrap_or_else(|k| {
-        errors.push(FieldError { field: "outcome_text", key: k });
+        errors.push(FieldError {
+            field: "outcome_text",
+            key: k,
+        });
         String::new()
     });
     let url = match form.outcome_url.trim() {
@@ -168,11 +173,21 @@ pub async fn save(
     active.decided_on = Set(decided_on);
     active.updated_at = Set(at);
     let saved = active.update(&txn).await?;
-    audit::record(&txn, Some(actor.id), "consultation.outcome_saved", "consultation", Some(id), "")
-        .await?;
+    audit::record(
+        &txn,
+        Some(actor.id),
+        "consultation.outcome_saved",
+        "consultation",
+        Some(id),
+        "",
+    )
+    .await?;
     if publish {
         let claimed = consultation::Entity::update_many()
-            .col_expr(consultation::Column::OutcomePublishedAt, Expr::value(Some(at)))
+            .col_expr(
+                consultation::Column::OutcomePublishedAt,
+                Expr::value(Some(at)),
+            )
             .filter(consultation::Column::Id.eq(id))
             .filter(consultation::Column::OutcomePublishedAt.is_null())
             .exec(&txn)

@@ -118,13 +118,36 @@ async fn a_consultation_opens_closes_and_reminds_by_itself(app: TestApp) {
 
     // Reminder: only within 48 hours of the deadline, and once.
     let early = deadline - remind - Duration::minutes(1);
-    assert_eq!(scheduler::run_once(&app.db, early, remind).await.unwrap().reminded, 0);
+    assert_eq!(
+        scheduler::run_once(&app.db, early, remind)
+            .await
+            .unwrap()
+            .reminded,
+        0
+    );
     let near = deadline - remind + Duration::minutes(1);
-    assert_eq!(scheduler::run_once(&app.db, near, remind).await.unwrap().reminded, 1);
-    assert_eq!(scheduler::run_once(&app.db, near, remind).await.unwrap().reminded, 0);
-    assert_eq!(mails(&app, follower.id, &c.slug).await, ["open", "reminder"]);
+    assert_eq!(
+        scheduler::run_once(&app.db, near, remind)
+            .await
+            .unwrap()
+            .reminded,
+        1
+    );
+    assert_eq!(
+        scheduler::run_once(&app.db, near, remind)
+            .await
+            .unwrap()
+            .reminded,
+        0
+    );
+    assert_eq!(
+        mails(&app, follower.id, &c.slug).await,
+        ["open", "reminder"]
+    );
 
-    let r = scheduler::run_once(&app.db, deadline, remind).await.unwrap();
+    let r = scheduler::run_once(&app.db, deadline, remind)
+        .await
+        .unwrap();
     assert_eq!(r.closed, 1);
     let closed = reload(&app, c.id).await;
     assert_eq!(closed.status, ConsultationStatus::Closed);
@@ -147,10 +170,17 @@ async fn a_consultation_opens_closes_and_reminds_by_itself(app: TestApp) {
     // The closed page says so and no longer invites to take part.
     let (status, page) = app.page(&format!("/consultations/{}", c.slug)).await;
     assert_eq!(status, 200);
-    assert!(page.text("#status-banner").unwrap().contains("Høringen er lukket"));
+    assert!(
+        page.text("#status-banner")
+            .unwrap()
+            .contains("Høringen er lukket")
+    );
 }
 
-both_backends!(two_servers_take_each_step_exactly_once_after_downtime, no_jobs());
+both_backends!(
+    two_servers_take_each_step_exactly_once_after_downtime,
+    no_jobs()
+);
 async fn two_servers_take_each_step_exactly_once_after_downtime(app: TestApp) {
     // A second server process on the same database, as another replica.
     let mut settings = app.settings.clone();
@@ -184,7 +214,11 @@ async fn two_servers_take_each_step_exactly_once_after_downtime(app: TestApp) {
     let (one, two) = (one.await.unwrap(), two.await.unwrap());
     assert_eq!(one.opened + two.opened, 6, "{one:?} {two:?}");
     assert_eq!(one.closed + two.closed, 6, "{one:?} {two:?}");
-    assert_eq!(one.reminded + two.reminded, 0, "no reminder after the deadline");
+    assert_eq!(
+        one.reminded + two.reminded,
+        0,
+        "no reminder after the deadline"
+    );
     for (id, slug) in &ids {
         let c = reload(&app, *id).await;
         assert_eq!(c.status, ConsultationStatus::Closed);
@@ -202,7 +236,10 @@ async fn two_servers_take_each_step_exactly_once_after_downtime(app: TestApp) {
     );
 }
 
-both_backends!(staff_plan_dates_and_bad_dates_are_refused_in_words, no_jobs());
+both_backends!(
+    staff_plan_dates_and_bad_dates_are_refused_in_words,
+    no_jobs()
+);
 async fn staff_plan_dates_and_bad_dates_are_refused_in_words(app: TestApp) {
     app.user(Role::Moderator).logged_in().await;
     let future = Utc::now() + Duration::days(30);
@@ -228,7 +265,10 @@ async fn staff_plan_dates_and_bad_dates_are_refused_in_words(app: TestApp) {
             "Skriv dato og klokkeslæt som 2027-01-15 12:00",
         ),
         (
-            base(&local_input(future), &local_input(future - Duration::days(1))),
+            base(
+                &local_input(future),
+                &local_input(future - Duration::days(1)),
+            ),
             "#closes_at-error",
             "Høringsfristen skal ligge efter åbningen",
         ),
@@ -258,7 +298,11 @@ async fn staff_plan_dates_and_bad_dates_are_refused_in_words(app: TestApp) {
             page.text(selector)
         );
     }
-    assert_eq!(consultation::Entity::find().count(&app.db).await.unwrap(), 0, "nothing stored");
+    assert_eq!(
+        consultation::Entity::find().count(&app.db).await.unwrap(),
+        0,
+        "nothing stored"
+    );
 
     let opens = minute(future);
     let closes = minute(future + Duration::days(14));
@@ -269,11 +313,20 @@ async fn staff_plan_dates_and_bad_dates_are_refused_in_words(app: TestApp) {
     fields.push(("contact_email".into(), "mette@aarhus.dk".into()));
     let res = post(fields).await;
     assert_eq!(res.status(), 303);
-    let c = consultation::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let c = consultation::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((c.opens_at, c.closes_at), (Some(opens), Some(closes)));
-    assert_eq!(c.decision_expected_on.map(|d| d.to_string()).as_deref(), Some("2027-03-01"));
+    assert_eq!(
+        c.decision_expected_on.map(|d| d.to_string()).as_deref(),
+        Some("2027-03-01")
+    );
     // The edit form shows the times back in Danish local time.
-    let (_, page) = app.page(&format!("/staff/consultations/{}/edit", c.slug)).await;
+    let (_, page) = app
+        .page(&format!("/staff/consultations/{}/edit", c.slug))
+        .await;
     assert_eq!(page.attr("#closes_at", "value"), Some(local_input(closes)));
 }
 
@@ -292,7 +345,10 @@ async fn an_open_consultation_shows_its_deadline_and_timeline(app: TestApp) {
     let (status, page) = app.page(&format!("/consultations/{}", c.slug)).await;
     assert_eq!(status, 200);
     let line = page.text("#deadline").unwrap();
-    assert!(line.contains(&dates::format_datetime(deadline, samskab::i18n::Locale::Da)), "{line}");
+    assert!(
+        line.contains(&dates::format_datetime(deadline, samskab::i18n::Locale::Da)),
+        "{line}"
+    );
     assert!(line.contains("kl. 12.00"), "{line}");
     assert!(line.contains("3 dage tilbage"), "{line}");
     let steps = page.texts("#timeline li");
@@ -301,14 +357,19 @@ async fn an_open_consultation_shows_its_deadline_and_timeline(app: TestApp) {
         page.text("#timeline li[aria-current=step]").unwrap(),
         page.texts("#timeline li")[1]
     );
-    assert!(steps[1].contains("Åbner for deltagelse") && steps[1].contains("(nu)"), "{steps:?}");
+    assert!(
+        steps[1].contains("Åbner for deltagelse") && steps[1].contains("(nu)"),
+        "{steps:?}"
+    );
     assert!(steps[2].contains("kl. 12.00"), "{steps:?}");
     assert!(page.text("#contact").unwrap().contains("Mette Jensen"));
     assert!(page.text("#status-banner").is_none());
     // The list card and English page say it too.
     let (_, list) = app.page("/consultations").await;
     assert!(list.body.contains("3 dage tilbage"));
-    let (_, en) = app.page(&format!("/consultations/{}?lang=en", c.slug)).await;
+    let (_, en) = app
+        .page(&format!("/consultations/{}?lang=en", c.slug))
+        .await;
     assert!(en.text("#deadline").unwrap().contains("3 days left"));
     assert!(en.text("#deadline").unwrap().contains("at 12:00"));
 }
@@ -339,14 +400,27 @@ async fn closed_pages_show_no_participation_forms(app: TestApp) {
             "{path}: {actions:?}"
         );
         assert!(
-            !page.attrs("a", "href").iter().any(|h| h.ends_with("/ideas/new")),
+            !page
+                .attrs("a", "href")
+                .iter()
+                .any(|h| h.ends_with("/ideas/new")),
             "{path}: no call to propose"
         );
     }
-    let (_, page) = app.page_with(&citizen, &format!("/consultations/{}", c.slug)).await;
-    assert!(page.text("#status-banner").unwrap().contains("Der kan ikke længere deltages"));
+    let (_, page) = app
+        .page_with(&citizen, &format!("/consultations/{}", c.slug))
+        .await;
+    assert!(
+        page.text("#status-banner")
+            .unwrap()
+            .contains("Der kan ikke længere deltages")
+    );
     assert!(page.text("#deadline").is_none());
-    assert!(page.texts("a.button").is_empty(), "{:?}", page.texts("a.button"));
+    assert!(
+        page.texts("a.button").is_empty(),
+        "{:?}",
+        page.texts("a.button")
+    );
 }
 
 both_backends!(closing_publishing_and_archiving_ask_for_confirmation);
@@ -367,23 +441,46 @@ async fn closing_publishing_and_archiving_ask_for_confirmation(app: TestApp) {
     let res = app.post_form(&path, &[("to", "closed")]).await;
     assert_eq!(res.status(), 303);
     let confirm = location(&res);
-    assert_eq!(confirm, format!("/staff/consultations/{}/confirm?to=closed", c.slug));
-    assert_eq!(reload(&app, c.id).await.status, ConsultationStatus::Open, "not yet");
+    assert_eq!(
+        confirm,
+        format!("/staff/consultations/{}/confirm?to=closed", c.slug)
+    );
+    assert_eq!(
+        reload(&app, c.id).await.status,
+        ConsultationStatus::Open,
+        "not yet"
+    );
 
     let (status, page) = app.page(&confirm).await;
     assert_eq!(status, 200);
     assert_eq!(page.h1(), "Vil du lukke høringen?");
-    assert!(page.text("#consequences").unwrap().contains("Det kan ikke fortrydes"));
-    assert!(page.text("#warnings").unwrap().contains("1 idé venter på moderation"));
-    assert_eq!(page.attr("form input[name=confirm]", "value").as_deref(), Some("yes"));
+    assert!(
+        page.text("#consequences")
+            .unwrap()
+            .contains("Det kan ikke fortrydes")
+    );
+    assert!(
+        page.text("#warnings")
+            .unwrap()
+            .contains("1 idé venter på moderation")
+    );
+    assert_eq!(
+        page.attr("form input[name=confirm]", "value").as_deref(),
+        Some("yes")
+    );
 
-    let res = app.post_form(&path, &[("to", "closed"), ("confirm", "yes")]).await;
+    let res = app
+        .post_form(&path, &[("to", "closed"), ("confirm", "yes")])
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(reload(&app, c.id).await.status, ConsultationStatus::Closed);
     // A step the life cycle does not allow is refused before any confirmation.
     assert_eq!(app.post_form(&path, &[("to", "open")]).await.status(), 409);
     let (status, page) = app
-        .page(&format!("/staff/consultations/{}/confirm?to=published&lang=en", c.slug))
+        .page(&format!(
+            "/staff/consultations/{}/confirm?to=published&lang=en",
+            c.slug
+        ))
         .await;
     assert_eq!(status, 200);
     assert_eq!(page.h1(), "Publish the report?");
@@ -395,7 +492,13 @@ async fn closing_publishing_and_archiving_ask_for_confirmation(app: TestApp) {
 both_backends!(the_outcome_is_published_once_mailed_and_shown);
 async fn the_outcome_is_published_once_mailed_and_shown(app: TestApp) {
     let staff = app.user(Role::Moderator).logged_in_actor().await;
-    let c = app.consultation().with_ideas().by(&staff).closed().create().await;
+    let c = app
+        .consultation()
+        .with_ideas()
+        .by(&staff)
+        .closed()
+        .create()
+        .await;
     let follower = app.user(Role::Citizen).create().await;
     follow(&app, c.id, follower.id).await;
     let path = format!("/staff/consultations/{}/outcome", c.slug);
@@ -410,20 +513,40 @@ async fn the_outcome_is_published_once_mailed_and_shown(app: TestApp) {
     let res = app.post_form(&path, &fields).await;
     assert_eq!(res.status(), 422);
     let page = Page::parse(&res.text().await.unwrap());
-    assert!(page.text("#outcome_text-error").unwrap().contains("Offentliggør rapporten først"));
+    assert!(
+        page.text("#outcome_text-error")
+            .unwrap()
+            .contains("Offentliggør rapporten først")
+    );
     let res = app
-        .post_form(&path, &[("outcome_text", text), ("outcome_url", "javascript:alert(1)")])
+        .post_form(
+            &path,
+            &[
+                ("outcome_text", text),
+                ("outcome_url", "javascript:alert(1)"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 422);
-    assert!(reload(&app, c.id).await.outcome_text.is_none(), "nothing stored half-way");
+    assert!(
+        reload(&app, c.id).await.outcome_text.is_none(),
+        "nothing stored half-way"
+    );
 
-    app.transition(&staff, &c.slug, samskab::services::consultations::Status::Published)
-        .await;
+    app.transition(
+        &staff,
+        &c.slug,
+        samskab::services::consultations::Status::Published,
+    )
+    .await;
     let res = app.post_form(&path, &fields).await;
     assert_eq!(res.status(), 303);
     let res = app.post_form(&path, &fields).await;
     assert_eq!(res.status(), 303, "publishing twice is harmless");
-    assert_eq!(mails(&app, follower.id, &c.slug).await, ["outcome", "published"]);
+    assert_eq!(
+        mails(&app, follower.id, &c.slug).await,
+        ["outcome", "published"]
+    );
 
     let (_, page) = app.page(&format!("/consultations/{}", c.slug)).await;
     let outcome = page.text("#outcome").unwrap();
@@ -435,7 +558,10 @@ async fn the_outcome_is_published_once_mailed_and_shown(app: TestApp) {
         Some("https://aarhus.dk/byraadet/referat-1")
     );
     let steps = page.texts("#timeline li");
-    assert!(steps[4].contains("Politisk beslutning") && steps[4].contains("1. marts 2027"), "{steps:?}");
+    assert!(
+        steps[4].contains("Politisk beslutning") && steps[4].contains("1. marts 2027"),
+        "{steps:?}"
+    );
     let (_, report) = app.page(&format!("/consultations/{}/report", c.slug)).await;
     assert!(report.text("#outcome").unwrap().contains("flere bænke"));
     let api: serde_json::Value = app
@@ -444,8 +570,16 @@ async fn the_outcome_is_published_once_mailed_and_shown(app: TestApp) {
         .json()
         .await
         .unwrap();
-    assert_eq!(api["outcome"]["url"], "https://aarhus.dk/byraadet/referat-1");
-    assert!(api["outcome"]["text"].as_str().unwrap().contains("flere bænke"));
+    assert_eq!(
+        api["outcome"]["url"],
+        "https://aarhus.dk/byraadet/referat-1"
+    );
+    assert!(
+        api["outcome"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("flere bænke")
+    );
 }
 
 /// A multipart body by hand: (name, file name, content type, bytes).
@@ -474,8 +608,10 @@ fn multipart(parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> (String, Ve
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-const PDF: &[u8] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+const PDF: &[u8] =
+    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n";
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
 both_backends!(
     attachments_round_trip_and_bad_files_are_refused,
@@ -510,7 +646,10 @@ async fn attachments_round_trip_and_bad_files_are_refused(app: TestApp) {
     };
     // Without the CSRF token: refused, nothing stored.
     let res = send(
-        &[("title", None, None, b"Lokalplan"), ("file", Some("plan.pdf"), Some("application/pdf"), PDF)],
+        &[
+            ("title", None, None, b"Lokalplan"),
+            ("file", Some("plan.pdf"), Some("application/pdf"), PDF),
+        ],
         false,
     )
     .await;
@@ -518,27 +657,47 @@ async fn attachments_round_trip_and_bad_files_are_refused(app: TestApp) {
     let big = [PDF, &vec![b' '; 5000]].concat();
     let refused: [(&[(&str, Option<&str>, Option<&str>, &[u8])], &str, &str); 5] = [
         (
-            &[("title", None, None, b"Falsk"), ("file", Some("plan.pdf"), Some("application/pdf"), b"<html><script>alert(1)</script>")],
+            &[
+                ("title", None, None, b"Falsk"),
+                (
+                    "file",
+                    Some("plan.pdf"),
+                    Some("application/pdf"),
+                    b"<html><script>alert(1)</script>",
+                ),
+            ],
             "#file-error",
             "Filtypen er ikke tilladt",
         ),
         (
-            &[("title", None, None, b"Forkert navn"), ("file", Some("plan.pdf"), Some("application/pdf"), PNG)],
+            &[
+                ("title", None, None, b"Forkert navn"),
+                ("file", Some("plan.pdf"), Some("application/pdf"), PNG),
+            ],
             "#file-error",
             "passer ikke til dens navn eller type",
         ),
         (
-            &[("title", None, None, b"Kort"), ("file", Some("kort.png"), Some("image/png"), PNG)],
+            &[
+                ("title", None, None, b"Kort"),
+                ("file", Some("kort.png"), Some("image/png"), PNG),
+            ],
             "#alt_text-error",
             "Skriv en billedtekst",
         ),
         (
-            &[("title", None, None, b"Stor"), ("file", Some("stor.pdf"), Some("application/pdf"), &big)],
+            &[
+                ("title", None, None, b"Stor"),
+                ("file", Some("stor.pdf"), Some("application/pdf"), &big),
+            ],
             "#file-error",
             "Filen er for stor",
         ),
         (
-            &[("title", None, None, b"Link"), ("url", None, None, b"javascript:alert(1)")],
+            &[
+                ("title", None, None, b"Link"),
+                ("url", None, None, b"javascript:alert(1)"),
+            ],
             "#url-error",
             "Skriv en hel webadresse",
         ),
@@ -556,7 +715,10 @@ async fn attachments_round_trip_and_bad_files_are_refused(app: TestApp) {
     assert_eq!(count().await, 0, "nothing stored");
 
     let res = send(
-        &[("title", None, None, "Lokalplan 1234".as_bytes()), ("file", Some("lokalplan.pdf"), Some("application/pdf"), PDF)],
+        &[
+            ("title", None, None, "Lokalplan 1234".as_bytes()),
+            ("file", Some("lokalplan.pdf"), Some("application/pdf"), PDF),
+        ],
         true,
     )
     .await;
@@ -564,7 +726,12 @@ async fn attachments_round_trip_and_bad_files_are_refused(app: TestApp) {
     let res = send(
         &[
             ("title", None, None, b"Kort over parken"),
-            ("alt_text", None, None, "Kort over parken med stier og søen".as_bytes()),
+            (
+                "alt_text",
+                None,
+                None,
+                "Kort over parken med stier og søen".as_bytes(),
+            ),
             ("file", Some("kort.png"), Some("image/png"), PNG),
         ],
         true,
@@ -572,7 +739,10 @@ async fn attachments_round_trip_and_bad_files_are_refused(app: TestApp) {
     .await;
     assert_eq!(res.status(), 303);
     let res = send(
-        &[("title", None, None, b"Byraadets dagsorden"), ("url", None, None, b"https://aarhus.dk/dagsorden")],
+        &[
+            ("title", None, None, b"Byraadets dagsorden"),
+            ("url", None, None, b"https://aarhus.dk/dagsorden"),
+        ],
         true,
     )
     .await;
@@ -582,19 +752,111 @@ async fn attachments_round_trip_and_bad_files_are_refused(app: TestApp) {
     let (_, page) = app.page(&format!("/consultations/{}", c.slug)).await;
     let items = page.texts("#material li");
     assert_eq!(items.len(), 3, "{items:?}");
-    assert!(items[0].contains("Lokalplan 1234") && items[0].contains("PDF"), "{items:?}");
+    assert!(
+        items[0].contains("Lokalplan 1234") && items[0].contains("PDF"),
+        "{items:?}"
+    );
     assert_eq!(
         page.attr("#material img", "alt").as_deref(),
         Some("Kort over parken med stier og søen")
     );
     let href = page.attr("#material a", "href").unwrap();
     // Anyone may download it, byte for byte, with exact headers.
-    let res = samskab_tests::client().get(app.url(&href)).send().await.unwrap();
+    let res = samskab_tests::client()
+        .get(app.url(&href))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let h = res.headers().clone();
     assert_eq!(h["content-type"], "application/pdf");
     assert_eq!(h["content-length"], PDF.len().to_string().as_str());
     assert_eq!(h["x-content-type-options"], "nosniff");
-    assert!(h["content-disposition"].to_str().unwrap().contains("lokalplan.pdf"));
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("lokalplan.pdf")
+    );
     assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+}
+
+both_backends!(approval_needs_no_answer_and_answers_are_signed_by_role);
+async fn approval_needs_no_answer_and_answers_are_signed_by_role(app: TestApp) {
+    let staff = app
+        .user(Role::Moderator)
+        .name("Karen Privat")
+        .logged_in_actor()
+        .await;
+    let c = app
+        .consultation()
+        .with_ideas()
+        .moderation(ModerationMode::Pre)
+        .by(&staff)
+        .open()
+        .create()
+        .await;
+    let author = app.user(Role::Citizen).actor().await;
+    let idea = app
+        .idea(&author, &c.slug)
+        .title("Flere bænke")
+        .create()
+        .await;
+    let path = format!("/ideas/{}", idea.id);
+    // Approving for publication: no public answer needed.
+    let res = app
+        .post_form(
+            &format!("{path}/status"),
+            &[("to", "published"), ("response", "")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = samskab_tests::TestApp::page_with(&app, &samskab_tests::client(), &path).await;
+    assert!(
+        page.text("#answer-heading").is_none(),
+        "no empty council answer"
+    );
+
+    // An official answer carries the configured role and department, not the name.
+    let res = app
+        .post_form(
+            &format!("{path}/status"),
+            &[
+                ("to", "under_review"),
+                ("response", "Vi ser på bænkene."),
+                ("signature", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = app.page(&path).await;
+    let signed = page.text("#answer-signature").unwrap();
+    assert_eq!(signed, "Svar fra Byrådet, Aarhus Kommune");
+    assert!(!page.text(".answer").unwrap().contains("Karen Privat"));
+    // Staff may choose another signature, e.g. their department.
+    app.post_form(
+        &format!("{path}/status"),
+        &[
+            ("to", "answered"),
+            ("response", "Bænkene kommer."),
+            ("signature", "Teknik og Miljø, Park"),
+        ],
+    )
+    .await;
+    let (_, page) = app.page(&path).await;
+    assert_eq!(
+        page.text("#answer-signature").unwrap(),
+        "Svar fra Teknik og Miljø, Park"
+    );
+    let api: serde_json::Value = app
+        .get(&format!("/api/v1/ideas/{}", idea.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let history = api["history"].as_array().unwrap();
+    assert_eq!(
+        history.last().unwrap()["signature"],
+        "Teknik og Miljø, Park"
+    );
 }

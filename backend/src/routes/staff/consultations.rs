@@ -261,8 +261,11 @@ pub async fn confirm_page(
     let pending = outcome::pending(&ctx.state.db, c.id).await?;
     let mut warnings = Vec::new();
     let count = |key: &str, n: u64| {
-        ctx.t(&format!("deadlines.confirm.{key}_{}", if n == 1 { "one" } else { "other" }))
-            .replace("{count}", &n.to_string())
+        ctx.t(&format!(
+            "deadlines.confirm.{key}_{}",
+            if n == 1 { "one" } else { "other" }
+        ))
+        .replace("{count}", &n.to_string())
     };
     if pending.ideas_to_moderate > 0 {
         warnings.push(count("ideas_to_moderate", pending.ideas_to_moderate));
@@ -271,7 +274,10 @@ pub async fn confirm_page(
         warnings.push(count("ideas_to_answer", pending.ideas_to_answer));
     }
     if pending.statements_to_moderate > 0 {
-        warnings.push(count("statements_to_moderate", pending.statements_to_moderate));
+        warnings.push(count(
+            "statements_to_moderate",
+            pending.statements_to_moderate,
+        ));
     }
     let mut consequences = vec![ctx.t(&format!("deadlines.confirm.what_{}", to.as_str()))];
     consequences.push(ctx.t("deadlines.confirm.irreversible"));
@@ -311,7 +317,11 @@ async fn outcome_page(
         may_publish: outcome::may_publish(c),
         published: c.outcome_published_at.is_some(),
     };
-    ctx.render("staff_outcome", &ctx.t("deadlines.outcome.staff_title"), page)
+    ctx.render(
+        "staff_outcome",
+        &ctx.t("deadlines.outcome.staff_title"),
+        page,
+    )
 }
 
 #[get("/staff/consultations/{slug}/outcome")]
@@ -340,7 +350,10 @@ pub async fn outcome_save(
                 "deadlines.outcome.saved_flash"
             };
             ctx.flash("success", key);
-            Ok(see_other(&format!("/staff/consultations/{}/outcome", c.slug)))
+            Ok(see_other(&format!(
+                "/staff/consultations/{}/outcome",
+                c.slug
+            )))
         },
         async |errors| {
             let existing = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
