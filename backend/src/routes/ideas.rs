@@ -188,7 +188,7 @@ pub async fn idea_list(
         })
         .collect();
     let page = IdeaListPage {
-        consultation: ConsultationRef::of(&c),
+        consultation: ConsultationRef::with_deadline(&c, ctx.locale),
         items: cards,
         sorts,
         statuses,

@@ -222,6 +222,17 @@ pub fn outcome_view(locale: Locale, c: &consultation::Model) -> Option<OutcomeVi
 pub struct ConsultationRef {
     pub slug: String,
     pub title: String,
+    /// The deadline of an open consultation, for pages where people take part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DeadlineView>,
+}
+
+#[derive(Serialize)]
+pub struct DeadlineView {
+    pub closes_at: String,
+    pub closes_at_iso: String,
+    /// "3 dage tilbage" / "Lukker i dag kl. 12.00".
+    pub left: Option<String>,
 }
 
 impl ConsultationRef {
@@ -229,6 +240,23 @@ impl ConsultationRef {
         ConsultationRef {
             slug: c.slug.clone(),
             title: c.title.clone(),
+            deadline: None,
+        }
+    }
+
+    /// With the deadline while the consultation is open.
+    pub fn with_deadline(c: &consultation::Model, locale: Locale) -> Self {
+        let deadline = c
+            .closes_at
+            .filter(|_| c.status == Status::Open)
+            .map(|t| DeadlineView {
+                closes_at: crate::dates::format_datetime(t, locale),
+                closes_at_iso: crate::dates::to_iso_local(t),
+                left: crate::dates::deadline_phrase(t, chrono::Utc::now(), locale),
+            });
+        ConsultationRef {
+            deadline,
+            ..ConsultationRef::of(c)
         }
     }
 }

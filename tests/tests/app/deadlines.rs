@@ -580,6 +580,16 @@ async fn the_outcome_is_published_once_mailed_and_shown(app: TestApp) {
             .unwrap()
             .contains("flere bænke")
     );
+    assert_eq!(api["timeline"][4]["step"], "decision");
+    assert_eq!(api["timeline"][4]["at"], "2027-03-01");
+    assert_eq!(api["timeline"][4]["current"], true);
+    let doc: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    for schema in ["Outcome", "TimelineStep", "Attachment", "Contact"] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "{schema} in OpenAPI"
+        );
+    }
 }
 
 /// A multipart body by hand: (name, file name, content type, bytes).
@@ -859,4 +869,29 @@ async fn approval_needs_no_answer_and_answers_are_signed_by_role(app: TestApp) {
         history.last().unwrap()["signature"],
         "Teknik og Miljø, Park"
     );
+}
+
+both_backends!(the_voting_and_ideas_pages_show_the_deadline);
+async fn the_voting_and_ideas_pages_show_the_deadline(app: TestApp) {
+    let c = app
+        .consultation()
+        .with_ideas()
+        .conversation()
+        .open()
+        .create()
+        .await;
+    let deadline = minute(Utc::now() + Duration::days(6));
+    let mut active: consultation::ActiveModel = c.clone().into();
+    active.closes_at = Set(Some(deadline));
+    active.update(&app.db).await.unwrap();
+    for path in ["statements", "ideas"] {
+        let (status, page) = app.page(&format!("/consultations/{}/{path}", c.slug)).await;
+        assert_eq!(status, 200);
+        let line = page.text("#deadline").unwrap_or_default();
+        assert!(line.contains("6 dage tilbage"), "{path}: {line}");
+        assert!(
+            line.contains(&dates::format_datetime(deadline, samskab::i18n::Locale::Da)),
+            "{path}: {line}"
+        );
+    }
 }
