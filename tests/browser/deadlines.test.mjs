@@ -64,7 +64,12 @@ describe('deadlines, timeline and outcome', { timeout: 300_000 }, () => {
       assert.ok(await page.locator('#status-banner').isVisible(), 'a banner at the top');
       const heading = (await page.locator('#outcome-heading').innerText()).trim();
       assert.equal(heading, locale === 'da' ? 'Det kom der ud af' : 'What came of it');
-      assert.equal(await page.locator('a.button').count(), 0, 'no calls to take part');
+      assert.equal(
+        await page.locator('a.button[href$="/ideas"], a.button[href$="/statements"], a[href$="/ideas/new"]').count(),
+        0,
+        'no calls to take part',
+      );
+      assert.equal(await page.locator('main form[action*="/vote"], main form[action$="/statements"]').count(), 0);
       assert.equal(await page.locator('#deadline').count(), 0);
     });
   });

@@ -183,21 +183,24 @@ pub async fn remove(
     Ok(())
 }
 
+/// id, title, file name, content type, size, url, alt text, created at.
+type ListedRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    chrono::DateTime<chrono::Utc>,
+);
+
 /// A consultation's material without the bytes, oldest first.
 pub async fn list(
     db: &DatabaseConnection,
     consultation_id: i64,
 ) -> Result<Vec<attachment::Model>, AppError> {
-    let rows: Vec<(
-        i64,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        chrono::DateTime<chrono::Utc>,
-    )> = attachment::Entity::find()
+    let rows: Vec<ListedRow> = attachment::Entity::find()
         .select_only()
         .column(attachment::Column::Id)
         .column(attachment::Column::Title)

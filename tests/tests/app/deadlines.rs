@@ -71,6 +71,26 @@ async fn mails(app: &TestApp, user_id: i64, slug: &str) -> Vec<String> {
     out
 }
 
+/// The plain-text parts of every mail the app has written as a file.
+fn delivered_texts(app: &TestApp) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(app.settings.data_dir.join("mail")) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|f| std::fs::read(f.path()).ok())
+        .filter_map(|raw| {
+            let parsed = mailparse::parse_mail(&raw).ok()?;
+            let text = parsed
+                .subparts
+                .iter()
+                .find(|p| p.ctype.mimetype == "text/plain")
+                .and_then(|p| p.get_body().ok())
+                .unwrap_or_default();
+            Some(text)
+        })
+        .collect()
+}
+
 async fn status_changes(app: &TestApp, id: i64) -> Vec<String> {
     audit_log::Entity::find()
         .filter(audit_log::Column::Action.eq("consultation.status_changed"))
@@ -143,6 +163,24 @@ async fn a_consultation_opens_closes_and_reminds_by_itself(app: TestApp) {
     assert_eq!(
         mails(&app, follower.id, &c.slug).await,
         ["open", "reminder"]
+    );
+    // The reminder as delivered (without SMTP the outbox writes .eml files)
+    // names the deadline in Danish time.
+    let expected = format!(
+        "Husk at der er høringsfrist {} i høringen",
+        dates::format_datetime(deadline, samskab::i18n::Locale::Da)
+    );
+    let mut delivered = Vec::new();
+    for _ in 0..200 {
+        delivered = delivered_texts(&app);
+        if delivered.iter().any(|m| m.contains(&expected)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        delivered.iter().any(|m| m.contains(&expected)),
+        "{expected} in {delivered:?}"
     );
 
     let r = scheduler::run_once(&app.db, deadline, remind)
@@ -592,8 +630,11 @@ async fn the_outcome_is_published_once_mailed_and_shown(app: TestApp) {
     }
 }
 
-/// A multipart body by hand: (name, file name, content type, bytes).
-fn multipart(parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+/// One part of a multipart body: (name, file name, content type, bytes).
+type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
+/// A multipart body by hand.
+fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
     let boundary = "----samskab-test-boundary-7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     for (name, file, ct, data) in parts {
@@ -633,8 +674,8 @@ async fn attachments_round_trip_and_bad_files_are_refused(app: TestApp) {
     let c = app.consultation().open().create().await;
     let url = app.url(&format!("/staff/consultations/{}/material", c.slug));
     let token = app.csrf_token_for(&app.client).await;
-    let send = async |parts: &[(&str, Option<&str>, Option<&str>, &[u8])], with_token: bool| {
-        let mut all: Vec<(&str, Option<&str>, Option<&str>, &[u8])> = Vec::new();
+    let send = async |parts: &[Part], with_token: bool| {
+        let mut all: Vec<Part> = Vec::new();
         if with_token {
             all.push(("csrf_token", None, None, token.as_bytes()));
         }
@@ -665,7 +706,7 @@ async fn attachments_round_trip_and_bad_files_are_refused(app: TestApp) {
     .await;
     assert_eq!(res.status(), 403);
     let big = [PDF, &vec![b' '; 5000]].concat();
-    let refused: [(&[(&str, Option<&str>, Option<&str>, &[u8])], &str, &str); 5] = [
+    let refused: [(&[Part], &str, &str); 5] = [
         (
             &[
                 ("title", None, None, b"Falsk"),
