@@ -233,12 +233,13 @@ mod tests {
             da("2027-01-15T08:00:00Z").as_deref(),
             Some("Lukker i dag kl. 12.00")
         );
+        // Midnight in Copenhagen is 23:00 UTC in winter.
         assert_eq!(
-            da("2027-01-14T22:59:00Z").as_deref(),
+            da("2027-01-14T23:00:00Z").as_deref(),
             Some("Lukker i dag kl. 12.00")
         );
         assert_eq!(
-            da("2027-01-14T22:00:00Z").as_deref(),
+            da("2027-01-14T22:59:00Z").as_deref(),
             Some("Lukker i morgen kl. 12.00")
         );
         assert_eq!(
