@@ -223,7 +223,6 @@ pub struct ConsultationRef {
     pub slug: String,
     pub title: String,
     /// The deadline of an open consultation, for pages where people take part.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineView>,
 }
 
