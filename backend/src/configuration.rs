@@ -64,6 +64,10 @@ pub struct Settings {
     /// How long sessions last (`SAMSKAB_SESSION__*`). See [`SessionSettings`].
     #[serde(default)]
     pub session: SessionSettings,
+    /// Scheduled opening and closing, reminders, official answers and
+    /// attachments (`SAMSKAB_CONSULTATIONS__*`). See [`ConsultationSettings`].
+    #[serde(default)]
+    pub consultations: ConsultationSettings,
     /// `development` (default: zero-setup fallbacks allowed) or `production`
     /// (the server refuses to start without real mail, https, a session key).
     #[serde(default = "default_environment")]
@@ -90,6 +94,49 @@ impl Default for ReportSettings {
             min_group_size: default_min_group_size(),
         }
     }
+}
+
+/// Consultations run by the clock, and what staff publish with them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsultationSettings {
+    /// Seconds between two looks for consultations to open, close or remind
+    /// about (0 = no scheduler in this process).
+    #[serde(default = "default_scheduler_seconds")]
+    pub scheduler_seconds: u64,
+    /// Followers get a reminder this many hours before the deadline (0 = none).
+    #[serde(default = "default_reminder_hours")]
+    pub reminder_hours: u32,
+    /// Who signs an official answer to an idea unless staff write otherwise:
+    /// a role and department, not a person's name.
+    #[serde(default = "default_answer_signature")]
+    pub answer_signature: String,
+    /// Largest attachment in bytes.
+    #[serde(default = "default_attachment_max_bytes")]
+    pub attachment_max_bytes: usize,
+}
+
+impl Default for ConsultationSettings {
+    fn default() -> Self {
+        ConsultationSettings {
+            scheduler_seconds: default_scheduler_seconds(),
+            reminder_hours: default_reminder_hours(),
+            answer_signature: default_answer_signature(),
+            attachment_max_bytes: default_attachment_max_bytes(),
+        }
+    }
+}
+
+fn default_scheduler_seconds() -> u64 {
+    30
+}
+fn default_reminder_hours() -> u32 {
+    48
+}
+fn default_answer_signature() -> String {
+    "Byrådet, Aarhus Kommune".into()
+}
+fn default_attachment_max_bytes() -> usize {
+    10 * 1024 * 1024
 }
 
 /// Where to report a vulnerability in this installation, published as
@@ -526,6 +573,7 @@ mod tests {
             limits: LimitSettings::default(),
             security_txt: SecurityTxtSettings::default(),
             session: SessionSettings::default(),
+            consultations: ConsultationSettings::default(),
             environment: "development".into(),
         }
     }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod build_info;
 pub mod configuration;
+pub mod dates;
 pub mod db;
 pub mod domain;
 pub mod entities;

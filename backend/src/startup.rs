@@ -72,6 +72,14 @@ impl Application {
         tokio::spawn(crate::services::mail::run_sender(state.mail_context()));
         tokio::spawn(crate::jobs::cleanup::run(db.clone()));
         tokio::spawn(crate::jobs::sessions::run(db.clone()));
+        let schedule = &settings.consultations;
+        if schedule.scheduler_seconds > 0 && !options.no_background_jobs {
+            tokio::spawn(crate::jobs::scheduler::run(
+                db.clone(),
+                std::time::Duration::from_secs(schedule.scheduler_seconds),
+                chrono::Duration::hours(i64::from(schedule.reminder_hours)),
+            ));
+        }
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();

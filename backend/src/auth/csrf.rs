@@ -54,6 +54,56 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// The largest multipart body read at all; the upload handler applies the
+/// configured (smaller) file limit with a translated message.
+pub const MULTIPART_MAX: usize = 64 * 1024 * 1024;
+
+async fn read_bounded(
+    req: &mut ServiceRequest,
+    max: usize,
+) -> Result<Bytes, actix_web::error::PayloadError> {
+    use futures::StreamExt;
+    let mut payload = req.take_payload();
+    let mut body = actix_web::web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > max {
+            return Err(actix_web::error::PayloadError::Overflow);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The text of field `name` in a multipart body.
+async fn multipart_field(
+    headers: &actix_web::http::header::HeaderMap,
+    body: Bytes,
+    name: &str,
+) -> Option<String> {
+    use futures::StreamExt;
+    let stream =
+        futures::stream::once(async move { Ok::<_, actix_web::error::PayloadError>(body) });
+    let mut form = actix_multipart::Multipart::new(headers, stream);
+    while let Some(field) = form.next().await {
+        let mut field = field.ok()?;
+        let wanted = field.name() == Some(name);
+        let mut value = Vec::new();
+        while let Some(chunk) = field.next().await {
+            if wanted {
+                value.extend_from_slice(&chunk.ok()?);
+                if value.len() > 1024 {
+                    return None;
+                }
+            }
+        }
+        if wanted {
+            return String::from_utf8(value).ok();
+        }
+    }
+    None
+}
+
 pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -92,6 +142,11 @@ pub async fn guard(
                 .get(actix_web::http::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+            let is_multipart = req
+                .headers()
+                .get(actix_web::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.starts_with("multipart/form-data"));
             if is_form {
                 let body = match req.extract::<Bytes>().await {
                     Ok(body) => body,
@@ -99,6 +154,17 @@ pub async fn guard(
                 };
                 let token = form_field(&body, FIELD);
                 // Put the body back for the handler's own form extractor.
+                req.set_payload(actix_web::dev::Payload::from(body));
+                token
+            } else if is_multipart {
+                // File uploads: the token is a field of the multipart body
+                // like in any form. The body is read (up to a bound) and put
+                // back for the handler.
+                let body = match read_bounded(&mut req, MULTIPART_MAX).await {
+                    Ok(body) => body,
+                    Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+                };
+                let token = multipart_field(req.headers(), body.clone(), FIELD).await;
                 req.set_payload(actix_web::dev::Payload::from(body));
                 token
             } else {

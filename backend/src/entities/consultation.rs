@@ -41,6 +41,23 @@ pub struct Model {
     /// How many new anonymous participants one connection may add per hour;
     /// `None` = the server's default.
     pub new_participants_per_hour: Option<i32>,
+    /// When the council is expected to decide (a local calendar date).
+    pub decision_expected_on: Option<Date>,
+    /// When the council decided (a local calendar date).
+    pub decided_on: Option<Date>,
+    /// "Det kom der ud af": what was decided and why, Markdown.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub outcome_text: Option<String>,
+    /// A link to the decision (e.g. the council's minutes).
+    pub outcome_url: Option<String>,
+    /// When the outcome was made public; `None` while staff draft it.
+    pub outcome_published_at: Option<DateTimeUtc>,
+    pub contact_name: Option<String>,
+    pub contact_department: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    /// When the scheduler mailed followers that the deadline is near.
+    pub reminder_sent_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub response: String,
     pub created_at: DateTimeUtc,
+    /// Who gives an official answer as the public sees it (role and
+    /// department, or a name when staff choose so).
+    pub signature: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod comment;
 pub mod comment_flag;
 pub mod consultation;
+pub mod consultation_attachment;
 pub mod consultation_follow;
 pub mod email_token;
 pub mod idea;

@@ -2,4 +2,5 @@
 
 pub mod cleanup;
 pub mod recompute;
+pub mod scheduler;
 pub mod sessions;

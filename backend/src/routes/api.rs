@@ -70,6 +70,55 @@ pub struct ConsultationDetail {
     pub support_threshold: i32,
     pub moderation_mode: String,
     pub ideas_url: String,
+    /// Expected date of the political decision (YYYY-MM-DD).
+    pub decision_expected_on: Option<String>,
+    /// The life cycle with dates, in order.
+    pub timeline: Vec<TimelineStep>,
+    /// Material: files (served from `url`) and links.
+    pub attachments: Vec<Attachment>,
+    pub contact: Option<Contact>,
+    /// What came of the consultation, once published.
+    pub outcome: Option<Outcome>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TimelineStep {
+    /// drafted, opens, closes, report, decision
+    pub step: String,
+    /// RFC 3339 time or YYYY-MM-DD date; null when not planned.
+    pub at: Option<String>,
+    pub done: bool,
+    pub current: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Attachment {
+    pub title: String,
+    /// file or link
+    pub kind: String,
+    pub content_type: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub alt_text: Option<String>,
+    pub url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub department: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Outcome {
+    /// Markdown: what the council decided, and why.
+    pub text: String,
+    /// Link to the decision.
+    pub url: Option<String>,
+    /// YYYY-MM-DD
+    pub decided_on: Option<String>,
+    pub published_at: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -106,6 +155,8 @@ pub struct StatusChange {
     pub status: String,
     /// The official response published with the change (may be empty).
     pub response: String,
+    /// Who gives the response (role and department), when there is one.
+    pub signature: Option<String>,
     pub at: String,
 }
 
@@ -257,7 +308,67 @@ pub async fn consultation_detail(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let c = consultations::get_visible(&ctx.state.db, None, &slug).await?;
+    let attachments = crate::services::attachments::list(&ctx.state.db, c.id)
+        .await?
+        .into_iter()
+        .map(|a| Attachment {
+            kind: if a.url.is_some() { "link" } else { "file" }.to_owned(),
+            url: a
+                .url
+                .clone()
+                .unwrap_or_else(|| format!("/consultations/{}/material/{}", c.slug, a.id)),
+            title: a.title,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            alt_text: a.alt_text,
+        })
+        .collect();
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+    let decided = c.outcome_published_at.is_some();
+    let decision_at = if decided {
+        day(c.decided_on).or_else(|| c.outcome_published_at.as_ref().map(rfc3339))
+    } else {
+        day(c.decision_expected_on)
+    };
+    let marks = crate::routes::views::timeline(&ctx.state.catalogs, ctx.locale, &c);
+    let timeline = [
+        ("drafted", Some(rfc3339(&c.created_at))),
+        ("opens", c.opens_at.as_ref().map(rfc3339)),
+        ("closes", c.closes_at.as_ref().map(rfc3339)),
+        ("report", c.published_at.as_ref().map(rfc3339)),
+        ("decision", decision_at),
+    ]
+    .into_iter()
+    .zip(marks)
+    .map(|((step, at), mark)| TimelineStep {
+        step: step.to_owned(),
+        at,
+        done: mark.done,
+        current: mark.current,
+    })
+    .collect();
+    let contact = (c.contact_name.is_some()
+        || c.contact_department.is_some()
+        || c.contact_email.is_some()
+        || c.contact_phone.is_some())
+    .then(|| Contact {
+        name: c.contact_name.clone(),
+        department: c.contact_department.clone(),
+        email: c.contact_email.clone(),
+        phone: c.contact_phone.clone(),
+    });
+    let outcome = c.outcome_published_at.as_ref().map(|at| Outcome {
+        text: c.outcome_text.clone().unwrap_or_default(),
+        url: c.outcome_url.clone(),
+        decided_on: day(c.decided_on),
+        published_at: rfc3339(at),
+    });
     Ok(HttpResponse::Ok().json(ConsultationDetail {
+        decision_expected_on: day(c.decision_expected_on),
+        timeline,
+        attachments,
+        contact,
+        outcome,
         item: consultation_item(&c),
         body: c.body.clone(),
         categories: consultations::categories(&c),
@@ -362,6 +473,7 @@ pub async fn idea_detail(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, A
         .map(|h| StatusChange {
             status: h.to_status.as_str().to_owned(),
             response: h.response.clone(),
+            signature: h.signature.clone().filter(|_| !h.response.is_empty()),
             at: rfc3339(&h.created_at),
         })
         .collect();

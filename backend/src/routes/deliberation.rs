@@ -239,7 +239,7 @@ async fn voting_page(
     let is_open = conv.c.status == Status::Open;
     let eligible = eligibility::conversation(&conv.c, ctx.user.as_ref());
     let page = VotingPage {
-        consultation: ConsultationRef::of(&conv.c),
+        consultation: ConsultationRef::with_deadline(&conv.c, ctx.locale),
         is_open,
         can_take_part: votes::may_vote(ctx.user.as_ref(), &conv.c).is_ok(),
         not_eligible: eligible.err().map(|k| ctx.t(k.key())),

@@ -188,7 +188,7 @@ pub async fn idea_list(
         })
         .collect();
     let page = IdeaListPage {
-        consultation: ConsultationRef::of(&c),
+        consultation: ConsultationRef::with_deadline(&c, ctx.locale),
         items: cards,
         sorts,
         statuses,
@@ -361,6 +361,8 @@ struct HistoryStep {
     date: String,
     response_html: Option<String>,
     by_council: bool,
+    /// Who gives an official answer (role and department).
+    signature: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -399,6 +401,8 @@ struct IdeaPage {
     response: String,
     comment_max: usize,
     response_max: usize,
+    /// The configured signature of official answers, prefilled for staff.
+    answer_signature: String,
 }
 
 /// A comment in an idea's thread, with what the reader may do with it.
@@ -500,6 +504,7 @@ pub(crate) async fn detail_page(
                 by_council: h.actor_id.is_some()
                     && to != IdeaStatus::Withdrawn
                     && h.from_status.is_some(),
+                signature: h.signature.clone().filter(|_| !h.response.is_empty()),
             }
         })
         .collect();
@@ -585,6 +590,7 @@ pub(crate) async fn detail_page(
         response: forms.response,
         comment_max: comments::BODY_MAX,
         response_max: ideas::RESPONSE_MAX,
+        answer_signature: ctx.state.settings.consultations.answer_signature.clone(),
     };
     ctx.render("idea", &i.title, page)
 }
@@ -653,6 +659,9 @@ pub struct StatusForm {
     to: String,
     #[serde(default)]
     response: String,
+    /// Who signs the answer; empty = the configured role and department.
+    #[serde(default)]
+    signature: Option<String>,
 }
 
 #[post("/ideas/{id}/status")]
@@ -662,7 +671,14 @@ pub async fn change_status(
     Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
     let to = IdeaStatus::parse(&form.to).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
-    let changed = ideas::change_status(&ctx.state.db, &me, *id, to, &form.response).await;
+    let signature = form
+        .signature
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&ctx.state.settings.consultations.answer_signature);
+    let changed =
+        ideas::change_status_signed(&ctx.state.db, &me, *id, to, &form.response, signature).await;
     ctx.form_result(
         changed,
         |_| {

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod api_deliberation;
 pub mod assets;
+pub mod attachments;
 pub mod auth;
 pub mod client;
 pub mod comments;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     mail::configure(cfg);
     account::configure(cfg);
     staff::consultations::configure(cfg);
+    attachments::configure(cfg);
     admin::configure(cfg);
     ideas::configure(cfg);
     comments::configure(cfg);

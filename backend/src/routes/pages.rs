@@ -109,7 +109,20 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
         Some(u) => Some(notifications::follows_consultation(&ctx.state.db, c.id, u.id).await?),
         None => None,
     };
+    let banner = match c.status {
+        Status::Closed | Status::Published | Status::Archived => {
+            ctx.t(&format!("deadlines.banner.{}", c.status.as_str()))
+        }
+        Status::Draft | Status::Open => String::new(),
+    };
+    let attachments = crate::services::attachments::list(&ctx.state.db, c.id)
+        .await?
+        .iter()
+        .map(|a| crate::routes::attachments::view(&ctx, &c.slug, a))
+        .collect();
     let page = ConsultationPage {
+        banner,
+        attachments,
         consultation: detail,
         can_edit: is_staff,
         eligibility,
@@ -124,6 +137,9 @@ pub async fn consultation(ctx: Ctx, slug: web::Path<String>) -> Result<HttpRespo
 
 #[derive(Serialize)]
 struct ConsultationPage {
+    /// Said at the top once participation has ended.
+    banner: String,
+    attachments: Vec<crate::routes::attachments::AttachmentView>,
     consultation: ConsultationDetail,
     can_edit: bool,
     eligibility: EligibilityView,

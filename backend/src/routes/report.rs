@@ -287,6 +287,7 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "status_label": status_label(&ctx.state.catalogs, locale, status),
             "closes_at": c.closes_at.as_ref().map(|d| date(locale, d)),
         },
+        "outcome": crate::routes::views::outcome_view(locale, c),
         "min_group_size": report.min_group_size,
         "participation": report.participation,
         "chart": votes_chart(report),

@@ -31,8 +31,15 @@ pub struct ConsultationCard {
     pub status: &'static str,
     pub status_label: String,
     pub is_open: bool,
+    pub is_draft: bool,
+    /// Closed, published or archived: participation has ended.
+    pub is_over: bool,
     pub opens_at: Option<String>,
     pub closes_at: Option<String>,
+    /// `<time datetime>` of the deadline.
+    pub closes_at_iso: Option<String>,
+    /// "3 dage tilbage" / "Lukker i dag kl. 12.00" while open.
+    pub deadline: Option<String>,
     pub published_at: Option<String>,
     pub updated_at: String,
 }
@@ -43,15 +50,28 @@ pub fn consultation_card(
     c: &consultation::Model,
 ) -> ConsultationCard {
     let status = c.status;
+    let now = chrono::Utc::now();
     ConsultationCard {
         is_open: status == crate::domain::ConsultationStatus::Open,
+        is_draft: status == Status::Draft,
+        is_over: matches!(
+            status,
+            Status::Closed | Status::Published | Status::Archived
+        ),
+        closes_at_iso: c.closes_at.map(crate::dates::to_iso_local),
+        deadline: c
+            .closes_at
+            .filter(|_| status == Status::Open)
+            .and_then(|t| crate::dates::deadline_phrase(t, now, locale)),
         slug: c.slug.clone(),
         title: c.title.clone(),
         summary: c.summary.clone(),
         status: status.as_str(),
         status_label: status_label(catalogs, locale, status),
-        opens_at: c.opens_at.as_ref().map(|d| date(locale, d)),
-        closes_at: c.closes_at.as_ref().map(|d| date(locale, d)),
+        opens_at: c.opens_at.map(|d| crate::dates::format_datetime(d, locale)),
+        closes_at: c
+            .closes_at
+            .map(|d| crate::dates::format_datetime(d, locale)),
         published_at: c.published_at.as_ref().map(|d| date(locale, d)),
         updated_at: date(locale, &c.updated_at),
     }
@@ -68,6 +88,92 @@ pub struct ConsultationDetail {
     pub has_conversation: bool,
     pub moderation_mode: crate::domain::ModerationMode,
     pub moderation_label: String,
+    pub timeline: Vec<TimelineStep>,
+    pub contact: Option<ContactView>,
+    /// "Det kom der ud af", once staff have published it.
+    pub outcome: Option<OutcomeView>,
+}
+
+/// One step of a consultation's life, for an ordered list.
+#[derive(Serialize)]
+pub struct TimelineStep {
+    pub label: String,
+    /// Empty when the step has no date yet.
+    pub date: String,
+    pub done: bool,
+    pub current: bool,
+}
+
+#[derive(Serialize)]
+pub struct ContactView {
+    pub name: Option<String>,
+    pub department: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct OutcomeView {
+    pub html: String,
+    pub url: Option<String>,
+    pub decided_on: Option<String>,
+    pub published_at: String,
+}
+
+/// The steps drafted → opens → closes → report → decision, each with its
+/// date (planned or actual) and the current one marked.
+pub fn timeline(catalogs: &Catalogs, locale: Locale, c: &consultation::Model) -> Vec<TimelineStep> {
+    use crate::dates::{format_datetime, format_naive_date};
+    let t = |key: &str| catalogs.text(locale, &format!("deadlines.timeline.{key}"));
+    let at = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map(|d| format_datetime(d, locale)).unwrap_or_default()
+    };
+    let decided = c.outcome_published_at.is_some();
+    // How far the consultation has come: 0 drafted … 4 decision taken.
+    let reached = match c.status {
+        Status::Draft => 0,
+        Status::Open => 1,
+        Status::Closed => 2,
+        Status::Published => 3,
+        Status::Archived if c.published_at.is_some() => 3,
+        Status::Archived => 2,
+    };
+    let reached = if decided { 4 } else { reached };
+    let decision = if decided {
+        (
+            t("decision_taken"),
+            c.decided_on
+                .map(|d| format_naive_date(d, locale))
+                .unwrap_or_else(|| at(c.outcome_published_at)),
+        )
+    } else {
+        (
+            t("decision_expected"),
+            c.decision_expected_on
+                .map(|d| format_naive_date(d, locale))
+                .unwrap_or_default(),
+        )
+    };
+    let steps = [
+        (
+            t("drafted"),
+            crate::dates::format_date(c.created_at, locale),
+        ),
+        (t("opens"), at(c.opens_at)),
+        (t("closes"), at(c.closes_at)),
+        (t("report"), at(c.published_at)),
+        decision,
+    ];
+    steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, date))| TimelineStep {
+            label,
+            date,
+            done: i < reached,
+            current: i == reached,
+        })
+        .collect()
 }
 
 pub fn consultation_detail(
@@ -83,7 +189,32 @@ pub fn consultation_detail(
         has_conversation: c.has_conversation,
         moderation_mode: c.moderation_mode,
         moderation_label: catalogs.text(locale, &format!("moderation.{}", c.moderation_mode)),
+        timeline: timeline(catalogs, locale, c),
+        contact: (c.contact_name.is_some()
+            || c.contact_department.is_some()
+            || c.contact_email.is_some()
+            || c.contact_phone.is_some())
+        .then(|| ContactView {
+            name: c.contact_name.clone(),
+            department: c.contact_department.clone(),
+            email: c.contact_email.clone(),
+            phone: c.contact_phone.clone(),
+        }),
+        outcome: outcome_view(locale, c),
     }
+}
+
+/// The published outcome, if any.
+pub fn outcome_view(locale: Locale, c: &consultation::Model) -> Option<OutcomeView> {
+    let published_at = c.outcome_published_at?;
+    Some(OutcomeView {
+        html: markdown::to_safe_html(c.outcome_text.as_deref().unwrap_or_default()),
+        url: c.outcome_url.clone(),
+        decided_on: c
+            .decided_on
+            .map(|d| crate::dates::format_naive_date(d, locale)),
+        published_at: crate::dates::format_datetime(published_at, locale),
+    })
 }
 
 /// The consultation a page belongs to, for its heading and links back.
@@ -91,6 +222,16 @@ pub fn consultation_detail(
 pub struct ConsultationRef {
     pub slug: String,
     pub title: String,
+    /// The deadline of an open consultation, for pages where people take part.
+    pub deadline: Option<DeadlineView>,
+}
+
+#[derive(Serialize)]
+pub struct DeadlineView {
+    pub closes_at: String,
+    pub closes_at_iso: String,
+    /// "3 dage tilbage" / "Lukker i dag kl. 12.00".
+    pub left: Option<String>,
 }
 
 impl ConsultationRef {
@@ -98,6 +239,23 @@ impl ConsultationRef {
         ConsultationRef {
             slug: c.slug.clone(),
             title: c.title.clone(),
+            deadline: None,
+        }
+    }
+
+    /// With the deadline while the consultation is open.
+    pub fn with_deadline(c: &consultation::Model, locale: Locale) -> Self {
+        let deadline = c
+            .closes_at
+            .filter(|_| c.status == Status::Open)
+            .map(|t| DeadlineView {
+                closes_at: crate::dates::format_datetime(t, locale),
+                closes_at_iso: crate::dates::to_iso_local(t),
+                left: crate::dates::deadline_phrase(t, chrono::Utc::now(), locale),
+            });
+        ConsultationRef {
+            deadline,
+            ..ConsultationRef::of(c)
         }
     }
 }
@@ -161,7 +319,13 @@ pub fn field_errors(catalogs: &Catalogs, locale: Locale, errors: &[FieldError]) 
     let mut out: Vec<(&'static str, String)> = Vec::new();
     for e in errors {
         if !out.iter().any(|(f, _)| *f == e.field) {
-            out.push((e.field, catalogs.text(locale, &format!("errors.{}", e.key))));
+            // Keys of newer features name their own section ("deadlines.errors.…").
+            let key = if e.key.contains('.') {
+                e.key.to_owned()
+            } else {
+                format!("errors.{}", e.key)
+            };
+            out.push((e.field, catalogs.text(locale, &key)));
         }
     }
     FieldErrors(out)

@@ -81,6 +81,23 @@ pub struct ConsultationForm {
     /// server's default.
     #[serde(default)]
     pub new_participants_per_hour: String,
+    /// Planned opening, local time (`2027-01-15T12:00`); empty = by hand.
+    #[serde(default)]
+    pub opens_at: String,
+    /// The deadline ("høringsfrist"), local time; empty = by hand.
+    #[serde(default)]
+    pub closes_at: String,
+    /// When the council is expected to decide (`2027-03-01`), optional.
+    #[serde(default)]
+    pub decision_expected_on: String,
+    #[serde(default)]
+    pub contact_name: String,
+    #[serde(default)]
+    pub contact_department: String,
+    #[serde(default)]
+    pub contact_email: String,
+    #[serde(default)]
+    pub contact_phone: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -100,7 +117,22 @@ pub struct ValidConsultation {
     pub statement_max_chars: i32,
     pub eligibility: EligibilityRules,
     pub new_participants_per_hour: Option<i32>,
+    pub opens_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub closes_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub decision_expected_on: Option<chrono::NaiveDate>,
+    pub contact: Contact,
 }
+
+/// The person citizens may ask about a consultation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub department: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+pub const CONTACT_MAX: usize = 200;
 
 /// A URL-safe slug from a title: Danish letters spelled out, anything else
 /// folded to hyphens.
@@ -282,6 +314,57 @@ impl ConsultationForm {
         if !mitid && (min_loa.is_some() || min_age.is_some() || municipality_code.is_some()) {
             err("eligibility", "eligibility_needs_mitid");
         }
+        let mut moment = |field: &'static str, raw: &str| match raw.trim() {
+            "" => None,
+            raw => crate::dates::parse_local(raw).or_else(|| {
+                err(field, "deadlines.errors.datetime_invalid");
+                None
+            }),
+        };
+        let opens_at = moment("opens_at", &self.opens_at);
+        let closes_at = moment("closes_at", &self.closes_at);
+        if let (Some(o), Some(c)) = (opens_at, closes_at)
+            && c <= o
+        {
+            err("closes_at", "deadlines.errors.closes_before_opens");
+        }
+        let decision_expected_on = match self.decision_expected_on.trim() {
+            "" => None,
+            raw => crate::dates::parse_date(raw).or_else(|| {
+                err("decision_expected_on", "deadlines.errors.date_invalid");
+                None
+            }),
+        };
+        let mut optional = |field: &'static str, raw: &str| match clean_text(raw, CONTACT_MAX) {
+            Ok(v) if v.is_empty() => None,
+            Ok(v) if v.contains('\n') => {
+                err(field, "invalid_characters");
+                None
+            }
+            Ok(v) => Some(v),
+            Err(k) => {
+                err(field, k);
+                None
+            }
+        };
+        let contact = Contact {
+            name: optional("contact_name", &self.contact_name),
+            department: optional("contact_department", &self.contact_department),
+            email: optional("contact_email", &self.contact_email),
+            phone: optional("contact_phone", &self.contact_phone),
+        };
+        if let Some(e) = &contact.email
+            && let Err(k) = super::users::parse_email(e)
+        {
+            err("contact_email", k);
+        }
+        if let Some(p) = &contact.phone
+            && !p
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'))
+        {
+            err("contact_phone", "deadlines.errors.phone_invalid");
+        }
         if errors.is_empty() {
             Ok(ValidConsultation {
                 title,
@@ -304,6 +387,10 @@ impl ConsultationForm {
                     municipality_code,
                 },
                 new_participants_per_hour,
+                opens_at,
+                closes_at,
+                decision_expected_on,
+                contact,
             })
         } else {
             Err(errors)
@@ -333,7 +420,82 @@ impl ConsultationForm {
                 .new_participants_per_hour
                 .map(|n| n.to_string())
                 .unwrap_or_default(),
+            opens_at: m
+                .opens_at
+                .map(crate::dates::to_local_input)
+                .unwrap_or_default(),
+            closes_at: m
+                .closes_at
+                .map(crate::dates::to_local_input)
+                .unwrap_or_default(),
+            decision_expected_on: m
+                .decision_expected_on
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            contact_name: m.contact_name.clone().unwrap_or_default(),
+            contact_department: m.contact_department.clone().unwrap_or_default(),
+            contact_email: m.contact_email.clone().unwrap_or_default(),
+            contact_phone: m.contact_phone.clone().unwrap_or_default(),
         }
+    }
+}
+
+/// The planned times against the clock: a consultation that has not opened
+/// may not be planned to open in the past, and one that has not closed may
+/// not get a deadline in the past (that would close it at once). Times that
+/// are already stored and unchanged pass, and once a step has happened its
+/// time is history and cannot be edited.
+pub fn check_schedule(
+    valid: &mut ValidConsultation,
+    existing: Option<&consultation::Model>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Vec<FieldError>> {
+    let status = existing.map_or(Status::Draft, |c| c.status);
+    let mut errors = Vec::new();
+    if status != Status::Draft {
+        valid.opens_at = existing.and_then(|c| c.opens_at);
+    }
+    if !matches!(status, Status::Draft | Status::Open) {
+        valid.closes_at = existing.and_then(|c| c.closes_at);
+    }
+    let unchanged =
+        |new: Option<chrono::DateTime<chrono::Utc>>,
+         old: fn(&consultation::Model) -> Option<chrono::DateTime<chrono::Utc>>| {
+            existing.is_some_and(|c| old(c) == new)
+        };
+    if status == Status::Draft
+        && let Some(o) = valid.opens_at
+        && o < now
+        && !unchanged(valid.opens_at, |c| c.opens_at)
+    {
+        errors.push(FieldError {
+            field: "opens_at",
+            key: "deadlines.errors.opens_in_past",
+        });
+    }
+    if matches!(status, Status::Draft | Status::Open)
+        && let Some(c) = valid.closes_at
+        && c <= now
+        && !unchanged(valid.closes_at, |m| m.closes_at)
+    {
+        errors.push(FieldError {
+            field: "closes_at",
+            key: "deadlines.errors.closes_in_past",
+        });
+    }
+    if let (Some(o), Some(c)) = (valid.opens_at, valid.closes_at)
+        && c <= o
+        && !errors.iter().any(|e| e.field == "closes_at")
+    {
+        errors.push(FieldError {
+            field: "closes_at",
+            key: "deadlines.errors.closes_before_opens",
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
     }
 }
 
@@ -376,7 +538,8 @@ pub async fn create(
     form: &ConsultationForm,
 ) -> Result<consultation::Model, AppError> {
     require_staff(actor)?;
-    let valid = form.validate().map_err(AppError::Validation)?;
+    let mut valid = form.validate().map_err(AppError::Validation)?;
+    check_schedule(&mut valid, None, now()).map_err(AppError::Validation)?;
     let txn = db.begin().await?;
     if slug_taken(&txn, &valid.slug, None).await? {
         return Err(AppError::field("slug", "slug_taken"));
@@ -406,6 +569,13 @@ pub async fn create(
         min_age: Set(valid.eligibility.min_age),
         municipality_code: Set(valid.eligibility.municipality_code),
         new_participants_per_hour: Set(valid.new_participants_per_hour),
+        opens_at: Set(valid.opens_at),
+        closes_at: Set(valid.closes_at),
+        decision_expected_on: Set(valid.decision_expected_on),
+        contact_name: Set(valid.contact.name),
+        contact_department: Set(valid.contact.department),
+        contact_email: Set(valid.contact.email),
+        contact_phone: Set(valid.contact.phone),
         created_by: Set(Some(actor.id)),
         created_at: Set(at),
         updated_at: Set(at),
@@ -437,7 +607,8 @@ pub async fn update(
     if existing.status == Status::Archived {
         return Err(AppError::Conflict("errors.consultation_archived"));
     }
-    let valid = form.validate().map_err(AppError::Validation)?;
+    let mut valid = form.validate().map_err(AppError::Validation)?;
+    check_schedule(&mut valid, Some(&existing), now()).map_err(AppError::Validation)?;
     let txn = db.begin().await?;
     // The address of a consultation that the public has seen stays stable.
     let slug = if existing.status == Status::Draft {
@@ -472,6 +643,17 @@ pub async fn update(
     active.min_age = Set(valid.eligibility.min_age);
     active.municipality_code = Set(valid.eligibility.municipality_code);
     active.new_participants_per_hour = Set(valid.new_participants_per_hour);
+    // A new deadline gets its own reminder.
+    if active.closes_at.as_ref() != &valid.closes_at {
+        active.reminder_sent_at = Set(None);
+    }
+    active.opens_at = Set(valid.opens_at);
+    active.closes_at = Set(valid.closes_at);
+    active.decision_expected_on = Set(valid.decision_expected_on);
+    active.contact_name = Set(valid.contact.name);
+    active.contact_department = Set(valid.contact.department);
+    active.contact_email = Set(valid.contact.email);
+    active.contact_phone = Set(valid.contact.phone);
     active.updated_at = Set(now());
     let updated = active.update(&txn).await?;
     audit::record(
@@ -543,6 +725,49 @@ pub async fn list_public(
         .filter(consultation::Column::Status.is_in(states))
         .order_by_desc(consultation::Column::CreatedAt)
         .order_by_desc(consultation::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Drafts whose planned opening time has come.
+pub async fn due_to_open(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<consultation::Model>, AppError> {
+    Ok(consultation::Entity::find()
+        .filter(consultation::Column::Status.eq(Status::Draft))
+        .filter(consultation::Column::OpensAt.lte(now))
+        .order_by_asc(consultation::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Open consultations whose deadline has passed.
+pub async fn due_to_close(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<consultation::Model>, AppError> {
+    Ok(consultation::Entity::find()
+        .filter(consultation::Column::Status.eq(Status::Open))
+        .filter(consultation::Column::ClosesAt.lte(now))
+        .order_by_asc(consultation::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Open consultations closing after `now` and by `until` whose followers
+/// have not had a reminder.
+pub async fn due_for_reminder(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<consultation::Model>, AppError> {
+    Ok(consultation::Entity::find()
+        .filter(consultation::Column::Status.eq(Status::Open))
+        .filter(consultation::Column::ClosesAt.gt(now))
+        .filter(consultation::Column::ClosesAt.lte(until))
+        .filter(consultation::Column::ReminderSentAt.is_null())
+        .order_by_asc(consultation::Column::Id)
         .all(db)
         .await?)
 }

@@ -137,7 +137,49 @@ pub async fn load(db: &DatabaseConnection) -> Result<(), AppError> {
         }
     }
     load_ideas(db, &admin, &hash).await?;
+    load_dates_and_outcome(db, &admin).await?;
     load_conversation(db, &admin).await
+}
+
+/// Deadlines a few days ahead for the open consultations (at noon, Danish
+/// time), a contact person, and what came of the published one. Only what is
+/// missing is added, so a restart changes nothing.
+async fn load_dates_and_outcome(
+    db: &DatabaseConnection,
+    admin: &CurrentUser,
+) -> Result<(), AppError> {
+    let open = consultations::list_public(db, &[Status::Open]).await?;
+    for (i, c) in open.into_iter().enumerate() {
+        if c.closes_at.is_some() {
+            continue;
+        }
+        let day = crate::dates::local_date(super::now()) + chrono::Days::new(3 + 9 * i as u64);
+        let deadline = crate::dates::parse_local(&format!("{}T12:00", day.format("%Y-%m-%d")));
+        let mut active = c.into_active_model();
+        active.closes_at = Set(deadline);
+        active.decision_expected_on = Set(Some(day + chrono::Days::new(60)));
+        active.contact_name = Set(Some("Mette Holm".into()));
+        active.contact_department = Set(Some("Teknik og Miljø, Aarhus Kommune".into()));
+        active.contact_email = Set(Some("hoering@example.org".into()));
+        active.contact_phone = Set(Some("89 40 00 00".into()));
+        active.update(db).await?;
+    }
+    if let Some(c) = consultations::find_by_slug(db, ELDERLY_SLUG).await?
+        && c.status == Status::Published
+        && c.outcome_published_at.is_none()
+    {
+        let form = super::outcome::OutcomeForm {
+            outcome_text: "Byrådet besluttede den 4. marts at åbne tre nye spisefællesskaber \
+                for ældre i 2027, fordi mange i høringen savnede nogen at spise sammen med. \
+                Forslaget om hjemmehjælp om aftenen indgår i budgetforhandlingerne til efteråret."
+                .into(),
+            outcome_url: "https://example.org/byraadet/referat".into(),
+            decided_on: String::new(),
+            publish: Some("1".into()),
+        };
+        super::outcome::save(db, admin, ELDERLY_SLUG, &form).await?;
+    }
+    Ok(())
 }
 
 /// More citizens, so the demo ideas have supporters and a conversation.

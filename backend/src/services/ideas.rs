@@ -266,7 +266,20 @@ async fn record_status<C: ConnectionTrait>(
     actor_id: Option<i64>,
     response: &str,
 ) -> Result<(), sea_orm::DbErr> {
+    record_status_signed(db, idea_id, from, to, actor_id, response, None).await
+}
+
+async fn record_status_signed<C: ConnectionTrait>(
+    db: &C,
+    idea_id: i64,
+    from: Option<IdeaStatus>,
+    to: IdeaStatus,
+    actor_id: Option<i64>,
+    response: &str,
+    signature: Option<String>,
+) -> Result<(), sea_orm::DbErr> {
     idea_status_change::ActiveModel {
+        signature: Set(signature),
         idea_id: Set(idea_id),
         from_status: Set(from),
         to_status: Set(to),
@@ -399,7 +412,16 @@ pub async fn withdraw(
     let (found, c) = get_visible(db, Some(actor), id).await?;
     may_withdraw(Some(actor), &c, &found)?;
     let from = found.status;
-    move_status(db, Some(actor.id), found, from, IdeaStatus::Withdrawn, "").await
+    move_status(
+        db,
+        Some(actor.id),
+        found,
+        from,
+        IdeaStatus::Withdrawn,
+        "",
+        None,
+    )
+    .await
 }
 
 /// Set the status in one guarded statement, record the history, tell the
@@ -411,6 +433,7 @@ async fn move_status(
     from: IdeaStatus,
     to: IdeaStatus,
     response: &str,
+    signature: Option<String>,
 ) -> Result<idea::Model, AppError> {
     let at = now();
     let txn = db.begin().await?;
@@ -429,7 +452,16 @@ async fn move_status(
         // Someone else changed it first.
         return Err(AppError::Conflict("errors.idea_transition_not_allowed"));
     }
-    record_status(&txn, found.id, Some(from), to, actor_id, response).await?;
+    record_status_signed(
+        &txn,
+        found.id,
+        Some(from),
+        to,
+        actor_id,
+        response,
+        signature,
+    )
+    .await?;
     notifications::idea_status_changed(&txn, &found, to.as_str(), actor_id).await?;
     audit::record(
         &txn,
@@ -464,6 +496,23 @@ pub async fn change_status(
     to: IdeaStatus,
     response: &str,
 ) -> Result<idea::Model, AppError> {
+    change_status_signed(db, actor, id, to, response, "").await
+}
+
+pub const SIGNATURE_MAX: usize = 200;
+
+/// Staff move an idea along its workflow. An official response is required,
+/// except when a moderator approves a submitted idea for publication (that is
+/// not the council's answer). The response is signed with `signature` (a role
+/// and department, or a name if staff choose so).
+pub async fn change_status_signed(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+    id: i64,
+    to: IdeaStatus,
+    response: &str,
+    signature: &str,
+) -> Result<idea::Model, AppError> {
     if !actor.role.is_staff() {
         return Err(AppError::forbidden());
     }
@@ -474,10 +523,16 @@ pub async fn change_status(
     }
     let response =
         clean_text(response, RESPONSE_MAX).map_err(|k| AppError::field("response", k))?;
-    if response.is_empty() {
+    let approval = from == IdeaStatus::Submitted && to == IdeaStatus::Published;
+    if response.is_empty() && !approval {
         return Err(AppError::field("response", "required"));
     }
-    move_status(db, Some(actor.id), found, from, to, &response).await
+    let signature = clean_text(signature, SIGNATURE_MAX)
+        .ok()
+        .filter(|s| !s.contains('\n'))
+        .ok_or_else(|| AppError::field("signature", "invalid_characters"))?;
+    let signature = (!response.is_empty() && !signature.is_empty()).then_some(signature);
+    move_status(db, Some(actor.id), found, from, to, &response, signature).await
 }
 
 /// Whether a support was added or taken back.

@@ -3,11 +3,16 @@
 //! mails to followers, and the final opinion snapshot on closing. Kept apart
 //! from `consultations` (which only stores and finds them) so that the
 //! services a step calls on never need to call back.
+//!
+//! Staff buttons and the scheduler (`jobs::scheduler`) go through the same
+//! [`apply`], so an automatic closing has exactly the effects of a manual one.
+//! Each step is claimed with a conditional update (`… WHERE id = ? AND status
+//! = from`) in the transaction of its effects: of several replicas trying the
+//! same step at once, exactly one changes the row and sends the mails.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    Set, TransactionTrait,
-};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::auth::session::CurrentUser;
 use crate::entities::consultation;
@@ -15,6 +20,16 @@ use crate::errors::AppError;
 
 use super::consultations::{Status, require_staff};
 use super::{audit, now};
+
+/// Who asked for a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// A member of staff pressed the button: the step happens now, and the
+    /// opening or closing time becomes the actual one.
+    Staff(i64),
+    /// The scheduler, at the time planned by staff (kept as planned).
+    Scheduler,
+}
 
 /// Move a consultation to its next state, if the life cycle allows it.
 pub async fn transition(
@@ -24,35 +39,74 @@ pub async fn transition(
     to: Status,
 ) -> Result<consultation::Model, AppError> {
     require_staff(actor)?;
-    let txn = db.begin().await?;
     let existing = consultation::Entity::find()
         .filter(consultation::Column::Slug.eq(slug))
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
+    apply(db, Actor::Staff(actor.id), &existing, to, now())
+        .await?
+        // Someone (or the scheduler) moved it first.
+        .ok_or(AppError::Conflict("errors.transition_not_allowed"))
+}
+
+/// One step from `existing.status` to `to` at `at`. `Ok(None)` when the row
+/// was no longer in `existing.status` (another replica or person took the
+/// step first): nothing was changed or sent.
+pub async fn apply(
+    db: &DatabaseConnection,
+    actor: Actor,
+    existing: &consultation::Model,
+    to: Status,
+    at: DateTime<Utc>,
+) -> Result<Option<consultation::Model>, AppError> {
     let from = existing.status;
     if !from.next().contains(&to) {
         return Err(AppError::Conflict("errors.transition_not_allowed"));
     }
-    let at = now();
-    let id = existing.id;
-    let mut active = existing.into_active_model();
-    active.status = Set(to);
-    active.updated_at = Set(at);
+    let txn = db.begin().await?;
+    let mut update = consultation::Entity::update_many()
+        .col_expr(consultation::Column::Status, Expr::value(to))
+        .col_expr(consultation::Column::UpdatedAt, Expr::value(at));
+    let staff = matches!(actor, Actor::Staff(_));
     match to {
-        Status::Open => active.opens_at = Set(Some(at)),
-        Status::Closed => active.closes_at = Set(Some(at)),
-        Status::Published => active.published_at = Set(Some(at)),
-        Status::Draft | Status::Archived => {}
+        Status::Open if staff || existing.opens_at.is_none() => {
+            update = update.col_expr(consultation::Column::OpensAt, Expr::value(Some(at)));
+        }
+        Status::Closed if staff || existing.closes_at.is_none() => {
+            update = update.col_expr(consultation::Column::ClosesAt, Expr::value(Some(at)));
+        }
+        Status::Published => {
+            update = update.col_expr(consultation::Column::PublishedAt, Expr::value(Some(at)));
+        }
+        _ => {}
     }
-    let updated = active.update(&txn).await?;
+    let claimed = update
+        .filter(consultation::Column::Id.eq(existing.id))
+        .filter(consultation::Column::Status.eq(from))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(None);
+    }
+    let updated = consultation::Entity::find_by_id(existing.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (actor_id, detail) = match actor {
+        Actor::Staff(id) => (Some(id), format!("{} -> {}", from.as_str(), to.as_str())),
+        Actor::Scheduler => (
+            None,
+            format!("{} -> {} (scheduled)", from.as_str(), to.as_str()),
+        ),
+    };
     audit::record(
         &txn,
-        Some(actor.id),
+        actor_id,
         "consultation.status_changed",
         "consultation",
-        Some(id),
-        &format!("{} -> {}", from.as_str(), to.as_str()),
+        Some(existing.id),
+        &detail,
     )
     .await?;
     if matches!(to, Status::Open | Status::Closed | Status::Published) {
@@ -73,5 +127,39 @@ pub async fn transition(
             tracing::error!(consultation = updated.id, error = %e, "final opinion recompute failed");
         }
     }
-    Ok(updated)
+    Ok(Some(updated))
+}
+
+/// Mail the followers of an open consultation that its deadline is near,
+/// once: the reminder is claimed with a conditional update in the
+/// transaction that queues the mails. `Ok(false)` when it was already sent
+/// (or the consultation is no longer open).
+pub async fn send_reminder(
+    db: &DatabaseConnection,
+    c: &consultation::Model,
+    at: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let txn = db.begin().await?;
+    let claimed = consultation::Entity::update_many()
+        .col_expr(consultation::Column::ReminderSentAt, Expr::value(Some(at)))
+        .filter(consultation::Column::Id.eq(c.id))
+        .filter(consultation::Column::Status.eq(Status::Open))
+        .filter(consultation::Column::ReminderSentAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(false);
+    }
+    super::notifications::consultation_status_changed(&txn, c, "reminder").await?;
+    audit::record(
+        &txn,
+        None,
+        "consultation.reminder_sent",
+        "consultation",
+        Some(c.id),
+        "",
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
 }

@@ -243,9 +243,18 @@ fn render(
                 format!("{base}/consultations/{slug}")
             };
             context["url"] = json!(url);
-            context["intro"] = json!(text_of(&format!("mail.consultation.intro_{status}")));
-            text_of(&format!("mail.consultation.subject_{status}"))
-                .replace("{title}", &str_of("title"))
+            // Reminders and outcomes came later; their texts have their own section.
+            let section = match status.as_str() {
+                "reminder" | "outcome" => "deadlines.mail",
+                _ => "mail.consultation",
+            };
+            let deadline = chrono::DateTime::parse_from_rfc3339(&str_of("closes_at"))
+                .map(|t| crate::dates::format_datetime(t.with_timezone(&chrono::Utc), locale))
+                .unwrap_or_default();
+            context["intro"] = json!(
+                text_of(&format!("{section}.intro_{status}")).replace("{deadline}", &deadline)
+            );
+            text_of(&format!("{section}.subject_{status}")).replace("{title}", &str_of("title"))
         }
     };
     let text = state

@@ -1,6 +1,7 @@
 //! The rules. Handlers parse input and call these; every permission check
 //! happens here, whatever a template shows or hides.
 
+pub mod attachments;
 pub mod audit;
 pub mod comments;
 pub mod consultations;
@@ -14,6 +15,7 @@ pub mod mail;
 pub mod moderation;
 pub mod notifications;
 pub mod oidc;
+pub mod outcome;
 pub mod participants;
 pub mod polis_import;
 pub mod population;

@@ -187,8 +187,9 @@ pub async fn follows_consultation(
         > 0)
 }
 
-/// Mail everyone following `c` that it opened, closed or has its report
-/// published (`status`), in the caller's transaction.
+/// Mail everyone following `c` that it opened, closed, has its report
+/// published or its outcome (`status`), or that its deadline is near
+/// (`reminder`), in the caller's transaction.
 pub async fn consultation_status_changed<C: ConnectionTrait>(
     db: &C,
     c: &consultation::Model,
@@ -201,7 +202,13 @@ pub async fn consultation_status_changed<C: ConnectionTrait>(
         .into_tuple()
         .all(db)
         .await?;
-    let data = serde_json::json!({ "slug": c.slug, "title": c.title, "status": status });
+    // The deadline goes along so a reminder can name it in the reader's language.
+    let data = serde_json::json!({
+        "slug": c.slug,
+        "title": c.title,
+        "status": status,
+        "closes_at": c.closes_at.map(|t| t.to_rfc3339()),
+    });
     for user_id in followers {
         super::mail::enqueue(db, user_id, super::mail::KIND_CONSULTATION, &data).await?;
     }

@@ -37,7 +37,7 @@ async fn find(app: &TestApp, slug: &str) -> Option<consultation::Model> {
 async fn transition(app: &TestApp, slug: &str, to: &str) -> reqwest::Response {
     app.post_form(
         &format!("/staff/consultations/{slug}/status"),
-        &[("to", to)],
+        &[("to", to), ("confirm", "yes")],
     )
     .await
 }

@@ -479,13 +479,13 @@ async fn pre_moderated_ideas_stay_hidden_until_published(app: TestApp) {
         .post_form_with(
             &s,
             &format!("{path}/status"),
-            &[("to", "published"), ("response", "")],
+            &[("to", "rejected"), ("response", "")],
         )
         .await;
     assert_eq!(
         res.status(),
         422,
-        "a status change needs an official response"
+        "a rejection needs an official response (approval does not: see deadlines::)"
     );
     let page = body_of(res).await;
     assert_eq!(page.text("#response-error").unwrap(), "Udfyld feltet.");

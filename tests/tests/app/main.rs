@@ -14,6 +14,7 @@ mod about;
 mod accounts;
 mod admin;
 mod consultations;
+mod deadlines;
 mod deliberation;
 mod eligibility;
 mod exports;

@@ -8,6 +8,7 @@ use crate::routes::context::{Ctx, Staff};
 use crate::routes::see_other;
 use crate::routes::views::{ConsultationCard, FieldErrors, Transition, consultation_card};
 use crate::services::consultations::{self, ConsultationForm, Status};
+use crate::services::outcome::{self, OutcomeForm};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -15,7 +16,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(create)
         .service(edit_form)
         .service(update)
-        .service(transition);
+        .service(transition)
+        .service(confirm_page)
+        .service(outcome_form)
+        .service(outcome_save);
 }
 
 #[get("/staff/consultations")]
@@ -59,6 +63,16 @@ struct ConsultationFormPage<'a> {
     participants_default: u32,
     /// Recent new participants and refusals (edit page of a conversation).
     participation: Option<crate::services::participants::RecentParticipation>,
+    /// Times that have become history and can no longer be planned.
+    dates_locked: DatesLocked,
+    /// The outcome can be written (closed or published).
+    outcome_link: bool,
+}
+
+#[derive(Serialize, Default)]
+struct DatesLocked {
+    opens: bool,
+    closes: bool,
 }
 
 async fn form_page(
@@ -108,6 +122,11 @@ async fn form_page(
         transitions,
         participants_default: ctx.state.limits.settings.new_participants_per_client,
         participation,
+        dates_locked: DatesLocked {
+            opens: edit.is_some_and(|c| c.status != Status::Draft),
+            closes: edit.is_some_and(|c| !matches!(c.status, Status::Draft | Status::Open)),
+        },
+        outcome_link: edit.is_some_and(|c| outcome::may_write(c).is_ok()),
     };
     ctx.render("staff_consultation_form", &title, page)
 }
@@ -179,6 +198,10 @@ pub async fn update(
 pub struct TransitionForm {
     #[serde(default)]
     to: String,
+    /// `yes` from the confirmation page; irreversible steps without it are
+    /// sent there first.
+    #[serde(default)]
+    confirm: String,
 }
 
 #[post("/staff/consultations/{slug}/status")]
@@ -188,7 +211,154 @@ pub async fn transition(
     Staff(ctx, me): Staff,
 ) -> Result<HttpResponse, AppError> {
     let to = Status::parse(&form.to).ok_or(AppError::BadRequest("errors.invalid_choice"))?;
+    let existing = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
+    if !existing.status.next().contains(&to) {
+        return Err(AppError::Conflict("errors.transition_not_allowed"));
+    }
+    if outcome::needs_confirmation(to) && form.confirm != "yes" {
+        return Ok(see_other(&format!(
+            "/staff/consultations/{}/confirm?to={}",
+            existing.slug,
+            to.as_str()
+        )));
+    }
     let c = crate::services::lifecycle::transition(&ctx.state.db, &me, &slug, to).await?;
     ctx.flash("success", &format!("staff.now_{}", to.as_str()));
     Ok(see_other(&format!("/staff/consultations/{}/edit", c.slug)))
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmQuery {
+    #[serde(default)]
+    to: String,
+}
+
+#[derive(Serialize)]
+struct ConfirmPage {
+    consultation: ConsultationCard,
+    to: &'static str,
+    /// What the step does, in words.
+    consequences: Vec<String>,
+    warnings: Vec<String>,
+    button: String,
+}
+
+/// The confirmation step before closing, publishing or archiving: what will
+/// happen, and what still waits for moderation or an answer.
+#[get("/staff/consultations/{slug}/confirm")]
+pub async fn confirm_page(
+    slug: web::Path<String>,
+    query: web::Query<ConfirmQuery>,
+    Staff(ctx, me): Staff,
+) -> Result<HttpResponse, AppError> {
+    let to = Status::parse(&query.to)
+        .filter(|s| outcome::needs_confirmation(*s))
+        .ok_or(AppError::BadRequest("errors.invalid_choice"))?;
+    let c = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
+    if !c.status.next().contains(&to) {
+        return Err(AppError::Conflict("errors.transition_not_allowed"));
+    }
+    let pending = outcome::pending(&ctx.state.db, c.id).await?;
+    let mut warnings = Vec::new();
+    let count = |key: &str, n: u64| {
+        ctx.t(&format!(
+            "deadlines.confirm.{key}_{}",
+            if n == 1 { "one" } else { "other" }
+        ))
+        .replace("{count}", &n.to_string())
+    };
+    if pending.ideas_to_moderate > 0 {
+        warnings.push(count("ideas_to_moderate", pending.ideas_to_moderate));
+    }
+    if pending.ideas_to_answer > 0 {
+        warnings.push(count("ideas_to_answer", pending.ideas_to_answer));
+    }
+    if pending.statements_to_moderate > 0 {
+        warnings.push(count(
+            "statements_to_moderate",
+            pending.statements_to_moderate,
+        ));
+    }
+    let mut consequences = vec![ctx.t(&format!("deadlines.confirm.what_{}", to.as_str()))];
+    consequences.push(ctx.t("deadlines.confirm.irreversible"));
+    let page = ConfirmPage {
+        consultation: consultation_card(&ctx.state.catalogs, ctx.locale, &c),
+        to: to.as_str(),
+        consequences,
+        warnings,
+        button: ctx.t(&format!("staff.to_{}", to.as_str())),
+    };
+    let title = ctx.t(&format!("deadlines.confirm.title_{}", to.as_str()));
+    ctx.render("staff_consultation_confirm", &title, page)
+}
+
+#[derive(Serialize)]
+struct OutcomePage<'a> {
+    consultation: ConsultationCard,
+    form: &'a OutcomeForm,
+    has_errors: bool,
+    errors: FieldErrors,
+    may_publish: bool,
+    published: bool,
+}
+
+async fn outcome_page(
+    ctx: &Ctx,
+    c: &crate::entities::consultation::Model,
+    form: &OutcomeForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    outcome::may_write(c)?;
+    let page = OutcomePage {
+        consultation: consultation_card(&ctx.state.catalogs, ctx.locale, c),
+        form,
+        has_errors: !errors.is_empty(),
+        errors,
+        may_publish: outcome::may_publish(c),
+        published: c.outcome_published_at.is_some(),
+    };
+    ctx.render(
+        "staff_outcome",
+        &ctx.t("deadlines.outcome.staff_title"),
+        page,
+    )
+}
+
+#[get("/staff/consultations/{slug}/outcome")]
+pub async fn outcome_form(
+    slug: web::Path<String>,
+    Staff(ctx, me): Staff,
+) -> Result<HttpResponse, AppError> {
+    let c = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
+    let form = OutcomeForm::from_model(&c);
+    outcome_page(&ctx, &c, &form, FieldErrors::default()).await
+}
+
+#[post("/staff/consultations/{slug}/outcome")]
+pub async fn outcome_save(
+    slug: web::Path<String>,
+    form: web::Form<OutcomeForm>,
+    Staff(ctx, me): Staff,
+) -> Result<HttpResponse, AppError> {
+    let saved = outcome::save(&ctx.state.db, &me, &slug, &form).await;
+    ctx.form_result(
+        saved,
+        |c| {
+            let key = if c.outcome_published_at.is_some() && form.publish.is_some() {
+                "deadlines.outcome.published_flash"
+            } else {
+                "deadlines.outcome.saved_flash"
+            };
+            ctx.flash("success", key);
+            Ok(see_other(&format!(
+                "/staff/consultations/{}/outcome",
+                c.slug
+            )))
+        },
+        async |errors| {
+            let existing = consultations::get_for_staff(&ctx.state.db, &me, &slug).await?;
+            outcome_page(&ctx, &existing, &form, errors).await
+        },
+    )
+    .await
 }
