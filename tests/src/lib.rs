@@ -197,6 +197,8 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         report: Default::default(),
         limits: Default::default(),
         security_txt: Default::default(),
+        privacy: Default::default(),
+        retention: Default::default(),
         session: Default::default(),
         environment: "development".into(),
     }

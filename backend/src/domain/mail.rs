@@ -16,6 +16,8 @@ pub enum MailKind {
     ConsultationStatus,
     /// Someone tried to register an account with an address that has one.
     RegistrationAttempt,
+    /// The account will be deleted for inactivity unless the person logs in.
+    InactiveAccount,
 }
 
 impl MailKind {
@@ -27,6 +29,7 @@ impl MailKind {
             MailKind::StatementModerated => "statement_moderated",
             MailKind::ConsultationStatus => "consultation_status",
             MailKind::RegistrationAttempt => "registration_attempt",
+            MailKind::InactiveAccount => "inactive_account",
         }
     }
 
@@ -35,7 +38,10 @@ impl MailKind {
     pub fn is_account_mail(self) -> bool {
         matches!(
             self,
-            MailKind::VerifyEmail | MailKind::PasswordReset | MailKind::RegistrationAttempt
+            MailKind::VerifyEmail
+                | MailKind::PasswordReset
+                | MailKind::RegistrationAttempt
+                | MailKind::InactiveAccount
         )
     }
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod client;
 pub mod comments;
 pub mod context;
+pub mod data_rights;
 pub mod deliberation;
 pub mod encoding;
 pub mod export;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     oidc::configure(cfg);
     mail::configure(cfg);
     account::configure(cfg);
+    data_rights::configure(cfg);
     staff::consultations::configure(cfg);
     admin::configure(cfg);
     ideas::configure(cfg);

@@ -140,6 +140,13 @@ pub async fn callback(
     match users::log_in_with_identity(&ctx.state.db, &identity).await? {
         Some(user) => {
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
+            // A fresh MitID login confirms deleting an account without a password.
+            ctx.session
+                .insert(
+                    crate::routes::data_rights::SESSION_IDENTITY_LOGIN_AT,
+                    chrono::Utc::now().timestamp(),
+                )
+                .map_err(session_error)?;
             Ok(see_other(next.as_str()))
         }
         None => {

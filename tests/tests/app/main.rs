@@ -14,6 +14,7 @@ mod about;
 mod accounts;
 mod admin;
 mod consultations;
+mod data_rights;
 mod deliberation;
 mod eligibility;
 mod exports;
