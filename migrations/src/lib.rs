@@ -14,6 +14,7 @@ mod m20261130_000002_mail_tokens;
 mod m20261202_000001_sessions;
 mod m20261202_000002_rate_limits;
 mod m20261214_000001_data_rights;
+mod m20261214_000002_complaints;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_sessions::Migration),
             Box::new(m20261202_000002_rate_limits::Migration),
             Box::new(m20261214_000001_data_rights::Migration),
+            Box::new(m20261214_000002_complaints::Migration),
         ]
     }
 }

@@ -1,8 +1,9 @@
 // A citizen's own data in a real browser, in Danish and English, on a desktop and on a
 // 375 px phone: "Mine data" (the readable export and its JSON download), the deletion
-// confirmation, the privacy page's record of processing, and the staff page for data
-// requests. Every page is checked with axe-core and for sideways scrolling. Then a fresh
-// account is deleted through the confirmation step and cannot log in again.
+// confirmation, the privacy page's record of processing, the complaint form, and the staff
+// pages for data requests and complaints. Every page is checked with axe-core and for
+// sideways scrolling. Then a fresh account is deleted through the confirmation step and
+// cannot log in again.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -95,6 +96,15 @@ for (const locale of LOCALES) {
       assert.equal(await page.locator('#delete-form input#confirm').getAttribute('required'), '');
     });
 
+    it('the complaint form is reachable from the privacy page', async () => {
+      await visit(page, '/privacy');
+      await page.locator('#help + p a[href="/complaints/new"]').click();
+      await page.waitForLoadState('load');
+      assert.equal(pathOf(page), '/complaints/new');
+      assert.ok(await page.locator('#complaint-form textarea#body').isVisible());
+      await checkAll(page, locale, '/complaints/new');
+    });
+
     it('an administrator finds a person for a data request', async () => {
       const staff = await newContext(browser);
       try {
@@ -105,6 +115,8 @@ for (const locale of LOCALES) {
         assert.ok((await admin.locator('#found-user').innerText()).includes('borger@example.org'));
         assert.ok(await admin.locator('#staff-delete-form textarea#reason').isVisible());
         await checkAll(admin, locale, '/admin/data-requests');
+        await visit(admin, '/staff/complaints');
+        await checkAll(admin, locale, '/staff/complaints');
       } finally {
         await staff.close();
       }

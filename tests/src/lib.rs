@@ -25,7 +25,8 @@ pub use scraper;
 mod builders;
 mod polis_data;
 pub use builders::{
-    ConsultationBuilder, IdeaBuilder, UserBuilder, VotePattern, VotesBuilder, anonymous, visitor,
+    ActiveCitizen, ConsultationBuilder, IdeaBuilder, UserBuilder, VotePattern, VotesBuilder,
+    anonymous, visitor,
 };
 pub use polis_data::{
     POLIS_DATA_DEFAULT, POLIS_DATA_VAR, PolisData, polis_data, polis_data_location,

@@ -18,6 +18,8 @@ pub enum MailKind {
     RegistrationAttempt,
     /// The account will be deleted for inactivity unless the person logs in.
     InactiveAccount,
+    /// A complaint of the person's was answered.
+    ComplaintAnswered,
 }
 
 impl MailKind {
@@ -30,6 +32,7 @@ impl MailKind {
             MailKind::ConsultationStatus => "consultation_status",
             MailKind::RegistrationAttempt => "registration_attempt",
             MailKind::InactiveAccount => "inactive_account",
+            MailKind::ComplaintAnswered => "complaint_answered",
         }
     }
 
@@ -42,6 +45,7 @@ impl MailKind {
                 | MailKind::PasswordReset
                 | MailKind::RegistrationAttempt
                 | MailKind::InactiveAccount
+                | MailKind::ComplaintAnswered
         )
     }
 }

@@ -58,6 +58,48 @@ struct MyDataPage {
     comments: Vec<Line>,
     statements: Vec<Line>,
     counts: Vec<String>,
+    decisions: Vec<DecisionLine>,
+    complaints: Vec<ComplaintLine>,
+}
+
+/// A moderation decision about one of my contributions, with the way to
+/// complain about it.
+#[derive(Serialize)]
+struct DecisionLine {
+    what: String,
+    action: String,
+    reason: String,
+    at: String,
+    complain_href: String,
+}
+
+#[derive(Serialize)]
+struct ComplaintLine {
+    body: String,
+    status: String,
+    answer: Option<String>,
+    at: String,
+}
+
+/// A moderation decision in words ("afvist").
+fn decision_label(ctx: &Ctx, action: &str) -> String {
+    const KNOWN: &[&str] = &[
+        "statement.accepted",
+        "statement.rejected",
+        "statement.meta",
+        "statement.not_meta",
+        "auto_hide",
+        "hide",
+        "restore",
+        "publish",
+        "reject",
+    ];
+    let key = if KNOWN.contains(&action) {
+        action.replace('.', "_")
+    } else {
+        "other".to_owned()
+    };
+    ctx.t(&format!("complaints.action.{key}"))
 }
 
 /// "1 stemme" / "3 stemmer": `{key}_one` or `{key}_other` with `{count}`.
@@ -116,8 +158,36 @@ pub async fn my_data(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppErr
         count_text(&ctx, "mails", export.mails.len()),
         count_text(&ctx, "audit", export.audit.len()),
     ];
+    let decisions = export
+        .decisions
+        .iter()
+        .map(|d| DecisionLine {
+            what: ctx.t(&format!("complaints.subject.{}", d.subject_type)),
+            action: decision_label(&ctx, &d.action),
+            // The automatic hiding's reason is a note for staff, not for the author.
+            reason: if d.action == "auto_hide" {
+                String::new()
+            } else {
+                d.reason.clone()
+            },
+            at: date(ctx.locale, &d.created_at),
+            complain_href: format!("/complaints/new?decision={}", d.id),
+        })
+        .collect();
+    let complaints = export
+        .complaints
+        .iter()
+        .map(|c| ComplaintLine {
+            body: c.body.clone(),
+            status: ctx.t(&format!("complaints.status.{}", c.status)),
+            answer: c.answer.clone(),
+            at: date(ctx.locale, &c.created_at),
+        })
+        .collect();
     let page = MyDataPage {
         created_at: date(ctx.locale, &export.account.created_at),
+        decisions,
+        complaints,
         export,
         json_href: "/account/data.json",
         ideas,

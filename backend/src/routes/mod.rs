@@ -10,6 +10,7 @@ pub mod assets;
 pub mod auth;
 pub mod client;
 pub mod comments;
+pub mod complaints;
 pub mod context;
 pub mod data_rights;
 pub mod deliberation;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     mail::configure(cfg);
     account::configure(cfg);
     data_rights::configure(cfg);
+    complaints::configure(cfg);
     staff::consultations::configure(cfg);
     admin::configure(cfg);
     ideas::configure(cfg);

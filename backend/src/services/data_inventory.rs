@@ -125,6 +125,11 @@ pub const CATEGORIES: &[Category] = &[
         ],
     },
     Category {
+        key: "complaints",
+        basis: LegalBasis::PublicTask,
+        columns: &[("complaints", &["user_id", "body", "answer"])],
+    },
+    Category {
         key: "security",
         basis: LegalBasis::Security,
         columns: &[
@@ -144,6 +149,7 @@ pub const CATEGORIES: &[Category] = &[
             ("statements", &["moderated_by", "moderation_reason"]),
             ("idea_status_changes", &["actor_id", "response"]),
             ("consultations", &["created_by"]),
+            ("complaints", &["decided_by", "handler_id"]),
         ],
     },
 ];
@@ -169,6 +175,17 @@ pub const NOT_PERSONAL: &[(&str, &[&str])] = &[
         ],
     ),
     ("comment_flags", &["id", "comment_id", "created_at"]),
+    (
+        "complaints",
+        &[
+            "id",
+            "decision_id",
+            "status",
+            "created_at",
+            "updated_at",
+            "answered_at",
+        ],
+    ),
     (
         "consultations",
         &[

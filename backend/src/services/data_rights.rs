@@ -22,8 +22,9 @@ use crate::domain::Role;
 use crate::domain::comment::CommentStatus;
 use crate::domain::idea::IdeaStatus;
 use crate::entities::{
-    audit_log, comment, comment_flag, consultation, consultation_follow, email_token, idea,
-    idea_follow, idea_support, mail_outbox, notification, participant, statement, user, vote,
+    audit_log, comment, comment_flag, complaint, consultation, consultation_follow, email_token,
+    idea, idea_follow, idea_support, mail_outbox, moderation_action, notification, participant,
+    statement, user, vote,
 };
 use crate::errors::AppError;
 use crate::services::{audit, now, sessions};
@@ -51,6 +52,30 @@ pub struct Export {
     pub notifications: Vec<Notification>,
     pub mails: Vec<Mail>,
     pub audit: Vec<AuditEntry>,
+    /// Moderation decisions about my contributions, with the reason given.
+    pub decisions: Vec<Decision>,
+    pub complaints: Vec<Complaint>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Decision {
+    pub id: i64,
+    pub subject_type: String,
+    pub subject_id: i64,
+    pub action: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Complaint {
+    pub id: i64,
+    pub decision_id: Option<i64>,
+    pub body: String,
+    pub status: String,
+    pub answer: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -204,7 +229,7 @@ pub async fn export(
     let slugs = consultation_slugs(db).await?;
     let slug = |id: i64| slugs.get(&id).cloned().unwrap_or_default();
 
-    let ideas = idea::Entity::find()
+    let ideas: Vec<Idea> = idea::Entity::find()
         .filter(idea::Column::AuthorId.eq(u.id))
         .order_by_asc(idea::Column::Id)
         .all(db)
@@ -223,7 +248,7 @@ pub async fn export(
             published_at: i.published_at,
         })
         .collect();
-    let comments = comment::Entity::find()
+    let comments: Vec<Comment> = comment::Entity::find()
         .filter(comment::Column::AuthorId.eq(u.id))
         .order_by_asc(comment::Column::Id)
         .all(db)
@@ -239,7 +264,7 @@ pub async fn export(
             edited_at: c.edited_at,
         })
         .collect();
-    let statements = statement::Entity::find()
+    let statements: Vec<Statement> = statement::Entity::find()
         .filter(statement::Column::CreatedBy.eq(u.id))
         .order_by_asc(statement::Column::Id)
         .all(db)
@@ -371,6 +396,54 @@ pub async fn export(
         })
         .collect();
 
+    let mut subjects: Vec<(&str, i64)> = Vec::new();
+    subjects.extend(ideas.iter().map(|i: &Idea| ("idea", i.id)));
+    subjects.extend(comments.iter().map(|c: &Comment| ("comment", c.id)));
+    subjects.extend(statements.iter().map(|s: &Statement| ("statement", s.id)));
+    let mut decisions = Vec::new();
+    for kind in ["idea", "comment", "statement"] {
+        let ids: Vec<i64> = subjects
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, id)| *id)
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        decisions.extend(
+            moderation_action::Entity::find()
+                .filter(moderation_action::Column::SubjectType.eq(kind))
+                .filter(moderation_action::Column::SubjectId.is_in(ids))
+                .order_by_asc(moderation_action::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|d| Decision {
+                    id: d.id,
+                    subject_type: d.subject_type,
+                    subject_id: d.subject_id,
+                    action: d.action,
+                    reason: d.reason,
+                    created_at: d.created_at,
+                }),
+        );
+    }
+    let complaints = complaint::Entity::find()
+        .filter(complaint::Column::UserId.eq(u.id))
+        .order_by_asc(complaint::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| Complaint {
+            id: c.id,
+            decision_id: c.decision_id,
+            body: c.body,
+            status: c.status,
+            answer: c.answer,
+            created_at: c.created_at,
+            answered_at: c.answered_at,
+        })
+        .collect();
     let identity =
         (u.identity_provider.is_some() || u.oidc_subject_hash.is_some()).then(|| Identity {
             provider: u.identity_provider.clone(),
@@ -411,6 +484,8 @@ pub async fn export(
         notifications,
         mails,
         audit,
+        decisions,
+        complaints,
     })
 }
 
@@ -539,6 +614,10 @@ pub async fn erase(
         .await?;
     idea_follow::Entity::delete_many()
         .filter(idea_follow::Column::UserId.eq(found.id))
+        .exec(&txn)
+        .await?;
+    complaint::Entity::delete_many()
+        .filter(complaint::Column::UserId.eq(found.id))
         .exec(&txn)
         .await?;
     if delete_texts {

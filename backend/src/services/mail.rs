@@ -223,6 +223,11 @@ fn render(
             context["reset_url"] = json!(format!("{base}/forgot-password"));
             text_of("mail.registration_attempt.subject")
         }
+        MailKind::ComplaintAnswered => {
+            context["url"] = json!(format!("{base}/account/data#complaints"));
+            context["answer"] = json!(str_of("answer"));
+            text_of("complaints.mail_subject")
+        }
         MailKind::InactiveAccount => {
             context["url"] = json!(format!("{base}/login"));
             context["intro"] = json!(

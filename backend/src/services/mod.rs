@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod comments;
+pub mod complaints;
 pub mod consultations;
 pub mod data_inventory;
 pub mod data_rights;

@@ -13,6 +13,7 @@
 mod about;
 mod accounts;
 mod admin;
+mod complaints;
 mod consultations;
 mod data_rights;
 mod deliberation;
