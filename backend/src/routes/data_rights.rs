@@ -60,6 +60,89 @@ struct MyDataPage {
     counts: Vec<String>,
     decisions: Vec<DecisionLine>,
     complaints: Vec<ComplaintLine>,
+    places: Vec<PlaceView>,
+}
+
+/// One conversation's map with my place marked.
+#[derive(Serialize)]
+struct PlaceView {
+    href: String,
+    title: String,
+    text: String,
+    map_title: String,
+    width: f64,
+    height: f64,
+    points: Vec<serde_json::Value>,
+    me_x: f64,
+    me_y: f64,
+    label_y: f64,
+}
+
+const MAP_W: f64 = 300.0;
+const MAP_H: f64 = 200.0;
+const MAP_PAD: f64 = 14.0;
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// Scale everyone's positions into the map's box and mark mine.
+fn place_view(ctx: &Ctx, p: &data_rights::MyPlace) -> PlaceView {
+    let (min_x, max_x) = p
+        .points
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), (xy, _)| {
+            (a.min(xy[0]), b.max(xy[0]))
+        });
+    let (min_y, max_y) = p
+        .points
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), (xy, _)| {
+            (a.min(xy[1]), b.max(xy[1]))
+        });
+    let span_x = if max_x > min_x { max_x - min_x } else { 1.0 };
+    let span_y = if max_y > min_y { max_y - min_y } else { 1.0 };
+    let sx = |x: f64| round1(MAP_PAD + (x - min_x) / span_x * (MAP_W - 2.0 * MAP_PAD));
+    let sy = |y: f64| round1(MAP_H - MAP_PAD - (y - min_y) / span_y * (MAP_H - 2.0 * MAP_PAD));
+    let group_name = p.group.map(crate::services::snapshots::group_name);
+    let text = match &group_name {
+        Some(name) => ctx
+            .t("data_rights.place_in_group")
+            .replace("{title}", &p.title)
+            .replace("{group}", name)
+            .replace("{groups}", &p.groups.to_string()),
+        None => ctx
+            .t("data_rights.place_no_group")
+            .replace("{title}", &p.title),
+    };
+    let me_y = sy(p.me[1]);
+    PlaceView {
+        href: format!("/consultations/{}", p.consultation),
+        title: p.title.clone(),
+        map_title: ctx.t("data_rights.map_title").replace("{title}", &p.title),
+        text,
+        width: MAP_W,
+        height: MAP_H,
+        points: p
+            .points
+            .iter()
+            .map(|(xy, g)| {
+                serde_json::json!({
+                    "cx": sx(xy[0]),
+                    "cy": sy(xy[1]),
+                    "group": g.map_or(0, |g| g % 5),
+                })
+            })
+            .collect(),
+        me_x: sx(p.me[0]),
+        me_y,
+        // The label above the mark, or below it near the top edge.
+        label_y: if me_y < 30.0 {
+            me_y + 20.0
+        } else {
+            me_y - 12.0
+        },
+    }
 }
 
 /// A moderation decision about one of my contributions, with the way to
@@ -184,7 +267,13 @@ pub async fn my_data(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppErr
             at: date(ctx.locale, &c.created_at),
         })
         .collect();
+    let places = data_rights::my_places(&ctx.state.db, &me)
+        .await?
+        .iter()
+        .map(|p| place_view(&ctx, p))
+        .collect();
     let page = MyDataPage {
+        places,
         created_at: date(ctx.locale, &export.account.created_at),
         decisions,
         complaints,
@@ -246,10 +335,7 @@ async fn delete_page(
     delete_texts: bool,
 ) -> Result<HttpResponse, AppError> {
     let has_password = data_rights::has_password(&ctx.state.db, me).await?;
-    let fresh = identity_login_at(ctx).is_some_and(|t| {
-        let now = chrono::Utc::now();
-        t <= now && now - t <= data_rights::FRESH_LOGIN
-    });
+    let fresh = data_rights::fresh_identity_login(identity_login_at(ctx), chrono::Utc::now());
     let page = DeletePage {
         has_password,
         fresh_login: if has_password || fresh {

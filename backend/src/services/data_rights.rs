@@ -688,6 +688,12 @@ pub async fn erase(
 /// without a password.
 pub const FRESH_LOGIN: chrono::Duration = chrono::Duration::minutes(5);
 
+/// Whether a MitID login at `login_at` is recent enough at `at` to confirm a
+/// deletion without a password.
+pub fn fresh_identity_login(login_at: Option<DateTime<Utc>>, at: DateTime<Utc>) -> bool {
+    login_at.is_some_and(|t| t <= at && at - t <= FRESH_LOGIN)
+}
+
 /// The answer to a deletion confirmation.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Confirmation {
@@ -717,7 +723,7 @@ pub async fn confirm_identity(
         .filter(|u| u.deleted_at.is_none())
         .ok_or(AppError::NotFound)?;
     if row.password_hash.is_none() {
-        let fresh = identity_login_at.is_some_and(|t| t <= at && at - t <= FRESH_LOGIN);
+        let fresh = fresh_identity_login(identity_login_at, at);
         return Ok(if fresh && row.oidc_subject_hash.is_some() {
             Confirmation::Confirmed
         } else {
@@ -758,4 +764,61 @@ pub async fn find_by_email(
     Ok(crate::services::users::find_by_email(db, &address)
         .await?
         .filter(|u| u.deleted_at.is_none()))
+}
+
+/// My place in one conversation's opinion map ("her står du").
+#[derive(Debug, Serialize)]
+pub struct MyPlace {
+    pub consultation: String,
+    pub title: String,
+    /// My opinion group (index into the snapshot's groups), if clustered.
+    pub group: Option<usize>,
+    /// How many groups the conversation has.
+    pub groups: usize,
+    /// Everyone's position on the map with their group.
+    pub points: Vec<([f64; 2], Option<usize>)>,
+    /// Mine.
+    pub me: [f64; 2],
+}
+
+/// For every conversation `me` voted in that has an opinion snapshot: my
+/// group and my place among everyone's. Only ever the logged-in person's own.
+pub async fn my_places(
+    db: &DatabaseConnection,
+    me: &CurrentUser,
+) -> Result<Vec<MyPlace>, AppError> {
+    let mine = participant::Entity::find()
+        .filter(participant::Column::UserId.eq(me.id))
+        .order_by_asc(participant::Column::Id)
+        .all(db)
+        .await?;
+    let mut places = Vec::new();
+    for p in mine {
+        let Some((_, snap)) = crate::services::snapshots::latest(db, p.consultation_id).await?
+        else {
+            continue;
+        };
+        let Some(result) = snap.participants.get(&p.id) else {
+            continue;
+        };
+        let Some(c) = consultation::Entity::find_by_id(p.consultation_id)
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        places.push(MyPlace {
+            consultation: c.slug,
+            title: c.title,
+            group: result.group.filter(|_| snap.k >= 2),
+            groups: snap.k,
+            points: snap
+                .participants
+                .values()
+                .map(|r| (r.projection, r.group))
+                .collect(),
+            me: result.projection,
+        });
+    }
+    Ok(places)
 }

@@ -992,3 +992,136 @@ async fn inactive_citizens_are_warned_once_and_deleted_unless_they_come_back(app
     assert_eq!(done(&report, Task::WarnInactive), 0);
     assert_eq!(warnings(&app, recent.id).await, 0);
 }
+
+both_backends!(my_data_shows_my_opinion_group_and_my_place_on_the_map);
+async fn my_data_shows_my_opinion_group_and_my_place_on_the_map(app: TestApp) {
+    use samskab::opinion::VoteValue;
+    let staff = app.user(Role::Moderator).actor().await;
+    let c = app
+        .consultation()
+        .slug("kortet")
+        .conversation()
+        .seeds(&[
+            "Mere grønt",
+            "Flere p-pladser",
+            "Lavere fart",
+            "Større veje",
+        ])
+        .by(&staff)
+        .open()
+        .create()
+        .await;
+    let ids = app.statement_ids(c.id).await;
+    app.conversation_with_votes(&c, &ids, 16).await;
+    let (browser, u) = app.user(Role::Citizen).in_browser().await;
+    let me = samskab_tests::visitor(&samskab::auth::session::CurrentUser::from_model(&u));
+    for (j, id) in ids.iter().enumerate() {
+        let value = if j % 2 == 0 {
+            VoteValue::Agree
+        } else {
+            VoteValue::Disagree
+        };
+        app.vote_as(&c, &me, *id, value).await;
+    }
+    app.recompute_snapshot(c.id).await;
+    let (_, snap) = app.latest_snapshot(c.id).await.unwrap();
+    assert!(snap.k >= 2, "two camps make groups");
+
+    let (status, page) = app.page_with(&browser, "/account/data").await;
+    assert_eq!(status, 200);
+    let text = page.text("#my-groups").unwrap();
+    assert!(text.contains("Du er i gruppe"), "{text}");
+    assert!(text.contains("Her står du"), "{text}");
+    assert_eq!(page.texts("#my-groups svg circle.me").len(), 1);
+    assert_eq!(
+        page.texts("#my-groups svg circle.dot").len(),
+        snap.participants.len()
+    );
+    // Someone who did not vote has no map.
+    let (other, _) = app.user(Role::Citizen).in_browser().await;
+    let (_, page) = app.page_with(&other, "/account/data").await;
+    assert!(page.text("#my-groups").is_none());
+}
+
+#[test]
+fn a_mitid_login_confirms_a_deletion_for_five_minutes() {
+    use samskab::services::data_rights::fresh_identity_login;
+    let now = chrono::Utc::now();
+    let ago = |s: i64| Some(now - chrono::Duration::seconds(s));
+    assert!(fresh_identity_login(ago(0), now));
+    assert!(fresh_identity_login(ago(4 * 60 + 59), now));
+    assert!(!fresh_identity_login(ago(5 * 60 + 1), now));
+    assert!(!fresh_identity_login(ago(-60), now), "not from the future");
+    assert!(!fresh_identity_login(None, now));
+}
+
+/// A MitID-only account (no password) deletes itself right after a MitID
+/// login; the same MitID can then start a new account.
+async fn a_mitid_only_account_is_deleted_after_a_fresh_login(backend: samskab_tests::Backend) {
+    let test = "a_mitid_only_account_is_deleted_after_a_fresh_login";
+    let Some(issuer) = samskab_tests::oidc_issuer(test) else {
+        return;
+    };
+    let Some(app) = TestApp::spawn_configured(
+        backend,
+        samskab_tests::BuildOptions::default(),
+        samskab_tests::with_test_oidc(&issuer),
+    )
+    .await
+    .expect("spawning the app") else {
+        samskab_tests::report_postgres_skipped(test);
+        return;
+    };
+    let browser = client();
+    app.mitid_login(&browser, "slet-mitid", "Mette Mitid").await;
+    let u = user::Entity::find()
+        .filter(user::Column::DisplayName.eq("Mette Mitid"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the MitID account");
+    assert!(u.password_hash.is_none());
+    let hash = u.oidc_subject_hash.clone().unwrap();
+    let (status, page) = app.page_with(&browser, "/account/delete").await;
+    assert_eq!(status, 200);
+    assert!(page.text("#delete-form input[name=password]").is_none());
+    assert!(page.body.contains("lige logget ind med MitID"));
+    let res = app
+        .post_form_with(&browser, "/account/delete", &[("confirm", "on")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account/deleted");
+    let row = user::Entity::find_by_id(u.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.deleted_at.is_some());
+    assert!(tables_holding(&app, &hash).await.is_empty());
+    // The same MitID is a new person to Samskab now.
+    let again = client();
+    app.mitid_login(&again, "slet-mitid", "Mette Igen").await;
+    let new = user::Entity::find()
+        .filter(user::Column::DisplayName.eq("Mette Igen"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a new account");
+    assert_ne!(new.id, u.id);
+}
+
+mod a_mitid_only_account_is_deleted_after_a_fresh_login {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_mitid_only_account_is_deleted_after_a_fresh_login(samskab_tests::Backend::Sqlite)
+            .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_mitid_only_account_is_deleted_after_a_fresh_login(
+            samskab_tests::Backend::Postgres,
+        )
+        .await;
+    }
+}
