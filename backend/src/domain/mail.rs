@@ -88,6 +88,10 @@ impl MailStatus {
 pub enum NotificationKind {
     /// A followed idea changed status.
     IdeaStatus,
+    /// A moderator accepted or rejected the person's statement.
+    StatementModerated,
+    /// Someone replied to the person's comment.
+    CommentReply,
 }
 
 /// Stored in `email_tokens.purpose`: what a single-use mail link is for.

@@ -270,3 +270,40 @@ async fn nobody_complains_about_someone_elses_decision(app: TestApp) {
         .unwrap();
     assert_eq!(res.status(), 303);
 }
+
+both_backends!(notifications_tell_of_moderation_and_replies);
+async fn notifications_tell_of_moderation_and_replies(app: TestApp) {
+    let (browser, _, _, _) = rejected_statement(&app, "beskeder").await;
+    let (status, page) = app.page_with(&browser, "/notifications").await;
+    assert_eq!(status, 200);
+    let text = page.text(".notifications").unwrap();
+    assert!(
+        text.contains("Dit udsagn er afvist. Begrundelse: Udsagnet findes allerede"),
+        "{text}"
+    );
+    assert!(
+        page.attrs(".notifications a", "href")
+            .contains(&"/consultations/beskeder".to_owned())
+    );
+
+    // A reply to my comment (the builder's other citizen replies to it).
+    let a = app
+        .citizen_who_did_everything("svar", "svar@example.org", "Svend Svar")
+        .await;
+    let replies = samskab::entities::notification::Entity::find()
+        .filter(samskab::entities::notification::Column::UserId.eq(a.user.id))
+        .filter(
+            samskab::entities::notification::Column::Kind
+                .eq(samskab::domain::NotificationKind::CommentReply),
+        )
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(replies, 1, "the other citizen's reply");
+    let reader = client();
+    app.login_with(&reader, "svar@example.org").await;
+    let (_, page) = app.page_with(&reader, "/notifications").await;
+    let text = page.text(".notifications").unwrap();
+    assert!(text.contains("svaret på din kommentar"), "{text}");
+    assert!(text.contains("Flere træer på torvet"), "{text}");
+}

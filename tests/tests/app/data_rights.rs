@@ -480,6 +480,9 @@ async fn deleting_leaves_no_personal_datum_and_published_results_stay(app: TestA
     // Others take part too.
     app.votes(&a.consultation).participants(6).cast().await;
     let (staff_browser, _) = app.user(Role::Admin).in_browser().await;
+    // The groups as published now (the background worker would compute them
+    // at any moment otherwise); deleting must not make them change.
+    app.recompute_snapshot(a.consultation.id).await;
     let counts_before = vote_counts(&app, a.consultation.id).await;
     let open_before = open_data(&app, &staff_browser, "parken").await;
     let supports_before = idea::Entity::find_by_id(a.other_idea.id)
@@ -586,6 +589,10 @@ async fn deleting_leaves_no_personal_datum_and_published_results_stay(app: TestA
     assert!(idea_page.body.contains("Slettet bruger"));
     assert!(!idea_page.body.contains("Karen Testesen"));
     assert_eq!(vote_counts(&app, a.consultation.id).await, counts_before);
+    assert!(
+        app.recompute_snapshot(a.consultation.id).await.is_none(),
+        "no vote changed, so no new snapshot"
+    );
     assert_eq!(open_data(&app, &staff_browser, "parken").await, open_before);
     let supports_after = idea::Entity::find_by_id(a.other_idea.id)
         .one(&app.db)
