@@ -68,6 +68,13 @@ pub struct Settings {
     /// attachments (`SAMSKAB_CONSULTATIONS__*`). See [`ConsultationSettings`].
     #[serde(default)]
     pub consultations: ConsultationSettings,
+    /// The data controller and data protection officer named on the privacy
+    /// page (`SAMSKAB_PRIVACY__*`). See [`PrivacySettings`].
+    #[serde(default)]
+    pub privacy: PrivacySettings,
+    /// How long personal data is kept (`SAMSKAB_RETENTION__*`). See [`RetentionSettings`].
+    #[serde(default)]
+    pub retention: RetentionSettings,
     /// `development` (default: zero-setup fallbacks allowed) or `production`
     /// (the server refuses to start without real mail, https, a session key).
     #[serde(default = "default_environment")]
@@ -160,6 +167,68 @@ pub struct SecurityTxtSettings {
     /// URL of an OpenPGP key for encrypted reports.
     #[serde(default)]
     pub encryption: Option<String>,
+}
+
+/// Who is responsible for the personal data (GDPR art. 13): shown in the
+/// privacy page's record of processing. Required in production.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PrivacySettings {
+    /// The data controller, e.g. `Aarhus Kommune, Rådhuspladsen 2, 8000 Aarhus C`.
+    #[serde(default)]
+    pub controller: Option<String>,
+    /// How to reach the controller about personal data (address, mail or phone).
+    #[serde(default)]
+    pub controller_contact: Option<String>,
+    /// The data protection officer's name or function.
+    #[serde(default)]
+    pub dpo_name: Option<String>,
+    /// The data protection officer's email address.
+    #[serde(default)]
+    pub dpo_email: Option<String>,
+}
+
+impl PrivacySettings {
+    /// The settings that are missing or empty, by their environment names.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let empty = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+        [
+            ("SAMSKAB_PRIVACY__CONTROLLER", &self.controller),
+            (
+                "SAMSKAB_PRIVACY__CONTROLLER_CONTACT",
+                &self.controller_contact,
+            ),
+            ("SAMSKAB_PRIVACY__DPO_NAME", &self.dpo_name),
+            ("SAMSKAB_PRIVACY__DPO_EMAIL", &self.dpo_email),
+        ]
+        .into_iter()
+        .filter(|(_, v)| empty(v))
+        .map(|(name, _)| name)
+        .collect()
+    }
+}
+
+/// How long personal data is kept; the housekeeping job deletes the rest.
+/// 0 switches a rule off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RetentionSettings {
+    /// Days an account keeps an unconfirmed email address before it is deleted.
+    pub unverified_days: u32,
+    /// Days without a login before a citizen is warned that the account
+    /// will be deleted.
+    pub inactive_days: u32,
+    /// Days after the warning before the inactive account is deleted.
+    pub inactive_grace_days: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            unverified_days: 7,
+            inactive_days: 3 * 365,
+            inactive_grace_days: 30,
+        }
+    }
 }
 
 fn default_min_group_size() -> usize {
@@ -504,6 +573,12 @@ impl Settings {
         if !self.cookie_secure {
             problems.push("SAMSKAB_COOKIE_SECURE must not be false in production".to_owned());
         }
+        for name in self.privacy.missing() {
+            problems.push(format!(
+                "{name} is not set: the privacy page must name the data controller and the \
+                 data protection officer"
+            ));
+        }
         if demo {
             problems.push(
                 "--demo is refused in production: demo accounts share a published password"
@@ -572,6 +647,8 @@ mod tests {
             report: ReportSettings::default(),
             limits: LimitSettings::default(),
             security_txt: SecurityTxtSettings::default(),
+            privacy: PrivacySettings::default(),
+            retention: RetentionSettings::default(),
             session: SessionSettings::default(),
             consultations: ConsultationSettings::default(),
             environment: "development".into(),

@@ -70,8 +70,10 @@ impl Application {
         // Validate the mail transport now, so a bad SMTP URL stops the start.
         crate::services::mail::Transport::from_settings(&settings)?;
         tokio::spawn(crate::services::mail::run_sender(state.mail_context()));
-        tokio::spawn(crate::jobs::cleanup::run(db.clone()));
-        tokio::spawn(crate::jobs::sessions::run(db.clone()));
+        tokio::spawn(crate::jobs::housekeeping::run(
+            db.clone(),
+            settings.retention.clone(),
+        ));
         let schedule = &settings.consultations;
         if schedule.scheduler_seconds > 0 && !options.no_background_jobs {
             tokio::spawn(crate::jobs::scheduler::run(

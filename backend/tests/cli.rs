@@ -204,6 +204,13 @@ fn production(dir: &std::path::Path, port: u16) -> Command {
         .env("SAMSKAB_PUBLIC_URL", "https://samskab.aarhus.example")
         .env("SAMSKAB_SESSION_KEY", PRODUCTION_KEY)
         .env("SAMSKAB_MAIL__SMTP_URL", "smtp://127.0.0.1:2525")
+        .env("SAMSKAB_PRIVACY__CONTROLLER", "Aarhus Kommune")
+        .env(
+            "SAMSKAB_PRIVACY__CONTROLLER_CONTACT",
+            "Rådhuspladsen 2, 8000 Aarhus C",
+        )
+        .env("SAMSKAB_PRIVACY__DPO_NAME", "Databeskyttelsesrådgiveren")
+        .env("SAMSKAB_PRIVACY__DPO_EMAIL", "dpo@aarhus.example")
         .env("SAMSKAB_BIND", format!("127.0.0.1:{port}"))
         .env_remove("SAMSKAB_COOKIE_SECURE")
         .stdout(Stdio::piped())
@@ -241,7 +248,14 @@ type Case = (&'static str, fn(&mut Command), &'static str);
 
 #[test]
 fn production_refuses_to_start_with_development_fallbacks() {
-    let cases: [Case; 7] = [
+    let cases: [Case; 8] = [
+        (
+            "no data protection officer",
+            |c| {
+                c.env_remove("SAMSKAB_PRIVACY__DPO_EMAIL");
+            },
+            "SAMSKAB_PRIVACY__DPO_EMAIL is not set",
+        ),
         (
             "no SMTP server",
             |c| {

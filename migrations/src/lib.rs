@@ -14,6 +14,8 @@ mod m20261130_000002_mail_tokens;
 mod m20261202_000001_sessions;
 mod m20261202_000002_rate_limits;
 mod m20261213_000001_consultation_dates_and_outcome;
+mod m20261214_000001_data_rights;
+mod m20261214_000002_complaints;
 
 pub struct Migrator;
 
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_sessions::Migration),
             Box::new(m20261202_000002_rate_limits::Migration),
             Box::new(m20261213_000001_consultation_dates_and_outcome::Migration),
+            Box::new(m20261214_000001_data_rights::Migration),
+            Box::new(m20261214_000002_complaints::Migration),
         ]
     }
 }

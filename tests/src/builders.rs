@@ -755,3 +755,126 @@ impl<'a> VotesBuilder<'a> {
         tokens
     }
 }
+
+// ------------------------------------------------------------ a citizen who did everything
+
+/// What [`TestApp::citizen_who_did_everything`] made.
+pub struct ActiveCitizen {
+    pub user: user::Model,
+    pub actor: CurrentUser,
+    /// The staff member who runs the consultation.
+    pub staff: CurrentUser,
+    /// Another citizen, whose idea the active one supports and comments on.
+    pub other: CurrentUser,
+    pub consultation: consultation::Model,
+    pub idea: idea::Model,
+    pub other_idea: idea::Model,
+    pub comment: comment::Model,
+    pub statement: statement::Model,
+}
+
+impl TestApp {
+    /// A MitID-verified citizen (`email`, `name`) who has done everything a
+    /// citizen can in one open consultation with ideas and a conversation
+    /// (slug `slug`): proposed an idea (moved on by staff, so a mail went
+    /// out), supported, followed and commented on another idea (whose
+    /// status change notified them), flagged a comment, wrote a statement
+    /// and voted on every statement, and followed the consultation.
+    pub async fn citizen_who_did_everything(
+        &self,
+        slug: &str,
+        email: &str,
+        name: &str,
+    ) -> ActiveCitizen {
+        let staff = self.user(Role::Moderator).actor().await;
+        let c = self
+            .consultation()
+            .slug(slug)
+            .with_ideas()
+            .conversation()
+            .seeds(&[
+                "Der skal være flere bænke",
+                "Parken skal være åben om natten",
+            ])
+            .by(&staff)
+            .open()
+            .create()
+            .await;
+        let user = self
+            .user(Role::Citizen)
+            .email(email)
+            .name(name)
+            .mitid("substantial", 1980, "0751")
+            .create()
+            .await;
+        let actor = CurrentUser::from_model(&user);
+        let other = self.user(Role::Citizen).actor().await;
+        let idea = self
+            .idea(&actor, slug)
+            .title("Cykelsti langs åen")
+            .body("En sti fra Dokk1 til Brabrand.")
+            .place("Åen")
+            .create()
+            .await;
+        let other_idea = self
+            .idea(&other, slug)
+            .title("Flere træer på torvet")
+            .supported_by(std::slice::from_ref(&actor))
+            .create()
+            .await;
+        ideas::follow(&self.db, &actor, other_idea.id)
+            .await
+            .unwrap_or_else(|e| panic!("following idea {}: {e:?}", other_idea.id));
+        samskab::services::notifications::follow_consultation(&self.db, &actor, slug)
+            .await
+            .unwrap_or_else(|e| panic!("following {slug}: {e:?}"));
+        let comment = self
+            .comment(
+                &actor,
+                other_idea.id,
+                None,
+                "Godt forslag, men hvem vander dem?",
+            )
+            .await;
+        let reply = self
+            .comment(&other, other_idea.id, Some(comment.id), "Det gør kommunen.")
+            .await;
+        comments::flag(&self.db, &actor, reply.id, "Det er ikke rigtigt")
+            .await
+            .unwrap_or_else(|e| panic!("flagging comment {}: {e:?}", reply.id));
+        self.change_idea_status(
+            &staff,
+            idea.id,
+            ideas::IdeaStatus::UnderReview,
+            "Vi ser på den.",
+        )
+        .await;
+        self.change_idea_status(
+            &staff,
+            other_idea.id,
+            ideas::IdeaStatus::UnderReview,
+            "Vi ser på den.",
+        )
+        .await;
+        let me = visitor(&actor);
+        let statement = self
+            .participant_statement(&c, &me, "Legepladsen skal have skygge")
+            .await;
+        for id in self.statement_ids(c.id).await {
+            if id != statement.id {
+                self.vote_as(&c, &me, id, VoteValue::Agree).await;
+            }
+        }
+        ActiveCitizen {
+            user,
+            actor,
+            staff,
+            other,
+            consultation: c,
+            idea,
+            other_idea,
+            comment,
+            statement,
+        }
+    }
+}

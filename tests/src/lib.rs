@@ -25,7 +25,8 @@ pub use scraper;
 mod builders;
 mod polis_data;
 pub use builders::{
-    ConsultationBuilder, IdeaBuilder, UserBuilder, VotePattern, VotesBuilder, anonymous, visitor,
+    ActiveCitizen, ConsultationBuilder, IdeaBuilder, UserBuilder, VotePattern, VotesBuilder,
+    anonymous, visitor,
 };
 pub use polis_data::{
     POLIS_DATA_DEFAULT, POLIS_DATA_VAR, PolisData, polis_data, polis_data_location,
@@ -197,6 +198,8 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         report: Default::default(),
         limits: Default::default(),
         security_txt: Default::default(),
+        privacy: Default::default(),
+        retention: Default::default(),
         session: Default::default(),
         consultations: Default::default(),
         environment: "development".into(),

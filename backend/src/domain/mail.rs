@@ -16,6 +16,10 @@ pub enum MailKind {
     ConsultationStatus,
     /// Someone tried to register an account with an address that has one.
     RegistrationAttempt,
+    /// The account will be deleted for inactivity unless the person logs in.
+    InactiveAccount,
+    /// A complaint of the person's was answered.
+    ComplaintAnswered,
 }
 
 impl MailKind {
@@ -27,6 +31,8 @@ impl MailKind {
             MailKind::StatementModerated => "statement_moderated",
             MailKind::ConsultationStatus => "consultation_status",
             MailKind::RegistrationAttempt => "registration_attempt",
+            MailKind::InactiveAccount => "inactive_account",
+            MailKind::ComplaintAnswered => "complaint_answered",
         }
     }
 
@@ -35,7 +41,11 @@ impl MailKind {
     pub fn is_account_mail(self) -> bool {
         matches!(
             self,
-            MailKind::VerifyEmail | MailKind::PasswordReset | MailKind::RegistrationAttempt
+            MailKind::VerifyEmail
+                | MailKind::PasswordReset
+                | MailKind::RegistrationAttempt
+                | MailKind::InactiveAccount
+                | MailKind::ComplaintAnswered
         )
     }
 }
@@ -78,6 +88,10 @@ impl MailStatus {
 pub enum NotificationKind {
     /// A followed idea changed status.
     IdeaStatus,
+    /// A moderator accepted or rejected the person's statement.
+    StatementModerated,
+    /// Someone replied to the person's comment.
+    CommentReply,
 }
 
 /// Stored in `email_tokens.purpose`: what a single-use mail link is for.

@@ -4,6 +4,7 @@
 pub mod audit_log;
 pub mod comment;
 pub mod comment_flag;
+pub mod complaint;
 pub mod consultation;
 pub mod consultation_attachment;
 pub mod consultation_follow;

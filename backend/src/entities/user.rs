@@ -38,6 +38,9 @@ pub struct Model {
     /// When the password was last set with a reset link (every session of the
     /// person ended then, see `services::sessions`).
     pub password_changed_at: Option<DateTimeUtc>,
+    /// When the person was warned that the account will be deleted for
+    /// inactivity (cleared at login).
+    pub inactivity_warned_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,6 @@
-//! Background work driven by database state: opinion recompute, session cleanup.
+//! Background work driven by database state: opinion recompute, housekeeping
+//! (expired sessions and counters, retention of personal data).
 
-pub mod cleanup;
+pub mod housekeeping;
 pub mod recompute;
 pub mod scheduler;
-pub mod sessions;

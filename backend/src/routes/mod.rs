@@ -11,7 +11,9 @@ pub mod attachments;
 pub mod auth;
 pub mod client;
 pub mod comments;
+pub mod complaints;
 pub mod context;
+pub mod data_rights;
 pub mod deliberation;
 pub mod encoding;
 pub mod export;
@@ -41,6 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     oidc::configure(cfg);
     mail::configure(cfg);
     account::configure(cfg);
+    data_rights::configure(cfg);
+    complaints::configure(cfg);
     staff::consultations::configure(cfg);
     attachments::configure(cfg);
     admin::configure(cfg);

@@ -140,6 +140,7 @@ pub async fn callback(
     match users::log_in_with_identity(&ctx.state.db, &identity).await? {
         Some(user) => {
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
+            mark_identity_login(&ctx)?;
             Ok(see_other(next.as_str()))
         }
         None => {
@@ -182,6 +183,17 @@ pub struct WelcomeForm {
     display_name: String,
 }
 
+/// Remember when this session logged in with an identity provider: a fresh
+/// MitID login confirms deleting an account without a password.
+fn mark_identity_login(ctx: &Ctx) -> Result<(), AppError> {
+    ctx.session
+        .insert(
+            crate::routes::data_rights::SESSION_IDENTITY_LOGIN_AT,
+            chrono::Utc::now().timestamp(),
+        )
+        .map_err(session_error)
+}
+
 #[post("/auth/oidc/welcome")]
 pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpResponse, AppError> {
     let Some((identity, next)) = new_identity(&ctx) else {
@@ -194,6 +206,7 @@ pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpRespo
         |user| {
             ctx.session.remove(oidc::SESSION_NEW_IDENTITY);
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
+            mark_identity_login(&ctx)?;
             ctx.flash("success", "register.welcome");
             Ok(see_other(next.as_str()))
         },

@@ -236,7 +236,7 @@ fn eligibility_view(ctx: &Ctx, c: &crate::entities::consultation::Model) -> Elig
 
 #[get("/privacy")]
 pub async fn privacy(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.render("privacy", &ctx.t("privacy.title"), NoData {})
+    crate::routes::data_rights::privacy_page(&ctx)
 }
 
 /// A page that needs no data of its own.

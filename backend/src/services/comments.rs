@@ -154,6 +154,7 @@ pub async fn create(
         ),
     };
     may_comment(Some(actor), &c, &found, parent.as_ref())?;
+    let parent_author = parent.as_ref().and_then(|p| p.author_id);
     let depth = parent.map_or(1, |p| p.depth + 1);
     let body = valid_body(body)?;
     let txn = db.begin().await?;
@@ -180,6 +181,9 @@ pub async fn create(
         .filter(idea::Column::Id.eq(idea_id))
         .exec(&txn)
         .await?;
+    if let Some(parent_author) = parent_author {
+        super::notifications::comment_replied(&txn, parent_author, &model, &found.title).await?;
+    }
     txn.commit().await?;
     Ok(model)
 }

@@ -223,6 +223,19 @@ fn render(
             context["reset_url"] = json!(format!("{base}/forgot-password"));
             text_of("mail.registration_attempt.subject")
         }
+        MailKind::ComplaintAnswered => {
+            context["url"] = json!(format!("{base}/account/data#complaints"));
+            context["answer"] = json!(str_of("answer"));
+            text_of("complaints.mail_subject")
+        }
+        MailKind::InactiveAccount => {
+            context["url"] = json!(format!("{base}/login"));
+            context["intro"] = json!(
+                text_of("data_rights.mail_inactive_intro")
+                    .replace("{days}", &data["days"].to_string())
+            );
+            text_of("data_rights.mail_inactive_subject")
+        }
         KIND_STATEMENT => {
             let accepted = data["accepted"].as_bool().unwrap_or(false);
             context["accepted"] = json!(accepted);

@@ -4,7 +4,10 @@
 pub mod attachments;
 pub mod audit;
 pub mod comments;
+pub mod complaints;
 pub mod consultations;
+pub mod data_inventory;
+pub mod data_rights;
 pub mod demo;
 pub mod eligibility;
 pub mod export;
@@ -21,6 +24,7 @@ pub mod polis_import;
 pub mod population;
 pub mod rate_limits;
 pub mod report;
+pub mod retention;
 pub mod security_txt;
 pub mod sessions;
 pub mod snapshots;

@@ -4,8 +4,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::auth::session::CurrentUser;
@@ -212,5 +212,58 @@ pub async fn consultation_status_changed<C: ConnectionTrait>(
     for user_id in followers {
         super::mail::enqueue(db, user_id, super::mail::KIND_CONSULTATION, &data).await?;
     }
+    Ok(())
+}
+
+/// Tell the author of a statement that a moderator accepted or rejected it
+/// (with the reason), in the moderation's transaction.
+pub async fn statement_moderated<C: ConnectionTrait>(
+    db: &C,
+    author: i64,
+    statement_id: i64,
+    slug: &str,
+    accepted: bool,
+    reason: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let data = serde_json::json!({ "slug": slug, "accepted": accepted, "reason": reason });
+    notification::ActiveModel {
+        user_id: Set(author),
+        kind: Set(NotificationKind::StatementModerated),
+        subject_type: Set("statement".to_owned()),
+        subject_id: Set(statement_id),
+        data: Set(data.to_string()),
+        created_at: Set(now()),
+        read_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Tell the author of a comment that someone replied to it (not when they
+/// replied to themselves), in the reply's transaction.
+pub async fn comment_replied<C: ConnectionTrait>(
+    db: &C,
+    parent_author: i64,
+    reply: &crate::entities::comment::Model,
+    idea_title: &str,
+) -> Result<(), sea_orm::DbErr> {
+    if reply.author_id == Some(parent_author) {
+        return Ok(());
+    }
+    let data = serde_json::json!({ "idea_id": reply.idea_id, "title": idea_title });
+    notification::ActiveModel {
+        user_id: Set(parent_author),
+        kind: Set(NotificationKind::CommentReply),
+        subject_type: Set("comment".to_owned()),
+        subject_id: Set(reply.id),
+        data: Set(data.to_string()),
+        created_at: Set(now()),
+        read_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
     Ok(())
 }

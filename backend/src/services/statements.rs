@@ -323,6 +323,15 @@ pub async fn moderate(
             "reason": reason,
         });
         super::mail::enqueue(&txn, author, super::mail::KIND_STATEMENT, &data).await?;
+        super::notifications::statement_moderated(
+            &txn,
+            author,
+            id,
+            &c.slug,
+            action == ModerationAction::Accept,
+            &reason,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(updated)

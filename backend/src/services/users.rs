@@ -554,6 +554,8 @@ pub async fn authenticate(
             rate_limits::clear(db, pair.0, &pair.1).await?;
             let mut active = user.clone().into_active_model();
             active.last_login_at = Set(Some(now()));
+            // Active again: a warning about deletion for inactivity no longer holds.
+            active.inactivity_warned_at = Set(None);
             Ok(Login::Ok(Box::new(active.update(db).await?)))
         }
         _ => Ok(Login::Failed),
@@ -567,6 +569,7 @@ fn apply_identity(active: &mut user::ActiveModel, identity: &Identity) {
     active.birth_year = Set(identity.birth_year);
     active.municipality_code = Set(identity.municipality_code.clone());
     active.last_login_at = Set(Some(now()));
+    active.inactivity_warned_at = Set(None);
 }
 
 /// Log in with a verified OIDC identity: the account with this subject hash,

@@ -13,8 +13,10 @@
 mod about;
 mod accounts;
 mod admin;
+mod complaints;
 mod consultations;
 mod deadlines;
+mod data_rights;
 mod deliberation;
 mod eligibility;
 mod exports;

@@ -915,7 +915,12 @@ async fn expired_counters_are_deleted_by_the_cleanup_job(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(samskab::jobs::cleanup::run_once(&app.db).await, 1);
+    use samskab::jobs::housekeeping::Task;
+    let n = Task::RateLimits
+        .run(&app.db, &app.settings.retention, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
     let left: Vec<String> = rate_limit::Entity::find()
         .filter(rate_limit::Column::Bucket.eq("test.cleanup"))
         .all(&app.db)
