@@ -12,6 +12,7 @@ pub mod consultation;
 pub mod eligibility;
 pub mod idea;
 pub mod mail;
+pub mod personal_data;
 pub mod refusal;
 pub mod role;
 pub mod snapshot;

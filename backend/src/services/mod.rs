@@ -35,7 +35,9 @@ pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Trimmed text with a length limit counted in characters (not bytes), and no
-/// control characters other than line breaks and tabs.
+/// control characters other than line breaks and tabs. CPR numbers are
+/// masked here: every free text on its way to the database passes through
+/// this function, so none can be stored (or logged or mailed from there).
 pub(crate) fn clean_text(value: &str, max_chars: usize) -> Result<String, &'static str> {
     let trimmed = value.trim();
     if trimmed.chars().count() > max_chars {
@@ -47,5 +49,5 @@ pub(crate) fn clean_text(value: &str, max_chars: usize) -> Result<String, &'stat
     {
         return Err("invalid_characters");
     }
-    Ok(trimmed.replace("\r\n", "\n"))
+    Ok(crate::domain::personal_data::mask_cpr(trimmed).replace("\r\n", "\n"))
 }
