@@ -198,6 +198,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         limits: Default::default(),
         security_txt: Default::default(),
         session: Default::default(),
+        moderation: Default::default(),
         environment: "development".into(),
     }
 }

@@ -196,7 +196,9 @@ fn standalone(text: &str, start: usize, end: usize) -> bool {
             .nth(1)
             .is_some_and(|c| c.is_ascii_digit());
     let digit_after = after.first().is_some_and(|c| c.is_ascii_digit());
-    let glued_after = after.first().is_some_and(|c| matches!(c, '.' | ',' | '-' | '/'))
+    let glued_after = after
+        .first()
+        .is_some_and(|c| matches!(c, '.' | ',' | '-' | '/'))
         && after.get(1).is_some_and(|c| c.is_ascii_digit());
     !(digit_before || glued_before || digit_after || glued_after)
 }
@@ -428,22 +430,25 @@ mod tests {
         assert!(needs_review("ring 23456789"));
         assert!(!needs_review("cpr 010190-1234"));
         assert!(!needs_review("Flere bænke ved åen"));
-        assert_eq!(
-            kinds("010190-1234 og a@b.dk"),
-            vec![Kind::Cpr, Kind::Email]
-        );
+        assert_eq!(kinds("010190-1234 og a@b.dk"), vec![Kind::Cpr, Kind::Email]);
     }
 
     #[test]
     fn segments_mark_the_findings_and_keep_all_text() {
         let text = "Ring 23456789 eller skriv a@b.dk.";
         let segs = segments(text);
-        assert_eq!(segs.iter().map(|s| s.text.as_str()).collect::<String>(), text);
+        assert_eq!(
+            segs.iter().map(|s| s.text.as_str()).collect::<String>(),
+            text
+        );
         let marked: Vec<_> = segs
             .iter()
             .filter_map(|s| s.kind.map(|k| (k, s.text.as_str())))
             .collect();
-        assert_eq!(marked, vec![(Kind::Phone, "23456789"), (Kind::Email, "a@b.dk")]);
+        assert_eq!(
+            marked,
+            vec![(Kind::Phone, "23456789"), (Kind::Email, "a@b.dk")]
+        );
         assert_eq!(segments("").len(), 1);
     }
 }

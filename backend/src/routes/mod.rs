@@ -45,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ideas::configure(cfg);
     comments::configure(cfg);
     staff::ideas::configure(cfg);
+    staff::workbench::configure(cfg);
     notifications::configure(cfg);
     api::configure(cfg);
     // Deliberation (its own order matters: see `deliberation::configure`).

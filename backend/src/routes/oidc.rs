@@ -195,6 +195,7 @@ pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpRespo
             ctx.session.remove(oidc::SESSION_NEW_IDENTITY);
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
             ctx.flash("success", "register.welcome");
+            ctx.tell_about_personal_data(&[&form.display_name], &[]);
             Ok(see_other(next.as_str()))
         },
         async |errors| {

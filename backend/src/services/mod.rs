@@ -26,6 +26,7 @@ pub mod statements;
 pub mod tokens;
 pub mod users;
 pub mod votes;
+pub mod workbench;
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     // Whole microseconds: PostgreSQL keeps microseconds, so values read back

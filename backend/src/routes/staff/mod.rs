@@ -3,3 +3,4 @@
 
 pub mod consultations;
 pub mod ideas;
+pub mod workbench;
