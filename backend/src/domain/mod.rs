@@ -7,6 +7,7 @@
 //! I/O; the enums derive SeaORM's `DeriveActiveEnum` only so the entities can
 //! store them in their existing text columns.
 
+pub mod channel;
 pub mod comment;
 pub mod consultation;
 pub mod eligibility;

@@ -46,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     comments::configure(cfg);
     staff::ideas::configure(cfg);
     staff::workbench::configure(cfg);
+    staff::paper::configure(cfg);
     notifications::configure(cfg);
     api::configure(cfg);
     // Deliberation (its own order matters: see `deliberation::configure`).

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod moderation;
 pub mod notifications;
 pub mod oidc;
+pub mod paper;
 pub mod participants;
 pub mod polis_import;
 pub mod population;

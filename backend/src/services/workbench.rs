@@ -537,6 +537,7 @@ pub struct MyConsultation {
     pub status: String,
     pub closes_at: Option<DateTime<Utc>>,
     pub waiting: usize,
+    pub has_conversation: bool,
 }
 
 /// The staff landing page: the consultations I created (open ones by
@@ -569,6 +570,7 @@ pub async fn overview(
         .map(|c| MyConsultation {
             waiting: by.get(&c.slug).map_or(0, |w| w.1),
             status: c.status.as_str().to_owned(),
+            has_conversation: c.has_conversation,
             slug: c.slug,
             title: c.title,
             closes_at: c.closes_at,

@@ -24,6 +24,7 @@ mod mail_flows;
 mod oidc;
 mod opinion_polis;
 mod pages;
+mod paper;
 mod personal_data;
 mod publiccode;
 mod report;

@@ -288,6 +288,7 @@ struct MyConsultationView {
     status: String,
     closes_at: Option<String>,
     waiting: usize,
+    has_conversation: bool,
 }
 
 #[derive(Serialize)]
@@ -318,6 +319,7 @@ pub async fn home(Staff(ctx, me): Staff) -> Result<HttpResponse, AppError> {
                 slug: c.slug,
                 title: c.title,
                 waiting: c.waiting,
+                has_conversation: c.has_conversation,
             })
             .collect(),
         waiting_total: o.waiting_total,
