@@ -77,6 +77,7 @@ impl MigrationTrait for Migration {
 #[derive(DeriveIden)]
 enum Participants {
     Table,
+    Id,
     Channel,
 }
 

@@ -1,4 +1,4 @@
-// The staff workbench: a statement with a phone number waits for a moderator even though the
+// The staff workbench and paper input: a statement with a phone number waits for a moderator even though the
 // demo conversation is post-moderated; the moderator decides it in the moderation queue with
 // the keyboard only; every workbench page passes axe in Danish and English.
 import assert from 'node:assert/strict';
@@ -60,6 +60,12 @@ describe('the staff workbench', { timeout: 240_000 }, () => {
       await checkPage(page, { locale });
       await visit(page, `/staff/moderation/log?lang=${locale}`);
       await checkPage(page, { locale });
+      await visit(page, `/staff/consultations/${SLUG}/paper?lang=${locale}`);
+      await checkPage(page, { locale });
+      await visit(page, `/staff/consultations/${SLUG}/paper?large=1&lang=${locale}`);
+      await checkPage(page, { locale });
+      await visit(page, `/staff/consultations/${SLUG}/paper/sheets?lang=${locale}`);
+      await checkPage(page, { locale });
       const history = page.locator('main tbody a').first();
       if ((await history.count()) > 0) {
         await history.click();
@@ -73,6 +79,27 @@ describe('the staff workbench', { timeout: 240_000 }, () => {
     await visit(page, '/staff/moderation?lang=da');
     const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     assert.equal(wide, false, 'the queue scrolls sideways at 375 px');
+    await context.close();
+  });
+
+  it('staff enter a returned paper sheet without JavaScript', async () => {
+    const context = await newContext(browser, { javaScriptEnabled: false });
+    const page = await context.newPage();
+    await login(page, STAFF);
+    const entry = `/staff/consultations/${SLUG}/paper/sheets`;
+    await visit(page, `${entry}?lang=da`);
+    const before = await page.locator('#sheets-entered').innerText();
+    // A number no other run used.
+    await page.locator('#number').fill(String((Date.now() % 9_000_000) + 1));
+    await page.locator('#age_band').selectOption('65-79');
+    await page.locator('fieldset.paper-answer').first().locator('input[value="agree"]').check();
+    await page.locator('fieldset.paper-answer').nth(1).locator('input[value="disagree"]').check();
+    await page.locator('main form button[type="submit"]').click();
+    await page.waitForLoadState('load');
+    assert.equal(pathOf(page), entry);
+    assert.match(await page.locator('.flash').first().innerText(), /Arket er gemt/);
+    assert.notEqual(await page.locator('#sheets-entered').innerText(), before);
+    await axeCheck(page);
     await context.close();
   });
 

@@ -380,12 +380,13 @@ async fn the_moderation_log_exports_csv_and_shows_an_items_history(app: TestApp)
     );
     let row = csv
         .lines()
-        .find(|l| l.contains(&format!(",statement,{},", s.new_statement.id)))
+        .find(|l| l.contains(&format!(",\"statement\",{},", s.new_statement.id)))
         .unwrap_or_else(|| panic!("{csv}"));
     assert!(row.contains("Mette Moderator"), "{row}");
-    assert!(row.contains("statement.rejected"), "{row}");
+    assert!(row.contains("\"statement.rejected\""), "{row}");
     // The reason cannot become a spreadsheet formula.
-    assert!(!row.contains(",=HYPERLINK"), "{row}");
+    assert!(!row.contains("\"=HYPERLINK"), "{row}");
+    assert!(row.contains("\"'=HYPERLINK"), "{row}");
 
     let (status, page) = app
         .page_with(
