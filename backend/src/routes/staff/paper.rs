@@ -126,7 +126,7 @@ async fn entry_page(
         age_bands: AGE_BANDS
             .iter()
             .map(|(b, _, _)| Band {
-                value: *b,
+                value: b,
                 selected: form.age_band == *b,
             })
             .collect(),
