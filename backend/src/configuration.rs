@@ -75,6 +75,9 @@ pub struct Settings {
     /// How long personal data is kept (`SAMSKAB_RETENTION__*`). See [`RetentionSettings`].
     #[serde(default)]
     pub retention: RetentionSettings,
+    /// The moderation queue (`SAMSKAB_MODERATION__*`). See [`ModerationSettings`].
+    #[serde(default)]
+    pub moderation: ModerationSettings,
     /// `development` (default: zero-setup fallbacks allowed) or `production`
     /// (the server refuses to start without real mail, https, a session key).
     #[serde(default = "default_environment")]
@@ -83,6 +86,35 @@ pub struct Settings {
 
 fn default_environment() -> String {
     "development".into()
+}
+
+/// The moderation queue.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModerationSettings {
+    /// Reasons a moderator can pick instead of typing one. They are sent to
+    /// the author with the decision, so they are written for citizens.
+    #[serde(default = "default_reason_templates")]
+    pub reason_templates: Vec<String>,
+}
+
+impl Default for ModerationSettings {
+    fn default() -> Self {
+        ModerationSettings {
+            reason_templates: default_reason_templates(),
+        }
+    }
+}
+
+fn default_reason_templates() -> Vec<String> {
+    [
+        "Indeholder personoplysninger som telefonnummer, adresse eller e-mail.",
+        "Handler ikke om høringens emne.",
+        "Siger det samme som et udsagn eller en idé, der allerede findes.",
+        "Overholder ikke debatreglerne (krænkende eller personlige angreb).",
+        "Er reklame eller spam.",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// The consultation report.
@@ -651,6 +683,7 @@ mod tests {
             retention: RetentionSettings::default(),
             session: SessionSettings::default(),
             consultations: ConsultationSettings::default(),
+            moderation: ModerationSettings::default(),
             environment: "development".into(),
         }
     }

@@ -16,6 +16,7 @@ mod m20261202_000002_rate_limits;
 mod m20261213_000001_consultation_dates_and_outcome;
 mod m20261214_000001_data_rights;
 mod m20261214_000002_complaints;
+mod m20261215_000001_participation_channels;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000001_consultation_dates_and_outcome::Migration),
             Box::new(m20261214_000001_data_rights::Migration),
             Box::new(m20261214_000002_complaints::Migration),
+            Box::new(m20261215_000001_participation_channels::Migration),
         ]
     }
 }

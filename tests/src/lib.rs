@@ -202,6 +202,7 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         retention: Default::default(),
         session: Default::default(),
         consultations: Default::default(),
+        moderation: Default::default(),
         environment: "development".into(),
     }
 }

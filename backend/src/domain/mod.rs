@@ -7,11 +7,13 @@
 //! I/O; the enums derive SeaORM's `DeriveActiveEnum` only so the entities can
 //! store them in their existing text columns.
 
+pub mod channel;
 pub mod comment;
 pub mod consultation;
 pub mod eligibility;
 pub mod idea;
 pub mod mail;
+pub mod personal_data;
 pub mod refusal;
 pub mod role;
 pub mod snapshot;

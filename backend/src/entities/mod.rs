@@ -17,6 +17,7 @@ pub mod mail_outbox;
 pub mod moderation_action;
 pub mod notification;
 pub mod opinion_snapshot;
+pub mod paper_sheet;
 pub mod participant;
 pub mod population_figure;
 pub mod rate_limit;

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::channel::Channel;
+
 /// A person's pseudonym inside one consultation.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "participants")]
@@ -11,6 +13,8 @@ pub struct Model {
     pub anon_token_hash: Option<String>,
     pub external_id: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// How they took part: online, assisted at the service desk, or on paper.
+    pub channel: Channel,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -126,6 +126,7 @@ pub async fn update(
         saved,
         |_| {
             ctx.flash("success", "account.saved");
+            ctx.tell_about_personal_data(&[&form.display_name], &[]);
             Ok(see_other("/account"))
         },
         async |errors| account_page(&ctx, &me, Some(&form.display_name), errors).await,

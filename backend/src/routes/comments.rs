@@ -49,6 +49,7 @@ pub async fn create_comment(
         created,
         |cm| {
             ctx.flash("success", "comment.created");
+            ctx.tell_about_personal_data(&[&form.body], &[&form.body]);
             Ok(see_other(&format!("/ideas/{id}#comment-{}", cm.id)))
         },
         async |errors| {
@@ -136,6 +137,7 @@ pub async fn comment_edit(
         saved,
         |cm| {
             ctx.flash("success", "comment.saved");
+            ctx.tell_about_personal_data(&[&form.body], &[&form.body]);
             Ok(see_other(&format!(
                 "/ideas/{}#comment-{}",
                 cm.idea_id, cm.id

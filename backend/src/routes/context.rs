@@ -36,6 +36,8 @@ pub struct Ctx {
     pub user: Option<CurrentUser>,
     /// Unread notifications of the logged-in person (shown in the header).
     pub unread_notifications: u64,
+    /// Items in the moderation queue (staff only; shown in the staff navigation).
+    pub moderation_waiting: u64,
     pub path: String,
     pub query: String,
 }
@@ -79,6 +81,12 @@ impl FromRequest for Ctx {
                 Some(u) => crate::services::notifications::unread_count(&state.db, u.id).await?,
                 None => 0,
             };
+            let moderation_waiting = match &user {
+                Some(u) if u.role.is_staff() => {
+                    crate::services::workbench::count(&state.db, u).await?
+                }
+                _ => 0,
+            };
             req.extensions_mut().insert(user.clone());
             Ok(Ctx {
                 state,
@@ -86,6 +94,7 @@ impl FromRequest for Ctx {
                 locale,
                 user,
                 unread_notifications,
+                moderation_waiting,
                 path: req.path().to_owned(),
                 query: req.query_string().to_owned(),
             })
@@ -220,6 +229,22 @@ impl Ctx {
         }
     }
 
+    /// Tell the citizen what happened to personal data in what they sent: a
+    /// CPR number was removed (`cpr_checked`), or the text waits for a
+    /// moderator because of a phone number, address or email (`review_checked`).
+    pub fn tell_about_personal_data(&self, cpr_checked: &[&str], review_checked: &[&str]) {
+        use crate::domain::personal_data;
+        if cpr_checked.iter().any(|t| personal_data::contains_cpr(t)) {
+            self.flash("error", "personal_data.cpr_masked");
+        }
+        if review_checked
+            .iter()
+            .any(|t| personal_data::needs_review(&personal_data::mask_cpr(t)))
+        {
+            self.flash("error", "personal_data.held_for_review");
+        }
+    }
+
     fn take_flash(&self) -> Vec<Value> {
         // Only touch the session when there is something to take: removing
         // marks it changed, which would cost a write on every page view.
@@ -253,6 +278,7 @@ impl Ctx {
                 "unread_notifications".into(),
                 json!(self.unread_notifications),
             );
+            user.insert("moderation_waiting".into(), json!(self.moderation_waiting));
         }
         data
     }

@@ -390,6 +390,7 @@ pub async fn create(
                 "statements.created"
             };
             ctx.flash("success", key);
+            ctx.tell_about_personal_data(&[&form.body], &[&form.body]);
             Ok(see_other(&format!("/consultations/{slug}/statements")))
         },
         async |errors| voting_page(&ctx, &slug, &form.body, errors).await,

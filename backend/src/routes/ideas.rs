@@ -303,6 +303,10 @@ pub async fn create(
                 "idea.created_pending"
             };
             ctx.flash("success", key);
+            ctx.tell_about_personal_data(
+                &[&form.title, &form.body, &form.place],
+                &[&form.title, &form.body],
+            );
             Ok(see_other(&format!("/ideas/{}", i.id)))
         },
         async |errors| {
@@ -334,6 +338,10 @@ pub async fn update(
         saved,
         |i| {
             ctx.flash("success", "idea.saved");
+            ctx.tell_about_personal_data(
+                &[&form.title, &form.body, &form.place],
+                &[&form.title, &form.body],
+            );
             Ok(see_other(&format!("/ideas/{}", i.id)))
         },
         async |errors| {

@@ -51,6 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ideas::configure(cfg);
     comments::configure(cfg);
     staff::ideas::configure(cfg);
+    staff::workbench::configure(cfg);
+    staff::paper::configure(cfg);
     notifications::configure(cfg);
     api::configure(cfg);
     // Deliberation (its own order matters: see `deliberation::configure`).

@@ -208,6 +208,7 @@ pub async fn welcome(ctx: Ctx, form: web::Form<WelcomeForm>) -> Result<HttpRespo
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
             mark_identity_login(&ctx)?;
             ctx.flash("success", "register.welcome");
+            ctx.tell_about_personal_data(&[&form.display_name], &[]);
             Ok(see_other(next.as_str()))
         },
         async |errors| {

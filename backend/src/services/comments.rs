@@ -157,6 +157,9 @@ pub async fn create(
     let parent_author = parent.as_ref().and_then(|p| p.author_id);
     let depth = parent.map_or(1, |p| p.depth + 1);
     let body = valid_body(body)?;
+    // Personal data other than a CPR number (masked already) keeps the
+    // comment hidden until a moderator has looked at it.
+    let held = crate::domain::personal_data::needs_review(&body);
     let txn = db.begin().await?;
     let model = comment::ActiveModel {
         idea_id: Set(idea_id),
@@ -164,7 +167,11 @@ pub async fn create(
         author_id: Set(Some(actor.id)),
         depth: Set(depth),
         body: Set(body),
-        status: Set(CommentStatus::Visible),
+        status: Set(if held {
+            CommentStatus::Hidden
+        } else {
+            CommentStatus::Visible
+        }),
         flag_count: Set(0),
         moderated: Set(false),
         created_at: Set(now()),
@@ -207,7 +214,13 @@ pub async fn edit(
 ) -> Result<comment::Model, AppError> {
     let (found, _) = get_for_edit(db, actor, id).await?;
     let body = valid_body(body)?;
+    let held = crate::domain::personal_data::needs_review(&body);
     let mut active: comment::ActiveModel = found.into();
+    if held {
+        // Back to the moderators, as a new comment with personal data would be.
+        active.status = Set(CommentStatus::Hidden);
+        active.moderated = Set(false);
+    }
     active.body = Set(body);
     active.edited_at = Set(Some(now()));
     Ok(active.update(db).await?)

@@ -53,6 +53,15 @@ pub struct ValidIdea {
     pub place: Option<String>,
 }
 
+impl ValidIdea {
+    /// Title or text holds personal data a moderator must see first. The
+    /// place is left out: naming where the idea belongs is what it is for.
+    pub fn needs_review(&self) -> bool {
+        crate::domain::personal_data::needs_review(&self.title)
+            || crate::domain::personal_data::needs_review(&self.body)
+    }
+}
+
 impl IdeaForm {
     pub fn validate(&self, categories: &[String]) -> Result<ValidIdea, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -258,7 +267,7 @@ pub async fn get_visible(
     Ok((found, c))
 }
 
-async fn record_status<C: ConnectionTrait>(
+pub(crate) async fn record_status<C: ConnectionTrait>(
     db: &C,
     idea_id: i64,
     from: Option<IdeaStatus>,
@@ -315,7 +324,9 @@ pub async fn create(
     let valid = form
         .validate(&consultations::categories(&c))
         .map_err(AppError::Validation)?;
-    let pre = c.moderation_mode == ModerationMode::Pre;
+    // Personal data other than a CPR number (masked already) waits for a
+    // moderator, whatever the consultation's moderation mode.
+    let pre = c.moderation_mode == ModerationMode::Pre || valid.needs_review();
     let initial = if pre {
         IdeaStatus::Submitted
     } else {
@@ -378,10 +389,17 @@ pub async fn update(
     let valid = form
         .validate(&consultations::categories(&c))
         .map_err(AppError::Validation)?;
+    // An edit that adds personal data takes a published idea back to the
+    // moderators.
+    let back_to_review = valid.needs_review() && found.status == IdeaStatus::Published;
     let txn = db.begin().await?;
     // The support count is checked in the same statement, so a support that
     // arrives meanwhile wins and the edit is refused.
-    let res = idea::Entity::update_many()
+    let mut update = idea::Entity::update_many();
+    if back_to_review {
+        update = update.col_expr(idea::Column::Status, Expr::value(IdeaStatus::Submitted));
+    }
+    let res = update
         .col_expr(idea::Column::Title, Expr::value(valid.title))
         .col_expr(idea::Column::Body, Expr::value(valid.body))
         .col_expr(idea::Column::Category, Expr::value(valid.category))
@@ -394,6 +412,17 @@ pub async fn update(
         .await?;
     if res.rows_affected == 0 {
         return Err(AppError::Forbidden(Refusal::IdeaHasSupports));
+    }
+    if back_to_review {
+        record_status(
+            &txn,
+            id,
+            Some(IdeaStatus::Published),
+            IdeaStatus::Submitted,
+            Some(actor.id),
+            "",
+        )
+        .await?;
     }
     audit::record(&txn, Some(actor.id), "idea.updated", "idea", Some(id), "").await?;
     txn.commit().await?;

@@ -19,6 +19,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod oidc;
 pub mod outcome;
+pub mod paper;
 pub mod participants;
 pub mod polis_import;
 pub mod population;
@@ -32,6 +33,7 @@ pub mod statements;
 pub mod tokens;
 pub mod users;
 pub mod votes;
+pub mod workbench;
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     // Whole microseconds: PostgreSQL keeps microseconds, so values read back
@@ -41,7 +43,9 @@ pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Trimmed text with a length limit counted in characters (not bytes), and no
-/// control characters other than line breaks and tabs.
+/// control characters other than line breaks and tabs. CPR numbers are
+/// masked here: every free text on its way to the database passes through
+/// this function, so none can be stored (or logged or mailed from there).
 pub(crate) fn clean_text(value: &str, max_chars: usize) -> Result<String, &'static str> {
     let trimmed = value.trim();
     if trimmed.chars().count() > max_chars {
@@ -53,5 +57,5 @@ pub(crate) fn clean_text(value: &str, max_chars: usize) -> Result<String, &'stat
     {
         return Err("invalid_characters");
     }
-    Ok(trimmed.replace("\r\n", "\n"))
+    Ok(crate::domain::personal_data::mask_cpr(trimmed).replace("\r\n", "\n"))
 }

@@ -213,7 +213,10 @@ pub async fn add(
     if recent >= RATE_LIMIT_COUNT {
         return Err(AppError::field("body", "statement_rate_limited"));
     }
-    let pre = c.moderation_mode == ModerationMode::Pre;
+    // Personal data other than a CPR number (masked already) waits for a
+    // moderator, whatever the consultation's moderation mode.
+    let pre = c.moderation_mode == ModerationMode::Pre
+        || crate::domain::personal_data::needs_review(&body);
     insert(
         db,
         NewStatement {

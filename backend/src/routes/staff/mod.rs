@@ -3,3 +3,5 @@
 
 pub mod consultations;
 pub mod ideas;
+pub mod paper;
+pub mod workbench;
