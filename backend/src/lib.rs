@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod local_path;
 pub mod markdown;
+pub mod numbers;
 pub mod open_csv;
 pub mod opinion;
 pub mod opinion_tools;
