@@ -15,6 +15,7 @@ pub mod numbers;
 pub mod open_csv;
 pub mod opinion;
 pub mod opinion_tools;
+pub mod readability;
 pub mod routes;
 pub mod services;
 pub mod startup;

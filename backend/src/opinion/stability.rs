@@ -77,7 +77,7 @@ pub fn stability(
             }
             let drawn_points: Vec<[f64; 2]> = order.iter().map(|&i| points[i]).collect();
             let drawn_weights: Vec<f64> = order.iter().map(|&i| weight[i]).collect();
-            let seeds: Vec<Seed> = kmeans::cold_start(&drawn_points, k);
+            let seeds = spread_start(&drawn_points, k);
             let (clusters, _) = kmeans::kmeans(
                 &drawn_points,
                 Some(&drawn_weights),
@@ -113,6 +113,44 @@ pub fn stability(
         resamples,
         groups: out,
     }
+}
+
+/// Start centres spread out over the drawn points: the first drawn point, then each time the
+/// point farthest from the centres chosen so far (ties to the earliest drawn). A start from
+/// the first few drawn points could put two centres in one tight cloud and report a split
+/// that is only a poor start; the draw order still makes each resample's start its own.
+fn spread_start(points: &[[f64; 2]], k: usize) -> Vec<Seed> {
+    let mut seeds: Vec<Seed> = Vec::new();
+    let Some(&first) = points.first() else {
+        return seeds;
+    };
+    seeds.push(Seed {
+        id: 0,
+        center: first,
+    });
+    let mut nearest: Vec<f64> = points.iter().map(|&p| kmeans::dist(p, first)).collect();
+    while seeds.len() < k {
+        let Some((i, &d)) = nearest
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+        else {
+            break;
+        };
+        if d <= 0.0 {
+            // Fewer distinct points than groups.
+            break;
+        }
+        let c = points[i];
+        seeds.push(Seed {
+            id: seeds.len() as u32,
+            center: c,
+        });
+        for (n, &p) in nearest.iter_mut().zip(points) {
+            *n = n.min(kmeans::dist(p, c));
+        }
+    }
+    seeds
 }
 
 /// The one-to-one assignment of new clusters to old groups with the largest total overlap

@@ -140,7 +140,10 @@ pub async fn callback(
     match users::log_in_with_identity(&ctx.state.db, &identity).await? {
         Some(user) => {
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
-            Ok(see_other(next.as_str()))
+            Ok(see_other(super::politician::landing(
+                next.as_str(),
+                user.role,
+            )))
         }
         None => {
             // First login: keep the verified identity until a name is chosen.

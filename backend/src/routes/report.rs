@@ -100,6 +100,9 @@ fn votes_chart(report: &Report) -> Value {
     json!({
         "width": CHART_W,
         "height": CHART_H,
+        // Room below the axis for the first and last day.
+        "full_height": CHART_H + 18.0,
+        "label_y": CHART_H + 14.0,
         "bars": bars,
         "max": max as u64,
         "first": days.first().map(|d| d.date.clone()),
@@ -309,6 +312,7 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "has_population": who.has_population,
             "has_home": who.municipality_code.is_some(),
         },
+        "brief": super::report_brief::view(ctx, report),
         "downloads": downloads,
         "license_url": crate::services::export::LICENSE_URL,
         "api_href": format!("/api/v1/consultations/{slug}/report"),

@@ -26,6 +26,7 @@ mod opinion_polis;
 mod pages;
 mod publiccode;
 mod report;
+mod report_brief;
 mod rules;
 mod security;
 mod upgrade;
