@@ -13,7 +13,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn add(self, o: Counts) -> Counts {
+    pub fn plus(self, o: Counts) -> Counts {
         Counts {
             words: self.words + o.words,
             long_words: self.long_words + o.long_words,
@@ -90,7 +90,7 @@ mod tests {
 
     fn collect(value: &serde_json::Value, out: &mut Counts) {
         match value {
-            serde_json::Value::String(s) => *out = out.add(counts(s)),
+            serde_json::Value::String(s) => *out = out.plus(counts(s)),
             serde_json::Value::Object(map) => map.values().for_each(|v| collect(v, out)),
             _ => {}
         }
@@ -128,7 +128,7 @@ mod tests {
             let mut c = Counts::default();
             collect(section, &mut c);
             println!("LIX {name:<16} {:5.1} ({} words)", c.lix(), c.words);
-            total = total.add(c);
+            total = total.plus(c);
         }
         println!(
             "LIX of the Danish citizen-facing messages: {:.1}",

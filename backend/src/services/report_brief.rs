@@ -439,7 +439,7 @@ pub async fn build(
             participants,
         })
         .collect();
-    channel_counts.sort_by(|a, b| b.participants.cmp(&a.participants));
+    channel_counts.sort_by_key(|c| std::cmp::Reverse(c.participants));
     let (groups, uniting, dividing, stability) = match snap {
         Some(s) => from_snapshot(s, statements, min_group_size),
         None => (Vec::new(), Vec::new(), Vec::new(), None),
