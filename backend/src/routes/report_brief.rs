@@ -138,6 +138,9 @@ pub fn view(ctx: &Ctx, report: &Report) -> Value {
             if g.withheld {
                 return json!({
                     "name": name,
+                    "letter": g.name,
+                    "colour": g.id % 5,
+                    "label": null,
                     "withheld": true,
                     "text": ctx.t("report.group_withheld").replace("{n}", &report.min_group_size.to_string()),
                 });
