@@ -209,6 +209,8 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "kind": op.kind,
             "kind_label": ctx.t(&format!("report.kind_{}", op.kind)),
             "computed_at": op.computed_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            // In the sentence at the top, a date as readers write it; the receipt keeps the time.
+            "computed_on": date(locale, &op.computed_at),
             "k": op.k,
             "clustered": op.participants_clustered,
             "groups": groups,

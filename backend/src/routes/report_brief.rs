@@ -172,7 +172,7 @@ pub fn view(ctx: &Ctx, report: &Report) -> Value {
             let sentence = if clauses.is_empty() {
                 ctx.t("report.no_representative")
             } else {
-                format!("{}.", clauses.join("; "))
+                format!("{}.", clauses.join(". "))
             };
             let stability = g.stability_percent.map(|p| {
                 let key = if p >= STABLE {
