@@ -318,7 +318,16 @@ pub async fn build(
         c,
         latest.as_ref().map(|(_, snap)| snap),
         &statements,
-        &who_took_part,
+        &super::report_brief::Turnout {
+            participants: who_took_part.participants,
+            verified: who_took_part.verified,
+            has_population: who_took_part.has_population,
+            bands: who_took_part
+                .age_bands
+                .iter()
+                .map(|b| (b.band.clone(), b.participants_percent, b.population_percent))
+                .collect(),
+        },
         participation.voters,
         min_group_size,
     )

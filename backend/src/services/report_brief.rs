@@ -20,7 +20,18 @@ use crate::opinion::stability::{self, RESAMPLES};
 use crate::opinion::{Counts, Direction, Snapshot};
 
 use super::population::{self, AGE_BANDS};
-use super::report::{AgeBandRow, WhoTookPart};
+
+/// Who took part against the population, as the report's age table has it (the report passes
+/// it in, so this module does not depend on the report's loading).
+#[derive(Debug, Clone, Default)]
+pub struct Turnout {
+    pub participants: u64,
+    pub verified: u64,
+    pub has_population: bool,
+    /// (band, share of participants, share of residents), in percent; `None` when withheld or
+    /// unknown.
+    pub bands: Vec<(String, Option<u32>, Option<u32>)>,
+}
 
 /// How many statements the brief lists as uniting and as dividing.
 pub const TOP: usize = 3;
@@ -197,17 +208,11 @@ fn guarded(n: u64, min: usize) -> Option<u64> {
 }
 
 /// Over- and under-represented age bands, from the report's age table.
-pub fn representation(who: &WhoTookPart) -> Representation {
+pub fn representation(who: &Turnout) -> Representation {
     let mut over = Vec::new();
     let mut under = Vec::new();
     if who.has_population {
-        for AgeBandRow {
-            band,
-            participants_percent,
-            population_percent,
-            ..
-        } in &who.age_bands
-        {
+        for (band, participants_percent, population_percent) in &who.bands {
             // A withheld band is neither: saying so would reveal something about it.
             if let (Some(p), Some(pop)) = (participants_percent, population_percent) {
                 if *p >= pop + REPRESENTATION_GAP {
@@ -423,7 +428,7 @@ pub async fn build(
     c: &consultation::Model,
     snap: Option<&Snapshot>,
     statements: &[statement::Model],
-    who: &WhoTookPart,
+    who: &Turnout,
     voters: u64,
     min_group_size: usize,
 ) -> Result<Brief, AppError> {
