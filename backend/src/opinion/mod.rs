@@ -13,7 +13,9 @@ pub mod pca;
 pub mod priority;
 pub mod repness;
 pub mod rng;
+pub mod significance;
 pub mod silhouette;
+pub mod stability;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -156,7 +156,10 @@ pub async fn login(
         Login::Ok(user) => {
             session::log_in(&ctx.session, user.id)
                 .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session: {e}")))?;
-            Ok(see_other(next.as_str()))
+            Ok(see_other(super::politician::landing(
+                next.as_str(),
+                user.role,
+            )))
         }
         Login::Failed => ctx.render_status(
             StatusCode::UNAUTHORIZED,

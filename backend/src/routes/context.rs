@@ -359,6 +359,7 @@ pub fn base_context(
             "role": u.role.as_str(),
             "is_staff": u.role.is_staff(),
             "is_admin": u.role.is_admin(),
+            "reads_reports": u.role.reads_reports_early(),
             "email_unverified": u.email_unverified,
             "unread_notifications": 0,
         })),

@@ -25,7 +25,9 @@ pub mod middleware;
 pub mod notifications;
 pub mod oidc;
 pub mod pages;
+pub mod politician;
 pub mod report;
+pub mod report_brief;
 pub mod staff;
 pub mod views;
 
@@ -61,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Open data.
     export::configure(cfg);
     report::configure(cfg);
+    politician::configure(cfg);
     // Last: 405 with `Allow` or 404 for whatever no route above took.
     fallback::configure(cfg);
     cfg.default_service(web::to(not_found));

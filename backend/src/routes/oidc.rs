@@ -141,7 +141,10 @@ pub async fn callback(
         Some(user) => {
             session::log_in(&ctx.session, user.id).map_err(session_error)?;
             mark_identity_login(&ctx)?;
-            Ok(see_other(next.as_str()))
+            Ok(see_other(super::politician::landing(
+                next.as_str(),
+                user.role,
+            )))
         }
         None => {
             // First login: keep the verified identity until a name is chosen.

@@ -100,6 +100,9 @@ fn votes_chart(report: &Report) -> Value {
     json!({
         "width": CHART_W,
         "height": CHART_H,
+        // Room below the axis for the first and last day.
+        "full_height": CHART_H + 18.0,
+        "label_y": CHART_H + 14.0,
         "bars": bars,
         "max": max as u64,
         "first": days.first().map(|d| d.date.clone()),
@@ -206,6 +209,8 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "kind": op.kind,
             "kind_label": ctx.t(&format!("report.kind_{}", op.kind)),
             "computed_at": op.computed_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            // In the sentence at the top, a date as readers write it; the receipt keeps the time.
+            "computed_on": date(locale, &op.computed_at),
             "k": op.k,
             "clustered": op.participants_clustered,
             "groups": groups,
@@ -310,6 +315,7 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "has_population": who.has_population,
             "has_home": who.municipality_code.is_some(),
         },
+        "brief": super::report_brief::view(ctx, report),
         "downloads": downloads,
         "license_url": crate::services::export::LICENSE_URL,
         "api_href": format!("/api/v1/consultations/{slug}/report"),

@@ -23,7 +23,7 @@ use crate::entities::{
     vote_history,
 };
 use crate::errors::AppError;
-use crate::opinion::{Counts, Direction, Receipt, Snapshot};
+use crate::opinion::{Counts, Direction, Receipt, Snapshot, significance};
 
 use super::consultations::{self, Status};
 use super::ideas::IdeaStatus;
@@ -76,6 +76,8 @@ pub struct Report {
     /// The most supported public ideas, most supported first.
     pub ideas: Vec<ReportIdea>,
     pub who_took_part: WhoTookPart,
+    /// The top of the report: what a councillor reads first.
+    pub brief: super::report_brief::Brief,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -213,6 +215,8 @@ pub struct DivisiveStatement {
 pub struct GroupAgree {
     pub group: String,
     pub agree_percent: u32,
+    /// Votes of the group on the statement.
+    pub votes: u32,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -307,7 +311,28 @@ pub async fn build(
         .all(db)
         .await?;
     let participation = participation(db, c, &statements).await?;
-    let opinion = match super::snapshots::latest(db, c.id).await? {
+    let latest = super::snapshots::latest(db, c.id).await?;
+    let who_took_part = who_took_part(db, c, min_group_size).await?;
+    let brief = super::report_brief::build(
+        db,
+        c,
+        latest.as_ref().map(|(_, snap)| snap),
+        &statements,
+        &super::report_brief::Turnout {
+            participants: who_took_part.participants,
+            verified: who_took_part.verified,
+            has_population: who_took_part.has_population,
+            bands: who_took_part
+                .age_bands
+                .iter()
+                .map(|b| (b.band.clone(), b.participants_percent, b.population_percent))
+                .collect(),
+        },
+        participation.voters,
+        min_group_size,
+    )
+    .await?;
+    let opinion = match latest {
         Some((row, snap)) => Some(opinion_report(
             row.kind.as_str().to_owned(),
             row.computed_at,
@@ -318,7 +343,6 @@ pub async fn build(
         None => None,
     };
     let ideas = top_ideas(db, c).await?;
-    let who_took_part = who_took_part(db, c, min_group_size).await?;
     Ok(Report {
         consultation: ReportConsultation {
             slug: c.slug.clone(),
@@ -333,6 +357,7 @@ pub async fn build(
         opinion,
         ideas,
         who_took_part,
+        brief,
     })
 }
 
@@ -427,6 +452,7 @@ pub fn opinion_report(
         .iter()
         .map(|g| g.members >= min_group_size)
         .collect();
+    let z = snap.receipt.params.significance_z;
     let group_counts = |number: i64, g: usize| -> Counts {
         snap.statements
             .get(&number)
@@ -451,6 +477,16 @@ pub fn opinion_report(
             let representative = g
                 .representative
                 .iter()
+                .filter(|r| {
+                    // Listed only when significant with enough votes (opinion::significance).
+                    let own = group_counts(r.statement, g.id);
+                    let others = (0..snap.groups.len())
+                        .filter(|&o| o != g.id)
+                        .fold(Counts::default(), |acc, o| {
+                            add(acc, group_counts(r.statement, o))
+                        });
+                    significance::representative(own, others, r.direction, z)
+                })
                 .map(|r| {
                     let (statement_id, text) = describe(r.statement);
                     let own = group_counts(r.statement, g.id);
@@ -502,6 +538,7 @@ pub fn opinion_report(
     let consensus = |items: &[crate::opinion::ConsensusStatement], direction: Direction| {
         items
             .iter()
+            .filter(|cs| significance::significant_majority(cs.counts, direction, z))
             .map(|cs| {
                 let (statement_id, text) = describe(cs.statement);
                 StatementShare {
@@ -517,7 +554,15 @@ pub fn opinion_report(
     let mut ranked: Vec<(i64, f64)> = snap
         .group_informed_consensus
         .iter()
-        .filter(|(n, _)| snap.statements.get(n).is_some_and(|s| !s.excluded))
+        .filter(|(n, _)| {
+            snap.statements.get(n).is_some_and(|s| {
+                let per_group: Vec<Counts> = (0..snap.groups.len())
+                    .filter(|&g| shown[g])
+                    .filter_map(|g| s.group_counts.get(g).copied())
+                    .collect();
+                !s.excluded && significance::uniting(s.counts, &per_group, Direction::Agree, z)
+            })
+        })
         .map(|(n, v)| (*n, *v))
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -550,10 +595,18 @@ pub fn opinion_report(
                     (counts.ns > 0).then(|| GroupAgree {
                         group: super::snapshots::group_name(g),
                         agree_percent: share(counts, Direction::Agree),
+                        votes: counts.ns,
                     })
                 })
                 .collect();
             if shares.len() < 2 {
+                continue;
+            }
+            let per_group: Vec<Counts> = shown_ids
+                .iter()
+                .map(|&g| s.group_counts.get(g).copied().unwrap_or_default())
+                .collect();
+            if significance::dividing(&per_group, z).is_none() {
                 continue;
             }
             let max = shares.iter().map(|g| g.agree_percent).max().unwrap_or(0);

@@ -31,6 +31,7 @@ mod paper;
 mod personal_data;
 mod publiccode;
 mod report;
+mod report_brief;
 mod rules;
 mod security;
 mod upgrade;

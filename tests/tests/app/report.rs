@@ -429,7 +429,10 @@ async fn closed_report_uses_the_final_snapshot(app: TestApp) {
         stored.receipt.input_sha256
     );
     let (_, page) = app.page(&format!("/consultations/{SLUG}/report")).await;
-    assert!(page.body.contains("(final)"));
+    assert!(
+        page.body
+            .contains("den endelige beregning fra da høringen lukkede")
+    );
     assert!(page.body.contains(&stored.receipt.input_sha256));
 }
 
