@@ -13,6 +13,7 @@ mod m20261130_000001_population_figures;
 mod m20261130_000002_mail_tokens;
 mod m20261202_000001_sessions;
 mod m20261202_000002_rate_limits;
+mod m20261217_000001_big_conversation_indexes;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_mail_tokens::Migration),
             Box::new(m20261202_000001_sessions::Migration),
             Box::new(m20261202_000002_rate_limits::Migration),
+            Box::new(m20261217_000001_big_conversation_indexes::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait, TryInsertResult,
+    TryInsertResult,
 };
 
 use crate::auth::session::CurrentUser;
@@ -156,7 +156,7 @@ pub async fn create(
     may_comment(Some(actor), &c, &found, parent.as_ref())?;
     let depth = parent.map_or(1, |p| p.depth + 1);
     let body = valid_body(body)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let model = comment::ActiveModel {
         idea_id: Set(idea_id),
         parent_id: Set(parent_id),
@@ -217,7 +217,7 @@ pub async fn delete(
 ) -> Result<comment::Model, AppError> {
     let (found, _, _) = get_visible(db, Some(actor), id).await?;
     may_delete(Some(actor), &found)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let mut active: comment::ActiveModel = found.into();
     active.body = Set(String::new());
     active.status = Set(CommentStatus::Deleted);
@@ -246,7 +246,7 @@ pub async fn flag(
     let (found, _, c) = get_visible(db, Some(actor), id).await?;
     may_flag(Some(actor), &found)?;
     let reason = valid_reason(reason)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let inserted = comment_flag::Entity::insert(comment_flag::ActiveModel {
         comment_id: Set(id),
         user_id: Set(actor.id),
@@ -336,7 +336,7 @@ pub async fn moderate(
         return Err(AppError::Conflict("errors.moderation_not_possible"));
     }
     let reason = valid_reason(reason)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let res = comment::Entity::update_many()
         .col_expr(comment::Column::Status, Expr::value(to.as_str()))
         .col_expr(comment::Column::Moderated, Expr::value(true))

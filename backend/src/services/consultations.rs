@@ -5,7 +5,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -377,7 +377,7 @@ pub async fn create(
 ) -> Result<consultation::Model, AppError> {
     require_staff(actor)?;
     let valid = form.validate().map_err(AppError::Validation)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if slug_taken(&txn, &valid.slug, None).await? {
         return Err(AppError::field("slug", "slug_taken"));
     }
@@ -438,7 +438,7 @@ pub async fn update(
         return Err(AppError::Conflict("errors.consultation_archived"));
     }
     let valid = form.validate().map_err(AppError::Validation)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     // The address of a consultation that the public has seen stays stable.
     let slug = if existing.status == Status::Draft {
         if slug_taken(&txn, &valid.slug, Some(existing.id)).await? {

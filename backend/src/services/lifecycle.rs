@@ -6,7 +6,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 
 use crate::auth::session::CurrentUser;
@@ -24,7 +24,7 @@ pub async fn transition(
     to: Status,
 ) -> Result<consultation::Model, AppError> {
     require_staff(actor)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let existing = consultation::Entity::find()
         .filter(consultation::Column::Slug.eq(slug))
         .one(&txn)

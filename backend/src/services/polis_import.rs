@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
 };
 
 use crate::entities::{participant, statement, vote, vote_history};
@@ -166,9 +165,7 @@ pub async fn create_open_consultation(
         voting_eligibility: "anyone".into(),
         ..Default::default()
     };
-    let valid = form
-        .validate()
-        .map_err(|errors| AppError::Validation(errors))?;
+    let valid = form.validate().map_err(AppError::Validation)?;
     let at = now();
     crate::entities::consultation::ActiveModel {
         slug: Set(valid.slug),
@@ -182,7 +179,9 @@ pub async fn create_open_consultation(
         support_threshold: Set(valid.support_threshold),
         allow_self_support: Set(valid.allow_self_support),
         comment_flag_threshold: Set(valid.comment_flag_threshold),
-        categories: Set(serde_json::to_string(&valid.categories).map_err(anyhow::Error::from)?),
+        categories: Set(
+            serde_json::to_string(&valid.categories).map_err(|e| AppError::Unexpected(e.into()))?
+        ),
         voting_eligibility: Set(valid.voting_eligibility),
         statement_max_chars: Set(valid.statement_max_chars),
         eligibility: Set(crate::domain::Participation::Account),
@@ -212,7 +211,7 @@ pub async fn import(
     let planned = parsed.statements();
     let export = parsed.export;
 
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let existing = statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(c.id))
         .limit(1)

@@ -13,6 +13,7 @@
 mod about;
 mod accounts;
 mod admin;
+mod big_conversation;
 mod consultations;
 mod deliberation;
 mod eligibility;
