@@ -327,6 +327,7 @@ pub async fn recompute(
 /// A computed snapshot, ready to store.
 struct Computed {
     snapshot: Snapshot,
+    json: String,
     hwm: i64,
 }
 
@@ -350,19 +351,40 @@ where
         (Kind::Warm, Some(p)) => previous_state(db, key, p.id).await,
         _ => None,
     };
+    // At most a few engine runs at once, whatever the number of
+    // consultations: each holds a conversation's votes in memory and keeps a
+    // core busy, and the web workers must keep theirs.
+    let _slot = ENGINE_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| anyhow::anyhow!("the opinion engine is shut: {e}"))?;
     let input = engine_input(db, consultation_id).await?;
     let hwm = i64::try_from(input.vote_high_water_mark).unwrap_or(i64::MAX);
-    let snapshot = tokio::task::spawn_blocking(move || {
+    let (snapshot, json) = tokio::task::spawn_blocking(move || {
         let params = Params::default();
-        match state {
+        let snapshot = match state {
             Some(s) => opinion::update(&input, &s, &params),
             None => opinion::cold_run(&input, &params),
-        }
+        };
+        drop(input);
+        let json = serde_json::to_string(&snapshot);
+        (snapshot, json)
     })
     .await
     .map_err(|e| anyhow::anyhow!("the opinion engine stopped: {e}"))?;
-    Ok(Some(Computed { snapshot, hwm }))
+    let json = json.map_err(anyhow::Error::from)?;
+    Ok(Some(Computed {
+        snapshot,
+        json,
+        hwm,
+    }))
 }
+
+/// Engine runs at once in this process: half the cores, at least one.
+static ENGINE_SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    tokio::sync::Semaphore::new((cores / 2).max(1))
+});
 
 /// The engine state of snapshot `row_id`, for a warm start: from the parsed
 /// snapshot kept for the pages when it is that one, else read and parsed.
@@ -400,8 +422,11 @@ async fn store(
     computed: Computed,
 ) -> Result<opinion_snapshot::Model, AppError> {
     let consultation_id = key.1;
-    let Computed { snapshot, hwm } = computed;
-    let json = serde_json::to_string(&snapshot).map_err(anyhow::Error::from)?;
+    let Computed {
+        snapshot,
+        json,
+        hwm,
+    } = computed;
     let row = opinion_snapshot::ActiveModel {
         consultation_id: Set(consultation_id),
         kind: Set(kind),
