@@ -150,9 +150,9 @@ async fn a_new_snapshot_replaces_the_kept_one_and_old_warm_ones_go(app: TestApp)
     let (row, snap) = app.latest_snapshot(c.id).await.unwrap();
     assert_eq!(row.id, first.id);
     let mut votes_seen = snap.receipt.counts.votes;
-    for round in 0..4 {
+    for (round, &statement_id) in ids.iter().take(4).enumerate() {
         let who = format!("late-{round}");
-        app.vote(&c, &who, ids[round], VoteValue::Agree).await;
+        app.vote(&c, &who, statement_id, VoteValue::Agree).await;
         let stored = app.recompute_snapshot(c.id).await.expect("votes arrived");
         let (row, snap) = app.latest_snapshot(c.id).await.unwrap();
         assert_eq!(row.id, stored.id, "the pages see the new snapshot at once");
