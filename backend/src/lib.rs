@@ -9,6 +9,7 @@ pub mod domain;
 pub mod entities;
 pub mod errors;
 pub mod i18n;
+pub mod insert_bench;
 pub mod jobs;
 pub mod local_path;
 pub mod markdown;

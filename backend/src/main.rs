@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Load benchmark helpers (see tests/load/run).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Opinion engine tools.
     Opinion {
         #[command(subcommand)]
@@ -61,6 +66,22 @@ enum ImportCommand {
         /// Address (slug) of the consultation to load it into.
         #[arg(long)]
         consultation: String,
+        /// Create the consultation first, open, with a conversation anyone may vote in, and
+        /// with this title (for benchmarks and trials; without it the consultation must exist).
+        #[arg(long)]
+        create: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Insert single rows into a scratch table with N concurrent connections and print the
+    /// rate and latency (the database's raw INSERT rate, beside the vote POST rate).
+    Insert {
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
     },
 }
 
@@ -116,8 +137,29 @@ fn main() -> ExitCode {
                     },
             } => create_admin(settings, &email, &display_name).await,
             Command::Import {
-                command: ImportCommand::Polis { dir, consultation },
-            } => import_polis(settings, &dir, &consultation).await,
+                command:
+                    ImportCommand::Polis {
+                        dir,
+                        consultation,
+                        create,
+                    },
+            } => import_polis(settings, &dir, &consultation, create.as_deref()).await,
+            Command::Bench {
+                command:
+                    BenchCommand::Insert {
+                        concurrency,
+                        seconds,
+                    },
+            } => {
+                let db = samskab::db::connect(&settings).await?;
+                samskab::db::migrate(&db).await?;
+                let r = samskab::insert_bench::run(&db, concurrency, seconds).await?;
+                println!(
+                    "raw INSERT c={}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} rows)",
+                    r.concurrency, r.per_second, r.p50_ms, r.p99_ms, r.inserts
+                );
+                Ok(())
+            }
             Command::Opinion { .. } => Ok(()),
         }
     });
@@ -166,9 +208,17 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import_polis(settings: Settings, dir: &Path, slug: &str) -> anyhow::Result<()> {
+async fn import_polis(
+    settings: Settings,
+    dir: &Path,
+    slug: &str,
+    create: Option<&str>,
+) -> anyhow::Result<()> {
     let db = samskab::db::connect(&settings).await?;
     samskab::db::migrate(&db).await?;
+    if let Some(title) = create {
+        polis_import::create_open_consultation(&db, slug, title).await?;
+    }
     let summary = polis_import::import(&db, slug, dir).await?;
     println!(
         "imported {} statements, {} participants, {} votes ({} in the history) into {slug}",

@@ -17,6 +17,7 @@ mod m20261213_000001_consultation_dates_and_outcome;
 mod m20261214_000001_data_rights;
 mod m20261214_000002_complaints;
 mod m20261215_000001_participation_channels;
+mod m20261217_000001_big_conversation_indexes;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000001_data_rights::Migration),
             Box::new(m20261214_000002_complaints::Migration),
             Box::new(m20261215_000001_participation_channels::Migration),
+            Box::new(m20261217_000001_big_conversation_indexes::Migration),
         ]
     }
 }

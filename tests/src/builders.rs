@@ -182,6 +182,7 @@ impl TestApp {
         snapshots::latest(&self.db, consultation_id)
             .await
             .unwrap_or_else(|e| panic!("reading the snapshot of {consultation_id}: {e:?}"))
+            .map(|(row, snapshot)| (row, Snapshot::clone(&snapshot)))
     }
 
     /// Votes on the accepted statements of `c`: see [`VotesBuilder`].

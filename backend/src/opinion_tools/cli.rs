@@ -37,6 +37,26 @@ pub enum OpinionCommand {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Write a seeded synthetic conversation as a Pol.is openData export (for
+    /// `samskab import polis`; the load benchmark's data). Defaults: 33,422 × 783, ~2.0M votes.
+    Synthetic {
+        /// Folder to write comments.csv, votes.csv and participants-votes.csv into.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 33_422)]
+        participants: usize,
+        #[arg(long, default_value_t = 783)]
+        statements: usize,
+        #[arg(long, default_value_t = 2_000_000)]
+        votes: usize,
+        #[arg(long, default_value_t = 3)]
+        groups: usize,
+        /// The votes are spread over this many days up to now.
+        #[arg(long, default_value_t = 28)]
+        days: u32,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
 }
 
 pub fn run(command: OpinionCommand) -> ExitCode {
@@ -96,6 +116,40 @@ pub fn run(command: OpinionCommand) -> ExitCode {
                 print!("{}", super::bench::bench_one(s, seed));
             }
             ExitCode::SUCCESS
+        }
+        OpinionCommand::Synthetic {
+            out,
+            participants,
+            statements,
+            votes,
+            groups,
+            days,
+            seed,
+        } => {
+            let params = super::synthetic::SyntheticParams {
+                participants,
+                statements,
+                votes,
+                groups,
+                ..Default::default()
+            };
+            let end_ms = chrono::Utc::now().timestamp_millis();
+            match super::synthetic_export::write(&params, seed, &out, end_ms, days) {
+                Ok(w) => {
+                    println!(
+                        "wrote {} statements, {} participants, {} votes to {}",
+                        w.statements,
+                        w.participants,
+                        w.votes,
+                        out.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
         }
     }
 }

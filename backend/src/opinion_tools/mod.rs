@@ -9,3 +9,4 @@ pub mod bench;
 pub mod cli;
 pub mod polis;
 pub mod synthetic;
+pub mod synthetic_export;

@@ -190,6 +190,6 @@ pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
             agree: consensus(&snap.consensus.agree),
             disagree: consensus(&snap.consensus.disagree),
         },
-        receipt: snap.receipt,
+        receipt: snap.receipt.clone(),
     }))
 }

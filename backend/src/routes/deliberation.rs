@@ -55,7 +55,7 @@ fn visitor(ctx: &Ctx, give_token: bool) -> Visitor {
 struct Conversation {
     c: consultation::Model,
     accepted: Vec<statement::Model>,
-    snapshot: Option<Snapshot>,
+    snapshot: Option<std::sync::Arc<Snapshot>>,
     participant: Option<crate::entities::participant::Model>,
     voted: HashMap<i64, VoteValue>,
 }
@@ -214,7 +214,7 @@ async fn voting_page(
     let participant_id = conv.participant.as_ref().map_or(0, |p| p.id);
     let current = snapshots::next_statement(
         &conv.accepted,
-        conv.snapshot.as_ref(),
+        conv.snapshot.as_deref(),
         participant_id,
         &conv.voted,
     );

@@ -6,7 +6,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait, TryInsertResult,
+    TryInsertResult,
 };
 
 use crate::auth::session::CurrentUser;
@@ -160,7 +160,7 @@ pub async fn create(
     // Personal data other than a CPR number (masked already) keeps the
     // comment hidden until a moderator has looked at it.
     let held = crate::domain::personal_data::needs_review(&body);
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let model = comment::ActiveModel {
         idea_id: Set(idea_id),
         parent_id: Set(parent_id),
@@ -234,7 +234,7 @@ pub async fn delete(
 ) -> Result<comment::Model, AppError> {
     let (found, _, _) = get_visible(db, Some(actor), id).await?;
     may_delete(Some(actor), &found)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let mut active: comment::ActiveModel = found.into();
     active.body = Set(String::new());
     active.status = Set(CommentStatus::Deleted);
@@ -263,7 +263,7 @@ pub async fn flag(
     let (found, _, c) = get_visible(db, Some(actor), id).await?;
     may_flag(Some(actor), &found)?;
     let reason = valid_reason(reason)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let inserted = comment_flag::Entity::insert(comment_flag::ActiveModel {
         comment_id: Set(id),
         user_id: Set(actor.id),
@@ -353,7 +353,7 @@ pub async fn moderate(
         return Err(AppError::Conflict("errors.moderation_not_possible"));
     }
     let reason = valid_reason(reason)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let res = comment::Entity::update_many()
         .col_expr(comment::Column::Status, Expr::value(to.as_str()))
         .col_expr(comment::Column::Moderated, Expr::value(true))

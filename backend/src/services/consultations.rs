@@ -5,7 +5,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -540,7 +540,7 @@ pub async fn create(
     require_staff(actor)?;
     let mut valid = form.validate().map_err(AppError::Validation)?;
     check_schedule(&mut valid, None, now()).map_err(AppError::Validation)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if slug_taken(&txn, &valid.slug, None).await? {
         return Err(AppError::field("slug", "slug_taken"));
     }
@@ -609,7 +609,7 @@ pub async fn update(
     }
     let mut valid = form.validate().map_err(AppError::Validation)?;
     check_schedule(&mut valid, Some(&existing), now()).map_err(AppError::Validation)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     // The address of a consultation that the public has seen stays stable.
     let slug = if existing.status == Status::Draft {
         if slug_taken(&txn, &valid.slug, Some(existing.id)).await? {

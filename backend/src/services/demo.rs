@@ -582,7 +582,7 @@ async fn seed_conversation(
     linked_fifths: usize,
 ) -> Result<(), AppError> {
     use crate::entities::{participant, statement, vote, vote_history};
-    use sea_orm::{QueryOrder, TransactionTrait};
+    use sea_orm::QueryOrder;
 
     for text in texts {
         super::statements::add_seed(db, admin, &c.slug, text).await?;
@@ -606,7 +606,7 @@ async fn seed_conversation(
             first_vote.push((v.participant, at(i)));
         }
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let linked_count = first_vote.len() * linked_fifths / 5;
     let accounts = if linked_count > 0 {
         mitid_demo_users(&txn, &c.slug, linked_count).await?

@@ -170,7 +170,10 @@ pub struct ExportData {
     pub history: Vec<(DateTime<Utc>, i64, i64, i16)>,
     /// The snapshot whose groups are exported: the final one once the
     /// consultation closed, else the newest.
-    pub snapshot: Option<(crate::entities::opinion_snapshot::Model, Snapshot)>,
+    pub snapshot: Option<(
+        crate::entities::opinion_snapshot::Model,
+        std::sync::Arc<Snapshot>,
+    )>,
 }
 
 pub async fn load(

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, TryInsertResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
 };
 use serde::{Deserialize, Serialize};
 
@@ -333,7 +333,7 @@ pub async fn create(
         IdeaStatus::Published
     };
     let at = now();
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let model = idea::ActiveModel {
         consultation_id: Set(c.id),
         author_id: Set(Some(actor.id)),
@@ -392,7 +392,7 @@ pub async fn update(
     // An edit that adds personal data takes a published idea back to the
     // moderators.
     let back_to_review = valid.needs_review() && found.status == IdeaStatus::Published;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     // The support count is checked in the same statement, so a support that
     // arrives meanwhile wins and the edit is refused.
     let mut update = idea::Entity::update_many();
@@ -465,7 +465,7 @@ async fn move_status(
     signature: Option<String>,
 ) -> Result<idea::Model, AppError> {
     let at = now();
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let mut update = idea::Entity::update_many()
         .col_expr(idea::Column::Status, Expr::value(to))
         .col_expr(idea::Column::UpdatedAt, Expr::value(at));
@@ -581,7 +581,7 @@ pub async fn support(
     // Whether they already support it is decided by the unique index below,
     // not by a prior read, so a double submit cannot count twice.
     may_support(Some(actor), &c, &found, false)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     // Write first: on SQLite this takes the write lock at once, so parallel
     // supports queue up instead of failing on a stale read snapshot.
     let inserted = idea_support::Entity::insert(idea_support::ActiveModel {
@@ -646,7 +646,7 @@ pub async fn withdraw_support(
     let (_, c) = get_visible(db, Some(actor), id).await?;
     // As with supporting, the delete itself decides whether there was a support.
     may_unsupport(Some(actor), &c, true)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let deleted = idea_support::Entity::delete_many()
         .filter(idea_support::Column::IdeaId.eq(id))
         .filter(idea_support::Column::UserId.eq(actor.id))

@@ -37,6 +37,20 @@ pub mod users;
 pub mod votes;
 pub mod workbench;
 
+/// Begin a transaction that writes. On SQLite it takes the write lock at
+/// BEGIN (IMMEDIATE), waiting up to the busy timeout: a deferred transaction
+/// that reads first and writes later fails at once with "database is locked"
+/// when another connection wrote in between. PostgreSQL ignores the mode.
+pub(crate) async fn begin_write<C: sea_orm::TransactionTrait>(
+    db: &C,
+) -> Result<C::Transaction, sea_orm::DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     // Whole microseconds: PostgreSQL keeps microseconds, so values read back
     // compare equal on both databases.

@@ -2,10 +2,7 @@
 //! consultation, so the exports of two consultations cannot be linked.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use crate::auth::session::CurrentUser;
@@ -103,7 +100,7 @@ pub async fn find_or_create(
             // time, so a double click (two first requests of one visitor)
             // never counts twice and concurrent newcomers never overshoot.
             let attempt = rate_limits::prepare(db, limit, &key).await?;
-            let txn = db.begin().await?;
+            let txn = super::begin_write(db).await?;
             match rate_limits::try_take(&txn, &attempt).await? {
                 Ok(slot) => {
                     if insert.exec_without_returning(&txn).await? == 0 {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
 use crate::entities::{participant, statement, vote, vote_history};
@@ -146,6 +146,59 @@ fn read_dir(dir: &Path) -> Result<ParsedExport, ImportError> {
 
 const CHUNK: usize = 500;
 
+/// Create consultation `slug` (open, with a conversation anyone may vote in) unless it exists.
+/// For `samskab import polis --create`: trials and the load benchmark, where no staff member
+/// is at hand to create it in the web interface.
+pub async fn create_open_consultation(
+    db: &DatabaseConnection,
+    slug: &str,
+    title: &str,
+) -> Result<(), ImportError> {
+    if consultations::find_by_slug(db, slug).await?.is_some() {
+        return Ok(());
+    }
+    let form = consultations::ConsultationForm {
+        title: title.to_owned(),
+        slug: slug.to_owned(),
+        summary: title.to_owned(),
+        has_conversation: Some("on".into()),
+        voting_eligibility: "anyone".into(),
+        ..Default::default()
+    };
+    let valid = form.validate().map_err(AppError::Validation)?;
+    let at = now();
+    crate::entities::consultation::ActiveModel {
+        slug: Set(valid.slug),
+        title: Set(valid.title),
+        summary: Set(valid.summary),
+        body: Set(valid.body),
+        status: Set(consultations::Status::Open),
+        moderation_mode: Set(valid.moderation_mode),
+        accepts_ideas: Set(valid.accepts_ideas),
+        has_conversation: Set(valid.has_conversation),
+        support_threshold: Set(valid.support_threshold),
+        allow_self_support: Set(valid.allow_self_support),
+        comment_flag_threshold: Set(valid.comment_flag_threshold),
+        categories: Set(
+            serde_json::to_string(&valid.categories).map_err(|e| AppError::Unexpected(e.into()))?
+        ),
+        voting_eligibility: Set(valid.voting_eligibility),
+        statement_max_chars: Set(valid.statement_max_chars),
+        eligibility: Set(crate::domain::Participation::Account),
+        min_loa: Set(valid.eligibility.min_loa),
+        min_age: Set(valid.eligibility.min_age),
+        municipality_code: Set(valid.eligibility.municipality_code),
+        new_participants_per_hour: Set(valid.new_participants_per_hour),
+        created_by: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn import(
     db: &DatabaseConnection,
     slug: &str,
@@ -158,7 +211,7 @@ pub async fn import(
     let planned = parsed.statements();
     let export = parsed.export;
 
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let existing = statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(c.id))
         .limit(1)

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 
 use crate::auth::session::CurrentUser;
@@ -110,7 +110,7 @@ pub async fn save(
         return Err(AppError::forbidden());
     }
     let valid = validate(form).map_err(AppError::Validation)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     population_figure::Entity::delete_many()
         .filter(population_figure::Column::MunicipalityCode.eq(&valid.municipality_code))
         .exec(&txn)

@@ -10,9 +10,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Utc};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,7 +21,6 @@ use utoipa::ToSchema;
 use crate::auth::session::CurrentUser;
 use crate::entities::{
     comment, consultation, idea, idea_status_change, participant, statement, user, vote,
-    vote_history,
 };
 use crate::errors::AppError;
 use crate::opinion::{Counts, Direction, Receipt, Snapshot, significance};
@@ -129,8 +129,11 @@ pub struct OpinionReport {
     pub k: usize,
     pub participants_clustered: usize,
     pub groups: Vec<ReportGroup>,
-    /// Participants on the opinion map (members of withheld groups left out).
+    /// Participants on the opinion map (members of withheld groups left out):
+    /// all of them, or an even sample of at most 2,000 in a big conversation.
     pub map: Vec<MapPoint>,
+    /// How many participants the map stands for (`map` may be a sample).
+    pub map_participants: usize,
     /// Statements most participants agree with.
     pub consensus_agree: Vec<StatementShare>,
     /// Statements most participants disagree with.
@@ -316,7 +319,7 @@ pub async fn build(
     let brief = super::report_brief::build(
         db,
         c,
-        latest.as_ref().map(|(_, snap)| snap),
+        latest.as_ref().map(|(_, snap)| &**snap),
         &statements,
         &super::report_brief::Turnout {
             participants: who_took_part.participants,
@@ -333,10 +336,10 @@ pub async fn build(
     )
     .await?;
     let opinion = match latest {
-        Some((row, snap)) => Some(opinion_report(
+        Some((row, snap)) => Some(opinion_report_of(
             row.kind.as_str().to_owned(),
             row.computed_at,
-            snap,
+            &snap,
             &statements,
             min_group_size,
         )),
@@ -374,15 +377,18 @@ async fn participation(
         .filter(vote::Column::ConsultationId.eq(c.id))
         .count(db)
         .await?;
+    // Counted by the database: a big conversation has millions of votes.
     let voters = vote::Entity::find()
         .select_only()
-        .column(vote::Column::ParticipantId)
-        .distinct()
+        .column_as(
+            Expr::from(Func::count_distinct(Expr::col(vote::Column::ParticipantId))),
+            "n",
+        )
         .filter(vote::Column::ConsultationId.eq(c.id))
         .into_tuple::<i64>()
-        .all(db)
+        .one(db)
         .await?
-        .len() as u64;
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0));
     let accepted = statements
         .iter()
         .filter(|s| s.status == StatementStatus::Accepted)
@@ -405,19 +411,7 @@ async fn participation(
             .count(db)
             .await?
     };
-    let cast: Vec<DateTime<Utc>> = vote_history::Entity::find()
-        .select_only()
-        .column(vote_history::Column::CastAt)
-        .filter(vote_history::Column::ConsultationId.eq(c.id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut per_day: BTreeMap<String, u64> = BTreeMap::new();
-    for at in cast {
-        *per_day
-            .entry(at.format("%Y-%m-%d").to_string())
-            .or_default() += 1;
-    }
+    let per_day = votes_per_day(db, c.id).await?;
     Ok(Participation {
         participants,
         voters,
@@ -432,11 +426,64 @@ async fn participation(
     })
 }
 
+/// Votes cast per day (UTC), counted by the database from the index on
+/// (consultation, cast_at): no vote is loaded.
+async fn votes_per_day(
+    db: &DatabaseConnection,
+    consultation_id: i64,
+) -> Result<BTreeMap<String, u64>, AppError> {
+    let backend = db.get_database_backend();
+    let day = match backend {
+        // Timestamps are stored in UTC, as text starting with the date.
+        DbBackend::Sqlite => "substr(cast_at, 1, 10)",
+        _ => "to_char(cast_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    };
+    let sql = format!(
+        "SELECT {day} AS day, COUNT(*) AS n FROM vote_history \
+         WHERE consultation_id = {p} GROUP BY {day}",
+        p = if backend == DbBackend::Postgres {
+            "$1"
+        } else {
+            "?"
+        }
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [consultation_id.into()],
+        ))
+        .await?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let day: String = row.try_get("", "day")?;
+        let n: i64 = row.try_get("", "n")?;
+        *out.entry(day).or_default() += u64::try_from(n).unwrap_or(0);
+    }
+    Ok(out)
+}
+
+/// At most this many participants are drawn on the opinion map: a map of a
+/// big conversation shows a deterministic sample (every n-th participant by
+/// id), which keeps the groups' shapes and sizes relative to each other.
+pub const MAP_POINTS_MAX: usize = 2_000;
+
 /// The opinion part, from a stored snapshot and the statements' texts.
 pub fn opinion_report(
     kind: String,
     computed_at: DateTime<Utc>,
     snap: Snapshot,
+    statements: &[statement::Model],
+    min_group_size: usize,
+) -> OpinionReport {
+    opinion_report_of(kind, computed_at, &snap, statements, min_group_size)
+}
+
+/// [`opinion_report`] from a borrowed (shared, parsed once) snapshot.
+pub fn opinion_report_of(
+    kind: String,
+    computed_at: DateTime<Utc>,
+    snap: &Snapshot,
     statements: &[statement::Model],
     min_group_size: usize,
 ) -> OpinionReport {
@@ -523,7 +570,7 @@ pub fn opinion_report(
             }
         })
         .collect();
-    let map = snap
+    let on_map: Vec<MapPoint> = snap
         .participants
         .values()
         .filter_map(|p| {
@@ -535,6 +582,9 @@ pub fn opinion_report(
             })
         })
         .collect();
+    let map_participants = on_map.len();
+    let stride = map_participants.div_ceil(MAP_POINTS_MAX).max(1);
+    let map = on_map.into_iter().step_by(stride).collect();
     let consensus = |items: &[crate::opinion::ConsensusStatement], direction: Direction| {
         items
             .iter()
@@ -633,11 +683,12 @@ pub fn opinion_report(
         participants_clustered: snap.receipt.counts.in_conv,
         groups,
         map,
+        map_participants,
         consensus_agree: consensus(&snap.consensus.agree, Direction::Agree),
         consensus_disagree: consensus(&snap.consensus.disagree, Direction::Disagree),
         group_informed_consensus,
         divisive,
-        receipt: snap.receipt,
+        receipt: snap.receipt.clone(),
     }
 }
 
@@ -783,5 +834,39 @@ mod tests {
         assert_eq!(percent(1, 3), 33);
         assert_eq!(percent(2, 3), 67);
         assert_eq!(percent(3, 0), 0);
+    }
+
+    #[test]
+    fn a_big_conversation_draws_an_even_sample_and_says_how_many_it_stands_for() {
+        use crate::opinion_tools::synthetic::{SyntheticParams, generate};
+        let params = SyntheticParams {
+            participants: 5_000,
+            statements: 30,
+            votes: 60_000,
+            ..Default::default()
+        };
+        let snap = crate::opinion::cold_run(&generate(&params, 3).input, &Default::default());
+        let report = opinion_report_of("warm".into(), Utc::now(), &snap, &[], 1);
+        let clustered = snap
+            .participants
+            .values()
+            .filter(|p| p.group.is_some())
+            .count();
+        assert_eq!(report.map_participants, clustered);
+        assert!(clustered > MAP_POINTS_MAX);
+        assert!(report.map.len() <= MAP_POINTS_MAX);
+        assert!(report.map.len() > MAP_POINTS_MAX / 2);
+        // Every group keeps about its share of the points.
+        for g in &snap.groups {
+            let drawn = report.map.iter().filter(|p| p.group == g.id).count();
+            let expected = g.members as f64 * report.map.len() as f64 / clustered as f64;
+            assert!((drawn as f64 - expected).abs() <= expected * 0.1 + 5.0);
+        }
+        // The same snapshot always gives the same map.
+        let again = opinion_report_of("warm".into(), Utc::now(), &snap, &[], 1);
+        assert_eq!(
+            serde_json::to_value(&again.map).unwrap_or_default(),
+            serde_json::to_value(&report.map).unwrap_or_default()
+        );
     }
 }

@@ -9,9 +9,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
+use futures::TryStreamExt;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, StreamTrait, TransactionTrait,
 };
 
 use crate::entities::{consultation, opinion_snapshot, statement, vote, vote_history};
@@ -64,51 +65,66 @@ pub async fn vote_high_water_mark(
 
 /// The engine's input: current votes, and accepted or rejected statements
 /// with their moderation flags (pending ones are not in the conversation yet).
-pub async fn engine_input(
-    db: &impl ConnectionTrait,
-    consultation_id: i64,
-) -> Result<Input, AppError> {
+/// The votes are streamed from the database straight into the engine's input,
+/// so a conversation of millions of votes is never held twice in memory.
+pub async fn engine_input<C>(db: &C, consultation_id: i64) -> Result<Input, AppError>
+where
+    C: ConnectionTrait + StreamTrait,
+{
     let hwm = vote_high_water_mark(db, consultation_id).await?;
-    let all = statement::Entity::find()
+    let all: Vec<(i64, i64, StatementStatus, bool)> = statement::Entity::find()
+        .select_only()
+        .column(statement::Column::Id)
+        .column(statement::Column::Number)
+        .column(statement::Column::Status)
+        .column(statement::Column::IsMeta)
         .filter(statement::Column::ConsultationId.eq(consultation_id))
+        .into_tuple()
         .all(db)
         .await?;
     let mut number_of = HashMap::new();
     let mut statements = BTreeMap::new();
-    for s in &all {
-        number_of.insert(s.id, s.number);
-        let status = s.status;
+    for &(id, number, status, is_meta) in &all {
+        number_of.insert(id, number);
         if status == StatementStatus::Pending {
             continue;
         }
         statements.insert(
-            s.number,
+            number,
             StatementFlags {
                 moderated_out: status == StatementStatus::Rejected,
-                meta: s.is_meta,
+                meta: is_meta,
             },
         );
     }
-    let rows: Vec<(i64, i64, i16)> = vote::Entity::find()
+    let expected = vote::Entity::find()
+        .filter(vote::Column::ConsultationId.eq(consultation_id))
+        .count(db)
+        .await?;
+    let mut votes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    let mut rows = vote::Entity::find()
         .select_only()
         .column(vote::Column::ParticipantId)
         .column(vote::Column::StatementId)
         .column(vote::Column::Value)
         .filter(vote::Column::ConsultationId.eq(consultation_id))
         .order_by_asc(vote::Column::Id)
-        .into_tuple()
-        .all(db)
+        .into_tuple::<(i64, i64, i16)>()
+        .stream(db)
         .await?;
-    let votes = rows
-        .into_iter()
-        .filter_map(|(p, s, v)| {
-            Some(Vote {
-                participant: p,
-                statement: *number_of.get(&s)?,
-                value: VoteValue::from_i64(i64::from(v))?,
-            })
-        })
-        .collect();
+    while let Some((p, s, v)) = rows.try_next().await? {
+        let (Some(&statement), Some(value)) =
+            (number_of.get(&s), VoteValue::from_i64(i64::from(v)))
+        else {
+            continue;
+        };
+        votes.push(Vote {
+            participant: p,
+            statement,
+            value,
+        });
+    }
+    drop(rows);
     Ok(Input {
         votes,
         statements,
@@ -116,35 +132,132 @@ pub async fn engine_input(
     })
 }
 
-/// The snapshot the public sees: the final one once it exists, else the newest.
-pub async fn latest(
+/// The parsed snapshot of each consultation that was last read, by row id. A
+/// page asks the database only which row is the current one (an index
+/// lookup) and parses the multi-megabyte JSON once per new snapshot instead
+/// of on every request; another replica's new snapshot is seen at once,
+/// because the row id is always asked.
+#[derive(Clone)]
+struct CachedSnapshot {
+    row: opinion_snapshot::Model,
+    snapshot: Arc<Snapshot>,
+}
+
+/// Which database a connection is to (its file or server and database name):
+/// a process may hold several (the tests do), whose consultation and
+/// snapshot ids coincide.
+fn database_key(db: &DatabaseConnection) -> String {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let o = db.get_postgres_connection_pool().connect_options();
+            format!(
+                "postgres://{}:{}/{}",
+                o.get_host(),
+                o.get_port(),
+                o.get_database().unwrap_or("")
+            )
+        }
+        DbBackend::Sqlite => format!(
+            "sqlite://{}",
+            db.get_sqlite_connection_pool()
+                .connect_options()
+                .get_filename()
+                .display()
+        ),
+        other => format!("{other:?}"),
+    }
+}
+
+type CacheKey = (String, i64);
+
+static PARSED: LazyLock<Mutex<HashMap<CacheKey, CachedSnapshot>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn cached(key: &CacheKey, row_id: i64) -> Option<CachedSnapshot> {
+    let map = PARSED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.get(key).filter(|c| c.row.id == row_id).cloned()
+}
+
+/// Keep `entry` as the parsed snapshot of its consultation unless the one
+/// kept is final and `entry` is not a newer final one (the public sees the
+/// final snapshot for good).
+fn keep(key: CacheKey, entry: &CachedSnapshot) {
+    let mut map = PARSED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let replace = map.get(&key).is_none_or(|old| {
+        old.row.kind != Kind::Final || entry.row.kind == Kind::Final && entry.row.id > old.row.id
+    });
+    if replace {
+        map.insert(key, entry.clone());
+    }
+}
+
+/// Parse a stored row (off the async threads: a big snapshot takes a while)
+/// and keep it as the consultation's parsed snapshot.
+async fn parse_and_keep(
+    key: CacheKey,
+    mut row: opinion_snapshot::Model,
+) -> Result<CachedSnapshot, AppError> {
+    let json = std::mem::take(&mut row.snapshot);
+    let id = row.id;
+    let snapshot: Snapshot = tokio::task::spawn_blocking(move || serde_json::from_str(&json))
+        .await
+        .map_err(|e| anyhow::anyhow!("parsing snapshot {id} stopped: {e}"))?
+        .map_err(|e| anyhow::anyhow!("stored snapshot {id} is unreadable: {e}"))?;
+    let entry = CachedSnapshot {
+        row,
+        snapshot: Arc::new(snapshot),
+    };
+    keep(key, &entry);
+    Ok(entry)
+}
+
+/// The id of the snapshot the public sees: the newest final one once it
+/// exists, else the newest.
+async fn public_row_id(
     db: &impl ConnectionTrait,
     consultation_id: i64,
-) -> Result<Option<(opinion_snapshot::Model, Snapshot)>, AppError> {
-    let base = opinion_snapshot::Entity::find()
-        .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id));
-    let row = match base
-        .clone()
-        .filter(opinion_snapshot::Column::Kind.eq(Kind::Final))
-        .order_by_desc(opinion_snapshot::Column::Id)
-        .one(db)
-        .await?
-    {
-        Some(r) => Some(r),
-        None => {
-            base.order_by_desc(opinion_snapshot::Column::Id)
-                .one(db)
-                .await?
+) -> Result<Option<i64>, AppError> {
+    let newest = |kind: Option<Kind>| {
+        let mut q = opinion_snapshot::Entity::find()
+            .select_only()
+            .column(opinion_snapshot::Column::Id)
+            .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id));
+        if let Some(k) = kind {
+            q = q.filter(opinion_snapshot::Column::Kind.eq(k));
         }
+        q.order_by_desc(opinion_snapshot::Column::Id)
+            .into_tuple::<i64>()
     };
-    match row {
-        Some(r) => {
-            let snapshot: Snapshot = serde_json::from_str(&r.snapshot)
-                .map_err(|e| anyhow::anyhow!("stored snapshot {} is unreadable: {e}", r.id))?;
-            Ok(Some((r, snapshot)))
-        }
-        None => Ok(None),
+    if let Some(id) = newest(Some(Kind::Final)).one(db).await? {
+        return Ok(Some(id));
     }
+    Ok(newest(None).one(db).await?)
+}
+
+/// The snapshot the public sees: the final one once it exists, else the newest.
+/// The row comes without its JSON (`snapshot` is empty): the parsed snapshot,
+/// shared with other requests, is beside it.
+pub async fn latest(
+    db: &DatabaseConnection,
+    consultation_id: i64,
+) -> Result<Option<(opinion_snapshot::Model, Arc<Snapshot>)>, AppError> {
+    let Some(id) = public_row_id(db, consultation_id).await? else {
+        return Ok(None);
+    };
+    let key = (database_key(db), consultation_id);
+    if let Some(hit) = cached(&key, id) {
+        return Ok(Some((hit.row, hit.snapshot)));
+    }
+    let Some(row) = opinion_snapshot::Entity::find_by_id(id).one(db).await? else {
+        // Pruned between the two queries: the next request finds the newer one.
+        return Ok(None);
+    };
+    let entry = parse_and_keep(key, row).await?;
+    Ok(Some((entry.row, entry.snapshot)))
 }
 
 /// Compute and store a snapshot of `consultation_id` now. `Kind::Warm` skips
@@ -159,6 +272,7 @@ pub async fn recompute(
     kind: Kind,
     mode: LockMode,
 ) -> Result<Option<opinion_snapshot::Model>, AppError> {
+    let key = (database_key(db), consultation_id);
     let local = local_lock(consultation_id);
     let _guard = match mode {
         LockMode::Wait => local.lock().await,
@@ -167,15 +281,20 @@ pub async fn recompute(
             Err(_) => return Ok(None),
         },
     };
-    let txn = db.begin().await?;
     if db.get_database_backend() == DbBackend::Postgres {
-        let key = i32::try_from(consultation_id % i64::from(i32::MAX)).unwrap_or(0);
+        // The advisory lock is transaction-scoped: read, compute and write in
+        // one transaction (PostgreSQL's readers and writers do not block each
+        // other, so votes go on meanwhile).
+        let txn = db.begin().await?;
+        let lock_key = i32::try_from(consultation_id % i64::from(i32::MAX)).unwrap_or(0);
         let sql = match mode {
             LockMode::Wait => {
-                format!("SELECT pg_advisory_xact_lock({ADVISORY_NAMESPACE}, {key})::text AS got")
+                format!(
+                    "SELECT pg_advisory_xact_lock({ADVISORY_NAMESPACE}, {lock_key})::text AS got"
+                )
             }
             LockMode::Skip => format!(
-                "SELECT pg_try_advisory_xact_lock({ADVISORY_NAMESPACE}, {key})::text AS got"
+                "SELECT pg_try_advisory_xact_lock({ADVISORY_NAMESPACE}, {lock_key})::text AS got"
             ),
         };
         let got = txn
@@ -185,32 +304,129 @@ pub async fn recompute(
         if mode == LockMode::Skip && got.as_deref() != Some("true") {
             return Ok(None);
         }
+        let Some(computed) = compute(&txn, &key, kind).await? else {
+            return Ok(None);
+        };
+        let row = store(&txn, key, kind, computed).await?;
+        txn.commit().await?;
+        return Ok(Some(row));
     }
-    let previous = latest_row(&txn, consultation_id).await?;
-    let input = engine_input(&txn, consultation_id).await?;
-    let hwm = i64::try_from(input.vote_high_water_mark).unwrap_or(i64::MAX);
+    // SQLite has one process, serialised by the local lock above. Reading and
+    // computing outside any transaction keeps the database free for votes
+    // (a long read transaction that then writes fails when a vote committed
+    // meanwhile); the write is one short IMMEDIATE transaction.
+    let Some(computed) = compute(db, &key, kind).await? else {
+        return Ok(None);
+    };
+    let txn = super::begin_write(db).await?;
+    let row = store(&txn, key, kind, computed).await?;
+    txn.commit().await?;
+    Ok(Some(row))
+}
+
+/// A computed snapshot, ready to store.
+struct Computed {
+    snapshot: Snapshot,
+    json: String,
+    hwm: i64,
+}
+
+/// Read the votes and run the engine (warm-started from the previous
+/// snapshot), or `None` when a warm run has nothing new to do.
+async fn compute<C>(db: &C, key: &CacheKey, kind: Kind) -> Result<Option<Computed>, AppError>
+where
+    C: ConnectionTrait + StreamTrait,
+{
+    let consultation_id = key.1;
+    let previous = latest_row_id(db, consultation_id).await?;
     if kind == Kind::Warm
         && let Some(p) = &previous
-        && !is_stale(&txn, consultation_id, p, hwm).await?
     {
-        return Ok(None);
+        let hwm = vote_high_water_mark(db, consultation_id).await?;
+        if !is_stale(db, consultation_id, p, hwm).await? {
+            return Ok(None);
+        }
     }
     let state = match (kind, &previous) {
-        (Kind::Warm, Some(p)) => serde_json::from_str::<Snapshot>(&p.snapshot)
-            .ok()
-            .map(|s| s.state),
+        (Kind::Warm, Some(p)) => previous_state(db, key, p.id).await,
         _ => None,
     };
-    let snapshot = tokio::task::spawn_blocking(move || {
+    // At most a few engine runs at once, whatever the number of
+    // consultations: each holds a conversation's votes in memory and keeps a
+    // core busy, and the web workers must keep theirs.
+    let _slot = ENGINE_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| anyhow::anyhow!("the opinion engine is shut: {e}"))?;
+    let input = engine_input(db, consultation_id).await?;
+    let hwm = i64::try_from(input.vote_high_water_mark).unwrap_or(i64::MAX);
+    let (snapshot, json) = tokio::task::spawn_blocking(move || {
         let params = Params::default();
-        match state {
+        let snapshot = match state {
             Some(s) => opinion::update(&input, &s, &params),
             None => opinion::cold_run(&input, &params),
-        }
+        };
+        drop(input);
+        let json = serde_json::to_string(&snapshot);
+        (snapshot, json)
     })
     .await
     .map_err(|e| anyhow::anyhow!("the opinion engine stopped: {e}"))?;
-    let json = serde_json::to_string(&snapshot).map_err(anyhow::Error::from)?;
+    let json = json.map_err(anyhow::Error::from)?;
+    Ok(Some(Computed {
+        snapshot,
+        json,
+        hwm,
+    }))
+}
+
+/// Engine runs at once in this process: half the cores, at least one.
+static ENGINE_SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    tokio::sync::Semaphore::new((cores / 2).max(1))
+});
+
+/// The engine state of snapshot `row_id`, for a warm start: from the parsed
+/// snapshot kept for the pages when it is that one, else read and parsed.
+/// `None` (a cold run) when it cannot be read.
+async fn previous_state(
+    db: &impl ConnectionTrait,
+    key: &CacheKey,
+    row_id: i64,
+) -> Option<opinion::State> {
+    if let Some(hit) = cached(key, row_id) {
+        return Some(hit.snapshot.state.clone());
+    }
+    let row = opinion_snapshot::Entity::find_by_id(row_id)
+        .one(db)
+        .await
+        .ok()
+        .flatten()?;
+    parse_and_keep(key.clone(), row)
+        .await
+        .ok()
+        .map(|e| e.snapshot.state.clone())
+}
+
+/// Warm snapshots kept besides the newest: the one before it, so a page
+/// that has just looked up the newest id still finds its row.
+const WARM_KEPT: u64 = 2;
+
+/// Store the snapshot, and prune the consultation's older warm snapshots:
+/// the report, the receipts and the exports only ever use the newest final
+/// one or else the newest one. Final snapshots are never pruned.
+async fn store(
+    txn: &impl ConnectionTrait,
+    key: CacheKey,
+    kind: Kind,
+    computed: Computed,
+) -> Result<opinion_snapshot::Model, AppError> {
+    let consultation_id = key.1;
+    let Computed {
+        snapshot,
+        json,
+        hwm,
+    } = computed;
     let row = opinion_snapshot::ActiveModel {
         consultation_id: Set(consultation_id),
         kind: Set(kind),
@@ -219,9 +435,26 @@ pub async fn recompute(
         computed_at: Set(now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    txn.commit().await?;
+    let kept_ids: Vec<i64> = opinion_snapshot::Entity::find()
+        .select_only()
+        .column(opinion_snapshot::Column::Id)
+        .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id))
+        .filter(opinion_snapshot::Column::Kind.eq(Kind::Warm))
+        .order_by_desc(opinion_snapshot::Column::Id)
+        .limit(WARM_KEPT)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if let Some(&oldest_kept) = kept_ids.last() {
+        opinion_snapshot::Entity::delete_many()
+            .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id))
+            .filter(opinion_snapshot::Column::Kind.eq(Kind::Warm))
+            .filter(opinion_snapshot::Column::Id.lt(oldest_kept))
+            .exec(txn)
+            .await?;
+    }
     tracing::info!(
         consultation = consultation_id,
         kind = kind.as_str(),
@@ -229,7 +462,15 @@ pub async fn recompute(
         votes = snapshot.receipt.counts.votes,
         "opinion snapshot stored"
     );
-    Ok(Some(row))
+    // The pages' parsed copy: this process need not parse what it just made.
+    let mut kept = row.clone();
+    kept.snapshot = String::new();
+    let entry = CachedSnapshot {
+        row: kept,
+        snapshot: Arc::new(snapshot),
+    };
+    keep(key, &entry);
+    Ok(row)
 }
 
 /// A snapshot is stale when votes arrived after it or a moderator changed a
@@ -237,7 +478,7 @@ pub async fn recompute(
 async fn is_stale(
     db: &impl ConnectionTrait,
     consultation_id: i64,
-    last: &opinion_snapshot::Model,
+    last: &RowInfo,
     hwm: i64,
 ) -> Result<bool, AppError> {
     if hwm > last.vote_high_water_mark {
@@ -251,15 +492,33 @@ async fn is_stale(
     Ok(moderated_since.is_some())
 }
 
-async fn latest_row(
+/// The newest snapshot row's bookkeeping (without its JSON).
+#[derive(Debug, Clone)]
+struct RowInfo {
+    id: i64,
+    vote_high_water_mark: i64,
+    computed_at: chrono::DateTime<chrono::Utc>,
+}
+
+async fn latest_row_id(
     db: &impl ConnectionTrait,
     consultation_id: i64,
-) -> Result<Option<opinion_snapshot::Model>, AppError> {
+) -> Result<Option<RowInfo>, AppError> {
     Ok(opinion_snapshot::Entity::find()
+        .select_only()
+        .column(opinion_snapshot::Column::Id)
+        .column(opinion_snapshot::Column::VoteHighWaterMark)
+        .column(opinion_snapshot::Column::ComputedAt)
         .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id))
         .order_by_desc(opinion_snapshot::Column::Id)
+        .into_tuple::<(i64, i64, chrono::DateTime<chrono::Utc>)>()
         .one(db)
-        .await?)
+        .await?
+        .map(|(id, vote_high_water_mark, computed_at)| RowInfo {
+            id,
+            vote_high_water_mark,
+            computed_at,
+        }))
 }
 
 /// What the background worker should do now: open conversations with votes
@@ -276,11 +535,14 @@ pub async fn pending_work(db: &DatabaseConnection) -> Result<Vec<(i64, Kind)>, A
         .await?;
     let mut out = Vec::new();
     for c in list {
-        let last = latest_row(db, c.id).await?;
+        let last = latest_row_id(db, c.id).await?;
         if c.status == crate::domain::ConsultationStatus::Closed {
             let has_final = opinion_snapshot::Entity::find()
+                .select_only()
+                .column(opinion_snapshot::Column::Id)
                 .filter(opinion_snapshot::Column::ConsultationId.eq(c.id))
                 .filter(opinion_snapshot::Column::Kind.eq(Kind::Final))
+                .into_tuple::<i64>()
                 .one(db)
                 .await?
                 .is_some();

@@ -4,7 +4,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::auth::session::CurrentUser;
@@ -139,7 +139,7 @@ async fn insert(
     let normalized = normalize(&new.body);
     let mut last_err = None;
     for _ in 0..5 {
-        let txn = db.begin().await?;
+        let txn = super::begin_write(db).await?;
         if duplicate_exists(&txn, new.consultation_id, &normalized).await? {
             return Err(AppError::field("body", "statement_duplicate"));
         }
@@ -277,7 +277,7 @@ pub async fn moderate(
     if action == ModerationAction::Reject && reason.is_empty() {
         return Err(AppError::field("reason", "reason_required"));
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let s = statement::Entity::find_by_id(statement_id)
         .filter(statement::Column::ConsultationId.eq(c.id))
         .one(&txn)

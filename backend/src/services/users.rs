@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::auth::session::CurrentUser;
@@ -227,7 +227,7 @@ async fn create_with(
     locale: Locale,
     email_verified: bool,
 ) -> Result<user::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let user = user::ActiveModel {
         display_name: Set(display_name.to_owned()),
         email: Set(Some(email.to_owned())),
@@ -282,7 +282,7 @@ pub async fn resend_verification(
     if !actor.email_unverified {
         return Err(AppError::Conflict("verify.already_verified"));
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if !tokens::may_send(&txn, actor.id, tokens::PURPOSE_VERIFY).await? {
         return Err(AppError::Conflict("verify.too_soon"));
     }
@@ -319,7 +319,7 @@ async fn redeem<C: ConnectionTrait>(
 /// Follow a verification link: the address it was sent to is verified, if
 /// it is still the account's address.
 pub async fn verify_email(db: &DatabaseConnection, token: &str) -> Result<user::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let (found, target) = redeem(
         &txn,
         tokens::PURPOSE_VERIFY,
@@ -371,7 +371,7 @@ pub async fn request_password_reset(
     if found.password_hash.is_none() {
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if !tokens::may_send(&txn, found.id, tokens::PURPOSE_RESET).await? {
         return Ok(());
     }
@@ -415,7 +415,7 @@ pub async fn reset_password(
         return Err(AppError::Validation(errors));
     }
     let hash = password::hash_blocking(new_password.to_owned()).await?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let (found, target) = redeem(
         &txn,
         tokens::PURPOSE_RESET,
@@ -593,7 +593,7 @@ pub async fn log_in_with_identity(
     if role_changed {
         active.role = Set(identity.role);
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let user = active.update(&txn).await?;
     if role_changed {
         // The directory changed the person's role: their other sessions
@@ -618,7 +618,7 @@ pub async fn create_from_identity(
         // The same identity finished a first login twice (two tabs).
         return Ok(existing);
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let mut active = user::ActiveModel {
         display_name: Set(name),
         email: Set(None),
@@ -652,7 +652,7 @@ pub async fn link_identity(
     user_id: i64,
     identity: &Identity,
 ) -> Result<user::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let other = user::Entity::find()
         .filter(user::Column::OidcSubjectHash.eq(identity.subject_hash.clone()))
         .one(&txn)
@@ -727,7 +727,7 @@ pub async fn change_role(
     if !actor.role.is_admin() {
         return Err(AppError::forbidden());
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let target = user::Entity::find_by_id(user_id)
         .filter(user::Column::DeletedAt.is_null())
         .one(&txn)

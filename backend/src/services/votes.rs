@@ -3,10 +3,7 @@
 //! appended to the history. Repeating the same vote changes nothing.
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::auth::session::CurrentUser;
 use crate::domain::Refusal;
@@ -90,7 +87,7 @@ pub(crate) async fn record(
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, AppError> {
     let v = value as i16;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let upsert = Query::insert()
         .into_table(vote::Entity)
         .columns([

@@ -14,6 +14,7 @@ mod about;
 mod accounts;
 mod admin;
 mod complaints;
+mod big_conversation;
 mod consultations;
 mod deadlines;
 mod data_rights;

@@ -1,0 +1,195 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Issue 17, big conversations: the code paths that keep a 33,000-participant
+//! conversation fast (the parsed snapshot kept per consultation, counts and
+//! votes per day computed by the database, pruned snapshots) give the same
+//! content as reading everything did, on a small conversation. On both databases.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use samskab::auth::Role;
+use samskab::entities::{opinion_snapshot, statement, vote, vote_history};
+use samskab::opinion::VoteValue;
+use samskab::services::consultations::Status;
+use samskab::services::report;
+use samskab_tests::{BuildOptions, TestApp, both_backends};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+const SLUG: &str = "havnebadet";
+
+fn no_worker() -> BuildOptions {
+    BuildOptions {
+        no_background_jobs: true,
+        ..Default::default()
+    }
+}
+
+async fn open_conversation(app: &TestApp) -> (samskab::entities::consultation::Model, Vec<i64>) {
+    let me = app
+        .user(Role::Moderator)
+        .email("mod@example.org")
+        .actor()
+        .await;
+    let seeds: Vec<String> = (0..8)
+        .map(|i| format!("Havnebadet bør have udsagn nummer {i}"))
+        .collect();
+    app.consultation()
+        .title("Havnebadet")
+        .slug(SLUG)
+        .conversation()
+        .seeds(&seeds)
+        .by(&me)
+        .create()
+        .await;
+    let c = app.transition(&me, SLUG, Status::Open).await;
+    let ids = app.statement_ids(c.id).await;
+    (c, ids)
+}
+
+/// The opinion part as the report made it before: the newest stored row's
+/// JSON parsed afresh, every participant on the map.
+async fn opinion_from_the_stored_row(
+    app: &TestApp,
+    consultation_id: i64,
+    min_group_size: usize,
+) -> serde_json::Value {
+    let row = opinion_snapshot::Entity::find()
+        .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id))
+        .order_by_desc(opinion_snapshot::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a stored snapshot");
+    let parsed: samskab::opinion::Snapshot = serde_json::from_str(&row.snapshot).unwrap();
+    let statements = statement::Entity::find()
+        .filter(statement::Column::ConsultationId.eq(consultation_id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    serde_json::to_value(report::opinion_report(
+        row.kind.as_str().to_owned(),
+        row.computed_at,
+        parsed,
+        &statements,
+        min_group_size,
+    ))
+    .unwrap()
+}
+
+both_backends!(
+    the_report_from_the_kept_snapshot_and_sql_counts_is_the_same,
+    no_worker()
+);
+async fn the_report_from_the_kept_snapshot_and_sql_counts_is_the_same(app: TestApp) {
+    let (c, ids) = open_conversation(&app).await;
+    app.conversation_with_votes(&c, &ids, 24).await;
+    // One participant changes a vote: the history has one row more than the votes.
+    app.vote(&c, "camp-0", ids[0], VoteValue::Pass).await;
+    app.recompute_snapshot(c.id).await.expect("a new snapshot");
+    let min = app.settings.report.min_group_size;
+
+    let expected = opinion_from_the_stored_row(&app, c.id, min).await;
+    // First build parses the row; the second is served from the kept copy.
+    for _ in 0..2 {
+        let built = report::build(&app.db, &c, min).await.unwrap();
+        let opinion = serde_json::to_value(built.opinion.as_ref().unwrap()).unwrap();
+        assert_eq!(opinion, expected);
+        let map = opinion["map"].as_array().unwrap();
+        assert!(
+            !map.is_empty(),
+            "a small conversation draws every participant"
+        );
+        assert_eq!(opinion["map_participants"], map.len());
+
+        // The counts the database makes are the ones counting loaded rows gave.
+        let votes: Vec<(i64,)> = vote::Entity::find()
+            .select_only()
+            .column(vote::Column::ParticipantId)
+            .filter(vote::Column::ConsultationId.eq(c.id))
+            .into_tuple()
+            .all(&app.db)
+            .await
+            .unwrap();
+        let voters: HashSet<i64> = votes.iter().map(|v| v.0).collect();
+        assert_eq!(built.participation.votes, votes.len() as u64);
+        assert_eq!(built.participation.voters, voters.len() as u64);
+        assert_eq!(built.participation.voters, 24);
+        let cast: Vec<DateTime<Utc>> = vote_history::Entity::find()
+            .select_only()
+            .column(vote_history::Column::CastAt)
+            .filter(vote_history::Column::ConsultationId.eq(c.id))
+            .into_tuple()
+            .all(&app.db)
+            .await
+            .unwrap();
+        let mut per_day: BTreeMap<String, u64> = BTreeMap::new();
+        for at in &cast {
+            *per_day
+                .entry(at.format("%Y-%m-%d").to_string())
+                .or_default() += 1;
+        }
+        let got: BTreeMap<String, u64> = built
+            .participation
+            .votes_per_day
+            .iter()
+            .map(|d| (d.date.clone(), d.votes))
+            .collect();
+        assert_eq!(got, per_day);
+        assert_eq!(got.values().sum::<u64>(), votes.len() as u64 + 1);
+    }
+}
+
+both_backends!(
+    a_new_snapshot_replaces_the_kept_one_and_old_warm_ones_go,
+    no_worker()
+);
+async fn a_new_snapshot_replaces_the_kept_one_and_old_warm_ones_go(app: TestApp) {
+    let (c, ids) = open_conversation(&app).await;
+    app.conversation_with_votes(&c, &ids, 10).await;
+    let first = app.recompute_snapshot(c.id).await.expect("a snapshot");
+    let (row, snap) = app.latest_snapshot(c.id).await.unwrap();
+    assert_eq!(row.id, first.id);
+    let mut votes_seen = snap.receipt.counts.votes;
+    for (round, &statement_id) in ids.iter().take(4).enumerate() {
+        let who = format!("late-{round}");
+        app.vote(&c, &who, statement_id, VoteValue::Agree).await;
+        let stored = app.recompute_snapshot(c.id).await.expect("votes arrived");
+        let (row, snap) = app.latest_snapshot(c.id).await.unwrap();
+        assert_eq!(row.id, stored.id, "the pages see the new snapshot at once");
+        assert_eq!(snap.receipt.counts.votes, votes_seen + 1);
+        votes_seen = snap.receipt.counts.votes;
+        // The API serves the same new snapshot.
+        let api: serde_json::Value = app
+            .get(&format!("/api/v1/consultations/{SLUG}/opinion"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(api["vote_high_water_mark"], stored.vote_high_water_mark);
+    }
+    let warm = opinion_snapshot::Entity::find()
+        .filter(opinion_snapshot::Column::ConsultationId.eq(c.id))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(warm, 2, "older warm snapshots are pruned");
+
+    // Closing stores the final snapshot; a later warm one never hides it.
+    let me = app
+        .user(Role::Moderator)
+        .email("mod2@example.org")
+        .actor()
+        .await;
+    app.transition(&me, SLUG, Status::Closed).await;
+    let (row, _) = app.latest_snapshot(c.id).await.unwrap();
+    assert_eq!(row.kind.as_str(), "final");
+    let kinds: Vec<String> = opinion_snapshot::Entity::find()
+        .filter(opinion_snapshot::Column::ConsultationId.eq(c.id))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.kind.as_str().to_owned())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "final"));
+}
