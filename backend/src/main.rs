@@ -34,6 +34,15 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to PATH while the server
+    /// may run. PostgreSQL: use pg_dump (see deploy/README.md).
+    Backup {
+        /// The new file (must not exist).
+        path: PathBuf,
+    },
+    /// Check a (restored) database: migrations, votes against their history,
+    /// opinion snapshots; print every table's row count and the vote history digest.
+    Verify,
     /// Administration tasks.
     Admin {
         #[command(subcommand)]
@@ -88,7 +97,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    samskab::telemetry::init(&settings.log);
+    samskab::telemetry::init(&settings.log, &settings.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -108,6 +117,13 @@ fn main() -> ExitCode {
                 println!("migrations applied");
                 Ok(())
             }
+            Command::Backup { path } => {
+                let db = samskab::db::connect(&settings).await?;
+                samskab::backup::sqlite(&db, &path).await?;
+                println!("backup written to {}", path.display());
+                Ok(())
+            }
+            Command::Verify => verify(settings).await,
             Command::Admin {
                 command:
                     AdminCommand::Create {
@@ -164,6 +180,24 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     }
     app.run_until_stopped().await?;
     Ok(())
+}
+
+async fn verify(settings: Settings) -> anyhow::Result<()> {
+    let db = samskab::db::connect(&settings).await?;
+    let report = samskab::backup::verify(&db).await?;
+    for (table, rows) in &report.tables {
+        println!("{table:<32} {rows}");
+    }
+    println!("vote history digest {}", report.vote_history_digest);
+    if report.problems.is_empty() {
+        println!("ok");
+        Ok(())
+    } else {
+        for p in &report.problems {
+            eprintln!("problem: {p}");
+        }
+        anyhow::bail!("{} problems found", report.problems.len())
+    }
 }
 
 async fn import_polis(settings: Settings, dir: &Path, slug: &str) -> anyhow::Result<()> {

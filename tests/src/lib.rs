@@ -199,6 +199,9 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         security_txt: Default::default(),
         session: Default::default(),
         environment: "development".into(),
+        log_format: "text".into(),
+        shutdown: Default::default(),
+        metrics: Default::default(),
     }
 }
 

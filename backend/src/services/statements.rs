@@ -214,7 +214,7 @@ pub async fn add(
         return Err(AppError::field("body", "statement_rate_limited"));
     }
     let pre = c.moderation_mode == ModerationMode::Pre;
-    insert(
+    let stored = insert(
         db,
         NewStatement {
             consultation_id: c.id,
@@ -230,7 +230,9 @@ pub async fn add(
         },
         visitor.user.as_ref().map(|u| u.id),
     )
-    .await
+    .await?;
+    crate::metrics::statement_written();
+    Ok(stored)
 }
 
 /// Staff add a seed statement (accepted at once), before or during the consultation.
