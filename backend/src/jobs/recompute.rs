@@ -60,7 +60,12 @@ pub async fn run_once(db: &DatabaseConnection) -> usize {
         let started = std::time::Instant::now();
         let result = snapshots::recompute(db, consultation_id, kind, LockMode::Skip).await;
         if !matches!(result, Ok(None)) {
-            crate::metrics::recompute_finished(consultation_id, kind.as_str(), started, result.is_ok());
+            crate::metrics::recompute_finished(
+                consultation_id,
+                kind.as_str(),
+                started,
+                result.is_ok(),
+            );
         }
         match result {
             Ok(Some(_)) => stored += 1,

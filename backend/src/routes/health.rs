@@ -28,8 +28,7 @@ pub async fn readyz(
     draining: Option<web::Data<crate::shutdown::Draining>>,
 ) -> HttpResponse {
     if draining.is_some_and(|d| d.is_draining()) {
-        return HttpResponse::ServiceUnavailable()
-            .json(json!({ "status": "draining" }));
+        return HttpResponse::ServiceUnavailable().json(json!({ "status": "draining" }));
     }
     match crate::db::is_ready(&state.db).await {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready", "database": "ok" })),
