@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod local_path;
 pub mod markdown;
 pub mod metrics;
+pub mod migrate_data;
 pub mod open_csv;
 pub mod opinion;
 pub mod opinion_tools;

@@ -43,6 +43,16 @@ enum Command {
     /// Check a (restored) database: migrations, votes against their history,
     /// opinion snapshots; print every table's row count and the vote history digest.
     Verify,
+    /// Copy every row from one database to another, empty one (SQLite to
+    /// PostgreSQL) and check both sides. Stop Samskab first.
+    MigrateData {
+        /// The database to copy from, e.g. sqlite:///var/lib/samskab/samskab.db
+        #[arg(long)]
+        from: String,
+        /// The empty database to copy to, e.g. postgres://samskab@db/samskab
+        #[arg(long)]
+        to: String,
+    },
     /// Administration tasks.
     Admin {
         #[command(subcommand)]
@@ -124,6 +134,7 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Verify => verify(settings).await,
+            Command::MigrateData { from, to } => migrate_data(&from, &to).await,
             Command::Admin {
                 command:
                     AdminCommand::Create {
@@ -187,6 +198,22 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         tracing::warn!("SAMSKAB_SESSION_KEY is empty");
     }
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate_data(from: &str, to: &str) -> anyhow::Result<()> {
+    let source = sea_orm::Database::connect(from)
+        .await
+        .map_err(|e| anyhow::anyhow!("connecting to --from: {e}"))?;
+    let target = sea_orm::Database::connect(to)
+        .await
+        .map_err(|e| anyhow::anyhow!("connecting to --to: {e}"))?;
+    let moved = samskab::migrate_data::run(&source, &target).await?;
+    for (table, rows) in &moved.target.tables {
+        println!("{table:<32} {rows}");
+    }
+    println!("vote history digest {}", moved.target.vote_history_digest);
+    println!("every row copied; both databases verified");
     Ok(())
 }
 

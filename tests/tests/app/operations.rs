@@ -238,3 +238,111 @@ async fn backup_under_vote_load_restores_every_row(app: TestApp) {
     assert_eq!(copy.tables["vote_history"], total as i64);
     assert!(copy.tables.len() > 15, "{:?}", copy.tables.keys());
 }
+
+/// `samskab migrate-data`: an SQLite installation with a conversation, votes,
+/// ideas and comments moves to an empty PostgreSQL database; every table keeps
+/// its rows, the vote history is the same, and the report reads the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_data_moves_sqlite_to_postgres() {
+    let Some(old) = TestApp::spawn(Backend::Sqlite).await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(pg_url) = samskab_tests::empty_database(Backend::Postgres, &dir)
+        .await
+        .unwrap()
+    else {
+        samskab_tests::report_postgres_skipped("operations::migrate_data_moves_sqlite_to_postgres");
+        return;
+    };
+    let me = old
+        .user(Role::Moderator)
+        .email("mod@example.org")
+        .logged_in_actor()
+        .await;
+    let seeds: Vec<String> = (1..=6)
+        .map(|i| format!("Udsagn nummer {i} om havnen"))
+        .collect();
+    let c = old
+        .consultation()
+        .slug("flytning")
+        .conversation()
+        .with_ideas()
+        .seeds(&seeds)
+        .by(&me)
+        .open()
+        .create()
+        .await;
+    let ids = old.statement_ids(c.id).await;
+    old.conversation_with_votes(&c, &ids, 12).await;
+    // Changed votes: the history has more rows than the current votes.
+    for id in &ids[..3] {
+        old.vote(&c, "camp-0", *id, samskab::opinion::VoteValue::Pass)
+            .await;
+    }
+    old.recompute_snapshot(c.id).await.expect("a snapshot");
+    let citizen = old
+        .user(Role::Citizen)
+        .email("borger@example.org")
+        .actor()
+        .await;
+    let idea = old.idea(&citizen, "flytning").create().await;
+    let first = old.comment(&citizen, idea.id, None, "Godt forslag").await;
+    old.comment(&me, idea.id, Some(first.id), "Tak for det")
+        .await;
+    let report_path = "/api/v1/consultations/flytning/report";
+    let before = old.get(report_path).await;
+    assert_eq!(before.status(), 200);
+    let before: serde_json::Value = before.json().await.unwrap();
+
+    let target = Database::connect(&pg_url).await.unwrap();
+    let moved = samskab::migrate_data::run(&old.db, &target).await.unwrap();
+    assert_eq!(moved.source.tables, moved.target.tables);
+    assert_eq!(
+        moved.source.vote_history_digest,
+        moved.target.vote_history_digest
+    );
+    assert_eq!(moved.target.tables["vote_history"], 12 * 6 + 3);
+    assert_eq!(moved.target.tables["votes"], 12 * 6);
+    assert_eq!(moved.target.tables["comments"], 2);
+    assert!(moved.target.tables["opinion_snapshots"] >= 1);
+    // A second run refuses: the target is no longer empty.
+    let again = samskab::migrate_data::run(&old.db, &target)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("not empty"), "{again}");
+
+    // The app on PostgreSQL shows the same report, and new rows get new ids.
+    let new = TestApp::spawn_configured(
+        Backend::Sqlite,
+        BuildOptions {
+            no_background_jobs: true,
+            ..Default::default()
+        },
+        |s: &mut Settings| s.database_url = Some(pg_url.clone().into()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // The moderator logs in on the new database with the password carried over.
+    let login = new
+        .post_form(
+            "/login",
+            &[
+                ("email", "mod@example.org"),
+                ("password", samskab_tests::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(login.status(), 303);
+    let after: serde_json::Value = new.get(report_path).await.json().await.unwrap();
+    assert_eq!(after, before);
+    let later = new
+        .user(Role::Citizen)
+        .email("ny@example.org")
+        .create()
+        .await;
+    assert!(later.id > citizen.id);
+    let third = new.comment(&me, idea.id, None, "Ny kommentar").await;
+    assert!(third.id > first.id + 1);
+}
