@@ -82,6 +82,68 @@ pub struct Settings {
     /// (the server refuses to start without real mail, https, a session key).
     #[serde(default = "default_environment")]
     pub environment: String,
+    /// `text` (default, for people) or `json` (one JSON object per line, for
+    /// log collectors; `SAMSKAB_LOG_FORMAT=json`).
+    #[serde(default = "default_log_format")]
+    pub log_format: String,
+    /// Stopping (`SAMSKAB_SHUTDOWN__*`). See [`ShutdownSettings`].
+    #[serde(default)]
+    pub shutdown: ShutdownSettings,
+    /// The Prometheus endpoint (`SAMSKAB_METRICS__*`). See [`MetricsSettings`].
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+fn default_log_format() -> String {
+    "text".into()
+}
+
+/// What a replica does on SIGTERM: `/readyz` answers 503 for `drain_seconds`
+/// while requests are still served (so load balancers that probe it take the
+/// replica out), then it stops accepting connections and gives in-flight
+/// requests and background work `grace_seconds` to finish before it exits.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ShutdownSettings {
+    #[serde(default)]
+    pub drain_seconds: u64,
+    #[serde(default = "default_grace_seconds")]
+    pub grace_seconds: u64,
+}
+
+impl Default for ShutdownSettings {
+    fn default() -> Self {
+        ShutdownSettings {
+            drain_seconds: 0,
+            grace_seconds: default_grace_seconds(),
+        }
+    }
+}
+
+fn default_grace_seconds() -> u64 {
+    30
+}
+
+/// `/metrics` (Prometheus text format) is not public: it is served only on
+/// `bind` (a separate, internal address), or on the main address to requests
+/// that carry `Authorization: Bearer {token}`. With neither set it is off.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MetricsSettings {
+    /// host:port for a listener that serves only `/metrics`.
+    #[serde(default)]
+    pub bind: Option<String>,
+    /// Bearer token for `/metrics` on the main address (and on `bind`, if set).
+    #[serde(default)]
+    pub token: Option<SecretString>,
+}
+
+impl MetricsSettings {
+    /// The configured token, when it is not empty.
+    pub fn token(&self) -> Option<&str> {
+        self.token
+            .as_ref()
+            .map(|t| t.expose_secret().trim())
+            .filter(|t| !t.is_empty())
+    }
 }
 
 fn default_environment() -> String {
@@ -685,6 +747,9 @@ mod tests {
             consultations: ConsultationSettings::default(),
             moderation: ModerationSettings::default(),
             environment: "development".into(),
+            log_format: "text".into(),
+            shutdown: Default::default(),
+            metrics: Default::default(),
         }
     }
 

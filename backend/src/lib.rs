@@ -1,6 +1,7 @@
 //! Samskab: citizen co-creation and deliberation for Danish municipalities.
 
 pub mod auth;
+pub mod backup;
 pub mod build_info;
 pub mod configuration;
 pub mod dates;
@@ -14,12 +15,15 @@ pub mod jobs;
 pub mod local_path;
 pub mod markdown;
 pub mod numbers;
+pub mod metrics;
+pub mod migrate_data;
 pub mod open_csv;
 pub mod opinion;
 pub mod opinion_tools;
 pub mod readability;
 pub mod routes;
 pub mod services;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -34,6 +34,25 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to PATH while the server
+    /// may run. PostgreSQL: use pg_dump (see deploy/README.md).
+    Backup {
+        /// The new file (must not exist).
+        path: PathBuf,
+    },
+    /// Check a (restored) database: migrations, votes against their history,
+    /// opinion snapshots; print every table's row count and the vote history digest.
+    Verify,
+    /// Copy every row from one database to another, empty one (SQLite to
+    /// PostgreSQL) and check both sides. Stop Samskab first.
+    MigrateData {
+        /// The database to copy from, e.g. sqlite:///var/lib/samskab/samskab.db
+        #[arg(long)]
+        from: String,
+        /// The empty database to copy to, e.g. postgres://samskab@db/samskab
+        #[arg(long)]
+        to: String,
+    },
     /// Administration tasks.
     Admin {
         #[command(subcommand)]
@@ -109,7 +128,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    samskab::telemetry::init(&settings.log);
+    samskab::telemetry::init(&settings.log, &settings.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -129,6 +148,14 @@ fn main() -> ExitCode {
                 println!("migrations applied");
                 Ok(())
             }
+            Command::Backup { path } => {
+                let db = samskab::db::connect(&settings).await?;
+                samskab::backup::sqlite(&db, &path).await?;
+                println!("backup written to {}", path.display());
+                Ok(())
+            }
+            Command::Verify => verify(settings).await,
+            Command::MigrateData { from, to } => migrate_data(&from, &to).await,
             Command::Admin {
                 command:
                     AdminCommand::Create {
@@ -183,12 +210,20 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         .bind
         .rsplit_once(':')
         .map_or("127.0.0.1", |(h, _)| h);
-    println!(
-        "Samskab is running on http://{host}:{} ({})",
-        app.port(),
-        if is_postgres { "PostgreSQL" } else { "SQLite" }
-    );
-    if demo {
+    let database = if is_postgres { "PostgreSQL" } else { "SQLite" };
+    if settings.log_format.eq_ignore_ascii_case("json") {
+        // Log collectors read stdout too: JSON only, and no demo addresses.
+        tracing::info!(address = %format!("http://{host}:{}", app.port()), database, "Samskab is running");
+        if demo {
+            tracing::warn!("demo mode: demo accounts with a published password exist (see README)");
+        }
+    } else {
+        println!(
+            "Samskab is running on http://{host}:{} ({database})",
+            app.port()
+        );
+    }
+    if demo && !settings.log_format.eq_ignore_ascii_case("json") {
         println!(
             "Demo mode: these demo accounts exist, all with the password \"{}\" (demo only):",
             demo::DEMO_PASSWORD
@@ -206,6 +241,40 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     }
     app.run_until_stopped().await?;
     Ok(())
+}
+
+async fn migrate_data(from: &str, to: &str) -> anyhow::Result<()> {
+    let source = sea_orm::Database::connect(from)
+        .await
+        .map_err(|e| anyhow::anyhow!("connecting to --from: {e}"))?;
+    let target = sea_orm::Database::connect(to)
+        .await
+        .map_err(|e| anyhow::anyhow!("connecting to --to: {e}"))?;
+    let moved = samskab::migrate_data::run(&source, &target).await?;
+    for (table, rows) in &moved.target.tables {
+        println!("{table:<32} {rows}");
+    }
+    println!("vote history digest {}", moved.target.vote_history_digest);
+    println!("every row copied; both databases verified");
+    Ok(())
+}
+
+async fn verify(settings: Settings) -> anyhow::Result<()> {
+    let db = samskab::db::connect(&settings).await?;
+    let report = samskab::backup::verify(&db).await?;
+    for (table, rows) in &report.tables {
+        println!("{table:<32} {rows}");
+    }
+    println!("vote history digest {}", report.vote_history_digest);
+    if report.problems.is_empty() {
+        println!("ok");
+        Ok(())
+    } else {
+        for p in &report.problems {
+            eprintln!("problem: {p}");
+        }
+        anyhow::bail!("{} problems found", report.problems.len())
+    }
 }
 
 async fn import_polis(

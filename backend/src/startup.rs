@@ -18,6 +18,7 @@ use crate::i18n::Catalogs;
 use crate::jobs::recompute::RecomputeWorker;
 use crate::routes::{self, middleware};
 use crate::services::sessions::{DbSessionStore, Lifetimes};
+use crate::shutdown::Draining;
 use crate::state::AppState;
 use crate::views::Views;
 
@@ -36,6 +37,12 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     recompute: Option<RecomputeWorker>,
+    /// Tells the mail sender to stop after its current round.
+    stop_mail: tokio::sync::watch::Sender<bool>,
+    mail: tokio::task::JoinHandle<()>,
+    metrics_server: Option<Server>,
+    draining: Draining,
+    shutdown: crate::configuration::ShutdownSettings,
 }
 
 impl Application {
@@ -69,7 +76,12 @@ impl Application {
         };
         // Validate the mail transport now, so a bad SMTP URL stops the start.
         crate::services::mail::Transport::from_settings(&settings)?;
-        tokio::spawn(crate::services::mail::run_sender(state.mail_context()));
+        let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
+        let mail = tokio::spawn(crate::services::mail::run_sender(
+            state.mail_context(),
+            mail_stopped,
+        ));
+        let metrics = crate::metrics::install();
         tokio::spawn(crate::jobs::housekeeping::run(
             db.clone(),
             settings.retention.clone(),
@@ -85,7 +97,30 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, state, key, settings.workers)?;
+        let draining = Draining::default();
+        let grace = std::time::Duration::from_secs(settings.shutdown.grace_seconds);
+        let endpoint = crate::metrics::Endpoint {
+            handle: metrics,
+            token: settings.metrics.token().map(str::to_owned),
+            on_main: settings.metrics.token().is_some(),
+        };
+        let metrics_server = match &settings.metrics.bind {
+            Some(bind) if !bind.trim().is_empty() => Some(metrics_server(
+                bind.trim(),
+                endpoint.clone(),
+                state.db.clone(),
+            )?),
+            _ => None,
+        };
+        let server = run(
+            listener,
+            state,
+            key,
+            settings.workers,
+            grace,
+            draining.clone(),
+            endpoint,
+        )?;
         // Deliberation: the opinion recompute worker (a tokio task, stopped
         // after the server in `run_until_stopped`).
         let recompute = (settings.opinion_recompute_interval_ms > 0 && !options.no_background_jobs)
@@ -100,6 +135,11 @@ impl Application {
             server,
             db,
             recompute,
+            stop_mail,
+            mail,
+            metrics_server,
+            draining,
+            shutdown: settings.shutdown.clone(),
         })
     }
 
@@ -111,14 +151,76 @@ impl Application {
         &self.db
     }
 
-    /// Serve until SIGINT/SIGTERM, then finish in-flight requests.
+    /// Serve until SIGINT/SIGTERM, then shut down gracefully (see
+    /// `crate::shutdown`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
-        if let Some(worker) = self.recompute {
-            worker.stop().await;
+        let handle = self.server.handle();
+        let metrics_handle = self.metrics_server.as_ref().map(Server::handle);
+        let draining = self.draining.clone();
+        let drain = std::time::Duration::from_secs(self.shutdown.drain_seconds);
+        tokio::spawn(async move {
+            crate::shutdown::signal().await;
+            tracing::info!(
+                drain_seconds = drain.as_secs(),
+                "shutting down: /readyz answers 503 from now on"
+            );
+            draining.start();
+            tokio::time::sleep(drain).await;
+            tracing::info!("no longer accepting connections; finishing requests");
+            handle.stop(true).await;
+            if let Some(m) = metrics_handle {
+                m.stop(true).await;
+            }
+        });
+        if let Some(m) = self.metrics_server {
+            tokio::spawn(m);
         }
+        // Returns once in-flight requests are done (or the grace period is over).
+        let result = self.server.await;
+        let _ = self.stop_mail.send(true);
+        let grace = std::time::Duration::from_secs(self.shutdown.grace_seconds);
+        let background = async move {
+            if let Some(worker) = self.recompute {
+                worker.stop().await;
+            }
+            let _ = self.mail.await;
+        };
+        if tokio::time::timeout(grace, background).await.is_err() {
+            tracing::warn!("background work did not finish within the grace period");
+        }
+        tracing::info!("stopped");
         result
     }
+}
+
+/// The separate listener for `/metrics` (`SAMSKAB_METRICS__BIND`).
+fn metrics_server(
+    bind: &str,
+    endpoint: crate::metrics::Endpoint,
+    db: DatabaseConnection,
+) -> anyhow::Result<Server> {
+    let endpoint = web::Data::new(endpoint);
+    let db = web::Data::new(db);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(endpoint.clone())
+            .app_data(db.clone())
+            .route(
+                "/metrics",
+                web::get().to(
+                    |req: actix_web::HttpRequest,
+                     endpoint: web::Data<crate::metrics::Endpoint>,
+                     db: web::Data<DatabaseConnection>| async move {
+                        crate::metrics::render(&req, &endpoint, &db).await
+                    },
+                ),
+            )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(bind)
+    .with_context(|| format!("binding the metrics address {bind}"))?;
+    Ok(server.run())
 }
 
 fn run(
@@ -126,6 +228,9 @@ fn run(
     state: AppState,
     key: Key,
     workers: Option<usize>,
+    grace: std::time::Duration,
+    draining: Draining,
+    endpoint: crate::metrics::Endpoint,
 ) -> anyhow::Result<Server> {
     let secure = state.settings.cookie_secure;
     let hsts_max_age = state.settings.hsts_max_age;
@@ -134,6 +239,8 @@ fn run(
         Lifetimes::from_settings(&state.settings.session),
     );
     let data = web::Data::new(state);
+    let draining = web::Data::new(draining);
+    let endpoint = web::Data::new(endpoint);
     let mut server = HttpServer::new(move || {
         // The cookie carries only the session key (encrypted); the session's
         // state is on the server (see `services::sessions`).
@@ -144,11 +251,14 @@ fn run(
             .cookie_same_site(SameSite::Lax)
             .cookie_content_security(CookieContentSecurity::Private)
             .build();
-        // Outermost last: logging → headers → compression → session →
+        // Outermost last: logging → request id header → metrics → close
+        // while draining → HEAD → headers → compression → session →
         // no-store for personal pages → locale → error pages → UTF-8 check →
         // CSRF → handlers.
         App::new()
             .app_data(data.clone())
+            .app_data(draining.clone())
+            .app_data(endpoint.clone())
             .app_data(web::FormConfig::default().limit(64 * 1024))
             .app_data(web::PayloadConfig::default().limit(256 * 1024))
             .wrap(from_fn(crate::auth::csrf::guard))
@@ -160,11 +270,17 @@ fn run(
             .wrap(Compress::default())
             .wrap(middleware::security_headers(hsts_max_age))
             .wrap(from_fn(middleware::head_as_get))
+            .wrap(from_fn(crate::shutdown::close_when_draining))
+            .wrap(from_fn(crate::metrics::observe))
+            .wrap(from_fn(crate::telemetry::request_id_header))
             .wrap(tracing_actix_web::TracingLogger::<
                 crate::telemetry::RequestSpan,
             >::new())
             .configure(routes::configure)
     })
+    // Signals are handled in `Application::run_until_stopped` (drain first).
+    .disable_signals()
+    .shutdown_timeout(grace.as_secs())
     .listen(listener)?;
     if let Some(n) = workers {
         server = server.workers(n.max(1));

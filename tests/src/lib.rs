@@ -204,6 +204,9 @@ pub fn test_settings(dir: &TempDir, database_url: Option<String>) -> Settings {
         consultations: Default::default(),
         moderation: Default::default(),
         environment: "development".into(),
+        log_format: "text".into(),
+        shutdown: Default::default(),
+        metrics: Default::default(),
     }
 }
 

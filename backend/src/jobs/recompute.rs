@@ -57,7 +57,17 @@ pub async fn run_once(db: &DatabaseConnection) -> usize {
     };
     let mut stored = 0;
     for (consultation_id, kind) in work {
-        match snapshots::recompute(db, consultation_id, kind, LockMode::Skip).await {
+        let started = std::time::Instant::now();
+        let result = snapshots::recompute(db, consultation_id, kind, LockMode::Skip).await;
+        if !matches!(result, Ok(None)) {
+            crate::metrics::recompute_finished(
+                consultation_id,
+                kind.as_str(),
+                started,
+                result.is_ok(),
+            );
+        }
+        match result {
             Ok(Some(_)) => stored += 1,
             Ok(None) => {}
             Err(e) => tracing::error!(

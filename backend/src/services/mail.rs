@@ -335,6 +335,9 @@ async fn deliver(
     Ok(Outcome::Sent)
 }
 
+/// How long a sender's claim on a mail keeps other replicas away from it.
+const CLAIM_SECONDS: i64 = 300;
+
 /// Deliver every due mail once. Returns how many were sent.
 pub async fn deliver_due(state: &MailContext, transport: &Transport) -> anyhow::Result<usize> {
     let due = mail_outbox::Entity::find()
@@ -346,6 +349,25 @@ pub async fn deliver_due(state: &MailContext, transport: &Transport) -> anyhow::
         .await?;
     let mut sent = 0;
     for row in due {
+        // Several replicas look at the outbox: a mail is sent by the one whose
+        // conditional update moves its next attempt out of the others' view.
+        // Should the process die before the result is stored, the mail is
+        // tried again when the claim runs out.
+        let claimed = mail_outbox::Entity::update_many()
+            .col_expr(
+                mail_outbox::Column::NextAttemptAt,
+                sea_orm::sea_query::Expr::value(now() + chrono::Duration::seconds(CLAIM_SECONDS)),
+            )
+            .filter(mail_outbox::Column::Id.eq(row.id))
+            .filter(mail_outbox::Column::Status.eq(MailStatus::Pending))
+            .filter(mail_outbox::Column::NextAttemptAt.lte(now()))
+            .exec(&state.db)
+            .await?
+            .rows_affected
+            == 1;
+        if !claimed {
+            continue;
+        }
         let outcome = deliver(state, transport, &row).await;
         let attempts = row.attempts + 1;
         let mut active = row.clone().into_active_model();
@@ -362,6 +384,7 @@ pub async fn deliver_due(state: &MailContext, transport: &Transport) -> anyhow::
                 // The error names the server or the address problem, never credentials.
                 let error: String = e.to_string().chars().take(500).collect();
                 tracing::warn!(mail = row.id, attempts, error = %error, "mail not delivered");
+                crate::metrics::mail_delivery_failed();
                 active.last_error = Set(Some(error));
                 if attempts >= MAX_ATTEMPTS {
                     active.status = Set(MailStatus::Failed);
@@ -383,7 +406,7 @@ pub async fn deliver_due(state: &MailContext, transport: &Transport) -> anyhow::
 
 /// The sender job: look at the outbox every `poll_seconds` for as long as the
 /// process runs.
-pub async fn run_sender(state: MailContext) {
+pub async fn run_sender(state: MailContext, mut stop: tokio::sync::watch::Receiver<bool>) {
     let transport = match Transport::from_settings(&state.settings) {
         Ok(t) => t,
         Err(e) => {
@@ -392,11 +415,15 @@ pub async fn run_sender(state: MailContext) {
         }
     };
     let pause = std::time::Duration::from_secs(state.settings.mail.poll_seconds.max(1));
-    loop {
+    // A round that has begun is finished before the sender stops (shutdown).
+    while !*stop.borrow() {
         if let Err(e) = deliver_due(&state, &transport).await {
             tracing::warn!(error = %e, "mail sender round failed");
         }
-        tokio::time::sleep(pause).await;
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => {}
+        }
     }
 }
 

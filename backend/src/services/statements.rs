@@ -217,7 +217,7 @@ pub async fn add(
     // moderator, whatever the consultation's moderation mode.
     let pre = c.moderation_mode == ModerationMode::Pre
         || crate::domain::personal_data::needs_review(&body);
-    insert(
+    let stored = insert(
         db,
         NewStatement {
             consultation_id: c.id,
@@ -233,7 +233,9 @@ pub async fn add(
         },
         visitor.user.as_ref().map(|u| u.id),
     )
-    .await
+    .await?;
+    crate::metrics::statement_written();
+    Ok(stored)
 }
 
 /// Staff add a seed statement (accepted at once), before or during the consultation.

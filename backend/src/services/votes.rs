@@ -69,6 +69,7 @@ pub async fn cast(
     }
     let participant = participants::find_or_create(db, c, visitor).await?;
     let changed = record(db, c.id, s.id, participant.id, value, now()).await?;
+    crate::metrics::vote_cast(changed);
     Ok(VoteOutcome {
         participant_id: participant.id,
         changed,

@@ -26,6 +26,7 @@ mod ideas;
 mod mail;
 mod mail_flows;
 mod oidc;
+mod operations;
 mod opinion_polis;
 mod pages;
 mod paper;
