@@ -78,7 +78,7 @@ pub struct ConsultationDetail {
     pub attachments: Vec<Attachment>,
     pub contact: Option<Contact>,
     /// What came of the consultation, once published.
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<crate::services::outcome::Outcome>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -108,17 +108,6 @@ pub struct Contact {
     pub department: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Outcome {
-    /// Markdown: what the council decided, and why.
-    pub text: String,
-    /// Link to the decision.
-    pub url: Option<String>,
-    /// YYYY-MM-DD
-    pub decided_on: Option<String>,
-    pub published_at: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -357,12 +346,7 @@ pub async fn consultation_detail(
         email: c.contact_email.clone(),
         phone: c.contact_phone.clone(),
     });
-    let outcome = c.outcome_published_at.as_ref().map(|at| Outcome {
-        text: c.outcome_text.clone().unwrap_or_default(),
-        url: c.outcome_url.clone(),
-        decided_on: day(c.decided_on),
-        published_at: rfc3339(at),
-    });
+    let outcome = crate::services::outcome::published(&c);
     Ok(HttpResponse::Ok().json(ConsultationDetail {
         decision_expected_on: day(c.decision_expected_on),
         timeline,

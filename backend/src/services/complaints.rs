@@ -11,7 +11,6 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 
 use crate::auth::session::CurrentUser;
@@ -105,7 +104,7 @@ pub async fn submit(
         return Err(AppError::field("body", "required"));
     }
     let at = now();
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let saved = complaint::ActiveModel {
         user_id: Set(me.id),
         decision_id: Set(decision.as_ref().map(|d| d.id)),
@@ -152,7 +151,7 @@ pub async fn take(
         return Err(AppError::forbidden());
     }
     may_take(staff, &found).map_err(AppError::Conflict)?;
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let claimed = complaint::Entity::update_many()
         .col_expr(complaint::Column::Status, Expr::value(HANDLING))
         .col_expr(complaint::Column::HandlerId, Expr::value(staff.id))
@@ -194,7 +193,7 @@ pub async fn answer(
         return Err(AppError::field("answer", "required"));
     }
     let at = now();
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let claimed = complaint::Entity::update_many()
         .col_expr(complaint::Column::Status, Expr::value(ANSWERED))
         .col_expr(complaint::Column::Answer, Expr::value(text.clone()))

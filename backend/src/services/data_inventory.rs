@@ -111,6 +111,8 @@ pub const CATEGORIES: &[Category] = &[
             ("participants", &["user_id", "anon_token_hash"]),
             ("votes", &["participant_id", "value"]),
             ("vote_history", &["participant_id", "value", "cast_at"]),
+            ("participants", &["channel"]),
+            ("paper_sheets", &["participant_id", "age_band", "district"]),
         ],
     },
     Category {
@@ -148,8 +150,20 @@ pub const CATEGORIES: &[Category] = &[
             ("moderation_actions", &["actor_id", "reason"]),
             ("statements", &["moderated_by", "moderation_reason"]),
             ("idea_status_changes", &["actor_id", "response"]),
-            ("consultations", &["created_by"]),
+            (
+                "consultations",
+                &[
+                    "created_by",
+                    "contact_name",
+                    "contact_department",
+                    "contact_email",
+                    "contact_phone",
+                ],
+            ),
             ("complaints", &["decided_by", "handler_id"]),
+            ("consultation_attachments", &["created_by"]),
+            ("paper_sheets", &["entered_by"]),
+            ("idea_status_changes", &["signature"]),
         ],
     },
 ];
@@ -157,6 +171,36 @@ pub const CATEGORIES: &[Category] = &[
 /// Columns that hold no personal data: keys, states, counters, times of
 /// public things, and the consultations' own texts.
 pub const NOT_PERSONAL: &[(&str, &[&str])] = &[
+    (
+        "consultation_attachments",
+        &[
+            "id",
+            "consultation_id",
+            "title",
+            "file_name",
+            "content_type",
+            "size_bytes",
+            "data",
+            "url",
+            "alt_text",
+            "created_at",
+        ],
+    ),
+    (
+        "consultations",
+        &[
+            "decision_expected_on",
+            "decided_on",
+            "outcome_text",
+            "outcome_url",
+            "outcome_published_at",
+            "reminder_sent_at",
+        ],
+    ),
+    (
+        "paper_sheets",
+        &["id", "consultation_id", "number", "created_at"],
+    ),
     (
         "audit_log",
         &["id", "action", "subject_type", "subject_id", "created_at"],

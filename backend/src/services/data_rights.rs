@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 
@@ -565,7 +565,7 @@ pub async fn erase(
     at: DateTime<Utc>,
     detail_of: impl FnOnce(&Deleted) -> String,
 ) -> Result<Option<Deleted>, AppError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let Some(found) = user::Entity::find_by_id(subject_id)
         .one(&txn)
         .await?

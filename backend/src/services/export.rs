@@ -655,6 +655,7 @@ impl ExportData {
                 opens_at: c.opens_at.map(|d| d.to_rfc3339()),
                 closes_at: c.closes_at.map(|d| d.to_rfc3339()),
                 published_at: c.published_at.map(|d| d.to_rfc3339()),
+                outcome: super::outcome::published(c),
             },
             snapshot: self.snapshot.as_ref().map(|(row, s)| ExportSnapshot {
                 kind: row.kind.as_str().to_owned(),
@@ -790,6 +791,8 @@ pub struct ExportConsultation {
     pub opens_at: Option<String>,
     pub closes_at: Option<String>,
     pub published_at: Option<String>,
+    /// What the council decided ("Det kom der ud af"), once published.
+    pub outcome: Option<super::outcome::Outcome>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::session::CurrentUser;
 use crate::entities::consultation;
@@ -64,7 +64,7 @@ pub async fn apply(
     if !from.next().contains(&to) {
         return Err(AppError::Conflict("errors.transition_not_allowed"));
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let mut update = consultation::Entity::update_many()
         .col_expr(consultation::Column::Status, Expr::value(to))
         .col_expr(consultation::Column::UpdatedAt, Expr::value(at));
@@ -139,7 +139,7 @@ pub async fn send_reminder(
     c: &consultation::Model,
     at: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let claimed = consultation::Entity::update_many()
         .col_expr(consultation::Column::ReminderSentAt, Expr::value(Some(at)))
         .filter(consultation::Column::Id.eq(c.id))

@@ -6,7 +6,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,29 @@ use crate::errors::{AppError, FieldError};
 
 use super::consultations::{Status, get_for_staff, require_staff};
 use super::{audit, clean_text, now};
+
+/// A published outcome as the report, the open data and the API give it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Outcome {
+    /// Markdown: what the council decided, and why.
+    pub text: String,
+    /// Link to the decision.
+    pub url: Option<String>,
+    /// YYYY-MM-DD
+    pub decided_on: Option<String>,
+    /// RFC 3339
+    pub published_at: String,
+}
+
+/// The outcome, once published (`None` while staff draft it).
+pub fn published(c: &consultation::Model) -> Option<Outcome> {
+    c.outcome_published_at.as_ref().map(|at| Outcome {
+        text: c.outcome_text.clone().unwrap_or_default(),
+        url: c.outcome_url.clone(),
+        decided_on: c.decided_on.map(|d| d.format("%Y-%m-%d").to_string()),
+        published_at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}
 
 pub const OUTCOME_MAX: usize = 20_000;
 pub const URL_MAX: usize = 500;
@@ -165,7 +188,7 @@ pub async fn save(
         return Err(AppError::Validation(errors));
     }
     let at = now();
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let id = existing.id;
     let mut active = existing.into_active_model();
     active.outcome_text = Set((!text.is_empty()).then_some(text));

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 
 use crate::auth::session::CurrentUser;
@@ -156,7 +156,7 @@ pub async fn enter(
     let valid = validate(form, &accepted)?;
     let duplicate = || AppError::Validation(vec![err("number", "duplicate_number")]);
     let at = now();
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let taken = paper_sheet::Entity::find()
         .filter(paper_sheet::Column::ConsultationId.eq(c.id))
         .filter(paper_sheet::Column::Number.eq(valid.number))

@@ -92,6 +92,8 @@ pub struct ReportConsultation {
     pub closes_at: Option<DateTime<Utc>>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub published_at: Option<DateTime<Utc>>,
+    /// What the council decided ("Det kom der ud af"), once published.
+    pub outcome: Option<super::outcome::Outcome>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -354,6 +356,7 @@ pub async fn build(
             opens_at: c.opens_at,
             closes_at: c.closes_at,
             published_at: c.published_at,
+            outcome: super::outcome::published(c),
         },
         min_group_size,
         participation,

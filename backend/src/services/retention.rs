@@ -9,10 +9,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::configuration::RetentionSettings;
 use crate::domain::Role;
@@ -116,7 +113,7 @@ pub async fn warn_inactive(
         .await?;
     let mut warned = 0;
     for id in ids {
-        let txn = db.begin().await?;
+        let txn = super::begin_write(db).await?;
         // Claimed here: the mail is queued once, whichever replica comes first.
         let claimed = user::Entity::update_many()
             .col_expr(user::Column::InactivityWarnedAt, Expr::value(now))

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
@@ -389,7 +389,7 @@ pub async fn decide(
     let mut unique = items.to_vec();
     unique.sort_by_key(|i| (i.kind, i.id));
     unique.dedup();
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     for item in &unique {
         if !decide_one(&txn, actor, *item, verdict, reason).await? {
             // Dropping the transaction rolls back what was decided so far.

@@ -618,6 +618,20 @@ async fn the_outcome_is_published_once_mailed_and_shown(app: TestApp) {
             .unwrap()
             .contains("flere bænke")
     );
+    for path in [
+        format!("/api/v1/consultations/{}/report", c.slug),
+        format!("/consultations/{}/export/export.json", c.slug),
+    ] {
+        let doc: serde_json::Value = app.get(&path).await.json().await.unwrap();
+        assert_eq!(
+            doc["consultation"]["outcome"]["url"], "https://aarhus.dk/byraadet/referat-1",
+            "{path}"
+        );
+        assert_eq!(
+            doc["consultation"]["outcome"]["decided_on"], "2027-03-01",
+            "{path}"
+        );
+    }
     assert_eq!(api["timeline"][4]["step"], "decision");
     assert_eq!(api["timeline"][4]["at"], "2027-03-01");
     assert_eq!(api["timeline"][4]["current"], true);

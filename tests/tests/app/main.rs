@@ -13,11 +13,11 @@
 mod about;
 mod accounts;
 mod admin;
-mod complaints;
 mod big_conversation;
+mod complaints;
 mod consultations;
-mod deadlines;
 mod data_rights;
+mod deadlines;
 mod deliberation;
 mod eligibility;
 mod exports;
