@@ -162,22 +162,23 @@ pub struct CrossTabRow {
     pub cells: Vec<Option<u64>>,
 }
 
-/// How each participant of `c` took part. Everyone takes part online until assisted and paper
-/// participation are recorded; this is the one place that will read it.
+/// How each participant of `c` took part (online, assisted or paper), from
+/// `participants.channel`; this is the one place that reads it.
 pub async fn channels(
     db: &DatabaseConnection,
     c: &consultation::Model,
 ) -> Result<HashMap<i64, String>, AppError> {
-    let ids: Vec<i64> = participant::Entity::find()
+    let rows: Vec<(i64, crate::domain::channel::Channel)> = participant::Entity::find()
         .select_only()
         .column(participant::Column::Id)
+        .column(participant::Column::Channel)
         .filter(participant::Column::ConsultationId.eq(c.id))
         .into_tuple()
         .all(db)
         .await?;
-    Ok(ids
+    Ok(rows
         .into_iter()
-        .map(|id| (id, "online".to_owned()))
+        .map(|(id, channel)| (id, channel.as_str().to_owned()))
         .collect())
 }
 

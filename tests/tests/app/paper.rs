@@ -178,4 +178,25 @@ async fn paper_sheets_are_printed_entered_and_counted(app: TestApp) {
             .unwrap_or_else(|| panic!("paper participant {id} in the snapshot"));
         assert!(found.1.votes >= 2);
     }
+
+    // The report's brief shows the channel mix from the participants' channel.
+    let api: serde_json::Value = app
+        .get(&format!("/api/v1/consultations/{}/report", c.slug))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mix: std::collections::BTreeMap<String, u64> = api["brief"]["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["channel"].as_str().unwrap().to_owned(),
+                c["participants"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(mix.get("paper"), Some(&2), "{mix:?}");
+    assert_eq!(mix.get("online"), Some(&4), "{mix:?}");
 }
