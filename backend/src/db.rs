@@ -16,8 +16,13 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
             .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
     }
     let mut options = ConnectOptions::new(url);
+    let size = settings.database_max_connections.max(1);
     options
-        .max_connections(settings.database_max_connections)
+        .max_connections(size)
+        // A fixed-size pool whose connections never expire: see `fill_pool`.
+        .min_connections(size)
+        .idle_timeout(None)
+        .max_lifetime(None)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         // WAL lets readers go on while one connection writes (the rollback journal
@@ -34,7 +39,36 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     let db = Database::connect(options)
         .await
         .context("connecting to the database")?;
+    fill_pool(&db).await?;
     Ok(db)
+}
+
+/// Open every pooled connection now, on the caller's runtime (the process's
+/// main runtime), and keep them for the life of the pool.
+///
+/// sqlx ties a connection's socket to the Tokio runtime that opened it, and
+/// actix-web runs one runtime per worker thread. A connection opened lazily
+/// inside a request belongs to that worker's runtime; when the workers stop
+/// one by one during a graceful shutdown, a request still finishing on another
+/// worker (or a background job) could take such a connection from the shared
+/// pool and fail with "A Tokio 1.x context was found, but it is being
+/// shutdown" — a 500 during a rolling restart. With all connections opened
+/// here and no idle timeout or lifetime to replace them, only a connection
+/// that broke (the database restarted) is reopened inside a worker.
+async fn fill_pool(db: &DatabaseConnection) -> anyhow::Result<()> {
+    async fn fill<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> anyhow::Result<()> {
+        let size = pool.options().get_max_connections() as usize;
+        let held = futures::future::try_join_all((0..size).map(|_| pool.acquire()))
+            .await
+            .context("opening the database connections")?;
+        drop(held);
+        Ok(())
+    }
+    match db.get_database_backend() {
+        DbBackend::Postgres => fill(db.get_postgres_connection_pool()).await,
+        DbBackend::Sqlite => fill(db.get_sqlite_connection_pool()).await,
+        _ => Ok(()),
+    }
 }
 
 /// Apply pending migrations. On PostgreSQL several replicas may start at
