@@ -21,6 +21,9 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// The subject as sent, in the recipient's language; it stays after the
+    /// body (`data`) is removed, so the citizen's export can list it.
+    pub subject: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,14 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// How they took part: online, assisted at the service desk, or on paper.
     pub channel: Channel,
+    /// Kept when a verified (MitID) participant's account is deleted, so
+    /// that published reports do not change: that they were verified, their
+    /// age band as of the consultation and their municipality code. Empty
+    /// and `false` while the participant is linked to an account (the
+    /// account holds the facts then).
+    pub kept_verified: bool,
+    pub kept_age_band: Option<String>,
+    pub kept_municipality: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -42,7 +42,8 @@ const CONSULTATIONS_PER_PAGE: usize = 50;
         crate::routes::api_deliberation::list,
         crate::routes::api_deliberation::show,
         crate::routes::export::api_export,
-        crate::routes::report::api
+        crate::routes::report::api,
+        crate::routes::data_rights::api_export
     )
 )]
 pub struct ApiDoc;

@@ -57,6 +57,7 @@ struct MyDataPage {
     ideas: Vec<Line>,
     comments: Vec<Line>,
     statements: Vec<Line>,
+    mails: Vec<Line>,
     counts: Vec<String>,
     decisions: Vec<DecisionLine>,
     complaints: Vec<ComplaintLine>,
@@ -272,8 +273,26 @@ pub async fn my_data(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, AppErr
         .iter()
         .map(|p| place_view(&ctx, p))
         .collect();
+    let mails = export
+        .mails
+        .iter()
+        .map(|m| Line {
+            text: m
+                .subject
+                .clone()
+                .unwrap_or_else(|| ctx.t("data_rights.mail_no_subject")),
+            href: None,
+            state: match m.sent_at {
+                Some(at) => ctx
+                    .t("data_rights.mail_sent_at")
+                    .replace("{date}", &date(ctx.locale, &at)),
+                None => ctx.t(&format!("data_rights.mail_status.{}", m.status)),
+            },
+        })
+        .collect();
     let page = MyDataPage {
         places,
+        mails,
         created_at: date(ctx.locale, &export.account.created_at),
         decisions,
         complaints,
@@ -296,6 +315,14 @@ pub async fn my_data_json(LoggedIn(ctx, me): LoggedIn) -> Result<HttpResponse, A
 
 /// The JSON API of the logged-in person's own export; there is no way to
 /// name another person.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/export",
+    responses(
+        (status = 200, description = "Everything stored about the logged-in person (GDPR art. 15 and 20); never anything about anyone else", body = data_rights::Export),
+        (status = 401, description = "Not logged in")
+    )
+)]
 #[get("/api/v1/me/export")]
 pub async fn api_export(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let Some(me) = ctx.user.clone() else {

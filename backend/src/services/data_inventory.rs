@@ -112,6 +112,12 @@ pub const CATEGORIES: &[Category] = &[
             ("votes", &["participant_id", "value"]),
             ("vote_history", &["participant_id", "value", "cast_at"]),
             ("participants", &["channel"]),
+            // Kept from a deleted MitID account so published reports do not
+            // change; no longer linked to any person.
+            (
+                "participants",
+                &["kept_verified", "kept_age_band", "kept_municipality"],
+            ),
             ("paper_sheets", &["participant_id", "age_band", "district"]),
         ],
     },
@@ -122,7 +128,7 @@ pub const CATEGORIES: &[Category] = &[
             ("consultation_follows", &["user_id"]),
             ("idea_follows", &["user_id"]),
             ("notifications", &["user_id", "data", "read_at"]),
-            ("mail_outbox", &["user_id", "data", "last_error"]),
+            ("mail_outbox", &["user_id", "data", "last_error", "subject"]),
             ("email_tokens", &["user_id", "email", "token_hash"]),
         ],
     },

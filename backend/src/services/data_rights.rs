@@ -35,7 +35,8 @@ pub const DELETED_NAME: &str = "Slettet bruger";
 /// Everything stored about one person, as given to them (JSON and HTML).
 /// The OpenID subject is never included, only the fact of an identity and
 /// its attributes; the password only as "has a password".
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataExport)]
 pub struct Export {
     pub generated_at: DateTime<Utc>,
     pub account: Account,
@@ -57,7 +58,8 @@ pub struct Export {
     pub complaints: Vec<Complaint>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataDecision)]
 pub struct Decision {
     pub id: i64,
     pub subject_type: String,
@@ -67,7 +69,8 @@ pub struct Decision {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataComplaint)]
 pub struct Complaint {
     pub id: i64,
     pub decision_id: Option<i64>,
@@ -78,7 +81,8 @@ pub struct Complaint {
     pub answered_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataAccount)]
 pub struct Account {
     pub id: i64,
     pub display_name: String,
@@ -92,7 +96,8 @@ pub struct Account {
     pub password_changed_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataIdentity)]
 pub struct Identity {
     pub provider: Option<String>,
     pub level_of_assurance: Option<String>,
@@ -100,7 +105,8 @@ pub struct Identity {
     pub municipality_code: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataPreferences)]
 pub struct Preferences {
     pub mail_notifications: bool,
     pub mail_locale: Option<String>,
@@ -109,7 +115,8 @@ pub struct Preferences {
     pub mail_consultations: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataIdea)]
 pub struct Idea {
     pub id: i64,
     pub consultation: String,
@@ -123,7 +130,8 @@ pub struct Idea {
     pub published_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataComment)]
 pub struct Comment {
     pub id: i64,
     pub idea_id: i64,
@@ -134,7 +142,8 @@ pub struct Comment {
     pub edited_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataStatement)]
 pub struct Statement {
     pub id: i64,
     pub consultation: String,
@@ -145,13 +154,15 @@ pub struct Statement {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataSupport)]
 pub struct Support {
     pub idea_id: i64,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataVote)]
 pub struct Vote {
     pub consultation: String,
     pub statement_id: i64,
@@ -160,14 +171,16 @@ pub struct Vote {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataFlag)]
 pub struct Flag {
     pub comment_id: i64,
     pub reason: String,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataNotification)]
 pub struct Notification {
     pub kind: String,
     pub subject_type: String,
@@ -176,15 +189,19 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataMail)]
 pub struct Mail {
     pub kind: String,
+    /// As sent; `None` for a mail not (yet) sent.
+    pub subject: Option<String>,
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataAuditEntry)]
 pub struct AuditEntry {
     pub action: String,
     pub subject_type: String,
@@ -368,6 +385,7 @@ pub async fn export(
         .into_iter()
         .map(|m| Mail {
             kind: m.kind.as_str().to_owned(),
+            subject: m.subject,
             status: m.status.as_str().to_owned(),
             created_at: m.created_at,
             sent_at: m.sent_at,
@@ -587,6 +605,9 @@ pub async fn erase(
         sessions_ended: sessions::end_all_for_user(&txn, found.id).await?,
         ..Deleted::default()
     };
+    if found.identity_provider.is_some() {
+        keep_report_facts(&txn, &found).await?;
+    }
     done.votes_unlinked = participant::Entity::update_many()
         .col_expr(
             participant::Column::UserId,
@@ -684,6 +705,48 @@ pub async fn erase(
     Ok(Some(done))
 }
 
+/// Before a verified person's participant rows are unlinked, keep on them
+/// what "who took part" counts (verified, age band as of the consultation,
+/// municipality code), so published reports stay as they were. One row per
+/// consultation, as the report counts the person once there.
+async fn keep_report_facts<C: ConnectionTrait>(
+    txn: &C,
+    person: &user::Model,
+) -> Result<(), AppError> {
+    let rows = participant::Entity::find()
+        .filter(participant::Column::UserId.eq(person.id))
+        .order_by_asc(participant::Column::Id)
+        .all(txn)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    for row in rows {
+        if !seen.insert(row.consultation_id) {
+            continue;
+        }
+        let Some(c) = consultation::Entity::find_by_id(row.consultation_id)
+            .one(txn)
+            .await?
+        else {
+            continue;
+        };
+        let year = super::report::age_reference_year(&c);
+        let band = person
+            .birth_year
+            .and_then(|b| super::population::band_of_age(year - b));
+        participant::Entity::update_many()
+            .col_expr(participant::Column::KeptVerified, Expr::value(true))
+            .col_expr(participant::Column::KeptAgeBand, Expr::value(band))
+            .col_expr(
+                participant::Column::KeptMunicipality,
+                Expr::value(person.municipality_code.clone()),
+            )
+            .filter(participant::Column::Id.eq(row.id))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// How long a MitID login counts as "just now" for confirming a deletion
 /// without a password.
 pub const FRESH_LOGIN: chrono::Duration = chrono::Duration::minutes(5);
@@ -767,7 +830,8 @@ pub async fn find_by_email(
 }
 
 /// My place in one conversation's opinion map ("her står du").
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MyDataMyPlace)]
 pub struct MyPlace {
     pub consultation: String,
     pub title: String,

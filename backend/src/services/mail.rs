@@ -280,7 +280,8 @@ fn render(
 }
 
 enum Outcome {
-    Sent,
+    /// Sent with this subject.
+    Sent(String),
     Skipped,
 }
 
@@ -316,7 +317,7 @@ async fn deliver(
             Some(recipient.display_name.clone()),
             email.parse()?,
         ))
-        .subject(subject);
+        .subject(subject.clone());
     if let Some(url) = &unsubscribe_url {
         // RFC 2369 link plus RFC 8058 one-click: mail clients POST
         // `List-Unsubscribe=One-Click` to the URL, which carries the signed token.
@@ -332,7 +333,7 @@ async fn deliver(
     }
     let message = builder.multipart(MultiPart::alternative_plain_html(text, html))?;
     transport.send(row.id, message).await?;
-    Ok(Outcome::Sent)
+    Ok(Outcome::Sent(subject))
 }
 
 /// How long a sender's claim on a mail keeps other replicas away from it.
@@ -373,9 +374,10 @@ pub async fn deliver_due(state: &MailContext, transport: &Transport) -> anyhow::
         let mut active = row.clone().into_active_model();
         active.attempts = Set(attempts);
         match outcome {
-            Ok(Outcome::Sent) => {
+            Ok(Outcome::Sent(subject)) => {
                 sent += 1;
                 active.status = Set(MailStatus::Sent);
+                active.subject = Set(Some(subject.chars().take(300).collect()));
                 active.sent_at = Set(Some(now()));
                 active.last_error = Set(None);
             }

@@ -735,45 +735,120 @@ async fn top_ideas(
         .collect())
 }
 
-async fn who_took_part(
-    db: &DatabaseConnection,
+/// The year ages are counted at in "who took part": the year the
+/// consultation opened (or was created, before it opens).
+pub fn age_reference_year(c: &consultation::Model) -> i32 {
+    c.opens_at.unwrap_or(c.created_at).year()
+}
+
+/// What the report knows of one verified (MitID) participant.
+pub struct VerifiedFacts {
+    /// The account, while there is one.
+    pub user_id: Option<i64>,
+    pub age_band: Option<&'static str>,
+    pub municipality: Option<String>,
+}
+
+/// All participants of `c` (how many) and the verified ones by participant
+/// id: the facts come from the account while there is one, otherwise from
+/// what was kept on the participant row when the account was deleted, so
+/// reports do not change when a citizen deletes their account.
+pub async fn verified_participants<C: ConnectionTrait>(
+    db: &C,
     c: &consultation::Model,
-    min: usize,
-) -> Result<WhoTookPart, AppError> {
-    let rows: Vec<Option<i64>> = participant::Entity::find()
+) -> Result<(u64, HashMap<i64, VerifiedFacts>), AppError> {
+    type Row = (i64, Option<i64>, bool, Option<String>, Option<String>);
+    let rows: Vec<Row> = participant::Entity::find()
         .select_only()
+        .column(participant::Column::Id)
         .column(participant::Column::UserId)
+        .column(participant::Column::KeptVerified)
+        .column(participant::Column::KeptAgeBand)
+        .column(participant::Column::KeptMunicipality)
         .filter(participant::Column::ConsultationId.eq(c.id))
         .into_tuple()
         .all(db)
         .await?;
     let participants = rows.len() as u64;
-    let user_ids: HashSet<i64> = rows.into_iter().flatten().collect();
-    let users = if user_ids.is_empty() {
-        Vec::new()
-    } else {
-        user::Entity::find()
-            .filter(user::Column::Id.is_in(user_ids))
+    let year = age_reference_year(c);
+    let mut facts = HashMap::new();
+    let mut user_of = HashMap::new();
+    for (id, user_id, kept_verified, kept_band, kept_municipality) in rows {
+        match user_id {
+            Some(u) => {
+                user_of.insert(id, u);
+            }
+            None if kept_verified => {
+                let age_band = kept_band.and_then(|k| {
+                    AGE_BANDS
+                        .iter()
+                        .map(|(band, _, _)| *band)
+                        .find(|band| *band == k)
+                });
+                facts.insert(
+                    id,
+                    VerifiedFacts {
+                        user_id: None,
+                        age_band,
+                        municipality: kept_municipality,
+                    },
+                );
+            }
+            None => {}
+        }
+    }
+    if !user_of.is_empty() {
+        let ids: HashSet<i64> = user_of.values().copied().collect();
+        let users: HashMap<i64, user::Model> = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
             .filter(user::Column::IdentityProvider.is_not_null())
             .all(db)
             .await?
-    };
-    let verified = users.len() as u64;
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        for (pid, uid) in user_of {
+            if let Some(u) = users.get(&uid) {
+                facts.insert(
+                    pid,
+                    VerifiedFacts {
+                        user_id: Some(uid),
+                        age_band: u.birth_year.and_then(|b| population::band_of_age(year - b)),
+                        municipality: u.municipality_code.clone(),
+                    },
+                );
+            }
+        }
+    }
+    Ok((participants, facts))
+}
+
+async fn who_took_part(
+    db: &DatabaseConnection,
+    c: &consultation::Model,
+    min: usize,
+) -> Result<WhoTookPart, AppError> {
+    let (participants, by_participant) = verified_participants(db, c).await?;
+    // A person counts once, however many participant rows link to them.
+    let mut seen_users = HashSet::new();
+    let facts: Vec<VerifiedFacts> = by_participant
+        .into_values()
+        .filter(|f| f.user_id.is_none_or(|u| seen_users.insert(u)))
+        .collect();
+    let verified = facts.len() as u64;
     let unknown = participants - verified.min(participants);
     let comparison = population::for_report(db, c.municipality_code.as_deref()).await?;
     let municipality_code = comparison.as_ref().map(|(code, _)| code.clone());
     let figures = comparison.map(|(_, f)| f).unwrap_or_default();
-    // Ages as of the year the consultation opened.
-    let year = c.opens_at.unwrap_or(c.created_at).year();
     let mut per_band: BTreeMap<&str, u64> = BTreeMap::new();
     let mut age_unknown = 0u64;
     let (mut inside, mut outside, mut place_unknown) = (0u64, 0u64, 0u64);
-    for u in &users {
-        match u.birth_year.and_then(|b| population::band_of_age(year - b)) {
+    for f in &facts {
+        match f.age_band {
             Some(band) => *per_band.entry(band).or_default() += 1,
             None => age_unknown += 1,
         }
-        match (&u.municipality_code, &municipality_code) {
+        match (&f.municipality, &municipality_code) {
             (None, _) => place_unknown += 1,
             (Some(m), Some(home)) if m == home => inside += 1,
             (Some(_), _) => outside += 1,

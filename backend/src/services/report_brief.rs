@@ -6,14 +6,13 @@
 //! Only statements that pass the significance rule of `opinion::significance` are listed, and
 //! groups or cells with fewer people than the minimum are withheld, as in the rest of the report.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::Datelike;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::entities::{consultation, participant, statement, user};
+use crate::entities::{consultation, participant, statement};
 use crate::errors::AppError;
 use crate::opinion::significance::{self, MIN_VOTES};
 use crate::opinion::stability::{self, RESAMPLES};
@@ -490,35 +489,10 @@ async fn crosstabs(
     if shown.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, Option<i64>)> = participant::Entity::find()
-        .select_only()
-        .column(participant::Column::Id)
-        .column(participant::Column::UserId)
-        .filter(participant::Column::ConsultationId.eq(c.id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let user_of: HashMap<i64, i64> = rows
-        .iter()
-        .filter_map(|(p, u)| u.map(|u| (*p, u)))
-        .collect();
-    let user_ids: HashSet<i64> = user_of.values().copied().collect();
-    let users: HashMap<i64, user::Model> = if user_ids.is_empty() {
-        HashMap::new()
-    } else {
-        user::Entity::find()
-            .filter(user::Column::Id.is_in(user_ids))
-            .filter(user::Column::IdentityProvider.is_not_null())
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect()
-    };
+    let (_, facts) = super::report::verified_participants(db, c).await?;
     let home = population::for_report(db, c.municipality_code.as_deref())
         .await?
         .map(|(code, _)| code);
-    let year = c.opens_at.unwrap_or(c.created_at).year();
     let column: HashMap<usize, usize> = shown.iter().enumerate().map(|(i, g)| (*g, i)).collect();
     let mut age: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut residence: BTreeMap<String, Vec<u64>> = BTreeMap::new();
@@ -531,13 +505,10 @@ async fn crosstabs(
         let Some(col) = result.group.and_then(|g| column.get(&g).copied()) else {
             continue;
         };
-        let u = user_of.get(pid).and_then(|u| users.get(u));
-        let band = u
-            .and_then(|u| u.birth_year)
-            .and_then(|b| population::band_of_age(year - b))
-            .unwrap_or("unknown");
+        let f = facts.get(pid);
+        let band = f.and_then(|f| f.age_band).unwrap_or("unknown");
         bump(&mut age, band, col);
-        let place = match (u.and_then(|u| u.municipality_code.as_ref()), &home) {
+        let place = match (f.and_then(|f| f.municipality.as_ref()), &home) {
             (None, _) => "unknown",
             (Some(m), Some(h)) if m == h => "inside",
             (Some(_), _) => "outside",

@@ -302,6 +302,15 @@ async fn the_export_matches_the_database_for_a_citizen_who_did_everything(app: T
             .unwrap()
             .contains("1 støtte til en idé")
     );
+
+    // The API is documented, with the export's fields.
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let export = &doc["paths"]["/api/v1/me/export"]["get"];
+    assert!(export["responses"]["200"].is_object(), "{export}");
+    assert!(
+        doc["components"]["schemas"]["MyDataExport"]["properties"]["mails"].is_object(),
+        "the export's schema names its parts"
+    );
 }
 
 both_backends!(nobody_reaches_another_persons_data);
@@ -459,6 +468,19 @@ async fn open_data(app: &TestApp, staff: &reqwest::Client, slug: &str) -> Value 
     doc
 }
 
+/// The report as staff read it (JSON), without the time it was made.
+async fn report_json(app: &TestApp, staff: &reqwest::Client, slug: &str) -> Value {
+    let res = staff
+        .get(app.url(&format!("/api/v1/consultations/{slug}/report")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut doc: Value = res.json().await.unwrap();
+    strip_times(&mut doc);
+    doc
+}
+
 /// Remove keys that say when a document was made (not what it says).
 fn strip_times(v: &mut Value) {
     match v {
@@ -485,6 +507,12 @@ async fn deleting_leaves_no_personal_datum_and_published_results_stay(app: TestA
     app.recompute_snapshot(a.consultation.id).await;
     let counts_before = vote_counts(&app, a.consultation.id).await;
     let open_before = open_data(&app, &staff_browser, "parken").await;
+    let report_before = report_json(&app, &staff_browser, "parken").await;
+    assert_eq!(
+        report_before["who_took_part"]["verified"], 1,
+        "Karen logged in with MitID (born 1980, municipality 0751): {}",
+        report_before["who_took_part"]
+    );
     let supports_before = idea::Entity::find_by_id(a.other_idea.id)
         .one(&app.db)
         .await
@@ -594,6 +622,12 @@ async fn deleting_leaves_no_personal_datum_and_published_results_stay(app: TestA
         "no vote changed, so no new snapshot"
     );
     assert_eq!(open_data(&app, &staff_browser, "parken").await, open_before);
+    // "Who took part" (age bands, municipality) and the cross-tabs too: the
+    // unlinked participant row kept what the report counts.
+    assert_eq!(
+        report_json(&app, &staff_browser, "parken").await,
+        report_before
+    );
     let supports_after = idea::Entity::find_by_id(a.other_idea.id)
         .one(&app.db)
         .await

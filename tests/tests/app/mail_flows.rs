@@ -577,6 +577,14 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
     assert_complete(&rejected, "da");
     assert!(rejected.text.contains("Reklame hører ikke hjemme her."));
     assert!(rejected.html.contains("Reklame hører ikke hjemme her."));
+    // "Mine data" lists the mails sent with their subjects as sent.
+    settled_outbox(&app, author.id).await;
+    let (status, page) = app.page_with(&writer, "/account/data").await;
+    assert_eq!(status, 200);
+    let listed = page.text("#my-mails").expect("the mails are listed");
+    assert!(listed.contains(&accepted.subject), "{listed}");
+    assert!(listed.contains(&rejected.subject), "{listed}");
+    assert!(listed.contains("sendt"), "{listed}");
 
     // Preferences: no statement mails, English mails from now on.
     let (status, page) = app.page_with(&writer, "/account/preferences").await;
@@ -722,4 +730,60 @@ async fn authors_and_followers_get_mail_they_asked_for(app: TestApp, maildir: Pa
     // The archive step sends nothing, and nothing more goes to the author.
     app.transition(&staff, &slug, Status::Archived).await;
     settled_outbox(&app, author.id).await;
+}
+
+with_smtp!(the_complaint_answer_and_the_inactivity_warning_arrive_complete);
+async fn the_complaint_answer_and_the_inactivity_warning_arrive_complete(
+    app: TestApp,
+    maildir: PathBuf,
+) {
+    let tag = tag();
+    let email = format!("klager-{tag}@example.org");
+    let citizen = app.user(Role::Citizen).email(&email).actor().await;
+    let staff = staff_member(&app, &tag).await;
+
+    // A complaint (not about a decision) answered by staff: the answer is mailed.
+    let filed = samskab::services::complaints::submit(
+        &app.db,
+        &citizen,
+        None,
+        "Jeg kan ikke finde ud af at rette mit udsagn.",
+    )
+    .await
+    .unwrap();
+    samskab::services::complaints::take(&app.db, &staff, filed.id)
+        .await
+        .unwrap();
+    samskab::services::complaints::answer(
+        &app.db,
+        &staff,
+        filed.id,
+        "Skriv et nyt udsagn, så fjerner vi det gamle.",
+    )
+    .await
+    .unwrap();
+    let answered = wait_for(&maildir, &email, "Svar på din klage").await;
+    assert_complete(&answered, "da");
+    assert!(
+        answered
+            .text
+            .contains("Skriv et nyt udsagn, så fjerner vi det gamle."),
+        "{}",
+        answered.text
+    );
+    assert!(answered.text.contains("/account/data"), "{}", answered.text);
+
+    // Years without a login: the warning says when the account goes.
+    let mut settings = app.settings.retention.clone();
+    settings.inactive_days = 365;
+    settings.inactive_grace_days = 30;
+    let later = chrono::Utc::now() + chrono::Duration::days(3 * 365);
+    let warned = samskab::services::retention::warn_inactive(&app.db, &settings, later)
+        .await
+        .unwrap();
+    assert!(warned >= 1);
+    let warning = wait_for(&maildir, &email, "bliver slettet").await;
+    assert_complete(&warning, "da");
+    assert!(warning.text.contains("30"), "{}", warning.text);
+    assert!(warning.text.contains("/login"), "{}", warning.text);
 }
