@@ -7,7 +7,9 @@
 //! `deploy/README.md`), which are consistent by themselves.
 //! `samskab verify` then checks a restored database: no migration pending,
 //! every current vote backed by the vote history, every opinion snapshot
-//! readable and not ahead of the votes; it prints every table's row count and
+//! readable and not ahead of the votes, the newest final snapshot of every
+//! consultation computed again from its votes with the same result; it
+//! prints every table's row count and
 //! a digest of the vote history to compare with the source.
 
 use std::collections::BTreeMap;
@@ -15,12 +17,14 @@ use std::path::Path;
 
 use samskab_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryOrder,
-    Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Statement,
 };
 use sha2::{Digest, Sha256};
 
+use crate::domain::snapshot::SnapshotKind;
 use crate::entities::{opinion_snapshot, vote, vote_history};
+use crate::services::snapshots;
 
 /// Write a consistent copy of a SQLite database to `path` (which must not exist).
 pub async fn sqlite(db: &DatabaseConnection, path: &Path) -> anyhow::Result<()> {
@@ -113,6 +117,11 @@ pub async fn vote_history_digest(db: &DatabaseConnection) -> anyhow::Result<Stri
 pub struct Verification {
     pub tables: BTreeMap<String, i64>,
     pub vote_history_digest: String,
+    /// Final snapshots computed again with the same result.
+    pub final_snapshots_reproduced: usize,
+    /// Final snapshots whose votes or statements changed since (a vote
+    /// after a reopening, a later moderation): not compared.
+    pub final_snapshots_not_comparable: usize,
     pub problems: Vec<String>,
 }
 
@@ -178,9 +187,62 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Verification> {
             ));
         }
     }
+    let (reproduced, not_comparable) = reproduce_finals(db, &mut problems).await?;
     Ok(Verification {
         tables: table_counts(db).await?,
         vote_history_digest: vote_history_digest(db).await?,
+        final_snapshots_reproduced: reproduced,
+        final_snapshots_not_comparable: not_comparable,
         problems,
     })
+}
+
+/// Run the engine again for the newest final snapshot of every consultation
+/// (the cold run its report and open data use) and compare. When the
+/// engine's input is still the one the snapshot was made from (same input
+/// digest: no vote or moderation since), the result must be identical; a
+/// snapshot whose input changed since is counted as not comparable.
+async fn reproduce_finals(
+    db: &DatabaseConnection,
+    problems: &mut Vec<String>,
+) -> anyhow::Result<(usize, usize)> {
+    let finals = opinion_snapshot::Entity::find()
+        .filter(opinion_snapshot::Column::Kind.eq(SnapshotKind::Final))
+        .order_by_desc(opinion_snapshot::Column::Id)
+        .all(db)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    let (mut reproduced, mut not_comparable) = (0, 0);
+    for row in finals {
+        if !seen.insert(row.consultation_id) {
+            continue;
+        }
+        let Ok(stored) = serde_json::from_str::<serde_json::Value>(&row.snapshot) else {
+            continue; // reported above as unreadable
+        };
+        let input = snapshots::engine_input(db, row.consultation_id)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "reading the votes of consultation {}: {e:?}",
+                    row.consultation_id
+                )
+            })?;
+        let again = tokio::task::spawn_blocking(move || {
+            crate::opinion::cold_run(&input, &crate::opinion::Params::default())
+        })
+        .await?;
+        let again = serde_json::to_value(&again)?;
+        if again["receipt"]["input_sha256"] != stored["receipt"]["input_sha256"] {
+            not_comparable += 1;
+        } else if again == stored {
+            reproduced += 1;
+        } else {
+            problems.push(format!(
+                "the final opinion snapshot {} of consultation {} does not reproduce from its votes",
+                row.id, row.consultation_id
+            ));
+        }
+    }
+    Ok((reproduced, not_comparable))
 }

@@ -313,6 +313,9 @@ pub struct RetentionSettings {
     pub inactive_days: u32,
     /// Days after the warning before the inactive account is deleted.
     pub inactive_grace_days: u32,
+    /// Seconds between two rounds of the housekeeping job that applies
+    /// these rules (and removes expired sessions and counters).
+    pub every_seconds: u64,
 }
 
 impl Default for RetentionSettings {
@@ -321,6 +324,7 @@ impl Default for RetentionSettings {
             unverified_days: 7,
             inactive_days: 3 * 365,
             inactive_grace_days: 30,
+            every_seconds: 300,
         }
     }
 }

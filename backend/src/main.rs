@@ -266,6 +266,10 @@ async fn verify(settings: Settings) -> anyhow::Result<()> {
         println!("{table:<32} {rows}");
     }
     println!("vote history digest {}", report.vote_history_digest);
+    println!(
+        "final opinion snapshots reproduced {} (not comparable: {})",
+        report.final_snapshots_reproduced, report.final_snapshots_not_comparable
+    );
     if report.problems.is_empty() {
         println!("ok");
         Ok(())

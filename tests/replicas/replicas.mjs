@@ -1,6 +1,7 @@
 // Two Samskab replicas on one PostgreSQL behind nginx (started by tests/replicas/run).
 //
-//   node replicas.mjs checks      sessions, votes, mail, throttle, logs, metrics across both
+//   node replicas.mjs checks      sessions, votes, mail, scheduler, retention, throttle, logs,
+//                                 metrics across both
 //   node replicas.mjs load FILE   anonymous voters through the proxy until FILE exists;
 //                                 prints the counts as JSON
 //
@@ -187,6 +188,78 @@ async function mail() {
     results.mail = { queued: DEMO_EMAILS.length, delivered: delivered.reduce((a, b) => a + b, 0) };
 }
 
+const statusOf = (id) => sql(`SELECT status FROM consultations WHERE id = ${id}`);
+const audits = (action, id, like = '%') => num(`SELECT count(*) FROM audit_log WHERE action = '${action}'
+    AND subject_id = ${id} AND detail LIKE '${like}'`);
+
+// The deadline scheduler runs on both replicas (every second here): each step of a
+// consultation (open, reminder, close with its final snapshot) happens once.
+async function scheduler() {
+    const { slug } = target();
+    const draft = sql(`SELECT id FROM consultations WHERE status = 'draft' ORDER BY id LIMIT 1`);
+    const open = sql(`SELECT id FROM consultations WHERE status = 'open' AND slug <> '${slug}' ORDER BY id LIMIT 1`);
+    assert.ok(draft && open, 'the demo has a draft and a second open consultation');
+    // The draft's opening time has come and its deadline is within the reminder window;
+    // the other open consultation's deadline has just passed.
+    sql(`UPDATE consultations SET opens_at = now() - interval '1 minute',
+         closes_at = now() + interval '1 hour', reminder_sent_at = NULL WHERE id = ${draft}`);
+    sql(`UPDATE consultations SET closes_at = now() - interval '1 second' WHERE id = ${open}`);
+    await waitFor('the schedulers to open, remind and close', () =>
+        statusOf(draft) === 'open' && statusOf(open) === 'closed'
+        && num(`SELECT count(*) FROM consultations WHERE id = ${draft} AND reminder_sent_at IS NOT NULL`) === 1);
+    await sleep(3000); // several more rounds of both schedulers
+    const counts = {
+        opened: audits('consultation.status_changed', draft, '%(scheduled)'),
+        reminded: audits('consultation.reminder_sent', draft),
+        closed: audits('consultation.status_changed', open, '%(scheduled)'),
+    };
+    assert.deepEqual(counts, { opened: 1, reminded: 1, closed: 1 }, 'each scheduled step once');
+    if (sql(`SELECT has_conversation FROM consultations WHERE id = ${open}`) === 't') {
+        counts.final_snapshots = num(`SELECT count(*) FROM opinion_snapshots WHERE consultation_id = ${open}
+                                      AND kind = 'final'`);
+        assert.equal(counts.final_snapshots, 1, 'one final snapshot for the closing');
+    }
+    results.scheduler = counts;
+}
+
+// The retention job runs on both replicas (every second here): an account never confirmed
+// is deleted once, an inactive citizen is warned once (one queued mail, one delivered).
+async function retention() {
+    const stamp = Date.now();
+    const unconfirmed = `ubekraeftet-${stamp}@example.org`;
+    const away = `vaek-${stamp}@example.org`;
+    for (const email of [unconfirmed, away]) {
+        const res = await new Browser().post(PROXY, '/register', {
+            display_name: 'Borger Prøve', email,
+            password: 'et langt kodeord 123', password_confirm: 'et langt kodeord 123',
+        });
+        assert.equal(res.status, 303, `registered ${email}`);
+    }
+    const gone = num(`SELECT id FROM users WHERE email = '${unconfirmed}'`);
+    const warned = num(`SELECT id FROM users WHERE email = '${away}'`);
+    // The address confirmation mails of the registration are out before counting.
+    await waitFor('the registration mails', () => num(`SELECT count(*) FROM mail_outbox
+        WHERE user_id IN (${gone}, ${warned}) AND status = 'pending'`) === 0);
+    await sleep(500);
+    const mailsBefore = mailCount(away);
+    sql(`UPDATE users SET created_at = now() - interval '8 days' WHERE id = ${gone}`);
+    sql(`UPDATE users SET email_verified = true, created_at = now() - interval '4 years',
+         last_login_at = now() - interval '4 years' WHERE id = ${warned}`);
+    await waitFor('the retention job to delete and warn', () =>
+        num(`SELECT count(*) FROM users WHERE id = ${gone} AND deleted_at IS NOT NULL`) === 1
+        && num(`SELECT count(*) FROM users WHERE id = ${warned} AND inactivity_warned_at IS NOT NULL`) === 1);
+    await waitFor('the warning to be sent', () => num(`SELECT count(*) FROM mail_outbox
+        WHERE user_id = ${warned} AND kind = 'inactive_account' AND status = 'pending'`) === 0);
+    await sleep(3000); // several more rounds of both jobs and both mail senders
+    const counts = {
+        deletions: audits('user.deleted', gone),
+        warnings_queued: num(`SELECT count(*) FROM mail_outbox WHERE user_id = ${warned} AND kind = 'inactive_account'`),
+        warnings_delivered: mailCount(away) - mailsBefore,
+    };
+    assert.deepEqual(counts, { deletions: 1, warnings_queued: 1, warnings_delivered: 1 }, 'each once');
+    results.retention = counts;
+}
+
 async function throttle() {
     const limit = Number(env.LOGIN_LIMIT);
     const b = new Browser();
@@ -224,7 +297,8 @@ async function metrics() {
     const names = metricNames(text);
     for (const n of ['samskab_http_requests_total', 'samskab_http_request_duration_seconds_bucket',
         'samskab_db_connections', 'samskab_votes_total', 'samskab_mail_outbox_pending',
-        'samskab_recompute_duration_seconds_count', 'samskab_recompute_last_success_timestamp_seconds']) {
+        'samskab_recompute_duration_seconds_count', 'samskab_recompute_last_success_timestamp_seconds',
+        'samskab_scheduler_lag_seconds']) {
         assert.ok(names.has(n), `scrape has ${n}`);
     }
     assert.match(text, /samskab_http_requests_total\{method="POST",route="\/consultations\/\{slug\}\/statements\/\{id\}\/vote",status="3xx"\}/);
@@ -306,12 +380,10 @@ const [mode, arg] = process.argv.slice(2);
 if (mode === 'load') {
     await load(arg);
 } else {
-    // Each check counts its side effects in the database or the mail sink. Jobs that other
-    // branches bring (the deadline scheduler, the retention job) get a check of their own
-    // here: make their work due (rows with past deadlines / past retention), wait two rounds
-    // of both replicas, and count that each unit of work happened exactly once (one status
-    // change / audit row / mail per item), as `votes` and `mail` do.
-    const checks = [sessions, votes, mail, throttle, metrics, requestIds];
+    // Each check counts its side effects in the database or the mail sink: it makes work
+    // due, waits several rounds of both replicas, and counts that each unit of work
+    // happened exactly once.
+    const checks = [sessions, votes, mail, scheduler, retention, throttle, metrics, requestIds];
     for (const check of checks) await check();
     await sleep(500);
     scanLogs();

@@ -12,9 +12,6 @@ use crate::configuration::RetentionSettings;
 use crate::errors::AppError;
 use crate::services::{rate_limits, retention, sessions};
 
-/// How often the tasks run.
-pub const EVERY: Duration = Duration::from_secs(5 * 60);
-
 /// One thing the job does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
@@ -99,12 +96,13 @@ pub async fn run_once(
     done
 }
 
-/// Run for as long as the process does: every [`EVERY`], the first time one
+/// Run for as long as the process does: every `settings.every_seconds`, the first time one
 /// period after start (a write in the first moments would collide with the
 /// start-up work on SQLite, and nothing is due in a fresh process that the
 /// next round would not do as well).
 pub async fn run(db: DatabaseConnection, settings: RetentionSettings) {
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
+    let every = Duration::from_secs(settings.every_seconds.max(1));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;

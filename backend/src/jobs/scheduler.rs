@@ -22,6 +22,9 @@ pub struct Round {
     pub opened: usize,
     pub closed: usize,
     pub reminded: usize,
+    /// How late (seconds) the step that was due longest ago was taken; 0
+    /// when every step was on time or nothing was due.
+    pub lag_seconds: i64,
 }
 
 /// Run for as long as the process does, with the real clock.
@@ -30,8 +33,12 @@ pub async fn run(db: DatabaseConnection, every: Duration, remind_before: chrono:
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match run_once(&db, Utc::now(), remind_before).await {
-            Ok(r) if r != Round::default() => tracing::info!(
+        let round = run_once(&db, Utc::now(), remind_before).await;
+        if let Ok(r) = &round {
+            crate::metrics::record_scheduler_lag(r.lag_seconds as f64);
+        }
+        match round {
+            Ok(r) if r.opened + r.closed + r.reminded > 0 => tracing::info!(
                 opened = r.opened,
                 closed = r.closed,
                 reminded = r.reminded,
@@ -54,7 +61,10 @@ pub async fn run_once(
     remind_before: chrono::Duration,
 ) -> Result<Round, AppError> {
     let mut round = Round::default();
+    // The lag metric: how long past its time the most overdue step was.
+    let lag = |due: Option<DateTime<Utc>>| due.map_or(0, |due| (now - due).num_seconds());
     for c in consultations::due_to_open(db, now).await? {
+        round.lag_seconds = round.lag_seconds.max(lag(c.opens_at));
         if lifecycle::apply(db, Actor::Scheduler, &c, Status::Open, now)
             .await?
             .is_some()
@@ -62,7 +72,10 @@ pub async fn run_once(
             round.opened += 1;
         }
     }
+    // After the openings: a draft whose whole period lies in the past is
+    // closed in the same round.
     for c in consultations::due_to_close(db, now).await? {
+        round.lag_seconds = round.lag_seconds.max(lag(c.closes_at));
         if lifecycle::apply(db, Actor::Scheduler, &c, Status::Closed, now)
             .await?
             .is_some()

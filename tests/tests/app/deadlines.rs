@@ -131,6 +131,7 @@ async fn a_consultation_opens_closes_and_reminds_by_itself(app: TestApp) {
 
     let r = scheduler::run_once(&app.db, start, remind).await.unwrap();
     assert_eq!(r.opened, 1);
+    assert_eq!(r.lag_seconds, 0, "opened on time");
     let opened = reload(&app, c.id).await;
     assert_eq!(opened.status, ConsultationStatus::Open);
     assert_eq!(opened.opens_at, Some(start), "the planned time is kept");
@@ -183,10 +184,13 @@ async fn a_consultation_opens_closes_and_reminds_by_itself(app: TestApp) {
         "{expected} in {delivered:?}"
     );
 
-    let r = scheduler::run_once(&app.db, deadline, remind)
+    // A round 90 seconds after the deadline (the job was busy or down)
+    // closes it at the planned time and reports how late it was.
+    let r = scheduler::run_once(&app.db, deadline + Duration::seconds(90), remind)
         .await
         .unwrap();
     assert_eq!(r.closed, 1);
+    assert_eq!(r.lag_seconds, 90, "the lag the metric shows");
     let closed = reload(&app, c.id).await;
     assert_eq!(closed.status, ConsultationStatus::Closed);
     assert_eq!(closed.closes_at, Some(deadline));

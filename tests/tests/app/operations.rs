@@ -10,9 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use samskab::auth::Role;
 use samskab::backup;
 use samskab::configuration::Settings;
-use samskab::entities::vote;
+use samskab::domain::SnapshotKind;
+use samskab::entities::{opinion_snapshot, vote};
 use samskab_tests::{Backend, BuildOptions, TestApp, both_backends, client};
-use sea_orm::{Database, EntityTrait, PaginatorTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Database, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, Set,
+};
 
 const TOKEN: &str = "metrics-test-token-0123456789";
 
@@ -221,7 +225,24 @@ async fn backup_under_vote_load_restores_every_row(app: TestApp) {
         "{before_backup} ≤ {in_busy} ≤ {total}"
     );
 
-    // Once the votes are in, a backup restores every table's rows and the history.
+    // Once the votes are in and the consultation is closed (its final opinion
+    // snapshot made), a backup restores every table's rows and the history,
+    // and the final snapshot reproduces from the restored votes.
+    let open = samskab::entities::consultation::Entity::find_by_id(c.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    samskab::services::lifecycle::apply(
+        &app.db,
+        samskab::services::lifecycle::Actor::Staff(me.id),
+        &open,
+        samskab::services::consultations::Status::Closed,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
+    .expect("closed");
     let quiet = dir.path().join("quiet.db");
     backup::sqlite(&app.db, &quiet).await.unwrap();
     let moved = dir.path().join("moved.db");
@@ -237,6 +258,32 @@ async fn backup_under_vote_load_restores_every_row(app: TestApp) {
     assert_eq!(copy.tables["votes"], total as i64);
     assert_eq!(copy.tables["vote_history"], total as i64);
     assert!(copy.tables.len() > 15, "{:?}", copy.tables.keys());
+    assert_eq!(copy.final_snapshots_reproduced, 1);
+    assert_eq!(copy.final_snapshots_not_comparable, 0);
+
+    // A final snapshot that no longer matches its votes is found.
+    let row = opinion_snapshot::Entity::find()
+        .filter(opinion_snapshot::Column::ConsultationId.eq(c.id))
+        .filter(opinion_snapshot::Column::Kind.eq(SnapshotKind::Final))
+        .one(&restored)
+        .await
+        .unwrap()
+        .expect("a final snapshot");
+    let mut doc: serde_json::Value = serde_json::from_str(&row.snapshot).unwrap();
+    doc["k"] = serde_json::json!(doc["k"].as_u64().unwrap() + 1);
+    let mut changed = row.into_active_model();
+    changed.snapshot = Set(doc.to_string());
+    changed.update(&restored).await.unwrap();
+    let check = backup::verify(&restored).await.unwrap();
+    assert_eq!(check.final_snapshots_reproduced, 0);
+    assert!(
+        check
+            .problems
+            .iter()
+            .any(|p| p.contains("does not reproduce")),
+        "{:?}",
+        check.problems
+    );
 }
 
 /// `samskab migrate-data`: an SQLite installation with a conversation, votes,
