@@ -14,6 +14,7 @@ pub mod insert_bench;
 pub mod jobs;
 pub mod local_path;
 pub mod markdown;
+pub mod messages;
 pub mod metrics;
 pub mod migrate_data;
 pub mod numbers;

@@ -90,7 +90,10 @@ mod tests {
 
     fn collect(value: &serde_json::Value, out: &mut Counts) {
         match value {
-            serde_json::Value::String(s) => *out = out.plus(counts(s)),
+            serde_json::Value::String(s) => {
+                let read = crate::messages::as_read(crate::i18n::Locale::Da, s);
+                *out = out.plus(counts(&read));
+            }
             serde_json::Value::Object(map) => map.values().for_each(|v| collect(v, out)),
             _ => {}
         }

@@ -2,6 +2,7 @@
 //! (`samskab-frontend`), strict mode is on so a typo in a template or a missing
 //! translation fails loudly in tests instead of rendering blank.
 
+use crate::messages::Arg;
 use anyhow::Context;
 use handlebars::{
     Context as HbContext, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
@@ -45,7 +46,7 @@ impl Views {
 fn tr_helper(
     h: &Helper,
     _: &Handlebars,
-    _: &HbContext,
+    ctx: &HbContext,
     _: &mut RenderContext,
     out: &mut dyn Output,
 ) -> HelperResult {
@@ -53,14 +54,27 @@ fn tr_helper(
         .param(0)
         .and_then(|p| p.value().as_str())
         .ok_or_else(|| RenderError::from(RenderErrorReason::ParamNotFoundForIndex("tr", 0)))?;
-    let mut text = template.to_owned();
-    for (name, value) in h.hash() {
-        let shown = match value.value() {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        text = text.replace(&format!("{{{name}}}"), &shown);
-    }
+    let locale = ctx
+        .data()
+        .get("lang")
+        .and_then(|l| l.as_str())
+        .and_then(crate::i18n::Locale::parse)
+        .unwrap_or(crate::i18n::Locale::Da);
+    let args: Vec<(&str, Arg)> = h
+        .hash()
+        .iter()
+        .map(|(name, value)| {
+            let arg = match value.value() {
+                serde_json::Value::Number(n) => n
+                    .as_f64()
+                    .map_or_else(|| Arg::Text(n.to_string()), Arg::Number),
+                serde_json::Value::String(s) => Arg::Text(s.clone()),
+                other => Arg::Text(other.to_string()),
+            };
+            (*name, arg)
+        })
+        .collect();
+    let text = crate::messages::format(locale, template, &args);
     out.write(&handlebars::html_escape(&text))?;
     Ok(())
 }

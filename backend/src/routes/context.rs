@@ -174,6 +174,12 @@ impl Ctx {
         self.state.catalogs.text(self.locale, key)
     }
 
+    /// The message `key` with its placeholders filled in; a number chooses
+    /// the plural form of a Fluent message ("1 støtte", "2 støtter").
+    pub fn tf(&self, key: &str, args: &[(&str, crate::messages::Arg)]) -> String {
+        crate::messages::format(self.locale, &self.t(key), args)
+    }
+
     pub fn require_user(&self) -> Result<&CurrentUser, AppError> {
         self.user.as_ref().ok_or_else(|| AppError::LoginRequired {
             next: self.full_path(),

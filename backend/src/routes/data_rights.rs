@@ -186,11 +186,9 @@ fn decision_label(ctx: &Ctx, action: &str) -> String {
     ctx.t(&format!("complaints.action.{key}"))
 }
 
-/// "1 stemme" / "3 stemmer": `{key}_one` or `{key}_other` with `{count}`.
+/// "1 stemme" / "3 stemmer": the Fluent message `data_rights.count_{key}`.
 fn count_text(ctx: &Ctx, key: &str, n: usize) -> String {
-    let form = if n == 1 { "one" } else { "other" };
-    ctx.t(&format!("data_rights.{key}_{form}"))
-        .replace("{count}", &n.to_string())
+    ctx.tf(&format!("data_rights.count_{key}"), &[("count", n.into())])
 }
 
 /// The readable (and printable) view of everything stored about me.

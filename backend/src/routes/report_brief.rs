@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::i18n::Locale;
+use crate::messages::Arg;
 use crate::numbers;
 use crate::routes::context::Ctx;
 use crate::services::report::Report;
@@ -24,13 +25,12 @@ fn fill(template: String, pairs: &[(&str, String)]) -> String {
         .fold(template, |t, (k, v)| t.replace(&format!("{{{k}}}"), v))
 }
 
-/// `key_one` for one, `key_other` otherwise (Danish and English agree on this rule).
-fn plural(ctx: &Ctx, key: &str, n: u64) -> String {
-    let form = if n == 1 { "one" } else { "other" };
-    fill(
-        ctx.t(&format!("{key}_{form}")),
-        &[("n", numbers::integer(ctx.locale, n as i64))],
-    )
+/// The Fluent message `key` for the count `n` ("1 person", "2 personer"),
+/// with `more` placeholders.
+fn plural(ctx: &Ctx, key: &str, n: u64, more: &[(&str, Arg)]) -> String {
+    let mut args = vec![("n", Arg::from(n))];
+    args.extend(more.iter().cloned());
+    ctx.tf(key, &args)
 }
 
 /// "82,0 % (n = 41)", with "few answers" added below [`SMALL_N`].
@@ -102,7 +102,7 @@ fn crosstab(ctx: &Ctx, t: &CrossTab) -> Value {
 pub fn view(ctx: &Ctx, report: &Report) -> Value {
     let b: &Brief = &report.brief;
     let locale = ctx.locale;
-    let took_part = plural(ctx, "brief.took_part", b.participants);
+    let took_part = plural(ctx, "brief.took_part", b.participants, &[]);
     let voted = fill(
         ctx.t("brief.voted"),
         &[("n", numbers::integer(locale, b.voters as i64))],
@@ -125,9 +125,11 @@ pub fn view(ctx: &Ctx, report: &Report) -> Value {
     let groups_sentence = if b.groups.is_empty() {
         ctx.t("brief.no_groups")
     } else {
-        fill(
-            plural(ctx, "brief.groups", b.groups.len() as u64),
-            &[("clustered", numbers::integer(locale, b.clustered as i64))],
+        plural(
+            ctx,
+            "brief.groups",
+            b.groups.len() as u64,
+            &[("clustered", Arg::from(b.clustered as u64))],
         )
     };
     let groups: Vec<Value> = b
@@ -146,11 +148,13 @@ pub fn view(ctx: &Ctx, report: &Report) -> Value {
                 });
             }
             let members = g.members.unwrap_or(0) as u64;
-            let size = fill(
-                plural(ctx, "brief.group_size", members),
+            let size = plural(
+                ctx,
+                "brief.group_size",
+                members,
                 &[(
                     "share",
-                    numbers::percent(locale, g.share_percent.unwrap_or(0.0)),
+                    Arg::Text(numbers::percent(locale, g.share_percent.unwrap_or(0.0))),
                 )],
             );
             let label = g.statements.first().map(|s| {

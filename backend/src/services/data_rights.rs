@@ -729,7 +729,7 @@ async fn keep_report_facts<C: ConnectionTrait>(
         else {
             continue;
         };
-        let year = super::report::age_reference_year(&c);
+        let year = super::participant_facts::age_reference_year(&c);
         let band = person
             .birth_year
             .and_then(|b| super::population::band_of_age(year - b));

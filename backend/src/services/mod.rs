@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod oidc;
 pub mod outcome;
 pub mod paper;
+pub mod participant_facts;
 pub mod participants;
 pub mod polis_import;
 pub mod politician;

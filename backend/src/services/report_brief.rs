@@ -489,7 +489,7 @@ async fn crosstabs(
     if shown.is_empty() {
         return Ok(Vec::new());
     }
-    let (_, facts) = super::report::verified_participants(db, c).await?;
+    let (_, facts) = super::participant_facts::verified_participants(db, c).await?;
     let home = population::for_report(db, c.municipality_code.as_deref())
         .await?
         .map(|(code, _)| code);

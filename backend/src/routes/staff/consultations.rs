@@ -260,13 +260,8 @@ pub async fn confirm_page(
     }
     let pending = outcome::pending(&ctx.state.db, c.id).await?;
     let mut warnings = Vec::new();
-    let count = |key: &str, n: u64| {
-        ctx.t(&format!(
-            "deadlines.confirm.{key}_{}",
-            if n == 1 { "one" } else { "other" }
-        ))
-        .replace("{count}", &n.to_string())
-    };
+    let count =
+        |key: &str, n: u64| ctx.tf(&format!("deadlines.confirm.{key}"), &[("count", n.into())]);
     if pending.ideas_to_moderate > 0 {
         warnings.push(count("ideas_to_moderate", pending.ideas_to_moderate));
     }
