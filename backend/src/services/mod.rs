@@ -1,6 +1,7 @@
 //! The rules. Handlers parse input and call these; every permission check
 //! happens here, whatever a template shows or hides.
 
+pub mod assisted;
 pub mod attachments;
 pub mod audit;
 pub mod comments;
