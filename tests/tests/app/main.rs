@@ -13,6 +13,7 @@
 mod about;
 mod accounts;
 mod admin;
+mod assisted;
 mod big_conversation;
 mod complaints;
 mod consultations;
