@@ -10,6 +10,7 @@ pub mod consultations;
 pub mod data_inventory;
 pub mod data_rights;
 pub mod demo;
+pub mod duplicates;
 pub mod eligibility;
 pub mod export;
 pub mod ideas;

@@ -420,3 +420,96 @@ async fn a_citizen_with_an_account_types_the_password_and_staff_cannot_assist_th
     assert!(!account.body.contains("Karl K"));
     assert!(rows.iter().all(|p| p.user_id != Some(staff.id)));
 }
+
+both_backends!(the_moderation_log_shows_the_channel_in_danish_time_and_the_queue_counts_complaints);
+async fn the_moderation_log_shows_the_channel_in_danish_time_and_the_queue_counts_complaints(
+    app: TestApp,
+) {
+    let c = app
+        .consultation()
+        .slug("kanal")
+        .conversation()
+        .voting(VotingEligibility::Anyone)
+        .seeds(&SEEDS)
+        .pre_moderated()
+        .open()
+        .create()
+        .await;
+    let complainer = app.user(Role::Citizen).actor().await;
+    samskab::services::complaints::submit(
+        &app.db,
+        &complainer,
+        None,
+        "Min stemme blev ikke talt med",
+    )
+    .await
+    .unwrap();
+    app.user(Role::Moderator).logged_in().await;
+    app.post_form("/staff/desk/anonymous", &[("consultation", "kanal")])
+        .await;
+    let res = app
+        .post_form(
+            "/staff/desk/c/kanal/statements",
+            &[("body", "Stierne skal ryddes for sne om morgenen")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.post_form("/staff/desk/end", &[]).await;
+    let written = statement::Entity::find()
+        .filter(statement::Column::Body.eq("Stierne skal ryddes for sne om morgenen"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the assisted statement");
+
+    let (_, queue) = app.page("/staff/moderation").await;
+    assert!(
+        queue.text("#queue-complaints").unwrap().contains('1'),
+        "one complaint waits"
+    );
+    assert_eq!(
+        queue.attr("#queue-complaints a", "href").as_deref(),
+        Some("/staff/complaints")
+    );
+    let item = format!("statement-{}", written.id);
+    let res = app
+        .post_form(
+            "/staff/moderation/decide",
+            &[("item", &item), ("verdict", "approve")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+
+    let (_, log) = app.page("/staff/moderation/log?lang=da").await;
+    assert_eq!(
+        log.texts(".log-channel"),
+        vec!["Hjulpet ved borgerservice".to_owned()]
+    );
+    // The time is the Copenhagen one, in Danish, not UTC.
+    let decided = samskab::entities::moderation_action::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let shown = log.texts("tbody td").first().cloned().unwrap();
+    assert_eq!(
+        shown,
+        samskab::dates::format_datetime(decided.created_at, samskab::i18n::Locale::Da)
+    );
+    assert!(shown.contains(" kl. "), "{shown}");
+    let csv = app
+        .get("/staff/moderation/log.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",channel"));
+    assert!(lines.next().unwrap().ends_with(",assisted"));
+
+    // The staff consultation page links to the paper sheet pages.
+    let (_, edit) = app.page("/staff/consultations/kanal/edit").await;
+    let links = edit.attrs("#paper-links a", "href");
+    assert!(links.contains(&"/staff/consultations/kanal/paper".to_owned()));
+    assert!(links.contains(&"/staff/consultations/kanal/paper/sheets".to_owned()));
+}
