@@ -20,6 +20,7 @@ mod consultations;
 mod data_rights;
 mod deadlines;
 mod deliberation;
+mod duplicates;
 mod eligibility;
 mod exports;
 mod health;
