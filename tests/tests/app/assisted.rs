@@ -126,6 +126,8 @@ async fn a_citizen_takes_part_at_the_desk_with_mitid_and_gets_a_receipt(app: Tes
     assert_eq!(app.page("/staff").await.0, 200);
     let (_, account) = app.page("/account").await;
     assert!(account.body.contains("Susanne Skranke"));
+    // Every other page reminds the staff member that a citizen is being helped.
+    assert!(account.text("#assisting-notice").is_some());
 
     let (status, page) = app.page("/staff/desk/c/byliv").await;
     assert_eq!(status, 200);
@@ -215,6 +217,7 @@ async fn a_citizen_takes_part_at_the_desk_with_mitid_and_gets_a_receipt(app: Tes
         "two votes, a statement, an idea"
     );
     assert!(receipt.text("#receipt-who").unwrap().contains("Bodil B"));
+    assert!(receipt.text("#assisting-notice").is_none());
     let res = app
         .post_form("/staff/desk/c/byliv/votes", &[(&s0, "disagree")])
         .await;
