@@ -27,6 +27,11 @@ pub async fn similar_statements(
     text: &str,
 ) -> Result<Vec<statement::Model>, AppError> {
     let list = statements::list_accepted(db, c.id).await?;
+    // The very same text is refused when it is sent (with its own message).
+    let same = statements::normalize(text);
+    if list.iter().any(|s| s.normalized == same) {
+        return Ok(Vec::new());
+    }
     let found = similarity::most_similar(
         text,
         list.iter().map(|s| (s.id, s.body.as_str())),

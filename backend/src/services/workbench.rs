@@ -627,6 +627,10 @@ pub struct LogEntry {
     pub channel: Option<String>,
 }
 
+/// An item whose channel is looked up: kind, id, its participant (a
+/// statement) or its consultation and author (an idea or comment).
+type Wanted = (String, i64, Option<i64>, Option<(i64, i64)>);
+
 /// The channel of each decided item's author, by (kind, id): a statement's
 /// participant, or the participant row of an idea's or comment's author in
 /// the consultation.
@@ -644,7 +648,7 @@ async fn channels(
     let mut out = HashMap::new();
     // (kind, id, participant filter): statements name their participant;
     // ideas and comments their author and (through the idea) consultation.
-    let mut wanted: Vec<(String, i64, Option<i64>, Option<(i64, i64)>)> = Vec::new();
+    let mut wanted: Vec<Wanted> = Vec::new();
     let statement_ids = ids("statement");
     if !statement_ids.is_empty() {
         for s in statement::Entity::find()

@@ -428,8 +428,7 @@ both_backends!(the_moderation_log_shows_the_channel_in_danish_time_and_the_queue
 async fn the_moderation_log_shows_the_channel_in_danish_time_and_the_queue_counts_complaints(
     app: TestApp,
 ) {
-    let c = app
-        .consultation()
+    app.consultation()
         .slug("kanal")
         .conversation()
         .voting(VotingEligibility::Anyone)
