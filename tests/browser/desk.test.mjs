@@ -82,4 +82,50 @@ describe('the citizen service desk', { timeout: 240_000 }, () => {
     await fitsPhone(page, '/staff/desk/receipt');
     await context.close();
   });
+
+  it('a statement like an existing one asks "is it the same as …?" first, in Danish and English', async () => {
+    const context = await newContext(browser, { javaScriptEnabled: false });
+    const page = await context.newPage();
+    await visit(page, `/consultations/${SLUG}/statements/all`);
+    const existing = (await page.locator('.statement-text').first().innerText()).trim();
+    for (const locale of ['da', 'en']) {
+      await visit(page, `/consultations/${SLUG}/statements?lang=${locale}`);
+      await page.locator('#body').fill(`${existing} ${locale === 'da' ? 'også' : 'igen'}`);
+      await page.locator('#body').locator('xpath=ancestor::form[1]').locator('button[type="submit"], button:not([type])').first().click();
+      await page.waitForLoadState('load');
+      assert.ok((await page.locator('.similar-item').count()) >= 1, 'similar statements are listed');
+    }
+    await context.close();
+    // With JavaScript on for the keyboard and axe checks.
+    const checked = await newContext(browser);
+    const p2 = await checked.newPage();
+    for (const locale of ['da', 'en']) {
+      await visit(p2, `/consultations/${SLUG}/statements?lang=${locale}`);
+      await p2.locator('#body').fill(`${existing} nu`);
+      await p2.locator('#body').locator('xpath=ancestor::form[1]').locator('button[type="submit"], button:not([type])').first().click();
+      await p2.waitForLoadState('load');
+      assert.ok((await p2.locator('.similar-item').count()) >= 1);
+      await checkPage(p2, { locale });
+      const wide = await p2.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+      assert.equal(wide, false);
+    }
+    await checked.close();
+  });
+
+  it('the duplicate form on an item history passes axe', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await login(page, STAFF);
+    await visit(page, '/staff/moderation/log?lang=da');
+    const link = page.locator('main tbody a[href^="/staff/moderation/history/statement/"]').first();
+    if ((await link.count()) > 0) {
+      const href = await link.getAttribute('href');
+      for (const locale of ['da', 'en']) {
+        await visit(page, `${href}?lang=${locale}`);
+        await checkPage(page, { locale });
+      }
+    }
+    await context.close();
+  });
 });
+
