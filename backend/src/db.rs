@@ -19,10 +19,6 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     let size = settings.database_max_connections.max(1);
     options
         .max_connections(size)
-        // A fixed-size pool whose connections never expire: see `fill_pool`.
-        .min_connections(size)
-        .idle_timeout(None)
-        .max_lifetime(None)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         // WAL lets readers go on while one connection writes (the rollback journal
@@ -36,10 +32,19 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
         });
+    if settings.is_postgres() {
+        // A fixed-size pool whose connections never expire: see `fill_pool`.
+        options
+            .min_connections(size)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
     let db = Database::connect(options)
         .await
         .context("connecting to the database")?;
-    fill_pool(&db).await?;
+    if settings.is_postgres() {
+        fill_pool(&db).await?;
+    }
     Ok(db)
 }
 
@@ -55,20 +60,16 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 /// shutdown" — a 500 during a rolling restart. With all connections opened
 /// here and no idle timeout or lifetime to replace them, only a connection
 /// that broke (the database restarted) is reopened inside a worker.
+/// SQLite needs none of this: each of its connections runs on a thread of
+/// its own, not on a runtime's sockets.
 async fn fill_pool(db: &DatabaseConnection) -> anyhow::Result<()> {
-    async fn fill<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> anyhow::Result<()> {
-        let size = pool.options().get_max_connections() as usize;
-        let held = futures::future::try_join_all((0..size).map(|_| pool.acquire()))
-            .await
-            .context("opening the database connections")?;
-        drop(held);
-        Ok(())
-    }
-    match db.get_database_backend() {
-        DbBackend::Postgres => fill(db.get_postgres_connection_pool()).await,
-        DbBackend::Sqlite => fill(db.get_sqlite_connection_pool()).await,
-        _ => Ok(()),
-    }
+    let pool = db.get_postgres_connection_pool();
+    let size = pool.options().get_max_connections() as usize;
+    let held = futures::future::try_join_all((0..size).map(|_| pool.acquire()))
+        .await
+        .context("opening the database connections")?;
+    drop(held);
+    Ok(())
 }
 
 /// Apply pending migrations. On PostgreSQL several replicas may start at

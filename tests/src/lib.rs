@@ -544,7 +544,18 @@ impl TestApp {
         start: &str,
         user: &str,
     ) -> (String, reqwest::Response) {
-        let at_op = follow(client, &self.url(start)).await;
+        self.oidc_from_url(client, &self.url(start), user).await
+    }
+
+    /// Like `oidc_to_callback_from`, from an absolute URL (e.g. the provider's
+    /// authorization URL a POST answered with).
+    pub async fn oidc_from_url(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        user: &str,
+    ) -> (String, reqwest::Response) {
+        let at_op = follow(client, url).await;
         assert_eq!(
             at_op.response.status(),
             200,

@@ -16,6 +16,7 @@ pub mod mail;
 pub mod personal_data;
 pub mod refusal;
 pub mod role;
+pub mod similarity;
 pub mod snapshot;
 pub mod statement;
 

@@ -22,6 +22,9 @@ pub struct Model {
     pub moderated_by: Option<i64>,
     pub moderated_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Marked by a moderator as the same as this one: kept (with its votes
+    /// or supports) but no longer offered or listed.
+    pub duplicate_of: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

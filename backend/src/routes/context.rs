@@ -286,6 +286,12 @@ impl Ctx {
             );
             user.insert("moderation_waiting".into(), json!(self.moderation_waiting));
         }
+        // A citizen is being helped at the service desk in this session: every
+        // page says so, so the staff member never acts as themselves by mistake.
+        data["assisting"] = json!(
+            self.session
+                .contains_key(crate::services::assisted::SESSION_ASSIST)
+        );
         data
     }
 

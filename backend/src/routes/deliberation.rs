@@ -366,6 +366,9 @@ pub async fn vote(
 pub struct StatementForm {
     #[serde(default)]
     body: String,
+    /// `1`: sent again from the "is it the same as …?" page.
+    #[serde(default)]
+    confirm: String,
 }
 
 #[post("/consultations/{slug}/statements")]
@@ -380,6 +383,26 @@ pub async fn create(
         client: Some(client),
         ..visitor(&ctx, true)
     };
+    if form.confirm != "1" && statements::may_write(who.user.as_ref(), &c).is_ok() {
+        let similar =
+            crate::services::duplicates::similar_statements(&ctx.state.db, &c, &form.body).await?;
+        if !similar.is_empty() {
+            let page = crate::routes::views::SimilarPage {
+                action: format!("/consultations/{slug}/statements"),
+                back: format!("/consultations/{slug}/statements"),
+                items: similar
+                    .into_iter()
+                    .map(|s| crate::routes::views::SimilarItem {
+                        href: format!("/consultations/{slug}/statements/all#s{}", s.id),
+                        text: s.body,
+                    })
+                    .collect(),
+                body: form.body.clone(),
+                hidden: Vec::new(),
+            };
+            return ctx.render("similar_confirm", &ctx.t("similar.title"), page);
+        }
+    }
     let added = statements::add(&ctx.state.db, &c, &who, &form.body).await;
     ctx.form_result(
         added,

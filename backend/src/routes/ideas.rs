@@ -287,12 +287,54 @@ pub async fn new_form(
     form_page(&ctx, &c, &IdeaForm::default(), FieldErrors::default(), None)
 }
 
+/// The idea form, and `confirm=1` when sent again from the "is it the same
+/// as …?" page.
+#[derive(Deserialize)]
+pub struct ProposeForm {
+    #[serde(flatten)]
+    idea: IdeaForm,
+    #[serde(default)]
+    confirm: String,
+}
+
 #[post("/consultations/{slug}/ideas")]
 pub async fn create(
     slug: web::Path<String>,
-    form: web::Form<IdeaForm>,
+    sent: web::Form<ProposeForm>,
     LoggedIn(ctx, me): LoggedIn,
 ) -> Result<HttpResponse, AppError> {
+    let ProposeForm {
+        idea: form,
+        confirm,
+    } = sent.into_inner();
+    if confirm != "1"
+        && let Ok(c) = ideas::consultation_for_proposal(&ctx.state.db, &me, &slug).await
+    {
+        let similar =
+            crate::services::duplicates::similar_ideas(&ctx.state.db, &c, &form.title, &form.body)
+                .await?;
+        if !similar.is_empty() {
+            let page = crate::routes::views::SimilarPage {
+                action: format!("/consultations/{slug}/ideas"),
+                back: format!("/consultations/{slug}/ideas/new"),
+                items: similar
+                    .into_iter()
+                    .map(|i| crate::routes::views::SimilarItem {
+                        href: format!("/ideas/{}", i.id),
+                        text: i.title,
+                    })
+                    .collect(),
+                body: String::new(),
+                hidden: vec![
+                    ("title", form.title.clone()),
+                    ("body", form.body.clone()),
+                    ("category", form.category.clone()),
+                    ("place", form.place.clone()),
+                ],
+            };
+            return ctx.render("similar_confirm", &ctx.t("similar.title"), page);
+        }
+    }
     let created = ideas::create(&ctx.state.db, &me, &slug, &form).await;
     ctx.form_result(
         created,

@@ -55,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     staff::ideas::configure(cfg);
     staff::workbench::configure(cfg);
     staff::paper::configure(cfg);
+    staff::desk::configure(cfg);
     notifications::configure(cfg);
     api::configure(cfg);
     // Deliberation (its own order matters: see `deliberation::configure`).

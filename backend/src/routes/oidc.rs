@@ -107,6 +107,7 @@ pub async fn callback(
         .map(|p| p.next.clone())
         .unwrap_or_else(|| LocalPath::or(None, "/account"));
     let link_user = pending.as_ref().and_then(|p| p.link_user);
+    let assist = pending.as_ref().is_some_and(|p| p.assist);
     let identity = match oidc::finish(
         &ctx.state.settings,
         &ctx.state.oidc_metadata,
@@ -119,6 +120,10 @@ pub async fn callback(
         Ok(identity) => identity,
         Err(e) => return error_page(&ctx, e),
     };
+    if assist {
+        // A citizen at the service desk: the staff member stays logged in.
+        return super::staff::desk::mitid_returned(&ctx, identity).await;
+    }
     if let Some(user_id) = link_user.filter(|id| ctx.user.as_ref().is_some_and(|u| u.id == *id)) {
         return match users::link_identity(&ctx.state.db, user_id, &identity).await {
             Ok(_) => {

@@ -330,3 +330,21 @@ pub fn field_errors(catalogs: &Catalogs, locale: Locale, errors: &[FieldError]) 
     }
     FieldErrors(out)
 }
+
+/// "Is it the same as …?": similar statements or ideas found after a citizen
+/// sent one (the way it works without JavaScript); the form sends it anyway.
+#[derive(Serialize)]
+pub struct SimilarPage {
+    pub action: String,
+    pub back: String,
+    pub items: Vec<SimilarItem>,
+    /// A statement's text, editable; empty for ideas (sent in `hidden`).
+    pub body: String,
+    pub hidden: Vec<(&'static str, String)>,
+}
+
+#[derive(Serialize)]
+pub struct SimilarItem {
+    pub href: String,
+    pub text: String,
+}

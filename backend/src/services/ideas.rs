@@ -765,7 +765,9 @@ pub async fn list(
 ) -> Result<(Vec<idea::Model>, bool), AppError> {
     let mut q = idea::Entity::find()
         .filter(idea::Column::ConsultationId.eq(c.id))
-        .filter(idea::Column::PublishedAt.is_not_null());
+        .filter(idea::Column::PublishedAt.is_not_null())
+        // A duplicate keeps its supports but is no longer listed.
+        .filter(idea::Column::DuplicateOf.is_null());
     q = match query.status {
         Some(s) => q.filter(idea::Column::Status.eq(s)),
         None => q.filter(idea::Column::Status.ne(IdeaStatus::Withdrawn)),

@@ -1,6 +1,7 @@
 //! The rules. Handlers parse input and call these; every permission check
 //! happens here, whatever a template shows or hides.
 
+pub mod assisted;
 pub mod attachments;
 pub mod audit;
 pub mod comments;
@@ -9,6 +10,7 @@ pub mod consultations;
 pub mod data_inventory;
 pub mod data_rights;
 pub mod demo;
+pub mod duplicates;
 pub mod eligibility;
 pub mod export;
 pub mod ideas;

@@ -55,6 +55,10 @@ pub struct PendingLogin {
     /// Set when a logged-in person links the identity to their account.
     pub link_user: Option<i64>,
     pub started_at: i64,
+    /// A citizen identifies at the service desk for an assisted session
+    /// (`services::assisted`): the staff member's login stays as it is.
+    #[serde(default)]
+    pub assist: bool,
 }
 
 /// A verified identity, reduced to what Samskab keeps.
@@ -247,6 +251,33 @@ pub async fn start(
     next: LocalPath,
     link_user: Option<i64>,
 ) -> Result<(String, PendingLogin), OidcError> {
+    start_login(settings, cache, name, next, link_user, false).await
+}
+
+/// Begin a citizen's login at the service desk: like [`start`], but the
+/// provider is asked to make the citizen log in afresh (`prompt=login`), so
+/// the desk device's single sign-on with the provider never carries one
+/// citizen's identity over to the next.
+pub async fn start_assisted(
+    settings: &Settings,
+    cache: &MetadataCache,
+    name: &str,
+    next: LocalPath,
+) -> Result<(String, PendingLogin), OidcError> {
+    if !provider(settings, name)?.is_citizen() {
+        return Err(OidcError::UnknownProvider);
+    }
+    start_login(settings, cache, name, next, None, true).await
+}
+
+async fn start_login(
+    settings: &Settings,
+    cache: &MetadataCache,
+    name: &str,
+    next: LocalPath,
+    link_user: Option<i64>,
+    assist: bool,
+) -> Result<(String, PendingLogin), OidcError> {
     let provider = provider(settings, name)?;
     let redirect = redirect_uri(settings, name)?;
     let http = http_client()?;
@@ -268,6 +299,9 @@ pub async fn start(
     for scope in provider.extra_scopes() {
         request = request.add_scope(Scope::new(scope));
     }
+    if assist {
+        request = request.add_prompt(openidconnect::core::CoreAuthPrompt::Login);
+    }
     let (url, state, nonce) = request.url();
     Ok((
         url.to_string(),
@@ -279,6 +313,7 @@ pub async fn start(
             next,
             link_user,
             started_at: chrono::Utc::now().timestamp(),
+            assist,
         },
     ))
 }

@@ -350,6 +350,8 @@ pub async fn list_accepted(
     Ok(statement::Entity::find()
         .filter(statement::Column::ConsultationId.eq(consultation_id))
         .filter(statement::Column::Status.eq(StatementStatus::Accepted))
+        // A duplicate keeps its votes but is no longer offered.
+        .filter(statement::Column::DuplicateOf.is_null())
         .order_by_asc(statement::Column::Number)
         .all(db)
         .await?)

@@ -327,7 +327,22 @@ pub async fn count(db: &DatabaseConnection, actor: &CurrentUser) -> Result<u64, 
         .filter(comment::Column::Moderated.eq(false))
         .count(db)
         .await?;
-    Ok(statements + ideas + comments)
+    let complaints = complaints_waiting(db, actor).await?;
+    Ok(statements + ideas + comments + complaints)
+}
+
+/// Complaints not answered yet (issue 14's `/staff/complaints` handles them;
+/// the queue shows their count and links there).
+pub async fn complaints_waiting(
+    db: &DatabaseConnection,
+    actor: &CurrentUser,
+) -> Result<u64, AppError> {
+    require_staff(actor)?;
+    use crate::entities::complaint;
+    Ok(complaint::Entity::find()
+        .filter(complaint::Column::Status.ne(super::complaints::ANSWERED))
+        .count(db)
+        .await?)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -607,6 +622,106 @@ pub struct LogEntry {
     pub subject_id: i64,
     pub action: String,
     pub reason: String,
+    /// How the item's author took part (`online`, `assisted`, `paper`);
+    /// None for staff's own items and items whose author is gone.
+    pub channel: Option<String>,
+}
+
+/// An item whose channel is looked up: kind, id, its participant (a
+/// statement) or its consultation and author (an idea or comment).
+type Wanted = (String, i64, Option<i64>, Option<(i64, i64)>);
+
+/// The channel of each decided item's author, by (kind, id): a statement's
+/// participant, or the participant row of an idea's or comment's author in
+/// the consultation.
+async fn channels(
+    db: &DatabaseConnection,
+    rows: &[moderation_action::Model],
+) -> Result<HashMap<(String, i64), String>, AppError> {
+    use crate::entities::participant;
+    let ids = |kind: &str| -> Vec<i64> {
+        rows.iter()
+            .filter(|r| r.subject_type == kind)
+            .map(|r| r.subject_id)
+            .collect()
+    };
+    let mut out = HashMap::new();
+    // (kind, id, participant filter): statements name their participant;
+    // ideas and comments their author and (through the idea) consultation.
+    let mut wanted: Vec<Wanted> = Vec::new();
+    let statement_ids = ids("statement");
+    if !statement_ids.is_empty() {
+        for s in statement::Entity::find()
+            .filter(statement::Column::Id.is_in(statement_ids))
+            .all(db)
+            .await?
+        {
+            wanted.push(("statement".into(), s.id, s.participant_id, None));
+        }
+    }
+    let idea_ids = ids("idea");
+    let comment_ids = ids("comment");
+    let comments = if comment_ids.is_empty() {
+        Vec::new()
+    } else {
+        comment::Entity::find()
+            .filter(comment::Column::Id.is_in(comment_ids))
+            .all(db)
+            .await?
+    };
+    let mut all_ideas = idea_ids.clone();
+    all_ideas.extend(comments.iter().map(|c| c.idea_id));
+    let ideas_by_id: HashMap<i64, idea::Model> = if all_ideas.is_empty() {
+        HashMap::new()
+    } else {
+        idea::Entity::find()
+            .filter(idea::Column::Id.is_in(all_ideas))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect()
+    };
+    for id in idea_ids {
+        if let Some(i) = ideas_by_id.get(&id)
+            && let Some(author) = i.author_id
+        {
+            wanted.push(("idea".into(), id, None, Some((i.consultation_id, author))));
+        }
+    }
+    for c in &comments {
+        if let (Some(i), Some(author)) = (ideas_by_id.get(&c.idea_id), c.author_id) {
+            wanted.push((
+                "comment".into(),
+                c.id,
+                None,
+                Some((i.consultation_id, author)),
+            ));
+        }
+    }
+    for (kind, id, participant_id, author) in wanted {
+        let q = participant::Entity::find();
+        let found = match (participant_id, author) {
+            (Some(pid), _) => q.filter(participant::Column::Id.eq(pid)).one(db).await?,
+            (None, Some((cid, uid))) => {
+                q.filter(participant::Column::ConsultationId.eq(cid))
+                    .filter(participant::Column::UserId.eq(uid))
+                    .one(db)
+                    .await?
+            }
+            _ => None,
+        };
+        // An author of an idea or comment with no participant row took part online.
+        let channel = match (found, author) {
+            (Some(p), _) => Some(p.channel.as_str().to_owned()),
+            (None, Some(_)) => Some("online".to_owned()),
+            (None, None) => None,
+        };
+        if let Some(channel) = channel {
+            out.insert((kind, id), channel);
+        }
+    }
+    Ok(out)
 }
 
 async fn log_entries(
@@ -641,9 +756,13 @@ async fn log_entries(
             .into_iter()
             .collect()
     };
+    let channels = channels(db, &rows).await?;
     Ok(rows
         .into_iter()
         .map(|r| LogEntry {
+            channel: channels
+                .get(&(r.subject_type.clone(), r.subject_id))
+                .cloned(),
             id: r.id,
             at: r.created_at,
             actor: r.actor_id.and_then(|a| names.get(&a).cloned()),
@@ -692,6 +811,7 @@ pub fn log_csv(entries: &[LogEntry]) -> Result<Vec<u8>, AppError> {
             "item_id",
             "action",
             "reason",
+            "channel",
         ]
         .map(Cell::name),
     )
@@ -705,6 +825,7 @@ pub fn log_csv(entries: &[LogEntry]) -> Result<Vec<u8>, AppError> {
             Cell::int(e.subject_id),
             Cell::text(&e.action),
             Cell::text(&e.reason),
+            e.channel.as_deref().map_or(Cell::empty(), Cell::text),
         ])
         .map_err(csv_error)?;
     }

@@ -13,12 +13,14 @@
 mod about;
 mod accounts;
 mod admin;
+mod assisted;
 mod big_conversation;
 mod complaints;
 mod consultations;
 mod data_rights;
 mod deadlines;
 mod deliberation;
+mod duplicates;
 mod eligibility;
 mod exports;
 mod health;

@@ -376,7 +376,7 @@ async fn the_moderation_log_exports_csv_and_shows_an_items_history(app: TestApp)
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "id,time,moderator,item_kind,item_id,action,reason"
+        "id,time,moderator,item_kind,item_id,action,reason,channel"
     );
     let row = csv
         .lines()

@@ -2,6 +2,7 @@
 //! (Statement moderation of a conversation is in `routes::deliberation`.)
 
 pub mod consultations;
+pub mod desk;
 pub mod ideas;
 pub mod paper;
 pub mod workbench;

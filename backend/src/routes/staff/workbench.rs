@@ -9,9 +9,9 @@ use crate::domain::personal_data::{self, Segment};
 use crate::errors::AppError;
 use crate::routes::context::{Ctx, Staff};
 use crate::routes::see_other;
-use crate::routes::views::{FieldErrors, date};
+use crate::routes::views::FieldErrors;
 use crate::services::workbench::{self, ItemKind, ItemRef, QueueFilter, Verdict};
-use crate::services::{consultations, now};
+use crate::services::{consultations, duplicates, now};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(home)
@@ -19,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(decide)
         .service(log_page)
         .service(log_csv)
+        .service(mark_duplicate)
         .service(history);
 }
 
@@ -92,6 +93,8 @@ struct ItemView {
 struct QueuePage {
     items: Vec<ItemView>,
     count: usize,
+    /// Complaints waiting for an answer, handled on `/staff/complaints`.
+    complaints: u64,
     consultations: Vec<Choice>,
     kinds: Vec<Choice>,
     ages: Vec<Choice>,
@@ -166,7 +169,7 @@ async fn queue_page(
                 is_comment: i.kind == ItemKind::Comment,
                 segments: personal_data::segments(&i.text),
                 personal_data: kinds_found,
-                waiting_since: date(ctx.locale, &i.waiting_since),
+                waiting_since: crate::dates::format_date(i.waiting_since, ctx.locale),
                 item: i.item,
                 kind: i.kind,
                 id: i.id,
@@ -187,6 +190,7 @@ async fn queue_page(
     let filtered =
         filter.consultation.is_some() || filter.kind.is_some() || filter.min_age_days.is_some();
     let page = QueuePage {
+        complaints: workbench::complaints_waiting(db, me).await?,
         count: views.len(),
         items: views,
         consultations: consultation_choices,
@@ -315,7 +319,9 @@ pub async fn home(Staff(ctx, me): Staff) -> Result<HttpResponse, AppError> {
             .into_iter()
             .map(|c| MyConsultationView {
                 status: ctx.t(&format!("status.{}", c.status)),
-                closes_at: c.closes_at.map(|t| date(ctx.locale, &t)),
+                closes_at: c
+                    .closes_at
+                    .map(|t| crate::dates::format_date(t, ctx.locale)),
                 slug: c.slug,
                 title: c.title,
                 waiting: c.waiting,
@@ -342,6 +348,7 @@ struct LogView {
     subject_id: i64,
     action: String,
     reason: String,
+    channel: String,
 }
 
 #[derive(Serialize)]
@@ -349,13 +356,27 @@ struct LogPage {
     entries: Vec<LogView>,
     heading: String,
     is_history: bool,
+    /// On a statement's or idea's history: marking it as a duplicate.
+    duplicate: Option<DuplicateView>,
+}
+
+#[derive(Serialize)]
+struct DuplicateView {
+    action: String,
+    originals: Vec<crate::services::duplicates::Original>,
+    current: Option<i64>,
+    error: Option<String>,
 }
 
 fn log_views(ctx: &Ctx, entries: Vec<workbench::LogEntry>) -> Vec<LogView> {
     entries
         .into_iter()
         .map(|e| LogView {
-            at: format!("{} {}", date(ctx.locale, &e.at), e.at.format("%H:%M")),
+            at: crate::dates::format_datetime(e.at, ctx.locale),
+            channel: match e.channel.as_deref() {
+                Some(c) => ctx.t(&format!("workbench.channel_{c}")),
+                None => ctx.t("workbench.channel_staff"),
+            },
             kind: ctx.t(&format!("workbench.kind_{}", e.subject_type)),
             item: format!("{}/{}", e.subject_type, e.subject_id),
             actor: e.actor,
@@ -373,6 +394,7 @@ pub async fn log_page(Staff(ctx, me): Staff) -> Result<HttpResponse, AppError> {
         entries: log_views(&ctx, entries),
         heading: ctx.t("workbench.log_heading"),
         is_history: false,
+        duplicate: None,
     };
     ctx.render("staff_moderation_log", &ctx.t("workbench.log_title"), page)
 }
@@ -397,12 +419,75 @@ pub async fn history(
 ) -> Result<HttpResponse, AppError> {
     let (kind, id) = path.into_inner();
     let kind = ItemKind::parse(&kind).ok_or(AppError::NotFound)?;
-    let entries = workbench::history(&ctx.state.db, &me, ItemRef { kind, id }).await?;
-    let heading = format!("{} {}", kind_label(&ctx, kind), id);
+    history_page(&ctx, &me, ItemRef { kind, id }, None).await
+}
+
+async fn history_page(
+    ctx: &Ctx,
+    me: &crate::routes::context::CurrentUser,
+    item: ItemRef,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let entries = workbench::history(&ctx.state.db, me, item).await?;
+    let heading = format!("{} {}", kind_label(ctx, item.kind), item.id);
+    let duplicate = match duplicates::may_mark(me, item) {
+        Ok(()) => {
+            let (originals, current) = duplicates::originals(&ctx.state.db, me, item).await?;
+            Some(DuplicateView {
+                action: format!(
+                    "/staff/moderation/history/{}/{}/duplicate",
+                    item.kind.as_str(),
+                    item.id
+                ),
+                originals,
+                current,
+                error,
+            })
+        }
+        Err(_) => None,
+    };
+    let status = if duplicate.as_ref().is_some_and(|d| d.error.is_some()) {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
     let page = LogPage {
-        entries: log_views(&ctx, entries),
+        entries: log_views(ctx, entries),
         heading: heading.clone(),
         is_history: true,
+        duplicate,
     };
-    ctx.render("staff_moderation_log", &heading, page)
+    ctx.render_status(status, "staff_moderation_log", &heading, page)
+}
+
+#[derive(Deserialize)]
+pub struct DuplicateForm {
+    #[serde(default)]
+    of: String,
+}
+
+#[post("/staff/moderation/history/{kind}/{id}/duplicate")]
+pub async fn mark_duplicate(
+    path: web::Path<(String, i64)>,
+    form: web::Form<DuplicateForm>,
+    Staff(ctx, me): Staff,
+) -> Result<HttpResponse, AppError> {
+    let (kind, id) = path.into_inner();
+    let kind = ItemKind::parse(&kind).ok_or(AppError::NotFound)?;
+    let item = ItemRef { kind, id };
+    let of = form.of.trim().parse::<i64>().unwrap_or(0);
+    match duplicates::mark(&ctx.state.db, &me, item, of).await {
+        Ok(()) => {
+            ctx.flash("success", "workbench.duplicate_marked");
+            Ok(see_other(&format!(
+                "/staff/moderation/history/{}/{id}",
+                kind.as_str()
+            )))
+        }
+        Err(AppError::Validation(errors)) => {
+            let message = ctx.field_errors(&errors).first().map(str::to_owned);
+            history_page(&ctx, &me, item, message).await
+        }
+        Err(e) => Err(e),
+    }
 }
