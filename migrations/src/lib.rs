@@ -18,6 +18,7 @@ mod m20261214_000001_data_rights;
 mod m20261214_000002_complaints;
 mod m20261215_000001_participation_channels;
 mod m20261217_000001_big_conversation_indexes;
+mod m20261221_000001_opinion_history;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000002_complaints::Migration),
             Box::new(m20261215_000001_participation_channels::Migration),
             Box::new(m20261217_000001_big_conversation_indexes::Migration),
+            Box::new(m20261221_000001_opinion_history::Migration),
         ]
     }
 }

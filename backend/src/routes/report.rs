@@ -26,7 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The consultation, or why not: an anonymous reader of a report that is not
 /// public yet is asked to log in; a logged-in one is refused.
-async fn consultation_for(ctx: &Ctx, slug: &str) -> Result<consultation::Model, AppError> {
+pub(crate) async fn consultation_for(
+    ctx: &Ctx,
+    slug: &str,
+) -> Result<consultation::Model, AppError> {
     match report::consultation_for(&ctx.state.db, ctx.user.as_ref(), slug).await {
         Ok(c) => Ok(c),
         Err(AppError::Forbidden(_)) if ctx.user.is_none() => {
@@ -153,11 +156,118 @@ fn opinion_map(op: &report::OpinionReport) -> Value {
     })
 }
 
+/// History chart geometry.
+const HIST_W: f64 = 600.0;
+const HIST_H: f64 = 160.0;
+const HIST_LEFT: f64 = 8.0;
+const HIST_RIGHT: f64 = 70.0;
+const HIST_TOP: f64 = 22.0;
+
+/// Participation and group sizes over the snapshots: a line per series (participants dashed,
+/// each group in its colour with its letter at the line's end, so colour is not needed to
+/// read it) and the same numbers as a table. `None` with fewer than two points.
+fn history(ctx: &Ctx, report: &Report) -> Option<Value> {
+    let points = &report.history;
+    if points.len() < 2 {
+        return None;
+    }
+    let locale = ctx.locale;
+    let k = points.iter().map(|p| p.groups.len()).max().unwrap_or(0);
+    let max = points
+        .iter()
+        .flat_map(|p| {
+            std::iter::once(p.participants).chain(p.groups.iter().map(|g| g.unwrap_or(0)))
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let plot_w = HIST_W - HIST_LEFT - HIST_RIGHT;
+    let plot_h = HIST_H - HIST_TOP;
+    let x = |i: usize| round1(HIST_LEFT + i as f64 * plot_w / (points.len() - 1) as f64);
+    let y = |n: u64| round1(HIST_TOP + plot_h - n as f64 / max * plot_h);
+    let line = |values: &[Option<u64>]| -> String {
+        values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|n| format!("{},{}", x(i), y(n))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let total: Vec<Option<u64>> = points.iter().map(|p| Some(p.participants)).collect();
+    let mut series = vec![json!({
+        "class": "total",
+        "points": line(&total),
+        "label": ctx.t("history.participants"),
+        "end_x": x(points.len() - 1) + 4.0,
+        "end_y": y(points[points.len() - 1].participants) + 4.0,
+    })];
+    let mut groups = Vec::new();
+    for g in 0..k {
+        let values: Vec<Option<u64>> = points
+            .iter()
+            .map(|p| p.groups.get(g).copied().flatten())
+            .collect();
+        let letter = crate::services::snapshots::group_name(g);
+        groups.push(json!({
+            "name": ctx.t("report.group_name").replace("{name}", &letter),
+            "colour": g % 5,
+        }));
+        if let Some((i, Some(n))) = values.iter().enumerate().rev().find(|(_, v)| v.is_some()) {
+            series.push(json!({
+                "class": format!("l{}", g % 5),
+                "points": line(&values),
+                "label": letter,
+                "end_x": x(i) + 4.0,
+                "end_y": y(*n) + 4.0,
+            }));
+        }
+    }
+    let withheld = ctx.t("report.withheld");
+    let when = |p: &crate::services::opinion_history::HistoryPoint| {
+        crate::dates::format_datetime(p.computed_at, locale)
+    };
+    let rows: Vec<Value> = points
+        .iter()
+        .map(|p| {
+            json!({
+                "when": when(p),
+                "participants": crate::numbers::integer(locale, p.participants as i64),
+                "participants_n": p.participants,
+                "sizes": (0..k).map(|g| match p.groups.get(g) {
+                    Some(Some(n)) => crate::numbers::integer(locale, *n as i64),
+                    Some(None) => withheld.clone(),
+                    None => "–".to_owned(),
+                }).collect::<Vec<_>>(),
+                "sizes_n": (0..k).map(|g| p.groups.get(g).copied().flatten().unwrap_or(0)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let first = when(&points[0]);
+    let last = when(&points[points.len() - 1]);
+    Some(json!({
+        "width": HIST_W,
+        "height": HIST_H,
+        "full_height": HIST_H + 18.0,
+        "label_y": HIST_H + 14.0,
+        "axis_y": HIST_TOP + plot_h,
+        "max": crate::numbers::integer(locale, max as i64),
+        "series": series,
+        "groups": groups,
+        "rows": rows,
+        "title": ctx.t("history.chart_title")
+            .replace("{first}", &first)
+            .replace("{last}", &last),
+        "first": first,
+        "last": last,
+        "right": HIST_W,
+    }))
+}
+
 fn pct(p: u32) -> f64 {
     round1(f64::from(p) / 100.0 * BAR_W)
 }
 
-fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
+pub(crate) fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
     let locale = ctx.locale;
     let status = c.status;
     let opinion = report.opinion.as_ref().map(|op| {
@@ -316,6 +426,7 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "has_home": who.municipality_code.is_some(),
         },
         "brief": super::report_brief::view(ctx, report),
+        "history": history(ctx, report),
         "downloads": downloads,
         "license_url": crate::services::export::LICENSE_URL,
         "api_href": format!("/api/v1/consultations/{slug}/report"),
