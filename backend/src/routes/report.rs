@@ -79,7 +79,7 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-fn votes_chart(report: &Report) -> Value {
+fn votes_chart(locale: crate::i18n::Locale, report: &Report) -> Value {
     let days = &report.participation.votes_per_day;
     let max = days.iter().map(|d| d.votes).max().unwrap_or(0).max(1) as f64;
     let n = days.len().max(1) as f64;
@@ -97,6 +97,7 @@ fn votes_chart(report: &Report) -> Value {
                 "height": round1(h),
                 "date": d.date,
                 "votes": d.votes,
+                "votes_text": crate::numbers::integer(locale, d.votes as i64),
             })
         })
         .collect();
@@ -301,7 +302,8 @@ pub(crate) fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value
                     "name": g.name,
                     "withheld": g.withheld,
                     "members": g.members,
-                    "share": g.members.map(|m| (m * 100 + clustered / 2) / clustered),
+                    "members_text": g.members.map(|m| crate::numbers::integer(locale, m as i64)),
+                    "share": g.members.map(|m| crate::numbers::share(locale, m as u64, clustered as u64)),
                     "colour": g.id % 5,
                     "representative": reps,
                     "has_representative": !reps.is_empty(),
@@ -312,7 +314,7 @@ pub(crate) fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value
             .receipt
             .silhouette
             .iter()
-            .map(|(k, s)| json!({ "k": k, "value": format!("{s:.3}") }))
+            .map(|(k, s)| json!({ "k": k, "value": crate::numbers::decimal(locale, *s, 3) }))
             .collect();
         let params = serde_json::to_string_pretty(&op.receipt.params).unwrap_or_default();
         json!({
@@ -330,7 +332,7 @@ pub(crate) fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value
             "consensus_disagree": op.consensus_disagree,
             "has_consensus": !op.consensus_agree.is_empty() || !op.consensus_disagree.is_empty(),
             "ranking": op.group_informed_consensus.iter().map(|r| json!({
-                "text": r.text, "score": format!("{:.3}", r.score)
+                "text": r.text, "score": crate::numbers::decimal(locale, r.score, 3)
             })).collect::<Vec<_>>(),
             "divisive": op.divisive,
             "receipt": {
@@ -405,7 +407,16 @@ pub(crate) fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value
         "outcome": crate::routes::views::outcome_view(locale, c),
         "min_group_size": report.min_group_size,
         "participation": report.participation,
-        "chart": votes_chart(report),
+        // The same figures as written in the reader's language: 33.422 in Danish.
+        "figures": {
+            "participants": crate::numbers::integer(locale, report.participation.participants as i64),
+            "voters": crate::numbers::integer(locale, report.participation.voters as i64),
+            "votes": crate::numbers::integer(locale, report.participation.votes as i64),
+            "statements": crate::numbers::integer(locale, report.participation.statements as i64),
+            "ideas": crate::numbers::integer(locale, report.participation.ideas as i64),
+            "comments": crate::numbers::integer(locale, report.participation.comments as i64),
+        },
+        "chart": votes_chart(locale, report),
         "opinion": opinion,
         "has_conversation": c.has_conversation,
         "accepts_ideas": c.accepts_ideas,
@@ -416,6 +427,7 @@ pub(crate) fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value
             "verified": who.verified,
             "unknown": who.unknown,
             "unknown_percent": who.unknown_percent,
+            "unknown_share": crate::numbers::share(locale, who.unknown, who.participants),
             "municipality_code": who.municipality_code,
             "bands": bands,
             "age_unknown": count_text(who.age_unknown),

@@ -355,7 +355,7 @@ pub fn document(ctx: &Ctx, page: &Value) -> Doc {
                     }
                     b.push(Block::Para(fill(
                         t("report.group_size"),
-                        &[("n", s(g, "/members")), ("share", s(g, "/share"))],
+                        &[("n", s(g, "/members_text")), ("share", s(g, "/share"))],
                     )));
                     for r in arr(g, "/representative") {
                         b.push(Block::Bullet(s(r, "/text")));
