@@ -89,7 +89,7 @@ describe('the report brief and the politician overview', { timeout: 300_000 }, (
       // The cross-tabs have bars with the groups' letters as text, not colour alone.
       const charts = page.locator('svg.crosstab-chart');
       if ((await charts.count()) > 0) {
-        const letters = await charts.first().locator('text').allInnerTexts();
+        const letters = await charts.first().locator('text').allTextContents();
         assert.ok(letters.some((t) => /^[A-E]$/.test(t.trim())), 'group letters beside the bars');
       }
       // Axis labels on the opinion map and the vote chart.

@@ -108,7 +108,7 @@ fn votes_chart(locale: crate::i18n::Locale, report: &Report) -> Value {
         "full_height": CHART_H + 18.0,
         "label_y": CHART_H + 14.0,
         "bars": bars,
-        "max": max as u64,
+        "max": crate::numbers::integer(locale, max as i64),
         "first": days.first().map(|d| d.date.clone()),
         "last": days.last().map(|d| d.date.clone()),
         "has_data": !days.is_empty(),
@@ -403,6 +403,8 @@ pub(crate) fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value
             "status": status.as_str(),
             "status_label": status_label(&ctx.state.catalogs, locale, status),
             "closes_at": c.closes_at.as_ref().map(|d| date(locale, d)),
+            // In words, for the PDF's header: "2. december 2026".
+            "closes_on": c.closes_at.map(|d| crate::dates::format_date(d, locale)),
         },
         "outcome": crate::routes::views::outcome_view(locale, c),
         "min_group_size": report.min_group_size,

@@ -161,13 +161,16 @@ pub fn document(ctx: &Ctx, page: &Value) -> Doc {
     let mut b = Vec::new();
     let title = s(page, "/consultation/title");
     let date = match page
-        .pointer("/consultation/closes_at")
+        .pointer("/consultation/closes_on")
         .and_then(Value::as_str)
     {
         Some(d) => fill(t("pdf.deadline"), &[("date", d.to_owned())]),
         None => fill(
             t("pdf.made"),
-            &[("date", super::views::date(ctx.locale, &chrono::Utc::now()))],
+            &[(
+                "date",
+                crate::dates::format_date(chrono::Utc::now(), ctx.locale),
+            )],
         ),
     };
     b.push(Block::Title(title.clone()));
