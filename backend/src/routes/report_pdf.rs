@@ -69,6 +69,9 @@ pub async fn pdf(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppE
         .body(bytes))
 }
 
+/// A cross-tab row's bars: the row's label and per group (colour, letter, count as shown, count).
+pub type BarRow = (String, Vec<(usize, String, String, u64)>);
+
 /// What goes into the PDF, in reading order.
 #[derive(Debug, Clone)]
 pub enum Block {
@@ -106,7 +109,7 @@ pub enum Block {
     StackBar([f32; 3], String),
     /// Horizontal bars per row for a cross-tab: (label, [(group letter, count)]).
     GroupBars {
-        rows: Vec<(String, Vec<(usize, String, String, u64)>)>,
+        rows: Vec<BarRow>,
         max: u64,
     },
     /// A small line chart of the history: the series (colour, name, values) over `n` points.
@@ -429,7 +432,7 @@ pub fn document(ctx: &Ctx, page: &Value) -> Doc {
                     })
                     .collect(),
             });
-            let rows: Vec<(String, Vec<(usize, String, String, u64)>)> = arr(ct, "/bars")
+            let rows: Vec<BarRow> = arr(ct, "/bars")
                 .iter()
                 .map(|r| {
                     (

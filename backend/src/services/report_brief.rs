@@ -409,7 +409,9 @@ pub fn from_snapshot(
     (groups, uniting, dividing, stability)
 }
 
-/// The brief of `c`, from its latest snapshot (if any) and the report's participation figures.
+/// The brief of `c`, from its latest snapshot (if any) with its stored stability, and the
+/// report's participation figures.
+#[allow(clippy::too_many_arguments)]
 pub async fn build(
     db: &DatabaseConnection,
     c: &consultation::Model,
