@@ -4,7 +4,7 @@
 //! A directory given to `rerun-if-changed` is scanned recursively.
 
 fn main() {
-    for dir in ["templates", "static", "locales"] {
+    for dir in ["templates", "static", "locales", "fonts"] {
         println!("cargo:rerun-if-changed={dir}");
     }
 }

@@ -63,6 +63,7 @@ pub async fn run(
     copy::<vote::Entity>(source, &txn).await?;
     copy::<vote_history::Entity>(source, &txn).await?;
     copy::<opinion_snapshot::Entity>(source, &txn).await?;
+    copy::<opinion_history::Entity>(source, &txn).await?;
     copy::<idea::Entity>(source, &txn).await?;
     copy::<idea_support::Entity>(source, &txn).await?;
     copy::<idea_status_change::Entity>(source, &txn).await?;

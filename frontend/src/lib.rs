@@ -29,3 +29,9 @@ pub const LICENSE_TEXT: &str = include_str!("../../LICENSE");
 /// `cargo metadata` by the `licenses` integration test, which fails when this
 /// file no longer matches Cargo.lock (`SAMSKAB_UPDATE_LICENSES=1` rewrites it).
 pub const THIRD_PARTY_LICENSES: &str = include_str!("../licenses/third-party.json");
+
+/// The font of the PDF report (DejaVu Sans, regular and bold; free licence in
+/// `fonts/LICENSE-DejaVu.txt`): embedded in every PDF, so the report reads the
+/// same everywhere, æ, ø and å included.
+pub const PDF_FONT_REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+pub const PDF_FONT_BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");

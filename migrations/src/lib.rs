@@ -19,6 +19,7 @@ mod m20261214_000002_complaints;
 mod m20261215_000001_participation_channels;
 mod m20261217_000001_big_conversation_indexes;
 mod m20261220_000001_duplicates;
+mod m20261221_000001_opinion_history;
 mod m20261223_000001_kept_report_facts;
 
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000001_participation_channels::Migration),
             Box::new(m20261217_000001_big_conversation_indexes::Migration),
             Box::new(m20261220_000001_duplicates::Migration),
+            Box::new(m20261221_000001_opinion_history::Migration),
             Box::new(m20261223_000001_kept_report_facts::Migration),
         ]
     }

@@ -67,6 +67,40 @@ describe('the report brief and the politician overview', { timeout: 300_000 }, (
     });
   });
 
+  it('offers the report as a PDF, draws the cross-tabs as bars and keeps table headings on a phone', async () => {
+    const page = await (await newContext(browser)).newPage();
+    await visit(page, '/consultations?lang=da');
+    const href = await page.locator('main a', { hasText: 'Ældres hverdag' }).first().getAttribute('href');
+    await everyVariant(page, `${href}/report`, async (locale, viewport) => {
+      const pdf = page.locator('#report-pdf');
+      assert.equal((await pdf.innerText()).trim(), locale === 'da' ? 'Hent som PDF' : 'Download as PDF');
+      assert.equal(await pdf.getAttribute('href'), `${href}/report.pdf`);
+      // Every column of every report table keeps its heading, also at 375 px.
+      const tables = page.locator('article.report table');
+      for (let i = 0; i < (await tables.count()); i += 1) {
+        const table = tables.nth(i);
+        if (!(await table.isVisible())) continue;
+        const heads = table.locator('thead th');
+        for (let j = 0; j < (await heads.count()); j += 1) {
+          const box = await heads.nth(j).boundingBox();
+          assert.ok(box && box.width > 0 && box.height > 0, `a heading of table ${i} is hidden at ${viewport.name}`);
+        }
+      }
+      // The cross-tabs have bars with the groups' letters as text, not colour alone.
+      const charts = page.locator('svg.crosstab-chart');
+      if ((await charts.count()) > 0) {
+        const letters = await charts.first().locator('text').allTextContents();
+        assert.ok(letters.some((t) => /^[A-E]$/.test(t.trim())), 'group letters beside the bars');
+      }
+      // Axis labels on the opinion map and the vote chart.
+      assert.ok((await page.locator('svg.chart text.axis-label').count()) > 0);
+    });
+    const res = await page.request.get(`${href}/report.pdf`);
+    assert.equal(res.status(), 200);
+    assert.equal(res.headers()['content-type'], 'application/pdf');
+    assert.ok((await res.body()).subarray(0, 5).toString() === '%PDF-');
+  });
+
   it('shows anyone the brief of the published consultation', async () => {
     const page = await (await newContext(browser)).newPage();
     await visit(page, '/consultations?lang=da');

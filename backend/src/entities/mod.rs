@@ -16,6 +16,7 @@ pub mod idea_support;
 pub mod mail_outbox;
 pub mod moderation_action;
 pub mod notification;
+pub mod opinion_history;
 pub mod opinion_snapshot;
 pub mod paper_sheet;
 pub mod participant;

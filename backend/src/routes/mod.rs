@@ -28,6 +28,7 @@ pub mod pages;
 pub mod politician;
 pub mod report;
 pub mod report_brief;
+pub mod report_pdf;
 pub mod staff;
 pub mod views;
 
@@ -64,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Open data.
     export::configure(cfg);
     report::configure(cfg);
+    report_pdf::configure(cfg);
     politician::configure(cfg);
     // Last: 405 with `Allow` or 404 for whatever no route above took.
     fallback::configure(cfg);

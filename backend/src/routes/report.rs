@@ -26,7 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The consultation, or why not: an anonymous reader of a report that is not
 /// public yet is asked to log in; a logged-in one is refused.
-async fn consultation_for(ctx: &Ctx, slug: &str) -> Result<consultation::Model, AppError> {
+pub(crate) async fn consultation_for(
+    ctx: &Ctx,
+    slug: &str,
+) -> Result<consultation::Model, AppError> {
     match report::consultation_for(&ctx.state.db, ctx.user.as_ref(), slug).await {
         Ok(c) => Ok(c),
         Err(AppError::Forbidden(_)) if ctx.user.is_none() => {
@@ -76,7 +79,7 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-fn votes_chart(report: &Report) -> Value {
+fn votes_chart(locale: crate::i18n::Locale, report: &Report) -> Value {
     let days = &report.participation.votes_per_day;
     let max = days.iter().map(|d| d.votes).max().unwrap_or(0).max(1) as f64;
     let n = days.len().max(1) as f64;
@@ -94,6 +97,7 @@ fn votes_chart(report: &Report) -> Value {
                 "height": round1(h),
                 "date": d.date,
                 "votes": d.votes,
+                "votes_text": crate::numbers::integer(locale, d.votes as i64),
             })
         })
         .collect();
@@ -104,7 +108,7 @@ fn votes_chart(report: &Report) -> Value {
         "full_height": CHART_H + 18.0,
         "label_y": CHART_H + 14.0,
         "bars": bars,
-        "max": max as u64,
+        "max": crate::numbers::integer(locale, max as i64),
         "first": days.first().map(|d| d.date.clone()),
         "last": days.last().map(|d| d.date.clone()),
         "has_data": !days.is_empty(),
@@ -153,11 +157,118 @@ fn opinion_map(op: &report::OpinionReport) -> Value {
     })
 }
 
+/// History chart geometry.
+const HIST_W: f64 = 600.0;
+const HIST_H: f64 = 160.0;
+const HIST_LEFT: f64 = 8.0;
+const HIST_RIGHT: f64 = 70.0;
+const HIST_TOP: f64 = 22.0;
+
+/// Participation and group sizes over the snapshots: a line per series (participants dashed,
+/// each group in its colour with its letter at the line's end, so colour is not needed to
+/// read it) and the same numbers as a table. `None` with fewer than two points.
+fn history(ctx: &Ctx, report: &Report) -> Option<Value> {
+    let points = &report.history;
+    if points.len() < 2 {
+        return None;
+    }
+    let locale = ctx.locale;
+    let k = points.iter().map(|p| p.groups.len()).max().unwrap_or(0);
+    let max = points
+        .iter()
+        .flat_map(|p| {
+            std::iter::once(p.participants).chain(p.groups.iter().map(|g| g.unwrap_or(0)))
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let plot_w = HIST_W - HIST_LEFT - HIST_RIGHT;
+    let plot_h = HIST_H - HIST_TOP;
+    let x = |i: usize| round1(HIST_LEFT + i as f64 * plot_w / (points.len() - 1) as f64);
+    let y = |n: u64| round1(HIST_TOP + plot_h - n as f64 / max * plot_h);
+    let line = |values: &[Option<u64>]| -> String {
+        values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|n| format!("{},{}", x(i), y(n))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let total: Vec<Option<u64>> = points.iter().map(|p| Some(p.participants)).collect();
+    let mut series = vec![json!({
+        "class": "total",
+        "points": line(&total),
+        "label": ctx.t("history.participants"),
+        "end_x": x(points.len() - 1) + 4.0,
+        "end_y": y(points[points.len() - 1].participants) + 4.0,
+    })];
+    let mut groups = Vec::new();
+    for g in 0..k {
+        let values: Vec<Option<u64>> = points
+            .iter()
+            .map(|p| p.groups.get(g).copied().flatten())
+            .collect();
+        let letter = crate::services::snapshots::group_name(g);
+        groups.push(json!({
+            "name": ctx.t("report.group_name").replace("{name}", &letter),
+            "colour": g % 5,
+        }));
+        if let Some((i, Some(n))) = values.iter().enumerate().rev().find(|(_, v)| v.is_some()) {
+            series.push(json!({
+                "class": format!("l{}", g % 5),
+                "points": line(&values),
+                "label": letter,
+                "end_x": x(i) + 4.0,
+                "end_y": y(*n) + 4.0,
+            }));
+        }
+    }
+    let withheld = ctx.t("report.withheld");
+    let when = |p: &crate::services::opinion_history::HistoryPoint| {
+        crate::dates::format_datetime(p.computed_at, locale)
+    };
+    let rows: Vec<Value> = points
+        .iter()
+        .map(|p| {
+            json!({
+                "when": when(p),
+                "participants": crate::numbers::integer(locale, p.participants as i64),
+                "participants_n": p.participants,
+                "sizes": (0..k).map(|g| match p.groups.get(g) {
+                    Some(Some(n)) => crate::numbers::integer(locale, *n as i64),
+                    Some(None) => withheld.clone(),
+                    None => "–".to_owned(),
+                }).collect::<Vec<_>>(),
+                "sizes_n": (0..k).map(|g| p.groups.get(g).copied().flatten().unwrap_or(0)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let first = when(&points[0]);
+    let last = when(&points[points.len() - 1]);
+    Some(json!({
+        "width": HIST_W,
+        "height": HIST_H,
+        "full_height": HIST_H + 18.0,
+        "label_y": HIST_H + 14.0,
+        "axis_y": HIST_TOP + plot_h,
+        "max": crate::numbers::integer(locale, max as i64),
+        "series": series,
+        "groups": groups,
+        "rows": rows,
+        "title": ctx.t("history.chart_title")
+            .replace("{first}", &first)
+            .replace("{last}", &last),
+        "first": first,
+        "last": last,
+        "right": HIST_W,
+    }))
+}
+
 fn pct(p: u32) -> f64 {
     round1(f64::from(p) / 100.0 * BAR_W)
 }
 
-fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
+pub(crate) fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
     let locale = ctx.locale;
     let status = c.status;
     let opinion = report.opinion.as_ref().map(|op| {
@@ -191,7 +302,8 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
                     "name": g.name,
                     "withheld": g.withheld,
                     "members": g.members,
-                    "share": g.members.map(|m| (m * 100 + clustered / 2) / clustered),
+                    "members_text": g.members.map(|m| crate::numbers::integer(locale, m as i64)),
+                    "share": g.members.map(|m| crate::numbers::share(locale, m as u64, clustered as u64)),
                     "colour": g.id % 5,
                     "representative": reps,
                     "has_representative": !reps.is_empty(),
@@ -202,7 +314,7 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             .receipt
             .silhouette
             .iter()
-            .map(|(k, s)| json!({ "k": k, "value": format!("{s:.3}") }))
+            .map(|(k, s)| json!({ "k": k, "value": crate::numbers::decimal(locale, *s, 3) }))
             .collect();
         let params = serde_json::to_string_pretty(&op.receipt.params).unwrap_or_default();
         json!({
@@ -220,7 +332,7 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "consensus_disagree": op.consensus_disagree,
             "has_consensus": !op.consensus_agree.is_empty() || !op.consensus_disagree.is_empty(),
             "ranking": op.group_informed_consensus.iter().map(|r| json!({
-                "text": r.text, "score": format!("{:.3}", r.score)
+                "text": r.text, "score": crate::numbers::decimal(locale, r.score, 3)
             })).collect::<Vec<_>>(),
             "divisive": op.divisive,
             "receipt": {
@@ -291,11 +403,22 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "status": status.as_str(),
             "status_label": status_label(&ctx.state.catalogs, locale, status),
             "closes_at": c.closes_at.as_ref().map(|d| date(locale, d)),
+            // In words, for the PDF's header: "2. december 2026".
+            "closes_on": c.closes_at.map(|d| crate::dates::format_date(d, locale)),
         },
         "outcome": crate::routes::views::outcome_view(locale, c),
         "min_group_size": report.min_group_size,
         "participation": report.participation,
-        "chart": votes_chart(report),
+        // The same figures as written in the reader's language: 33.422 in Danish.
+        "figures": {
+            "participants": crate::numbers::integer(locale, report.participation.participants as i64),
+            "voters": crate::numbers::integer(locale, report.participation.voters as i64),
+            "votes": crate::numbers::integer(locale, report.participation.votes as i64),
+            "statements": crate::numbers::integer(locale, report.participation.statements as i64),
+            "ideas": crate::numbers::integer(locale, report.participation.ideas as i64),
+            "comments": crate::numbers::integer(locale, report.participation.comments as i64),
+        },
+        "chart": votes_chart(locale, report),
         "opinion": opinion,
         "has_conversation": c.has_conversation,
         "accepts_ideas": c.accepts_ideas,
@@ -306,6 +429,7 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "verified": who.verified,
             "unknown": who.unknown,
             "unknown_percent": who.unknown_percent,
+            "unknown_share": crate::numbers::share(locale, who.unknown, who.participants),
             "municipality_code": who.municipality_code,
             "bands": bands,
             "age_unknown": count_text(who.age_unknown),
@@ -316,6 +440,7 @@ fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value {
             "has_home": who.municipality_code.is_some(),
         },
         "brief": super::report_brief::view(ctx, report),
+        "history": history(ctx, report),
         "downloads": downloads,
         "license_url": crate::services::export::LICENSE_URL,
         "api_href": format!("/api/v1/consultations/{slug}/report"),

@@ -90,7 +90,68 @@ fn crosstab(ctx: &Ctx, t: &CrossTab) -> Value {
             })
         })
         .collect();
+    // Bars beside the table: per row one bar per group, labelled with the group's letter and
+    // the count, so the chart reads without colours; withheld cells get no bar.
+    let max = t
+        .rows
+        .iter()
+        .flat_map(|r| r.cells.iter().map(|c| c.unwrap_or(0)))
+        .max()
+        .unwrap_or(0);
+    let (label_w, bar_w, row_h) = (150.0, 380.0, 14.0);
+    let mut y = 0.0;
+    let bars: Vec<Value> = t
+        .rows
+        .iter()
+        .zip(&rows)
+        .map(|(r, shown)| {
+            let top = y;
+            let cells: Vec<Value> = r
+                .cells
+                .iter()
+                .zip(&t.groups)
+                .enumerate()
+                .map(|(i, (c, letter))| {
+                    let n = c.unwrap_or(0);
+                    let w = if max == 0 {
+                        0.0
+                    } else {
+                        (n as f64 / max as f64 * bar_w * 10.0).round() / 10.0
+                    };
+                    let cy = top + i as f64 * row_h;
+                    let colour = letter
+                        .bytes()
+                        .next()
+                        .map_or(0, |b| usize::from(b.saturating_sub(b'A')) % 5);
+                    json!({
+                        "letter": letter,
+                        "colour": colour,
+                        "n": n,
+                        "text": c.map_or_else(|| withheld.clone(), |n| numbers::integer(ctx.locale, n as i64)),
+                        "y": cy,
+                        "text_y": cy + 10.0,
+                        "w": w,
+                        "value_x": label_w + 16.0 + w + 4.0,
+                    })
+                })
+                .collect();
+            y += r.cells.len() as f64 * row_h + 8.0;
+            json!({
+                "label": shown["label"],
+                "label_y": top + 10.0,
+                "bars": cells,
+            })
+        })
+        .collect();
     json!({
+        "chart": {
+            "width": label_w + 16.0 + bar_w + 60.0,
+            "height": y,
+            "bar_x": label_w + 16.0,
+            "letter_x": label_w + 4.0,
+        },
+        "bars": bars,
+        "max": max,
         "id": format!("crosstab-{}", t.dimension),
         "caption": ctx.t(&format!("brief.crosstab_{}", t.dimension)),
         "heading": ctx.t(&format!("brief.crosstab_{}_heading", t.dimension)),

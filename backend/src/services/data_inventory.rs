@@ -316,6 +316,21 @@ pub const NOT_PERSONAL: &[(&str, &[&str])] = &[
         &["id", "kind", "subject_type", "subject_id", "created_at"],
     ),
     (
+        "opinion_history",
+        &[
+            "id",
+            "consultation_id",
+            "snapshot_id",
+            "kind",
+            "computed_at",
+            "participants",
+            "clustered",
+            "votes",
+            "group_sizes",
+            "stability",
+        ],
+    ),
+    (
         "opinion_snapshots",
         &[
             "id",

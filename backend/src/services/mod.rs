@@ -20,6 +20,7 @@ pub mod mail;
 pub mod moderation;
 pub mod notifications;
 pub mod oidc;
+pub mod opinion_history;
 pub mod outcome;
 pub mod paper;
 pub mod participant_facts;

@@ -79,6 +79,9 @@ pub struct Report {
     pub who_took_part: WhoTookPart,
     /// The top of the report: what a councillor reads first.
     pub brief: super::report_brief::Brief,
+    /// Participation and group sizes at each snapshot, oldest first (thinned to at most
+    /// twelve points), so a reader sees whether opinion moved.
+    pub history: Vec<super::opinion_history::HistoryPoint>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -319,10 +322,16 @@ pub async fn build(
     let participation = participation(db, c, &statements).await?;
     let latest = super::snapshots::latest(db, c.id).await?;
     let who_took_part = who_took_part(db, c, min_group_size).await?;
+    let stability = match &latest {
+        Some((row, snap)) => super::opinion_history::stability_for(db, c.id, row, snap).await?,
+        None => None,
+    };
+    let history = super::opinion_history::history(db, c.id, min_group_size).await?;
     let brief = super::report_brief::build(
         db,
         c,
         latest.as_ref().map(|(_, snap)| &**snap),
+        stability,
         &statements,
         &super::report_brief::Turnout {
             participants: who_took_part.participants,
@@ -365,6 +374,7 @@ pub async fn build(
         ideas,
         who_took_part,
         brief,
+        history,
     })
 }
 

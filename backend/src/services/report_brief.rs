@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use crate::entities::{consultation, participant, statement};
 use crate::errors::AppError;
 use crate::opinion::significance::{self, MIN_VOTES};
-use crate::opinion::stability::{self, RESAMPLES};
+use crate::opinion::stability;
 use crate::opinion::{Counts, Direction, Snapshot};
 
 use super::population::{self, AGE_BANDS};
@@ -237,6 +237,7 @@ pub fn from_snapshot(
     snap: &Snapshot,
     statements: &[statement::Model],
     min_group_size: usize,
+    stab: Option<stability::Stability>,
 ) -> (
     Vec<BriefGroup>,
     Vec<UnitingStatement>,
@@ -257,23 +258,8 @@ pub fn from_snapshot(
         .collect();
     let clustered: usize = snap.groups.iter().map(|g| g.members).sum();
 
-    let mut points = Vec::new();
-    let mut of_group = Vec::new();
-    for p in snap.participants.values() {
-        if let Some(g) = p.group {
-            points.push(p.projection);
-            of_group.push(g);
-        }
-    }
-    let stab = (snap.groups.len() >= 2).then(|| {
-        stability::stability(
-            &points,
-            &of_group,
-            snap.groups.len(),
-            snap.receipt.seed,
-            RESAMPLES,
-        )
-    });
+    // Computed once with the snapshot (services::opinion_history), not on every load.
+    let stab = stab.filter(|_| snap.groups.len() >= 2);
 
     let groups = snap
         .groups
@@ -422,11 +408,14 @@ pub fn from_snapshot(
     (groups, uniting, dividing, stability)
 }
 
-/// The brief of `c`, from its latest snapshot (if any) and the report's participation figures.
+/// The brief of `c`, from its latest snapshot (if any) with its stored stability, and the
+/// report's participation figures.
+#[allow(clippy::too_many_arguments)]
 pub async fn build(
     db: &DatabaseConnection,
     c: &consultation::Model,
     snap: Option<&Snapshot>,
+    stab: Option<stability::Stability>,
     statements: &[statement::Model],
     who: &Turnout,
     voters: u64,
@@ -446,7 +435,7 @@ pub async fn build(
         .collect();
     channel_counts.sort_by_key(|c| std::cmp::Reverse(c.participants));
     let (groups, uniting, dividing, stability) = match snap {
-        Some(s) => from_snapshot(s, statements, min_group_size),
+        Some(s) => from_snapshot(s, statements, min_group_size, stab),
         None => (Vec::new(), Vec::new(), Vec::new(), None),
     };
     let crosstabs = match snap {

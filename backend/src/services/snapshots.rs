@@ -329,6 +329,7 @@ struct Computed {
     snapshot: Snapshot,
     json: String,
     hwm: i64,
+    stability: Option<crate::opinion::stability::Stability>,
 }
 
 /// Read the votes and run the engine (warm-started from the previous
@@ -360,7 +361,7 @@ where
         .map_err(|e| anyhow::anyhow!("the opinion engine is shut: {e}"))?;
     let input = engine_input(db, consultation_id).await?;
     let hwm = i64::try_from(input.vote_high_water_mark).unwrap_or(i64::MAX);
-    let (snapshot, json) = tokio::task::spawn_blocking(move || {
+    let (snapshot, json, stability) = tokio::task::spawn_blocking(move || {
         let params = Params::default();
         let snapshot = match state {
             Some(s) => opinion::update(&input, &s, &params),
@@ -368,7 +369,9 @@ where
         };
         drop(input);
         let json = serde_json::to_string(&snapshot);
-        (snapshot, json)
+        // Computed once here, kept with the snapshot's summary: reports only read it.
+        let stability = super::opinion_history::stability_of(&snapshot);
+        (snapshot, json, stability)
     })
     .await
     .map_err(|e| anyhow::anyhow!("the opinion engine stopped: {e}"))?;
@@ -377,6 +380,7 @@ where
         snapshot,
         json,
         hwm,
+        stability,
     }))
 }
 
@@ -426,6 +430,7 @@ async fn store(
         snapshot,
         json,
         hwm,
+        stability,
     } = computed;
     let row = opinion_snapshot::ActiveModel {
         consultation_id: Set(consultation_id),
@@ -436,6 +441,17 @@ async fn store(
         ..Default::default()
     }
     .insert(txn)
+    .await?;
+    // The summary outlives the snapshot: the report's history reads it.
+    super::opinion_history::record(
+        txn,
+        consultation_id,
+        row.id,
+        kind.as_str(),
+        row.computed_at,
+        &snapshot,
+        stability.as_ref(),
+    )
     .await?;
     let kept_ids: Vec<i64> = opinion_snapshot::Entity::find()
         .select_only()

@@ -301,10 +301,10 @@ async fn report_numbers_are_the_database_numbers(app: TestApp) {
     assert!(idea_row.contains("Forvaltningen ser på forslaget."));
     assert!(idea_row.contains("Under behandling"));
 
-    // Who took part: 8 of 48 verified, so 40 (83 %) unknown.
+    // Who took part: 8 of 48 verified, so 40 (83,3 %) unknown.
     assert_eq!(
         page.text("#unknown-share").unwrap(),
-        "Vi ved intet om 40 deltagere (83 %): de deltog anonymt eller med en almindelig konto."
+        "Vi ved intet om 40 deltagere (83,3 %): de deltog anonymt eller med en almindelig konto."
     );
     let ages = page.texts("#age-table tbody tr");
     assert_eq!(ages.len(), 7);

@@ -320,3 +320,192 @@ async fn politicians_land_on_their_overview(app: TestApp) {
     assert_eq!(res.status(), 303);
     assert!(location(&res).starts_with("/login"));
 }
+
+/// The text of pages `first..=last` of a PDF, as `pdftotext` reads it, whitespace collapsed.
+fn pdf_text(bytes: &[u8], first: usize, last: usize) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args([
+            "-enc",
+            "UTF-8",
+            "-f",
+            &first.to_string(),
+            "-l",
+            &last.to_string(),
+        ])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils; tests/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+both_backends!(
+    the_pdf_has_the_brief_on_page_one_and_page_numbers,
+    no_worker()
+);
+async fn the_pdf_has_the_brief_on_page_one_and_page_numbers(app: TestApp) {
+    let me = staff(&app).await;
+    let c = conversation(&app, &me).await;
+    let path = format!("/consultations/{SLUG}/report.pdf");
+    // Exactly who may read the report may get the PDF: not an anonymous visitor while the
+    // consultation is open.
+    let html = app.get(&format!("/consultations/{SLUG}/report")).await;
+    let anonymous = app.get(&path).await;
+    assert_eq!(anonymous.status(), html.status());
+    assert_ne!(anonymous.status(), 200);
+    assert_eq!(
+        location(&anonymous),
+        location(&html).replace("report", "report.pdf")
+    );
+
+    let reader = politician(&app).await;
+    let (_, page) = app
+        .page_with(&reader, &format!("/consultations/{SLUG}/report"))
+        .await;
+    assert_eq!(page.attr("#report-pdf", "href").unwrap(), path);
+    let res = app.get_with(&reader, &path).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+
+    let (_, snap) = app.latest_snapshot(c.id).await.unwrap();
+    let clustered: usize = snap.groups.iter().map(|g| g.members).sum();
+    let first = pdf_text(&bytes, 1, 1);
+    // The header: the title (with æøå, from the embedded font) and the date; the brief on page one.
+    assert!(first.starts_with("Parken ved åen"), "{first}");
+    assert!(first.contains("Kort fortalt"), "{first}");
+    assert!(
+        first.contains(
+            "40 personer deltog. 40 af dem stemte om udsagn. Sådan deltog de: 40 på nettet."
+        ),
+        "{first}"
+    );
+    assert!(
+        first.contains(&format!(
+            "De {clustered} deltagere, der har stemt nok, falder i 2 grupper, der mener det samme."
+        )),
+        "{first}"
+    );
+    assert!(first.contains("Gruppe A er stabil: 100,0 %."), "{first}");
+    assert!(
+        first.contains("Der skal være flere bænke i parken — 100,0 % (n = 40) er enige"),
+        "{first}"
+    );
+    assert!(!first.contains("Skøjtebanen"), "{first}");
+    let all = pdf_text(&bytes, 1, 99);
+    let pages = all.matches("Side ").count();
+    assert!(pages >= 2, "{all}");
+    assert!(first.contains(&format!("Side 1 af {pages}")), "{first}");
+    let second = pdf_text(&bytes, 2, 2);
+    assert!(second.starts_with("Parken ved åen"), "{second}");
+    assert!(second.contains(&format!("Side 2 af {pages}")), "{second}");
+    // The map's group labels and the figures are text too.
+    assert!(all.contains("Meningskort"), "{all}");
+    assert!(
+        all.contains(&format!("A ({})", snap.groups[0].members)),
+        "{all}"
+    );
+
+    // In English, the same PDF in English.
+    let en = client();
+    app.user(Role::Politician)
+        .email("council@example.org")
+        .create()
+        .await;
+    app.login_with(&en, "council@example.org").await;
+    let res = app.get_with(&en, &format!("{path}?lang=en")).await;
+    assert_eq!(res.status(), 200);
+    let text = pdf_text(&res.bytes().await.unwrap(), 1, 1);
+    assert!(text.contains("Page 1 of"), "{text}");
+}
+
+both_backends!(
+    the_history_outlives_pruned_snapshots_and_keeps_the_stability,
+    no_worker()
+);
+async fn the_history_outlives_pruned_snapshots_and_keeps_the_stability(app: TestApp) {
+    use samskab::entities::{opinion_history, opinion_snapshot};
+    let me = staff(&app).await;
+    let c = conversation(&app, &me).await;
+    let ids = app.statement_ids(c.id).await;
+    // Two more rounds: newcomers join the first camp, a snapshot after each round.
+    for round in 0..2 {
+        for i in 0..5 {
+            let token = format!("late-{round}-{i}");
+            for (j, id) in ids.iter().take(8).enumerate() {
+                let v = if j % 2 == 0 {
+                    VoteValue::Agree
+                } else {
+                    VoteValue::Disagree
+                };
+                app.vote(&c, &token, *id, v).await;
+            }
+        }
+        assert!(app.recompute_snapshot(c.id).await.is_some());
+    }
+    // Older warm snapshots are pruned, their summaries are not.
+    let snapshots = opinion_snapshot::Entity::find()
+        .filter(opinion_snapshot::Column::ConsultationId.eq(c.id))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(snapshots, 2);
+    let history = opinion_history::Entity::find()
+        .filter(opinion_history::Column::ConsultationId.eq(c.id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(
+        history.iter().map(|h| h.participants).collect::<Vec<_>>(),
+        vec![40, 45, 50]
+    );
+
+    let reader = politician(&app).await;
+    let (status, page) = app
+        .page_with(&reader, &format!("/consultations/{SLUG}/report"))
+        .await;
+    assert_eq!(status, 200);
+    let rows = page.texts("#history-table tbody tr td:first-of-type");
+    assert_eq!(rows, ["40", "45", "50"]);
+    let headings = page.texts("#history-table thead th");
+    assert_eq!(&headings[..2], ["Tidspunkt", "Deltagere"]);
+    assert!(headings.contains(&"Gruppe A".to_owned()), "{headings:?}");
+    assert_eq!(page.attrs(".history-chart polyline", "points").len(), 1 + 2);
+
+    // The stability shown is the one stored with the snapshot, computed once with its seed.
+    let (row, snap) = app.latest_snapshot(c.id).await.unwrap();
+    let stored = history.iter().find(|h| h.snapshot_id == row.id).unwrap();
+    let kept: stability::Stability =
+        serde_json::from_str(stored.stability.as_deref().unwrap()).unwrap();
+    assert_eq!(kept.seed, snap.receipt.seed);
+    let api: serde_json::Value = app
+        .get_with(&reader, &format!("/api/v1/consultations/{SLUG}/report"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["history"].as_array().unwrap().len(), 3);
+    for (shown, g) in api["brief"]["stability"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&kept.groups)
+    {
+        assert_eq!(shown["drawn"], g.drawn);
+        assert_eq!(shown["same"], g.same);
+    }
+}
