@@ -137,6 +137,19 @@ async fn the_report_from_the_kept_snapshot_and_sql_counts_is_the_same(app: TestA
         assert_eq!(got, per_day);
         assert_eq!(got.values().sum::<u64>(), votes.len() as u64 + 1);
     }
+
+    // The report page draws every participant of a small conversation and
+    // says nothing about a sample.
+    let staff = samskab_tests::client();
+    app.login_with(&staff, "mod@example.org").await;
+    let (status, page) = app
+        .page_with(&staff, &format!("/consultations/{SLUG}/report"))
+        .await;
+    assert_eq!(status, 200);
+    let dots = page.attrs("svg.opinion-map circle", "cx");
+    assert_eq!(dots.len(), expected["map"].as_array().unwrap().len());
+    assert_eq!(dots.len(), 24);
+    assert!(page.text("#map-sample").is_none());
 }
 
 both_backends!(
