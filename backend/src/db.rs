@@ -116,3 +116,37 @@ pub async fn is_ready(db: &DatabaseConnection) -> Result<(), String> {
         Err(format!("{} migrations pending", pending.len()))
     }
 }
+
+/// The SQL statements the application sent, for tests that keep a hot path's
+/// number of queries from growing unnoticed (`BuildOptions::statement_log`).
+/// Transaction control (BEGIN, COMMIT) is not among them.
+#[derive(Debug, Default)]
+pub struct StatementLog {
+    statements: std::sync::Mutex<Vec<String>>,
+}
+
+impl StatementLog {
+    /// A log that lives as long as the process (tests leak one per app).
+    pub fn leaked() -> &'static StatementLog {
+        Box::leak(Box::default())
+    }
+
+    pub fn record(&self, sql: &str) {
+        if let Ok(mut list) = self.statements.lock() {
+            list.push(sql.to_owned());
+        }
+    }
+
+    /// The statements recorded since the last call, oldest first.
+    pub fn take(&self) -> Vec<String> {
+        self.statements
+            .lock()
+            .map(|mut list| std::mem::take(&mut *list))
+            .unwrap_or_default()
+    }
+
+    /// Record every statement `db` (and its clones made afterwards) sends.
+    pub fn attach(&'static self, db: &mut DatabaseConnection) {
+        db.set_metric_callback(move |info| self.record(&info.statement.sql));
+    }
+}

@@ -30,6 +30,9 @@ pub struct BuildOptions {
     pub demo: bool,
     /// Do not start background jobs (tests that need a stable snapshot).
     pub no_background_jobs: bool,
+    /// Record every SQL statement the application sends (tests that count
+    /// the queries of a request).
+    pub statement_log: Option<&'static crate::db::StatementLog>,
 }
 
 pub struct Application {
@@ -56,8 +59,11 @@ impl Application {
                 "SAMSKAB_SECURITY_TXT__EXPIRES has passed: reporters will ignore /.well-known/security.txt"
             );
         }
-        let db = crate::db::connect(&settings).await?;
+        let mut db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;
+        if let Some(log) = options.statement_log {
+            log.attach(&mut db);
+        }
         if options.demo {
             crate::services::demo::load(&db)
                 .await

@@ -9,10 +9,23 @@ use handlebars::{
     RenderErrorReason,
 };
 use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+use crate::i18n::{Catalogs, Locale};
 
 pub struct Views {
     registry: Handlebars<'static>,
+    /// Template contexts that already hold a locale's message catalogue as
+    /// `t`, kept between renders: a page adds its own data, renders, and
+    /// takes it out again, so the catalogue (~80 kB of JSON per locale) is
+    /// not deep-copied on every page.
+    with_catalog: std::sync::Mutex<HashMap<Locale, Vec<HbContext>>>,
 }
+
+/// At most this many prepared contexts per locale are kept (about one per
+/// page rendered at the same moment).
+const KEPT_CONTEXTS: usize = 32;
 
 impl Views {
     pub fn load() -> anyhow::Result<Self> {
@@ -27,7 +40,48 @@ impl Views {
             .register_embed_templates_with_extension::<samskab_frontend::Templates>(".hbs")
             .context("loading templates")?;
         registry.register_helper("tr", Box::new(tr_helper));
-        Ok(Views { registry })
+        Ok(Views {
+            registry,
+            with_catalog: Default::default(),
+        })
+    }
+
+    /// Render `name` with `data` (an object without `t`) and the catalogue
+    /// of `locale` as `t`, without copying the catalogue.
+    pub fn render_page(
+        &self,
+        name: &str,
+        catalogs: &Catalogs,
+        locale: Locale,
+        data: serde_json::Map<String, Value>,
+    ) -> anyhow::Result<String> {
+        let kept = self
+            .with_catalog
+            .lock()
+            .ok()
+            .and_then(|mut kept| kept.get_mut(&locale).and_then(Vec::pop));
+        let mut ctx = match kept {
+            Some(ctx) => ctx,
+            None => HbContext::from(json!({ "t": catalogs.catalog(locale) })),
+        };
+        let Some(object) = ctx.data_mut().as_object_mut() else {
+            anyhow::bail!("a template context is no object");
+        };
+        object.extend(data.into_iter().filter(|(k, _)| k != "t"));
+        let html = self
+            .registry
+            .render_with_context(name, &ctx)
+            .with_context(|| format!("rendering template {name}"));
+        if let Some(object) = ctx.data_mut().as_object_mut() {
+            object.retain(|k, _| k == "t");
+        }
+        if let Ok(mut kept) = self.with_catalog.lock() {
+            let list = kept.entry(locale).or_default();
+            if list.len() < KEPT_CONTEXTS {
+                list.push(ctx);
+            }
+        }
+        html
     }
 
     pub fn render<T: Serialize>(&self, name: &str, data: &T) -> anyhow::Result<String> {
@@ -96,6 +150,40 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, "3 votes by &lt;b&gt;");
+    }
+
+    #[test]
+    fn a_page_gets_the_catalogue_and_only_its_own_data() {
+        let views = Views::load().unwrap();
+        let catalogs = Catalogs::load().unwrap();
+        let mut registry = views.registry.clone();
+        registry
+            .register_template_string("probe", "{{t.nav.home}}|{{#if page}}{{page.x}}{{/if}}")
+            .unwrap();
+        let views = Views {
+            registry,
+            with_catalog: Default::default(),
+        };
+        let data = |x: Value| {
+            let mut m = serde_json::Map::new();
+            if !x.is_null() {
+                m.insert("page".into(), json!({ "x": x }));
+            }
+            m
+        };
+        let first = views
+            .render_page("probe", &catalogs, Locale::Da, data(json!(1)))
+            .unwrap();
+        assert_eq!(first, "Forside|1");
+        // The kept context forgot the first page's data.
+        let second = views
+            .render_page("probe", &catalogs, Locale::Da, data(Value::Null))
+            .unwrap();
+        assert_eq!(second, "Forside|");
+        let english = views
+            .render_page("probe", &catalogs, Locale::En, data(json!(2)))
+            .unwrap();
+        assert_eq!(english, "Home|2");
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub backend: Backend,
     pub settings: Settings,
+    /// The SQL statements the app sent, when `BuildOptions::statement_log` was given.
+    pub statement_log: Option<&'static samskab::db::StatementLog>,
     /// Numbers for the builders' default names.
     seq: std::sync::atomic::AtomicU64,
     _dir: TempDir,
@@ -278,6 +280,7 @@ impl TestApp {
             db,
             backend,
             settings,
+            statement_log: options.statement_log,
             seq: Default::default(),
             _dir: dir,
         }))

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::entities::{consultation, statement};
 use crate::errors::AppError;
 use crate::opinion::{Direction, Snapshot, VoteValue};
-use crate::routes::context::{Ctx, CurrentUser, Staff};
+use crate::routes::context::{ActionCtx, Ctx, CurrentUser, Staff};
 use crate::routes::see_other;
 use crate::routes::views::{ConsultationRef, FieldErrors};
 use crate::services::consultations::Status;
@@ -340,7 +340,7 @@ pub struct VoteForm {
 
 #[post("/consultations/{slug}/statements/{id}/vote")]
 pub async fn vote(
-    ctx: Ctx,
+    ActionCtx(ctx): ActionCtx,
     path: web::Path<(String, i64)>,
     form: web::Form<VoteForm>,
     client: Client,

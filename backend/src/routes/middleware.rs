@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::errors::AppError;
 use crate::i18n::Locale;
-use crate::routes::context::{CurrentUser, base_context};
+use crate::routes::context::{CurrentUser, base_context, render_page};
 use crate::state::AppState;
 
 pub const LANG_COOKIE: &str = "samskab_lang";
@@ -196,7 +196,7 @@ pub fn error_page<B: MessageBody + 'static>(
             Vec::new(),
         );
         data["page"] = json!({ "status": status.as_u16(), "message": message });
-        match state.views.render("pages/error", &data) {
+        match render_page(&state, locale, "pages/error", data) {
             Ok(html) => HttpResponse::build(status)
                 .content_type("text/html; charset=utf-8")
                 .body(html),

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::entities::consultation;
 use crate::errors::AppError;
+use crate::i18n::Locale;
 use crate::routes::context::{Admin, Ctx};
 use crate::routes::see_other;
 use crate::routes::views::{FieldErrors, date, status_label};
@@ -116,7 +117,8 @@ fn votes_chart(locale: crate::i18n::Locale, report: &Report) -> Value {
 }
 
 /// Participants and group labels scaled into the map's box.
-fn opinion_map(op: &report::OpinionReport) -> Value {
+/// A big conversation's map is a sample (`sampled`, with the numbers to say so).
+fn opinion_map(locale: Locale, op: &report::OpinionReport) -> Value {
     let centers: Vec<[f64; 2]> = op.groups.iter().filter_map(|g| g.center).collect();
     let xs = op
         .map
@@ -154,6 +156,9 @@ fn opinion_map(op: &report::OpinionReport) -> Value {
         "points": points,
         "labels": labels,
         "has_points": !points.is_empty(),
+        "sampled": op.map.len() < op.map_participants,
+        "shown": crate::numbers::integer(locale, i64::try_from(op.map.len()).unwrap_or(i64::MAX)),
+        "all": crate::numbers::integer(locale, i64::try_from(op.map_participants).unwrap_or(i64::MAX)),
     })
 }
 
@@ -327,7 +332,7 @@ pub(crate) fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value
             "clustered": op.participants_clustered,
             "groups": groups,
             "has_groups": !op.groups.is_empty(),
-            "map": opinion_map(op),
+            "map": opinion_map(locale, op),
             "consensus_agree": op.consensus_agree,
             "consensus_disagree": op.consensus_disagree,
             "has_consensus": !op.consensus_agree.is_empty() || !op.consensus_disagree.is_empty(),
@@ -526,4 +531,42 @@ async fn population_page(
             "stored": stored,
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report_of(participants: usize) -> report::OpinionReport {
+        use crate::opinion_tools::synthetic::{SyntheticParams, generate};
+        let params = SyntheticParams {
+            participants,
+            statements: 20,
+            votes: participants * 10,
+            ..Default::default()
+        };
+        let snap = crate::opinion::cold_run(&generate(&params, 3).input, &Default::default());
+        report::opinion_report_of("warm".into(), chrono::Utc::now(), &snap, &[], 1)
+    }
+
+    #[test]
+    fn the_map_says_when_it_shows_a_sample() {
+        let big = report_of(3_000);
+        let map = opinion_map(Locale::Da, &big);
+        assert_eq!(map["sampled"], true);
+        assert_eq!(map["points"].as_array().unwrap().len(), big.map.len());
+        assert_eq!(
+            map["all"],
+            crate::numbers::integer(Locale::Da, big.map_participants as i64)
+        );
+        assert!(map["all"].as_str().unwrap().contains('.'), "{map}");
+
+        let small = report_of(200);
+        let map = opinion_map(Locale::En, &small);
+        assert_eq!(map["sampled"], false);
+        assert_eq!(
+            map["points"].as_array().unwrap().len(),
+            small.map_participants
+        );
+    }
 }

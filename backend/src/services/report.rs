@@ -387,22 +387,22 @@ async fn participation(
         .filter(participant::Column::ConsultationId.eq(c.id))
         .count(db)
         .await?;
-    let votes = vote::Entity::find()
-        .filter(vote::Column::ConsultationId.eq(c.id))
-        .count(db)
-        .await?;
-    // Counted by the database: a big conversation has millions of votes.
-    let voters = vote::Entity::find()
+    // Counted by the database in one pass over the consultation's votes: a
+    // big conversation has millions of them.
+    let (votes, voters) = vote::Entity::find()
         .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "votes")
         .column_as(
             Expr::from(Func::count_distinct(Expr::col(vote::Column::ParticipantId))),
-            "n",
+            "voters",
         )
         .filter(vote::Column::ConsultationId.eq(c.id))
-        .into_tuple::<i64>()
+        .into_tuple::<(i64, i64)>()
         .one(db)
         .await?
-        .map_or(0, |n| u64::try_from(n).unwrap_or(0));
+        .map_or((0, 0), |(v, p)| {
+            (u64::try_from(v).unwrap_or(0), u64::try_from(p).unwrap_or(0))
+        });
     let accepted = statements
         .iter()
         .filter(|s| s.status == StatementStatus::Accepted)

@@ -2,12 +2,15 @@
 //! and statement is unique; every vote that changes something is also
 //! appended to the history. Repeating the same vote changes nothing.
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, PostgresQueryBuilder, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement,
+};
 
 use crate::auth::session::CurrentUser;
 use crate::domain::Refusal;
-use crate::entities::{consultation, statement, vote, vote_history};
+use crate::entities::{consultation, participant, statement, vote, vote_history};
 use crate::errors::AppError;
 use crate::opinion::VoteValue;
 
@@ -47,6 +50,14 @@ pub fn may_vote(viewer: Option<&CurrentUser>, c: &consultation::Model) -> Result
 }
 
 /// Cast (or change) a vote on statement `statement_id` of consultation `c`.
+///
+/// The common case, a known participant changing or adding a vote on an
+/// accepted statement, is one statement on PostgreSQL (the upsert and the
+/// history row in one `WITH … INSERT`) and one short IMMEDIATE transaction
+/// of two statements on SQLite: the statement's consultation and status and
+/// the participant are checked by the upsert's own `SELECT`. When it writes
+/// nothing (a new participant, a statement that is not open for votes, or
+/// the same vote again) the slow path finds out why and answers as before.
 pub async fn cast(
     db: &DatabaseConnection,
     c: &consultation::Model,
@@ -55,6 +66,14 @@ pub async fn cast(
     value: VoteValue,
 ) -> Result<VoteOutcome, AppError> {
     may_vote(visitor.user.as_ref(), c)?;
+    let at = now();
+    if let Some(participant_id) = record_known(db, c.id, visitor, statement_id, value, at).await? {
+        crate::metrics::vote_cast(true);
+        return Ok(VoteOutcome {
+            participant_id,
+            changed: true,
+        });
+    }
     let s = statement::Entity::find_by_id(statement_id)
         .filter(statement::Column::ConsultationId.eq(c.id))
         .one(db)
@@ -68,11 +87,131 @@ pub async fn cast(
         StatementStatus::Pending => return Err(AppError::Conflict("errors.statement_pending")),
     }
     let participant = participants::find_or_create(db, c, visitor).await?;
-    let changed = record(db, c.id, s.id, participant.id, value, now()).await?;
+    let changed = record(db, c.id, s.id, participant.id, value, at).await?;
     crate::metrics::vote_cast(changed);
     Ok(VoteOutcome {
         participant_id: participant.id,
         changed,
+    })
+}
+
+/// The columns the upsert writes, in order.
+const VOTE_COLUMNS: [vote::Column; 5] = [
+    vote::Column::ConsultationId,
+    vote::Column::StatementId,
+    vote::Column::ParticipantId,
+    vote::Column::Value,
+    vote::Column::UpdatedAt,
+];
+
+/// The current vote changes only when its value does: a repeated vote
+/// writes nothing (and so adds no history).
+fn on_vote_conflict(v: i16) -> OnConflict {
+    OnConflict::columns([vote::Column::StatementId, vote::Column::ParticipantId])
+        .update_columns([vote::Column::Value, vote::Column::UpdatedAt])
+        .action_and_where(ExprTrait::ne(
+            Expr::col((vote::Entity, vote::Column::Value)),
+            v,
+        ))
+        .to_owned()
+}
+
+/// The fast path of [`cast`]: the upsert takes the participant from the
+/// visitor's row and only an accepted statement of the consultation, and
+/// returns the participant id when it wrote (then the history row is
+/// written too, in the same statement or transaction). `None` when nothing
+/// was written, for whatever reason.
+async fn record_known(
+    db: &DatabaseConnection,
+    consultation_id: i64,
+    visitor: &Visitor,
+    statement_id: i64,
+    value: VoteValue,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<i64>, AppError> {
+    let who = match (&visitor.user, &visitor.anon_token) {
+        (Some(u), _) => Expr::col((participant::Entity, participant::Column::UserId)).eq(u.id),
+        (None, Some(t)) => Expr::col((participant::Entity, participant::Column::AnonTokenHash))
+            .eq(participants::hash_token(t)),
+        (None, None) => return Ok(None),
+    };
+    let v = value as i16;
+    let source = Query::select()
+        .expr(Expr::val(consultation_id))
+        .column((statement::Entity, statement::Column::Id))
+        .column((participant::Entity, participant::Column::Id))
+        .expr(Expr::val(v))
+        .expr(Expr::val(at))
+        .from(statement::Entity)
+        .inner_join(
+            participant::Entity,
+            Expr::col((participant::Entity, participant::Column::ConsultationId))
+                .equals((statement::Entity, statement::Column::ConsultationId)),
+        )
+        .and_where(Expr::col((statement::Entity, statement::Column::Id)).eq(statement_id))
+        .and_where(
+            Expr::col((statement::Entity, statement::Column::ConsultationId)).eq(consultation_id),
+        )
+        .and_where(
+            Expr::col((statement::Entity, statement::Column::Status))
+                .eq(StatementStatus::Accepted.as_str()),
+        )
+        .and_where(who)
+        .to_owned();
+    let mut upsert = Query::insert();
+    upsert
+        .into_table(vote::Entity)
+        .columns(VOTE_COLUMNS)
+        .select_from(source)
+        .map_err(|e| anyhow::anyhow!("building the vote insert: {e}"))?
+        .on_conflict(on_vote_conflict(v));
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        // One statement: the history row is written from what the upsert
+        // returns, so it exists exactly when the current vote changed.
+        let (sql, values) = upsert.build(PostgresQueryBuilder);
+        let sql = format!(
+            "WITH changed AS ({sql} RETURNING consultation_id, statement_id, participant_id, value, updated_at) \
+             INSERT INTO vote_history (consultation_id, statement_id, participant_id, value, cast_at) \
+             SELECT consultation_id, statement_id, participant_id, value, updated_at FROM changed \
+             RETURNING participant_id"
+        );
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+        return Ok(match row {
+            Some(row) => Some(row.try_get_by_index::<i64>(0)?),
+            None => None,
+        });
+    }
+    upsert.returning_col(vote::Column::ParticipantId);
+    let txn = super::begin_write(db).await?;
+    let Some(row) = txn.query_one(&upsert).await? else {
+        txn.rollback().await?;
+        return Ok(None);
+    };
+    let participant_id: i64 = row.try_get_by_index(0)?;
+    history_insert(consultation_id, statement_id, participant_id, v, at)
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Some(participant_id))
+}
+
+fn history_insert(
+    consultation_id: i64,
+    statement_id: i64,
+    participant_id: i64,
+    v: i16,
+    at: chrono::DateTime<chrono::Utc>,
+) -> sea_orm::Insert<vote_history::ActiveModel> {
+    vote_history::Entity::insert(vote_history::ActiveModel {
+        consultation_id: Set(consultation_id),
+        statement_id: Set(statement_id),
+        participant_id: Set(participant_id),
+        value: Set(v),
+        cast_at: Set(at),
+        ..Default::default()
     })
 }
 
@@ -91,13 +230,7 @@ pub(crate) async fn record(
     let txn = super::begin_write(db).await?;
     let upsert = Query::insert()
         .into_table(vote::Entity)
-        .columns([
-            vote::Column::ConsultationId,
-            vote::Column::StatementId,
-            vote::Column::ParticipantId,
-            vote::Column::Value,
-            vote::Column::UpdatedAt,
-        ])
+        .columns(VOTE_COLUMNS)
         .values([
             consultation_id.into(),
             statement_id.into(),
@@ -106,28 +239,13 @@ pub(crate) async fn record(
             at.into(),
         ])
         .map_err(|e| anyhow::anyhow!("building the vote insert: {e}"))?
-        .on_conflict(
-            OnConflict::columns([vote::Column::StatementId, vote::Column::ParticipantId])
-                .update_columns([vote::Column::Value, vote::Column::UpdatedAt])
-                .action_and_where(ExprTrait::ne(
-                    Expr::col((vote::Entity, vote::Column::Value)),
-                    v,
-                ))
-                .to_owned(),
-        )
+        .on_conflict(on_vote_conflict(v))
         .to_owned();
     let changed = txn.execute(&upsert).await?.rows_affected() > 0;
     if changed {
-        vote_history::Entity::insert(vote_history::ActiveModel {
-            consultation_id: Set(consultation_id),
-            statement_id: Set(statement_id),
-            participant_id: Set(participant_id),
-            value: Set(v),
-            cast_at: Set(at),
-            ..Default::default()
-        })
-        .exec_without_returning(&txn)
-        .await?;
+        history_insert(consultation_id, statement_id, participant_id, v, at)
+            .exec_without_returning(&txn)
+            .await?;
     }
     txn.commit().await?;
     Ok(changed)

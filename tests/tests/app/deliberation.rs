@@ -880,6 +880,7 @@ both_backends!(
     samskab_tests::BuildOptions {
         demo: true,
         no_background_jobs: true,
+        ..Default::default()
     }
 );
 async fn demo_conversation_has_groups_before_serving(app: TestApp) {

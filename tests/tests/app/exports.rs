@@ -496,6 +496,7 @@ both_backends!(
     BuildOptions {
         demo: true,
         no_background_jobs: true,
+        ..Default::default()
     }
 );
 async fn demo_report_has_groups_and_downloads_for_everyone(app: TestApp) {
