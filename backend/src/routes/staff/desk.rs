@@ -546,6 +546,38 @@ pub async fn consultation_page(
     consultation_view(&ctx, &assist, &visitor, &c, Typed::default()).await
 }
 
+/// After one of the citizen's texts: stored, back to the consultation with
+/// "saved" (and the notice about personal data in `texts`); refused, the page
+/// again with what was typed and the reasons.
+#[allow(clippy::too_many_arguments)]
+async fn answer<T>(
+    ctx: &Ctx,
+    assist: &Assist,
+    visitor: &Visitor,
+    c: &consultation::Model,
+    slug: &str,
+    result: Result<T, AppError>,
+    texts: &[&str],
+    typed: Typed,
+) -> Result<HttpResponse, AppError> {
+    store(ctx, assist)?;
+    match result {
+        Ok(_) => {
+            ctx.flash("success", "assisted.saved");
+            ctx.tell_about_personal_data(texts, texts);
+            Ok(back(slug))
+        }
+        Err(AppError::Validation(errors)) => {
+            let typed = Typed {
+                errors: messages(ctx, &errors),
+                ..typed
+            };
+            consultation_view(ctx, assist, visitor, c, typed).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn back(slug: &str) -> HttpResponse {
     see_other(&format!("/staff/desk/c/{slug}"))
 }
@@ -616,23 +648,21 @@ pub async fn statement(
     };
     let result =
         assisted::statement(&ctx.state.db, &me, &mut assist, &visitor, &c, &form.body).await;
-    store(&ctx, &assist)?;
-    match result {
-        Ok(_) => {
-            ctx.flash("success", "assisted.saved");
-            ctx.tell_about_personal_data(&[&form.body], &[&form.body]);
-            Ok(back(&slug))
-        }
-        Err(AppError::Validation(errors)) => {
-            let typed = Typed {
-                statement: form.body.clone(),
-                errors: messages(&ctx, &errors),
-                ..Default::default()
-            };
-            consultation_view(&ctx, &assist, &visitor, &c, typed).await
-        }
-        Err(e) => Err(e),
-    }
+    let typed = Typed {
+        statement: form.body.clone(),
+        ..Default::default()
+    };
+    answer(
+        &ctx,
+        &assist,
+        &visitor,
+        &c,
+        &slug,
+        result,
+        &[&form.body],
+        typed,
+    )
+    .await
 }
 
 #[post("/staff/desk/c/{slug}/ideas")]
@@ -645,27 +675,13 @@ pub async fn idea(
         return Ok(see_other("/staff/desk"));
     };
     let result = assisted::idea(&ctx.state.db, &me, &mut assist, &visitor, &c, &form).await;
-    store(&ctx, &assist)?;
-    match result {
-        Ok(_) => {
-            ctx.flash("success", "assisted.saved");
-            ctx.tell_about_personal_data(
-                &[&form.title, &form.body, &form.place],
-                &[&form.title, &form.body, &form.place],
-            );
-            Ok(back(&slug))
-        }
-        Err(AppError::Validation(errors)) => {
-            let typed = Typed {
-                idea_title: form.title.clone(),
-                idea_body: form.body.clone(),
-                errors: messages(&ctx, &errors),
-                ..Default::default()
-            };
-            consultation_view(&ctx, &assist, &visitor, &c, typed).await
-        }
-        Err(e) => Err(e),
-    }
+    let typed = Typed {
+        idea_title: form.title.clone(),
+        idea_body: form.body.clone(),
+        ..Default::default()
+    };
+    let texts = [form.title.as_str(), form.body.as_str(), form.place.as_str()];
+    answer(&ctx, &assist, &visitor, &c, &slug, result, &texts, typed).await
 }
 
 #[derive(Deserialize)]
@@ -695,23 +711,21 @@ pub async fn comment(
         &form.body,
     )
     .await;
-    store(&ctx, &assist)?;
-    match result {
-        Ok(_) => {
-            ctx.flash("success", "assisted.saved");
-            ctx.tell_about_personal_data(&[&form.body], &[&form.body]);
-            Ok(back(&slug))
-        }
-        Err(AppError::Validation(errors)) => {
-            let typed = Typed {
-                comment: form.body.clone(),
-                errors: messages(&ctx, &errors),
-                ..Default::default()
-            };
-            consultation_view(&ctx, &assist, &visitor, &c, typed).await
-        }
-        Err(e) => Err(e),
-    }
+    let typed = Typed {
+        comment: form.body.clone(),
+        ..Default::default()
+    };
+    answer(
+        &ctx,
+        &assist,
+        &visitor,
+        &c,
+        &slug,
+        result,
+        &[&form.body],
+        typed,
+    )
+    .await
 }
 
 #[post("/staff/desk/end")]
