@@ -10,11 +10,10 @@ use crate::i18n::{Catalogs, Locale};
 use crate::markdown;
 use crate::services::consultations::{self, Status};
 
+/// The day of an instant in Danish time, written out ("2. december 2026"), so a
+/// citizen never reads a bare "02.12.2026" or a UTC date that is a day off after 23.00.
 pub fn date(locale: Locale, at: &chrono::DateTime<chrono::Utc>) -> String {
-    match locale {
-        Locale::Da => at.format("%d.%m.%Y").to_string(),
-        Locale::En => at.format("%-d %b %Y").to_string(),
-    }
+    crate::dates::format_date(*at, locale)
 }
 
 pub fn status_label(catalogs: &Catalogs, locale: Locale, status: Status) -> String {
