@@ -22,9 +22,16 @@ impl RecomputeWorker {
     pub fn spawn(db: DatabaseConnection, interval: Duration) -> Self {
         let (stop, mut stopped) = watch::channel(false);
         let handle = tokio::spawn(async move {
+            // Rounds start `interval` apart, not `interval` after the last one
+            // ended: on a big conversation a round takes seconds, and a new
+            // vote should not wait for a whole pause on top of it. A round
+            // longer than the interval is followed by the next one at once.
+            let mut ticks =
+                tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
+                    _ = ticks.tick() => {}
                     _ = stopped.changed() => break,
                 }
                 if *stopped.borrow() {

@@ -7,7 +7,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Datelike;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 
 use crate::entities::{consultation, participant, user};
 use crate::errors::AppError;
@@ -45,10 +48,19 @@ pub async fn verified_participants<C: ConnectionTrait>(
         .column(participant::Column::KeptAgeBand)
         .column(participant::Column::KeptMunicipality)
         .filter(participant::Column::ConsultationId.eq(c.id))
+        // Only who can be verified: most of a big conversation is anonymous.
+        .filter(
+            Condition::any()
+                .add(participant::Column::UserId.is_not_null())
+                .add(participant::Column::KeptVerified.eq(true)),
+        )
         .into_tuple()
         .all(db)
         .await?;
-    let participants = rows.len() as u64;
+    let participants = participant::Entity::find()
+        .filter(participant::Column::ConsultationId.eq(c.id))
+        .count(db)
+        .await?;
     let year = age_reference_year(c);
     let mut facts = HashMap::new();
     let mut user_of = HashMap::new();
@@ -77,15 +89,25 @@ pub async fn verified_participants<C: ConnectionTrait>(
         }
     }
     if !user_of.is_empty() {
-        let ids: HashSet<i64> = user_of.values().copied().collect();
-        let users: HashMap<i64, user::Model> = user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .filter(user::Column::IdentityProvider.is_not_null())
-            .all(db)
-            .await?
+        let ids: Vec<i64> = user_of
+            .values()
+            .copied()
+            .collect::<HashSet<i64>>()
             .into_iter()
-            .map(|u| (u.id, u))
             .collect();
+        let mut users: HashMap<i64, user::Model> = HashMap::new();
+        // In parts: a database takes a bounded number of parameters.
+        for part in ids.chunks(10_000) {
+            users.extend(
+                user::Entity::find()
+                    .filter(user::Column::Id.is_in(part.iter().copied()))
+                    .filter(user::Column::IdentityProvider.is_not_null())
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|u| (u.id, u)),
+            );
+        }
         for (pid, uid) in user_of {
             if let Some(u) = users.get(&uid) {
                 facts.insert(

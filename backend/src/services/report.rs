@@ -10,18 +10,15 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::session::CurrentUser;
-use crate::entities::{
-    comment, consultation, idea, idea_status_change, participant, statement, vote,
-};
+use crate::entities::{comment, consultation, idea, idea_status_change, participant, statement};
 use crate::errors::AppError;
 use crate::opinion::{Counts, Direction, Receipt, Snapshot, significance};
 
@@ -387,22 +384,10 @@ async fn participation(
         .filter(participant::Column::ConsultationId.eq(c.id))
         .count(db)
         .await?;
-    // Counted by the database in one pass over the consultation's votes: a
-    // big conversation has millions of them.
-    let (votes, voters) = vote::Entity::find()
-        .select_only()
-        .column_as(Expr::cust("COUNT(*)"), "votes")
-        .column_as(
-            Expr::from(Func::count_distinct(Expr::col(vote::Column::ParticipantId))),
-            "voters",
-        )
-        .filter(vote::Column::ConsultationId.eq(c.id))
-        .into_tuple::<(i64, i64)>()
-        .one(db)
-        .await?
-        .map_or((0, 0), |(v, p)| {
-            (u64::try_from(v).unwrap_or(0), u64::try_from(p).unwrap_or(0))
-        });
+    // Counted once per process and then brought up to date from the new rows:
+    // a big conversation has millions of votes.
+    let tally = super::vote_tally::tally(db, c.id, !statements.is_empty()).await?;
+    let (votes, voters) = (tally.votes, tally.voters);
     let accepted = statements
         .iter()
         .filter(|s| s.status == StatementStatus::Accepted)
@@ -425,7 +410,6 @@ async fn participation(
             .count(db)
             .await?
     };
-    let per_day = votes_per_day(db, c.id).await?;
     Ok(Participation {
         participants,
         voters,
@@ -433,48 +417,12 @@ async fn participation(
         statements: accepted,
         ideas: idea_ids.len() as u64,
         comments,
-        votes_per_day: per_day
+        votes_per_day: tally
+            .per_day
             .into_iter()
             .map(|(date, votes)| DayVotes { date, votes })
             .collect(),
     })
-}
-
-/// Votes cast per day (UTC), counted by the database from the index on
-/// (consultation, cast_at): no vote is loaded.
-async fn votes_per_day(
-    db: &DatabaseConnection,
-    consultation_id: i64,
-) -> Result<BTreeMap<String, u64>, AppError> {
-    let backend = db.get_database_backend();
-    let day = match backend {
-        // Timestamps are stored in UTC, as text starting with the date.
-        DbBackend::Sqlite => "substr(cast_at, 1, 10)",
-        _ => "to_char(cast_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-    };
-    let sql = format!(
-        "SELECT {day} AS day, COUNT(*) AS n FROM vote_history \
-         WHERE consultation_id = {p} GROUP BY {day}",
-        p = if backend == DbBackend::Postgres {
-            "$1"
-        } else {
-            "?"
-        }
-    );
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [consultation_id.into()],
-        ))
-        .await?;
-    let mut out = BTreeMap::new();
-    for row in rows {
-        let day: String = row.try_get("", "day")?;
-        let n: i64 = row.try_get("", "n")?;
-        *out.entry(day).or_default() += u64::try_from(n).unwrap_or(0);
-    }
-    Ok(out)
 }
 
 /// At most this many participants are drawn on the opinion map: a map of a

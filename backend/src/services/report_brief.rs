@@ -161,24 +161,43 @@ pub struct CrossTabRow {
     pub cells: Vec<Option<u64>>,
 }
 
-/// How each participant of `c` took part (online, assisted or paper), from
-/// `participants.channel`; this is the one place that reads it.
+/// How the participants of `c` took part (online, assisted or paper), from
+/// `participants.channel`; this is the one place that reads it. Returns how
+/// many took part each way, and the channel of each participant who did not
+/// take part online (most of a big conversation is online).
 pub async fn channels(
     db: &DatabaseConnection,
     c: &consultation::Model,
-) -> Result<HashMap<i64, String>, AppError> {
-    let rows: Vec<(i64, crate::domain::channel::Channel)> = participant::Entity::find()
+) -> Result<(BTreeMap<String, u64>, HashMap<i64, String>), AppError> {
+    let counts: Vec<(crate::domain::channel::Channel, i64)> = participant::Entity::find()
+        .select_only()
+        .column(participant::Column::Channel)
+        .column_as(participant::Column::Id.count(), "n")
+        .filter(participant::Column::ConsultationId.eq(c.id))
+        .group_by(participant::Column::Channel)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut mix: BTreeMap<String, u64> = BTreeMap::new();
+    for (channel, n) in counts {
+        *mix.entry(channel.as_str().to_owned()).or_default() += u64::try_from(n).unwrap_or(0);
+    }
+    let offline: Vec<(i64, crate::domain::channel::Channel)> = participant::Entity::find()
         .select_only()
         .column(participant::Column::Id)
         .column(participant::Column::Channel)
         .filter(participant::Column::ConsultationId.eq(c.id))
+        .filter(participant::Column::Channel.ne(crate::domain::channel::Channel::Online))
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, channel)| (id, channel.as_str().to_owned()))
-        .collect())
+    Ok((
+        mix,
+        offline
+            .into_iter()
+            .map(|(id, channel)| (id, channel.as_str().to_owned()))
+            .collect(),
+    ))
 }
 
 fn percent(part: u64, whole: u64) -> f64 {
@@ -421,11 +440,7 @@ pub async fn build(
     voters: u64,
     min_group_size: usize,
 ) -> Result<Brief, AppError> {
-    let channel_of = channels(db, c).await?;
-    let mut mix: BTreeMap<String, u64> = BTreeMap::new();
-    for ch in channel_of.values() {
-        *mix.entry(ch.clone()).or_default() += 1;
-    }
+    let (mix, channel_of) = channels(db, c).await?;
     let mut channel_counts: Vec<ChannelCount> = mix
         .into_iter()
         .map(|(channel, participants)| ChannelCount {

@@ -146,7 +146,7 @@ struct CachedSnapshot {
 /// Which database a connection is to (its file or server and database name):
 /// a process may hold several (the tests do), whose consultation and
 /// snapshot ids coincide.
-fn database_key(db: &DatabaseConnection) -> String {
+pub(crate) fn database_key(db: &DatabaseConnection) -> String {
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let o = db.get_postgres_connection_pool().connect_options();
@@ -359,23 +359,39 @@ where
         .acquire()
         .await
         .map_err(|e| anyhow::anyhow!("the opinion engine is shut: {e}"))?;
+    let started = std::time::Instant::now();
     let input = engine_input(db, consultation_id).await?;
+    let read = started.elapsed();
     let hwm = i64::try_from(input.vote_high_water_mark).unwrap_or(i64::MAX);
-    let (snapshot, json, stability) = tokio::task::spawn_blocking(move || {
+    let (snapshot, json, stability, phases) = tokio::task::spawn_blocking(move || {
         let params = Params::default();
+        let t = std::time::Instant::now();
         let snapshot = match state {
             Some(s) => opinion::update(&input, &s, &params),
             None => opinion::cold_run(&input, &params),
         };
         drop(input);
+        let engine = t.elapsed();
+        let t = std::time::Instant::now();
         let json = serde_json::to_string(&snapshot);
+        let serialize = t.elapsed();
         // Computed once here, kept with the snapshot's summary: reports only read it.
+        let t = std::time::Instant::now();
         let stability = super::opinion_history::stability_of(&snapshot);
-        (snapshot, json, stability)
+        (snapshot, json, stability, [engine, serialize, t.elapsed()])
     })
     .await
     .map_err(|e| anyhow::anyhow!("the opinion engine stopped: {e}"))?;
     let json = json.map_err(anyhow::Error::from)?;
+    // Where a big conversation's recompute spends its time, for operators.
+    tracing::info!(
+        consultation = consultation_id,
+        read_ms = read.as_millis() as u64,
+        engine_ms = phases[0].as_millis() as u64,
+        serialize_ms = phases[1].as_millis() as u64,
+        stability_ms = phases[2].as_millis() as u64,
+        "opinion snapshot computed"
+    );
     Ok(Some(Computed {
         snapshot,
         json,
@@ -425,6 +441,7 @@ async fn store(
     kind: Kind,
     computed: Computed,
 ) -> Result<opinion_snapshot::Model, AppError> {
+    let started = std::time::Instant::now();
     let consultation_id = key.1;
     let Computed {
         snapshot,
@@ -476,6 +493,7 @@ async fn store(
         kind = kind.as_str(),
         k = snapshot.k,
         votes = snapshot.receipt.counts.votes,
+        store_ms = started.elapsed().as_millis() as u64,
         "opinion snapshot stored"
     );
     // The pages' parsed copy: this process need not parse what it just made.

@@ -76,6 +76,45 @@ async fn opinion_from_the_stored_row(
     .unwrap()
 }
 
+/// The report's vote figures are the ones counting loaded rows gives; returns
+/// the number of current votes.
+async fn counts_as_loaded(app: &TestApp, consultation_id: i64, built: &report::Report) -> u64 {
+    // The counts the database makes are the ones counting loaded rows gave.
+    let votes: Vec<(i64,)> = vote::Entity::find()
+        .select_only()
+        .column(vote::Column::ParticipantId)
+        .filter(vote::Column::ConsultationId.eq(consultation_id))
+        .into_tuple()
+        .all(&app.db)
+        .await
+        .unwrap();
+    let voters: HashSet<i64> = votes.iter().map(|v| v.0).collect();
+    assert_eq!(built.participation.votes, votes.len() as u64);
+    assert_eq!(built.participation.voters, voters.len() as u64);
+    let cast: Vec<DateTime<Utc>> = vote_history::Entity::find()
+        .select_only()
+        .column(vote_history::Column::CastAt)
+        .filter(vote_history::Column::ConsultationId.eq(consultation_id))
+        .into_tuple()
+        .all(&app.db)
+        .await
+        .unwrap();
+    let mut per_day: BTreeMap<String, u64> = BTreeMap::new();
+    for at in &cast {
+        *per_day
+            .entry(at.format("%Y-%m-%d").to_string())
+            .or_default() += 1;
+    }
+    let got: BTreeMap<String, u64> = built
+        .participation
+        .votes_per_day
+        .iter()
+        .map(|d| (d.date.clone(), d.votes))
+        .collect();
+    assert_eq!(got, per_day);
+    votes.len() as u64
+}
+
 both_backends!(
     the_report_from_the_kept_snapshot_and_sql_counts_is_the_same,
     no_worker()
@@ -101,41 +140,31 @@ async fn the_report_from_the_kept_snapshot_and_sql_counts_is_the_same(app: TestA
         );
         assert_eq!(opinion["map_participants"], map.len());
 
-        // The counts the database makes are the ones counting loaded rows gave.
-        let votes: Vec<(i64,)> = vote::Entity::find()
-            .select_only()
-            .column(vote::Column::ParticipantId)
-            .filter(vote::Column::ConsultationId.eq(c.id))
-            .into_tuple()
-            .all(&app.db)
-            .await
-            .unwrap();
-        let voters: HashSet<i64> = votes.iter().map(|v| v.0).collect();
-        assert_eq!(built.participation.votes, votes.len() as u64);
-        assert_eq!(built.participation.voters, voters.len() as u64);
+        let votes = counts_as_loaded(&app, c.id, &built).await;
         assert_eq!(built.participation.voters, 24);
-        let cast: Vec<DateTime<Utc>> = vote_history::Entity::find()
-            .select_only()
-            .column(vote_history::Column::CastAt)
-            .filter(vote_history::Column::ConsultationId.eq(c.id))
-            .into_tuple()
-            .all(&app.db)
-            .await
-            .unwrap();
-        let mut per_day: BTreeMap<String, u64> = BTreeMap::new();
-        for at in &cast {
-            *per_day
-                .entry(at.format("%Y-%m-%d").to_string())
-                .or_default() += 1;
-        }
-        let got: BTreeMap<String, u64> = built
-            .participation
-            .votes_per_day
-            .iter()
-            .map(|d| (d.date.clone(), d.votes))
-            .collect();
-        assert_eq!(got, per_day);
-        assert_eq!(got.values().sum::<u64>(), votes.len() as u64 + 1);
+        assert_eq!(
+            built
+                .participation
+                .votes_per_day
+                .iter()
+                .map(|d| d.votes)
+                .sum::<u64>(),
+            votes + 1
+        );
+    }
+
+    // Votes after the counts were kept: new voters, new votes of known voters,
+    // a changed vote and a repeated one are added to what was counted.
+    app.vote(&c, "late-voter", ids[1], VoteValue::Agree).await;
+    app.vote(&c, "late-voter", ids[2], VoteValue::Disagree)
+        .await;
+    app.vote(&c, "camp-1", ids[3], VoteValue::Pass).await;
+    app.vote(&c, "camp-2", ids[0], VoteValue::Disagree).await;
+    app.vote(&c, "camp-2", ids[0], VoteValue::Disagree).await;
+    for _ in 0..2 {
+        let built = report::build(&app.db, &c, min).await.unwrap();
+        counts_as_loaded(&app, c.id, &built).await;
+        assert_eq!(built.participation.voters, 25);
     }
 
     // The report page draws every participant of a small conversation and
