@@ -45,6 +45,50 @@ pub struct VoteMatrix {
     pub cols: Vec<u32>,
     pub values: Vec<i8>,
     pub(crate) row_of: IdMap<ParticipantId, u32>,
+    /// SHA-256 of each row's content (participant id, then its cells as statement id and
+    /// value), for the receipt's input hash: kept with the rows so that an update re-hashes only
+    /// the rows it touched.
+    pub(crate) row_digests: Vec<[u8; 32]>,
+}
+
+/// The digest of one row: participant id, number of cells, then (statement id, value) per cell
+/// by ascending statement id, integers as little-endian bytes.
+fn row_digest(
+    participant: ParticipantId,
+    cols: &[u32],
+    values: &[i8],
+    statements: &[StatementId],
+) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut buf = Vec::with_capacity(16 + 9 * cols.len());
+    buf.extend_from_slice(&participant.to_le_bytes());
+    buf.extend_from_slice(&(cols.len() as u64).to_le_bytes());
+    for (&c, &x) in cols.iter().zip(values) {
+        buf.extend_from_slice(&statements[c as usize].to_le_bytes());
+        buf.push(x as u8);
+    }
+    Sha256::digest(&buf).into()
+}
+
+fn all_row_digests(
+    participants: &[ParticipantId],
+    row_ptr: &[usize],
+    cols: &[u32],
+    values: &[i8],
+    statements: &[StatementId],
+) -> Vec<[u8; 32]> {
+    (0..participants.len())
+        .into_par_iter()
+        .map(|r| {
+            let range = row_ptr[r]..row_ptr[r + 1];
+            row_digest(
+                participants[r],
+                &cols[range.clone()],
+                &values[range],
+                statements,
+            )
+        })
+        .collect()
 }
 
 /// Builds a [`VoteMatrix`] from votes streamed in one at a time, so a caller never needs the
@@ -211,6 +255,7 @@ impl MatrixBuilder {
             .enumerate()
             .map(|(r, &p)| (p, r as u32))
             .collect();
+        let row_digests = all_row_digests(&participants, &new_ptr, &cols, &values, &statements);
         VoteMatrix {
             participants,
             statements,
@@ -219,6 +264,7 @@ impl MatrixBuilder {
             cols,
             values,
             row_of,
+            row_digests,
         }
     }
 }
@@ -410,21 +456,30 @@ impl VoteMatrix {
         let mut cols = Vec::with_capacity(nnz);
         let mut values = Vec::with_capacity(nnz);
         let mut row_ptr = Vec::with_capacity(order.len() + 1);
+        let mut row_digests = Vec::with_capacity(order.len());
         row_ptr.push(0);
         for &t in &order {
             match merged_of_row.get(&t) {
                 Some(&k) => {
                     cols.extend_from_slice(&touched[k].1);
                     values.extend_from_slice(&touched[k].2);
+                    row_digests.push(row_digest(
+                        id_of(t),
+                        &touched[k].1,
+                        &touched[k].2,
+                        &self.statements,
+                    ));
                 }
                 None => {
                     let (c, v) = self.row(t as usize);
                     cols.extend_from_slice(c);
                     values.extend_from_slice(v);
+                    row_digests.push(self.row_digests[t as usize]);
                 }
             }
             row_ptr.push(cols.len());
         }
+        self.row_digests = row_digests;
         let reordered = order.iter().enumerate().any(|(r, &t)| r as u32 != t);
         let participants: Vec<ParticipantId> = order.iter().map(|&t| id_of(t)).collect();
         if reordered {
@@ -541,6 +596,7 @@ mod tests {
         assert_eq!(a.row_ptr, b.row_ptr);
         assert_eq!(a.cols, b.cols);
         assert_eq!(a.values, b.values);
+        assert_eq!(a.row_digests, b.row_digests);
         for (r, &p) in a.participants.iter().enumerate() {
             assert_eq!(b.row_index(p), Some(r));
         }

@@ -944,28 +944,19 @@ fn vote_counts(m: &VoteMatrix, group_of_row: &[Option<usize>], n_groups: usize) 
         )
 }
 
-/// SHA-256 of a canonical encoding of what the engine saw: the latest vote per cell by
-/// ascending participant then statement id, the statement flags and the high-water mark. The
-/// order of the input list and superseded duplicate votes do not change it.
+/// SHA-256 of a canonical encoding of what the engine saw: per participant by ascending id, the
+/// SHA-256 of its latest vote per statement (kept with the matrix, so an update re-hashes only
+/// the rows it changed), then the statement flags and the high-water mark. The order of the
+/// input list and superseded duplicate votes do not change it.
 fn input_hash(m: &VoteMatrix, input: &MatrixInput) -> String {
     let mut rows: Vec<usize> = (0..m.n_rows()).collect();
     rows.sort_unstable_by_key(|&r| m.participants[r]);
     let mut h = Sha256::new();
-    h.update(b"samskab-opinion-input/1\n");
+    h.update(b"samskab-opinion-input/2\n");
     h.update((rows.len() as u64).to_le_bytes());
-    let mut buf = Vec::with_capacity(1 << 16);
+    let mut buf = Vec::with_capacity(32 * rows.len());
     for r in rows {
-        let (cols, vals) = m.row(r);
-        buf.extend_from_slice(&m.participants[r].to_le_bytes());
-        buf.extend_from_slice(&(cols.len() as u64).to_le_bytes());
-        for (&c, &x) in cols.iter().zip(vals) {
-            buf.extend_from_slice(&m.statements[c as usize].to_le_bytes());
-            buf.push(x as u8);
-        }
-        if buf.len() >= 1 << 15 {
-            h.update(&buf);
-            buf.clear();
-        }
+        buf.extend_from_slice(&m.row_digests[r]);
     }
     h.update(&buf);
     h.update((input.statements.len() as u64).to_le_bytes());

@@ -71,7 +71,14 @@ pub fn run(command: OpinionCommand) -> ExitCode {
                 seed,
                 ..Params::default()
             };
-            let report = match super::polis::analyze_export(&polis_export, replay, &params) {
+            // Without a replay the votes stream from the CSV into the engine's matrix (national
+            // scale); a replay needs votes.csv in time order, so it reads the export whole.
+            let report = if replay {
+                super::polis::analyze_export(&polis_export, replay, &params)
+            } else {
+                super::polis_stream::analyze_export(&polis_export, &params)
+            };
+            let report = match report {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("error: {e}");
