@@ -7,6 +7,7 @@
 //! `state` to the next call.
 
 pub mod consensus;
+pub mod incremental;
 pub mod kmeans;
 pub mod matrix;
 pub mod pca;
@@ -24,7 +25,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use consensus::{Consensus, ConsensusStatement};
-pub use matrix::VoteMatrix;
+pub use incremental::Incremental;
+pub use matrix::{MatrixBuilder, VoteMatrix};
 pub use priority::next_statement;
 pub use repness::{Counts, Direction, RepStats, Representative};
 
@@ -136,6 +138,10 @@ pub struct State {
     /// Per candidate k, the groups as lists of base-cluster ids.
     pub group_clusterings: BTreeMap<usize, Vec<ClusterState<u32>>>,
     pub k_smoother: KSmoother,
+    /// The groups shown, by label, as lists of base-cluster ids: the next update gives each of
+    /// its groups the label of the old group it shares most participants with.
+    #[serde(default)]
+    pub group_labels: Vec<ClusterState<u32>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -214,6 +220,11 @@ pub struct Group {
     pub id: usize,
     /// Stable id of the underlying k-means cluster across warm-started updates.
     pub cluster_id: u32,
+    /// Stable across updates, also when the number of groups changes: a group keeps the label
+    /// of the previous update's group it shares most participants with (see [`match_labels`]);
+    /// groups are listed by label.
+    #[serde(default)]
+    pub label: u32,
     pub center: [f64; 2],
     pub base_clusters: Vec<u32>,
     pub members: usize,
@@ -311,15 +322,52 @@ pub fn analyze_observed(
 ) -> Snapshot {
     let m = VoteMatrix::build(&input.votes, &input.statements);
     observer(Phase::Matrix);
+    let meta = MatrixInput {
+        statements: &input.statements,
+        vote_high_water_mark: input.vote_high_water_mark,
+        vote_rows: input.votes.len(),
+    };
+    analyze_matrix_observed(&m, &meta, previous, params, observer)
+}
 
-    let in_conv = in_conv_rows(&m, previous, params);
+/// What [`analyze_matrix`] needs besides the vote matrix: the fields of [`Input`] other than
+/// the votes, and how many vote rows the matrix was built from (duplicates included).
+#[derive(Debug, Clone, Copy)]
+pub struct MatrixInput<'a> {
+    pub statements: &'a BTreeMap<StatementId, StatementFlags>,
+    pub vote_high_water_mark: u64,
+    pub vote_rows: usize,
+}
+
+/// [`analyze`] on a vote matrix the caller already holds (built with [`VoteMatrix::build`] or a
+/// [`matrix::MatrixBuilder`], kept up to date with [`VoteMatrix::apply`]). The matrix's
+/// excluded columns must follow `meta.statements` (`build` and `apply` take care of that). Gives
+/// the same snapshot as [`analyze`] on the votes the matrix holds.
+pub fn analyze_matrix(
+    m: &VoteMatrix,
+    meta: &MatrixInput,
+    previous: Option<&State>,
+    params: &Params,
+) -> Snapshot {
+    analyze_matrix_observed(m, meta, previous, params, &mut |_| {})
+}
+
+/// [`analyze_matrix`], calling `observer` after each phase (the matrix phase is the caller's).
+pub fn analyze_matrix_observed(
+    m: &VoteMatrix,
+    meta: &MatrixInput,
+    previous: Option<&State>,
+    params: &Params,
+    observer: &mut dyn FnMut(Phase),
+) -> Snapshot {
+    let in_conv = in_conv_rows(m, previous, params);
     observer(Phase::InConv);
 
-    let starts = start_vectors(&m, previous, params.seed);
-    let pca = pca::pca(&m, starts, params.pca_iterations);
+    let starts = start_vectors(m, previous, params.seed);
+    let pca = pca::pca(m, starts, params.pca_iterations);
     observer(Phase::Pca);
 
-    let projections = pca::project_participants(&m, &pca);
+    let projections = pca::project_participants(m, &pca);
     let statement_projections = pca::project_statements(&pca);
     observer(Phase::Projection);
 
@@ -360,7 +408,9 @@ pub fn analyze_observed(
     );
     observer(Phase::BaseClusters);
 
-    let grouping = choose_groups(&base, previous, params);
+    // Participants per (previous base cluster id), as current points, for the label matching.
+    let previous_members: Vec<(u32, Vec<usize>)> = previous_base.unwrap_or_default();
+    let grouping = choose_groups(&base, previous, &previous_members, points.len(), params);
     observer(Phase::Groups);
 
     let n_groups = grouping.groups.len();
@@ -372,7 +422,7 @@ pub fn analyze_observed(
             base_of_row[in_rows[pt]] = Some(cluster.id);
         }
     }
-    let counts = vote_counts(&m, &group_of_row, n_groups);
+    let counts = vote_counts(m, &group_of_row, n_groups);
     observer(Phase::VoteCounts);
 
     let n_cols = m.n_cols();
@@ -435,11 +485,11 @@ pub fn analyze_observed(
         .map(|p| (p[0] * p[0] + p[1] * p[1]).sqrt())
         .collect();
     let mut servable: BTreeSet<StatementId> = m.statements.iter().copied().collect();
-    servable.extend(input.statements.keys().copied());
+    servable.extend(meta.statements.keys().copied());
     let priorities: BTreeMap<StatementId, f64> = servable
         .into_iter()
         .filter_map(|s| {
-            let flags = input.statements.get(&s).copied().unwrap_or_default();
+            let flags = meta.statements.get(&s).copied().unwrap_or_default();
             if flags.moderated_out {
                 return None;
             }
@@ -466,6 +516,7 @@ pub fn analyze_observed(
         .map(|((g, gc), representative)| Group {
             id: g,
             cluster_id: gc.id,
+            label: grouping.labels[g],
             center: gc.center,
             base_clusters: gc.members.iter().map(|&b| base[b].id).collect(),
             members: gc.members.iter().map(|&b| base[b].members.len()).sum(),
@@ -533,14 +584,23 @@ pub fn analyze_observed(
             .collect(),
         group_clusterings: grouping.state,
         k_smoother: grouping.smoother,
+        group_labels: grouping
+            .groups
+            .iter()
+            .zip(&grouping.labels)
+            .map(|(gc, &label)| ClusterState {
+                id: label,
+                members: gc.members.iter().map(|&b| base[b].id).collect(),
+            })
+            .collect(),
     };
     let receipt = Receipt {
         engine: format!("samskab-opinion/{}", env!("CARGO_PKG_VERSION")),
-        input_sha256: input_hash(&m, input),
+        input_sha256: input_hash(m, meta),
         seed: params.seed,
         params: params.clone(),
         counts: InputCounts {
-            vote_rows: input.votes.len(),
+            vote_rows: meta.vote_rows,
             votes: m.nnz(),
             participants: m.n_rows(),
             statements: n_cols,
@@ -548,7 +608,7 @@ pub fn analyze_observed(
             in_conv: in_rows.len(),
             base_clusters: base.len(),
         },
-        vote_high_water_mark: input.vote_high_water_mark,
+        vote_high_water_mark: meta.vote_high_water_mark,
         warm_start,
         pca_iterations: pca.iterations,
         base_iterations,
@@ -619,8 +679,9 @@ fn start_vectors(m: &VoteMatrix, previous: Option<&State>, seed: u64) -> [Vec<f6
 }
 
 struct Grouping {
-    /// Groups shown, as clusters over base-cluster indices.
+    /// Groups shown, as clusters over base-cluster indices, ordered by label.
     groups: Vec<kmeans::Cluster>,
+    labels: Vec<u32>,
     group_of_base: Vec<Option<usize>>,
     silhouette: BTreeMap<usize, f64>,
     best_k: Option<usize>,
@@ -631,7 +692,13 @@ struct Grouping {
 
 /// docs/opinion.md §7: weighted k-means of the base clusters for each candidate k, silhouette
 /// choice, smoothing.
-fn choose_groups(base: &[kmeans::Cluster], previous: Option<&State>, params: &Params) -> Grouping {
+fn choose_groups(
+    base: &[kmeans::Cluster],
+    previous: Option<&State>,
+    previous_members: &[(u32, Vec<usize>)],
+    n_points: usize,
+    params: &Params,
+) -> Grouping {
     let centres: Vec<[f64; 2]> = base.iter().map(|c| c.center).collect();
     let weights: Vec<f64> = base.iter().map(|c| c.members.len() as f64).collect();
     let index_of_id: BTreeMap<u32, usize> =
@@ -725,6 +792,44 @@ fn choose_groups(base: &[kmeans::Cluster], previous: Option<&State>, params: &Pa
         }
         None => Vec::new(),
     };
+    // Labels: overlap (in participants) between each new group and each previous label.
+    let labels = match previous.filter(|p| !p.group_labels.is_empty()) {
+        Some(prev) => {
+            let mut new_group_of_point = vec![u32::MAX; n_points];
+            for (g, c) in groups.iter().enumerate() {
+                for &b in &c.members {
+                    for &pt in &base[b].members {
+                        new_group_of_point[pt] = g as u32;
+                    }
+                }
+            }
+            let label_of_base: BTreeMap<u32, u32> = prev
+                .group_labels
+                .iter()
+                .flat_map(|l| l.members.iter().map(move |&b| (b, l.id)))
+                .collect();
+            let mut overlap: BTreeMap<(usize, u32), u64> = BTreeMap::new();
+            for (id, members) in previous_members {
+                let Some(&label) = label_of_base.get(id) else {
+                    continue;
+                };
+                for &pt in members {
+                    if let Some(&g) = new_group_of_point.get(pt).filter(|&&g| g != u32::MAX) {
+                        *overlap.entry((g as usize, label)).or_default() += 1;
+                    }
+                }
+            }
+            let triples: Vec<(usize, u32, u64)> =
+                overlap.into_iter().map(|((g, l), n)| (g, l, n)).collect();
+            match_labels(groups.len(), &triples)
+        }
+        None => (0..groups.len() as u32).collect(),
+    };
+    let mut by_label: Vec<usize> = (0..groups.len()).collect();
+    by_label.sort_by_key(|&g| labels[g]);
+    let groups: Vec<kmeans::Cluster> = by_label.iter().map(|&g| groups[g].clone()).collect();
+    let labels: Vec<u32> = by_label.iter().map(|&g| labels[g]).collect();
+
     let mut group_of_base = vec![None; base.len()];
     for (g, c) in groups.iter().enumerate() {
         for &b in &c.members {
@@ -746,6 +851,7 @@ fn choose_groups(base: &[kmeans::Cluster], previous: Option<&State>, params: &Pa
     }
     Grouping {
         groups,
+        labels,
         group_of_base,
         silhouette,
         best_k,
@@ -755,76 +861,106 @@ fn choose_groups(base: &[kmeans::Cluster], previous: Option<&State>, params: &Pa
     }
 }
 
+/// Labels for `n_groups` new groups from `overlap` = (new group, previous label, participants
+/// in both): greedily, the pair sharing most participants first (ties: lower label, then lower
+/// group), each label and group used once; groups left over take the smallest labels not given
+/// out, in group order. Deterministic, and optimal for the usual case of one clear successor per
+/// group (with at most 5 groups the greedy and the best assignment rarely differ, and a
+/// label follows the bulk of its members either way).
+pub fn match_labels(n_groups: usize, overlap: &[(usize, u32, u64)]) -> Vec<u32> {
+    let mut pairs: Vec<(usize, u32, u64)> = overlap
+        .iter()
+        .copied()
+        .filter(|&(g, _, n)| g < n_groups && n > 0)
+        .collect();
+    pairs.sort_by_key(|&(g, l, n)| (std::cmp::Reverse(n), l, g));
+    let mut labels: Vec<Option<u32>> = vec![None; n_groups];
+    let mut taken: BTreeSet<u32> = BTreeSet::new();
+    for (g, l, _) in pairs {
+        if labels[g].is_none() && !taken.contains(&l) {
+            labels[g] = Some(l);
+            taken.insert(l);
+        }
+    }
+    let mut next = 0;
+    labels
+        .into_iter()
+        .map(|l| {
+            l.unwrap_or_else(|| {
+                while taken.contains(&next) {
+                    next += 1;
+                }
+                taken.insert(next);
+                next
+            })
+        })
+        .collect()
+}
+
 /// Per (group, statement) counts from R over clustered participants, followed by one block over
 /// all participants: `n_groups + 1` blocks of `n_cols`.
 fn vote_counts(m: &VoteMatrix, group_of_row: &[Option<usize>], n_groups: usize) -> Vec<Counts> {
     let n_cols = m.n_cols();
     let size = (n_groups + 1) * n_cols;
     let chunks = m.n_rows().div_ceil(pca::ROW_CHUNK);
-    let partials: Vec<Vec<Counts>> = (0..chunks)
-        .into_par_iter()
-        .map(|chunk| {
-            let mut acc = vec![Counts::default(); size];
-            let end = ((chunk + 1) * pca::ROW_CHUNK).min(m.n_rows());
-            let start = chunk * pca::ROW_CHUNK;
-            for (r, group) in group_of_row.iter().enumerate().take(end).skip(start) {
-                let (cols, vals) = m.row(r);
-                for (&c, &x) in cols.iter().zip(vals) {
-                    let mut add = |block: usize| {
-                        let e = &mut acc[block * n_cols + c as usize];
-                        e.ns += 1;
-                        match x {
-                            1 => e.na += 1,
-                            -1 => e.nd += 1,
-                            _ => {}
-                        }
-                    };
-                    add(n_groups);
-                    if let Some(g) = *group {
-                        add(g);
+    // Integer sums: the reduction order cannot change them, so partial counts are folded per
+    // thread instead of kept per chunk (at national scale that is hundreds of MB less).
+    let add_into = |mut acc: Vec<Counts>, chunk: usize| {
+        let end = ((chunk + 1) * pca::ROW_CHUNK).min(m.n_rows());
+        let start = chunk * pca::ROW_CHUNK;
+        for (r, group) in group_of_row.iter().enumerate().take(end).skip(start) {
+            let (cols, vals) = m.row(r);
+            for (&c, &x) in cols.iter().zip(vals) {
+                let mut add = |block: usize| {
+                    let e = &mut acc[block * n_cols + c as usize];
+                    e.ns += 1;
+                    match x {
+                        1 => e.na += 1,
+                        -1 => e.nd += 1,
+                        _ => {}
                     }
+                };
+                add(n_groups);
+                if let Some(g) = *group {
+                    add(g);
                 }
             }
-            acc
-        })
-        .collect();
-    let mut out = vec![Counts::default(); size];
-    for acc in partials {
-        for (o, a) in out.iter_mut().zip(acc) {
-            o.na += a.na;
-            o.nd += a.nd;
-            o.ns += a.ns;
         }
-    }
-    out
+        acc
+    };
+    (0..chunks)
+        .into_par_iter()
+        .fold(|| vec![Counts::default(); size], add_into)
+        .reduce(
+            || vec![Counts::default(); size],
+            |mut a, b| {
+                for (o, x) in a.iter_mut().zip(b) {
+                    o.na += x.na;
+                    o.nd += x.nd;
+                    o.ns += x.ns;
+                }
+                a
+            },
+        )
 }
 
-/// SHA-256 of a canonical encoding of what the engine saw: the latest vote per cell by
-/// ascending participant then statement id, the statement flags and the high-water mark. The
-/// order of the input list and superseded duplicate votes do not change it.
-fn input_hash(m: &VoteMatrix, input: &Input) -> String {
+/// SHA-256 of a canonical encoding of what the engine saw: per participant by ascending id, the
+/// SHA-256 of its latest vote per statement (kept with the matrix, so an update re-hashes only
+/// the rows it changed), then the statement flags and the high-water mark. The order of the
+/// input list and superseded duplicate votes do not change it.
+fn input_hash(m: &VoteMatrix, input: &MatrixInput) -> String {
     let mut rows: Vec<usize> = (0..m.n_rows()).collect();
     rows.sort_unstable_by_key(|&r| m.participants[r]);
     let mut h = Sha256::new();
-    h.update(b"samskab-opinion-input/1\n");
+    h.update(b"samskab-opinion-input/2\n");
     h.update((rows.len() as u64).to_le_bytes());
-    let mut buf = Vec::with_capacity(1 << 16);
+    let mut buf = Vec::with_capacity(32 * rows.len());
     for r in rows {
-        let (cols, vals) = m.row(r);
-        buf.extend_from_slice(&m.participants[r].to_le_bytes());
-        buf.extend_from_slice(&(cols.len() as u64).to_le_bytes());
-        for (&c, &x) in cols.iter().zip(vals) {
-            buf.extend_from_slice(&m.statements[c as usize].to_le_bytes());
-            buf.push(x as u8);
-        }
-        if buf.len() >= 1 << 15 {
-            h.update(&buf);
-            buf.clear();
-        }
+        buf.extend_from_slice(&m.row_digests[r]);
     }
     h.update(&buf);
     h.update((input.statements.len() as u64).to_le_bytes());
-    for (s, f) in &input.statements {
+    for (s, f) in input.statements {
         h.update(s.to_le_bytes());
         h.update([u8::from(f.moderated_out) | (u8::from(f.meta) << 1)]);
     }

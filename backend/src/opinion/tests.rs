@@ -363,3 +363,120 @@ fn results_do_not_depend_on_the_number_of_threads() {
     assert!(one == run(2), "1 vs 2 threads");
     assert!(one == run(3), "1 vs 3 threads");
 }
+
+#[test]
+fn an_incremental_update_equals_a_warm_update_on_the_full_vote_list() {
+    let s = three_camps();
+    let mut votes = s.input.votes.clone();
+    // Later votes that change earlier ones, and a new statement.
+    votes.extend((0..40).map(|p| v(p, 3, 1)));
+    votes.extend((0..25).map(|p| v(p * 3, 40, -1)));
+    let (old, new) = votes.split_at(votes.len() - 1_000);
+    let params = Params::default();
+    let first = Input {
+        votes: old.to_vec(),
+        statements: s.input.statements.clone(),
+        vote_high_water_mark: 1,
+    };
+    let cold = analyze(&first, None, &params);
+    let mut live = Incremental::new(&first, Some(cold.state.clone()));
+    live.add_votes(&new[..400], &s.input.statements);
+    live.add_votes(&new[400..], &s.input.statements);
+    let incremental = live.update(2, &params);
+    let full = Input {
+        votes: votes.clone(),
+        statements: s.input.statements.clone(),
+        vote_high_water_mark: 2,
+    };
+    let reference = analyze(&full, Some(&cold.state), &params);
+    assert!(
+        json(&incremental) == json(&reference),
+        "the incremental path differs"
+    );
+    assert_eq!(live.state(), Some(&incremental.state));
+    assert_eq!(live.vote_rows(), votes.len());
+    // And an Incremental without a state starts cold, like `analyze(…, None, …)`.
+    let mut fresh = Incremental::new(&full, None);
+    assert!(json(&fresh.update(2, &params)) == json(&analyze(&full, None, &params)));
+}
+
+#[test]
+fn match_labels_follows_the_largest_overlaps() {
+    // New group 0 is mostly old label 2, group 1 mostly old label 0; group 2 is new.
+    let overlap = [(0, 2, 50), (0, 0, 10), (1, 0, 40), (1, 2, 5), (2, 2, 30)];
+    assert_eq!(match_labels(3, &overlap), vec![2, 0, 1]);
+    // Ties go to the lower label, then the lower group; no overlap gives fresh labels in order.
+    assert_eq!(
+        match_labels(2, &[(0, 1, 5), (1, 1, 5), (1, 3, 5)]),
+        vec![1, 3]
+    );
+    assert_eq!(match_labels(3, &[]), vec![0, 1, 2]);
+    // A merge: two new groups share one old label; the larger overlap keeps it.
+    assert_eq!(match_labels(2, &[(0, 4, 9), (1, 4, 10)]), vec![0, 4]);
+}
+
+#[test]
+fn group_labels_stay_with_their_members_across_updates_and_k_changes() {
+    let s = three_camps();
+    let params = Params::default();
+    let cold = analyze(&s.input, None, &params);
+    assert_eq!(
+        cold.groups.iter().map(|g| g.label).collect::<Vec<_>>(),
+        (0..cold.k as u32).collect::<Vec<_>>()
+    );
+    // Force a shown k of 2 first, then let the smoother move to the best k.
+    let best = cold.receipt.best_k.unwrap();
+    let other = if best == 2 { 3 } else { 2 };
+    let mut state = cold.state.clone();
+    state.k_smoother = KSmoother {
+        last_k: Some(other),
+        last_k_count: 9,
+        smoothed_k: Some(other),
+    };
+    state.group_labels.clear();
+    let mut previous: Option<Snapshot> = None;
+    for _ in 0..5 {
+        let snap = analyze(&s.input, Some(&state), &params);
+        let labels: Vec<u32> = snap.groups.iter().map(|g| g.label).collect();
+        let mut sorted = labels.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, labels, "groups are listed by distinct labels");
+        if let Some(prev) = &previous {
+            // Every label kept names a group holding most of that label's old members.
+            for g in &snap.groups {
+                let Some(old) = prev.groups.iter().find(|o| o.label == g.label) else {
+                    continue;
+                };
+                let members = |snap: &Snapshot, id: usize| -> BTreeSet<i64> {
+                    snap.participants
+                        .iter()
+                        .filter(|(_, r)| r.group == Some(id))
+                        .map(|(&p, _)| p)
+                        .collect()
+                };
+                let (a, b) = (members(prev, old.id), members(&snap, g.id));
+                let shared = a.intersection(&b).count();
+                assert!(
+                    2 * shared > a.len().min(b.len()),
+                    "label {} moved to other participants",
+                    g.label
+                );
+            }
+            if prev.k == snap.k {
+                assert_eq!(
+                    prev.groups
+                        .iter()
+                        .map(|g| (g.label, g.members))
+                        .collect::<Vec<_>>(),
+                    snap.groups
+                        .iter()
+                        .map(|g| (g.label, g.members))
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+        state = snap.state.clone();
+        previous = Some(snap);
+    }
+}

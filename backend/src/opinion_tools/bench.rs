@@ -1,10 +1,14 @@
 //! `samskab opinion bench`: per-phase times and peak memory on seeded synthetic conversations.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use super::synthetic::{SyntheticParams, generate};
-use crate::opinion::{Params, Phase, analyze_observed};
+use super::synthetic::{SyntheticParams, generate_into};
+use crate::opinion::{Incremental, MatrixBuilder, Params, Phase, Vote};
+
+/// Votes held back from the cold run and added before the second warm update.
+pub const NEW_VOTES: usize = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BenchSize {
@@ -12,6 +16,8 @@ pub enum BenchSize {
     A,
     /// 100,000 participants × 5,000 statements, ~10M votes.
     B,
+    /// 1,000,000 participants × 10,000 statements, ~50M votes (national scale).
+    C,
     All,
 }
 
@@ -24,10 +30,17 @@ pub fn size_params(name: char) -> SyntheticParams {
             groups: 3,
             ..Default::default()
         },
-        _ => SyntheticParams {
+        'b' => SyntheticParams {
             participants: 100_000,
             statements: 5_000,
             votes: 10_000_000,
+            groups: 4,
+            ..Default::default()
+        },
+        _ => SyntheticParams {
+            participants: 1_000_000,
+            statements: 10_000,
+            votes: 50_000_000,
             groups: 4,
             ..Default::default()
         },
@@ -56,11 +69,14 @@ pub fn cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+/// Runs `f`, timing the phases it reports; `extra` is wall time spent before (counted in the
+/// total). Returns the snapshot and the total wall time.
 fn timed_run(
     out: &mut String,
     label: &str,
+    extra: f64,
     f: impl FnOnce(&mut dyn FnMut(Phase)) -> crate::opinion::Snapshot,
-) -> crate::opinion::Snapshot {
+) -> (crate::opinion::Snapshot, f64) {
     let start = Instant::now();
     let cpu_start = cpu_seconds().unwrap_or(0.0);
     let mut last = (start, cpu_start);
@@ -70,9 +86,16 @@ fn timed_run(
         phases.push((phase, (now.0 - last.0).as_secs_f64(), now.1 - last.1));
         last = now;
     });
-    let total = start.elapsed().as_secs_f64();
+    let total = start.elapsed().as_secs_f64() + extra;
     let cpu = cpu_seconds().unwrap_or(0.0) - cpu_start;
     let _ = writeln!(out, "  {label}: {total:.3} s wall, {cpu:.2} s CPU");
+    if extra > 0.0 {
+        let _ = writeln!(
+            out,
+            "    {:<15} {:>8.3} s wall (votes streamed into the matrix builder as generated)",
+            "matrix input", extra
+        );
+    }
     for (phase, secs, cpu) in phases {
         let _ = writeln!(
             out,
@@ -82,44 +105,93 @@ fn timed_run(
             cpu
         );
     }
-    snapshot
+    (snapshot, total)
 }
 
-/// Runs one size and returns a human-readable report.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Runs one size and returns a human-readable report: a cold run on all votes but the last
+/// [`NEW_VOTES`], a warm update with no new votes, and a warm update after adding the last
+/// [`NEW_VOTES`] votes to the matrix in place (as the production recompute can).
 pub fn bench_one(name: char, seed: u64) -> String {
     let params = size_params(name);
     let mut out = String::new();
     let t = Instant::now();
-    let synthetic = generate(&params, seed);
+    // The votes go straight into the matrix builder (8 bytes a vote) instead of a vote list;
+    // the last NEW_VOTES are held back for the incremental update.
+    let mut builder = MatrixBuilder::with_capacity(params.votes + params.votes / 16);
+    let mut held: VecDeque<Vote> = VecDeque::with_capacity(2 * NEW_VOTES);
+    let mut push_secs = 0.0;
+    let streamed = generate_into(&params, seed, &mut |votes| {
+        held.extend(votes.iter().copied());
+        let excess = held.len().saturating_sub(NEW_VOTES);
+        if excess > 0 {
+            let start = Instant::now();
+            builder.extend(held.drain(..excess));
+            push_secs += start.elapsed().as_secs_f64();
+        }
+    });
+    let new_votes: Vec<Vote> = held.into_iter().collect();
     let _ = writeln!(
         out,
-        "({name}) {} participants × {} statements, {} votes (generated in {:.2} s, {} threads)",
+        "({name}) {} participants × {} statements, {} votes (generated in {:.2} s, {} threads, load average {})",
         params.participants,
         params.statements,
-        synthetic.input.votes.len(),
+        streamed.votes,
         t.elapsed().as_secs_f64(),
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        load_average()
     );
     let engine = Params {
         seed,
         ..Params::default()
     };
-    let cold = timed_run(&mut out, "cold run", |obs| {
-        analyze_observed(&synthetic.input, None, &engine, obs)
+    let statements = streamed.statements.clone();
+    let old_votes = (streamed.votes - new_votes.len()) as u64;
+    let mut live: Option<Incremental> = None;
+    let (cold, cold_secs) = timed_run(&mut out, "cold run", push_secs, |obs| {
+        let l = live.insert(Incremental::from_builder(builder, statements, None));
+        obs(Phase::Matrix);
+        l.update_observed(old_votes, &engine, obs)
     });
-    let warm = timed_run(&mut out, "warm update, same votes", |obs| {
-        analyze_observed(&synthetic.input, Some(&cold.state), &engine, obs)
+    let Some(mut live) = live else {
+        return out;
+    };
+    let (warm, warm_secs) = timed_run(&mut out, "warm update, no new votes", 0.0, |obs| {
+        live.update_observed(old_votes, &engine, obs)
     });
+    let label = format!("warm update after {} new votes", new_votes.len());
+    let (after, after_secs) = timed_run(&mut out, &label, 0.0, |obs| {
+        live.add_votes(&new_votes, &streamed.statements);
+        obs(Phase::Matrix);
+        live.update_observed(streamed.votes as u64, &engine, obs)
+    });
+    let _ = writeln!(
+        out,
+        "  warm/cold: no new votes {:.1} %, after {} votes {:.1} % (PCA iterations cold {:?}, warm {:?}, after {:?})",
+        100.0 * warm_secs / cold_secs,
+        new_votes.len(),
+        100.0 * after_secs / cold_secs,
+        cold.receipt.pca_iterations,
+        warm.receipt.pca_iterations,
+        after.receipt.pca_iterations,
+    );
     let labels: Vec<(u64, u64)> = cold
         .participants
         .iter()
-        .filter_map(|(&p, r)| Some((r.group? as u64, synthetic.latent_group[p as usize] as u64)))
+        .filter_map(|(&p, r)| Some((r.group? as u64, streamed.latent_group[p as usize] as u64)))
         .collect();
     let _ = writeln!(
         out,
-        "  groups: k = {} (warm k = {}), ARI against the latent groups {:.3}, in-conv {}",
+        "  groups: k = {} (warm k = {}, after new votes k = {}), ARI against the latent groups {:.3}, in-conv {}",
         cold.k,
         warm.k,
+        after.k,
         super::ari::adjusted_rand_index(&labels),
         cold.receipt.counts.in_conv
     );

@@ -31,7 +31,8 @@ pub enum OpinionCommand {
     },
     /// Benchmark the engine on seeded synthetic conversations.
     Bench {
-        /// a: 33,422 × 783 with ~2.0M votes; b: 100,000 × 5,000 with ~10M votes.
+        /// a: 33,422 × 783 with ~2.0M votes; b: 100,000 × 5,000 with ~10M votes;
+        /// c: 1,000,000 × 10,000 with ~50M votes.
         #[arg(long, value_enum, default_value = "all")]
         size: BenchSize,
         #[arg(long, default_value_t = 0)]
@@ -70,7 +71,14 @@ pub fn run(command: OpinionCommand) -> ExitCode {
                 seed,
                 ..Params::default()
             };
-            let report = match super::polis::analyze_export(&polis_export, replay, &params) {
+            // Without a replay the votes stream from the CSV into the engine's matrix (national
+            // scale); a replay needs votes.csv in time order, so it reads the export whole.
+            let report = if replay {
+                super::polis::analyze_export(&polis_export, replay, &params)
+            } else {
+                super::polis_stream::analyze_export(&polis_export, &params)
+            };
+            let report = match report {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -110,7 +118,8 @@ pub fn run(command: OpinionCommand) -> ExitCode {
             let sizes: &[char] = match size {
                 BenchSize::A => &['a'],
                 BenchSize::B => &['b'],
-                BenchSize::All => &['a', 'b'],
+                BenchSize::C => &['c'],
+                BenchSize::All => &['a', 'b', 'c'],
             };
             for &s in sizes {
                 print!("{}", super::bench::bench_one(s, seed));

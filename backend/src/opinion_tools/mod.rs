@@ -8,5 +8,6 @@ pub mod ari;
 pub mod bench;
 pub mod cli;
 pub mod polis;
+pub mod polis_stream;
 pub mod synthetic;
 pub mod synthetic_export;

@@ -50,7 +50,7 @@ pub struct PolisExport {
     pub history: Option<Vec<TimedVote>>,
 }
 
-fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, PolisError> {
+pub(super) fn open(path: &Path) -> Result<csv::Reader<std::fs::File>, PolisError> {
     let file = std::fs::File::open(path).map_err(|source| PolisError::Io {
         path: path.to_owned(),
         source,
@@ -62,7 +62,7 @@ fn reader<R: std::io::Read>(input: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new().flexible(false).from_reader(input)
 }
 
-fn column(
+pub(super) fn column(
     headers: &csv::StringRecord,
     path: &Path,
     name: &'static str,
@@ -76,13 +76,13 @@ fn column(
         })
 }
 
-struct Cell<'a> {
-    path: &'a Path,
-    line: u64,
+pub(super) struct Cell<'a> {
+    pub(super) path: &'a Path,
+    pub(super) line: u64,
 }
 
 impl Cell<'_> {
-    fn bad(&self, column: &str, value: &str, expected: &'static str) -> PolisError {
+    pub(super) fn bad(&self, column: &str, value: &str, expected: &'static str) -> PolisError {
         PolisError::BadValue {
             path: self.path.to_owned(),
             line: self.line,
@@ -92,12 +92,17 @@ impl Cell<'_> {
         }
     }
 
-    fn int(&self, record: &csv::StringRecord, idx: usize, name: &str) -> Result<i64, PolisError> {
+    pub(super) fn int(
+        &self,
+        record: &csv::StringRecord,
+        idx: usize,
+        name: &str,
+    ) -> Result<i64, PolisError> {
         let raw = record.get(idx).unwrap_or("").trim();
         raw.parse().map_err(|_| self.bad(name, raw, "an integer"))
     }
 
-    fn vote(&self, raw: &str, name: &str) -> Result<VoteValue, PolisError> {
+    pub(super) fn vote(&self, raw: &str, name: &str) -> Result<VoteValue, PolisError> {
         let raw = raw.trim();
         raw.parse::<i64>()
             .ok()
@@ -106,7 +111,7 @@ impl Cell<'_> {
     }
 }
 
-fn line_of(record: &csv::StringRecord) -> u64 {
+pub(super) fn line_of(record: &csv::StringRecord) -> u64 {
     record.position().map_or(0, |p| p.line())
 }
 
@@ -212,7 +217,7 @@ fn read_matrix<R: std::io::Read>(
     })
 }
 
-fn read_comments<R: std::io::Read>(
+pub(super) fn read_comments<R: std::io::Read>(
     path: &Path,
     mut reader: csv::Reader<R>,
 ) -> Result<BTreeMap<StatementId, StatementFlags>, PolisError> {

@@ -49,6 +49,35 @@ pub struct Synthetic {
 /// Participants have ids 0..participants and statements 0..statements. The same params and
 /// seed always give the same conversation.
 pub fn generate(params: &SyntheticParams, seed: u64) -> Synthetic {
+    let mut votes = Vec::with_capacity(params.votes + params.votes / 16);
+    let streamed = generate_into(params, seed, &mut |vs| votes.extend_from_slice(vs));
+    let vote_high_water_mark = votes.len() as u64;
+    Synthetic {
+        input: Input {
+            votes,
+            statements: streamed.statements,
+            vote_high_water_mark,
+        },
+        latent_group: streamed.latent_group,
+    }
+}
+
+/// A synthetic conversation whose votes went to a sink instead of into memory.
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    pub statements: BTreeMap<i64, StatementFlags>,
+    pub latent_group: Vec<usize>,
+    pub votes: usize,
+}
+
+/// [`generate`] without holding the votes: `sink` receives each participant's votes in turn
+/// (the same votes in the same order as `generate`'s list), e.g. to stream them into a
+/// [`crate::opinion::MatrixBuilder`] at national scale.
+pub fn generate_into(
+    params: &SyntheticParams,
+    seed: u64,
+    sink: &mut dyn FnMut(&[Vote]),
+) -> Streamed {
     let n_groups = params.groups.max(1);
     let n_st = params.statements;
     let mut rng = SplitMix64::new(seed_from(&[seed, 0x5791]));
@@ -79,7 +108,8 @@ pub fn generate(params: &SyntheticParams, seed: u64) -> Synthetic {
         params.votes as f64 / params.participants as f64
     };
     let mut order: Vec<usize> = (0..n_st).collect();
-    let mut votes = Vec::with_capacity(params.votes + params.votes / 16);
+    let mut votes = Vec::with_capacity(n_st);
+    let mut total = 0;
     let mut latent_group = Vec::with_capacity(params.participants);
     for p in 0..params.participants {
         let mut target = rng.next_f64() * total_w;
@@ -98,6 +128,7 @@ pub fn generate(params: &SyntheticParams, seed: u64) -> Synthetic {
             let k = i + rng.below((n_st - i) as u64) as usize;
             order.swap(i, k);
         }
+        votes.clear();
         for &j in &order[..n] {
             let value = if rng.next_f64() < params.pass_rate {
                 VoteValue::Pass
@@ -112,15 +143,13 @@ pub fn generate(params: &SyntheticParams, seed: u64) -> Synthetic {
                 value,
             });
         }
+        total += votes.len();
+        sink(&votes);
     }
-    let vote_high_water_mark = votes.len() as u64;
-    Synthetic {
-        input: Input {
-            votes,
-            statements,
-            vote_high_water_mark,
-        },
+    Streamed {
+        statements,
         latent_group,
+        votes: total,
     }
 }
 
