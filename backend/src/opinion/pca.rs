@@ -426,11 +426,9 @@ pub fn pca(m: &VoteMatrix, starts: [Vec<f64>; 2], max_iter: usize) -> Pca {
     }
     // Exact zeros where there is no variance: excluded columns, and a second component of
     // rank-one data.
-    for j in 0..n {
-        if m.excluded[j] {
-            result[0][j] = 0.0;
-            result[1][j] = 0.0;
-        }
+    for (j, _) in m.excluded.iter().enumerate().take(n).filter(|(_, e)| **e) {
+        result[0][j] = 0.0;
+        result[1][j] = 0.0;
     }
     Pca {
         center,
