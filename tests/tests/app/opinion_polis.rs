@@ -173,3 +173,55 @@ fn group_informed_consensus_formula_reproduces_polis_values() {
     }
     assert_eq!(checked, 371);
 }
+
+/// The bridging ranking (Community Notes' intercepts, docs/opinion.md §18) against the
+/// group-informed consensus on every real conversation: both reward agreement from every side,
+/// so over the statements they share they must rank alike. The rank correlations are printed.
+#[test]
+fn bridging_ranking_agrees_with_group_informed_consensus_on_real_conversations() {
+    let Some(data) =
+        polis_data("bridging_ranking_agrees_with_group_informed_consensus_on_real_conversations")
+    else {
+        return;
+    };
+    use samskab::opinion::bridging::{kendall, spearman};
+    let mut names: Vec<String> = std::fs::read_dir(data.root())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("participants-votes.csv").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 9, "only {} exports found", names.len());
+    let mut text = String::from(
+        "\nBridging intercept vs group-informed consensus (rank correlation over shared statements)\n",
+    );
+    let mut rhos = Vec::new();
+    for name in &names {
+        let e = export(&data, name, false);
+        let s = analyze(&e.input, None, &Params::default());
+        let (mut b, mut g) = (Vec::new(), Vec::new());
+        for x in &s.bridging.statements {
+            if let Some(gic) = s.group_informed_consensus.get(&x.statement) {
+                b.push(x.intercept);
+                g.push(*gic);
+            }
+        }
+        let (rho, tau) = (spearman(&b, &g), kendall(&b, &g));
+        text.push_str(&format!(
+            "{name:<34} statements {:>4}  Spearman {rho:>6.3}  Kendall {tau:>6.3}  rounds {}\n",
+            b.len(),
+            s.bridging.iterations
+        ));
+        assert!(b.len() >= 20, "{name}: only {} statements ranked", b.len());
+        assert!(
+            s.bridging.iterations < samskab::opinion::bridging::MAX_ITERATIONS,
+            "{name}: the fit did not converge"
+        );
+        rhos.push((name.clone(), rho));
+    }
+    report(&text);
+    for (name, rho) in &rhos {
+        assert!(*rho > 0.0, "{name}: Spearman {rho:.3} is not positive");
+    }
+}
