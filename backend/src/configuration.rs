@@ -412,8 +412,10 @@ fn default_anonymous_days() -> u32 {
     30
 }
 
+/// Pol.is's cadence: its math worker polls for new votes every second and updates each
+/// conversation that got some, so the groups shown follow the same update history.
 fn default_recompute_interval_ms() -> u64 {
-    5_000
+    crate::opinion::UPDATE_INTERVAL_MS
 }
 
 /// Outgoing mail. Without `smtp_url` mails are written as `.eml` files into
@@ -739,7 +741,7 @@ mod tests {
             log: "info".into(),
             database_max_connections: 5,
             workers: None,
-            opinion_recompute_interval_ms: 5_000,
+            opinion_recompute_interval_ms: default_recompute_interval_ms(),
             oidc: BTreeMap::new(),
             mail: MailSettings::default(),
             report: ReportSettings::default(),
@@ -818,6 +820,33 @@ mod tests {
         assert!(mitid.is_citizen());
         assert_eq!(mitid.loa_claim, "mitid_loa");
         assert!(!format!("{s:?}").contains("s3cret-value"));
+    }
+
+    #[test]
+    fn opinion_groups_are_recomputed_every_second_by_default_as_polis_does() {
+        let source = config::Environment::with_prefix("SAMSKAB").source(Some(
+            [
+                ("SAMSKAB_BIND", "127.0.0.1:0"),
+                ("SAMSKAB_DATA_DIR", "/tmp"),
+                ("SAMSKAB_COOKIE_SECURE", "true"),
+                ("SAMSKAB_LOG", "info"),
+                ("SAMSKAB_DATABASE_MAX_CONNECTIONS", "5"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        ));
+        let s: Settings = config::Config::builder()
+            .add_source(source)
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        assert_eq!(s.opinion_recompute_interval_ms, 1000);
+        assert_eq!(
+            crate::opinion_tools::polis::POLL_INTERVAL_MS,
+            s.opinion_recompute_interval_ms as i64
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! previous snapshot (`None` on the first run); store the returned [`Snapshot`] and pass its
 //! `state` to the next call.
 
+pub mod bridging;
 pub mod consensus;
 pub mod incremental;
 pub mod kmeans;
@@ -29,6 +30,12 @@ pub use incremental::Incremental;
 pub use matrix::{MatrixBuilder, VoteMatrix};
 pub use priority::next_statement;
 pub use repness::{Counts, Direction, RepStats, Representative};
+
+/// How often Pol.is's math worker looks for new votes and runs one warm update per conversation
+/// on what it found (`polismath.poller`, `:polling-interval` 1000 ms): the cadence of the Pol.is
+/// replay and the default of the service's background recompute (docs/opinion.md §14, §15). The
+/// engine never reads a clock; this only tells its callers how often to call it.
+pub const UPDATE_INTERVAL_MS: u64 = 1000;
 
 pub type ParticipantId = i64;
 pub type StatementId = i64;
@@ -142,6 +149,9 @@ pub struct State {
     /// its groups the label of the old group it shares most participants with.
     #[serde(default)]
     pub group_labels: Vec<ClusterState<u32>>,
+    /// The bridging fit the next one starts from (absent in snapshots made before it existed).
+    #[serde(default)]
+    pub bridging: Option<bridging::Bridging>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -179,6 +189,10 @@ pub struct Snapshot {
     pub group_informed_consensus: BTreeMap<StatementId, f64>,
     /// Per servable statement (not moderated out), including ones without votes.
     pub priorities: BTreeMap<StatementId, f64>,
+    /// Community Notes' bridging ranking (docs/opinion.md §18); empty in snapshots made before
+    /// it existed.
+    #[serde(default)]
+    pub bridging: bridging::Bridging,
     pub state: State,
 }
 
@@ -270,6 +284,7 @@ pub enum Phase {
     InConv,
     Pca,
     Projection,
+    Bridging,
     BaseClusters,
     Groups,
     VoteCounts,
@@ -286,6 +301,7 @@ impl Phase {
             Phase::InConv => "in-conv",
             Phase::Pca => "pca",
             Phase::Projection => "projection",
+            Phase::Bridging => "bridging",
             Phase::BaseClusters => "base clusters",
             Phase::Groups => "groups",
             Phase::VoteCounts => "vote counts",
@@ -370,6 +386,13 @@ pub fn analyze_matrix_observed(
     let projections = pca::project_participants(m, &pca);
     let statement_projections = pca::project_statements(&pca);
     observer(Phase::Projection);
+
+    let bridging = bridging::fit(
+        m,
+        previous.and_then(|p| p.bridging.as_ref()),
+        &pca.components[0],
+    );
+    observer(Phase::Bridging);
 
     let in_rows: Vec<usize> = (0..m.n_rows()).filter(|&r| in_conv[r]).collect();
     let points: Vec<[f64; 2]> = in_rows.iter().map(|&r| projections[r]).collect();
@@ -593,6 +616,7 @@ pub fn analyze_matrix_observed(
                 members: gc.members.iter().map(|&b| base[b].id).collect(),
             })
             .collect(),
+        bridging: Some(bridging.clone()),
     };
     let receipt = Receipt {
         engine: format!("samskab-opinion/{}", env!("CARGO_PKG_VERSION")),
@@ -627,6 +651,7 @@ pub fn analyze_matrix_observed(
         consensus,
         group_informed_consensus,
         priorities,
+        bridging,
         state,
     }
 }
@@ -836,9 +861,9 @@ fn choose_groups(
             group_of_base[b] = Some(g);
         }
     }
-    let mut state: BTreeMap<usize, Vec<ClusterState<u32>>> = previous
-        .map(|p| p.group_clusterings.clone())
-        .unwrap_or_default();
+    // Like Pol.is (`:group-clusterings` is rebuilt from the current range of k), a k that drops
+    // out of the range forgets its clustering and starts cold when it comes back.
+    let mut state: BTreeMap<usize, Vec<ClusterState<u32>>> = BTreeMap::new();
     for (k, clusters) in &clusterings {
         let cs = clusters
             .iter()

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::opinion::{
-    Input, Params, ParticipantId, Snapshot, State, StatementFlags, StatementId, Vote, VoteValue,
+    Incremental, Input, Params, ParticipantId, Snapshot, StatementFlags, StatementId, Vote,
+    VoteValue,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -304,23 +305,47 @@ fn read_votes<R: std::io::Read>(
     Ok(out)
 }
 
-/// Replay cadence: a warm-started update after every `update_every(n)` votes (in time order) and
-/// one at the end. About a hundred updates per conversation: enough for the k smoothing and the
-/// warm starts to carry history as Pol.is's frequent updates do, few enough to stay fast.
+/// Pol.is's math worker polls the votes table every second (`polismath.poller`, default
+/// `:polling-interval 1000`) and runs one conversation update on everything the poll found
+/// (`polismath.conv-man`: the conversation actor takes every queued batch and calls
+/// `conv/conv-update` once). The replay follows that cadence from the votes' timestamps: one
+/// warm-started update per second of the epoch in which votes arrived (docs/opinion.md §15).
+pub const POLL_INTERVAL_MS: i64 = crate::opinion::UPDATE_INTERVAL_MS as i64;
+
+/// Replay cadence of earlier versions: an update after every `update_every(n)` votes (about a
+/// hundred updates per conversation). Kept so the table can show both.
 pub fn update_every(total_votes: usize) -> usize {
     (total_votes / 100).max(25)
 }
 
-/// Runs the engine over the export's vote history with the default cadence; returns the last
-/// snapshot and the number of updates. `None` when the export was read without history.
+/// Runs the engine over the export's vote history at Pol.is's cadence ([`POLL_INTERVAL_MS`]);
+/// returns the last snapshot and the number of updates. `None` when the export was read without
+/// history.
 pub fn replay(export: &PolisExport, params: &Params) -> Option<(Snapshot, usize)> {
     let history = export.history.as_ref()?;
-    Some(replay_every(
+    Some(replay_polls(
         history,
         &export.input.statements,
         params,
-        update_every(history.len()),
+        POLL_INTERVAL_MS,
     ))
+}
+
+/// Replays `history` (in time order) with one warm-started update per poll: the votes whose
+/// timestamps fall in the same `interval_ms` window of the epoch form one batch.
+pub fn replay_polls(
+    history: &[TimedVote],
+    statements: &BTreeMap<StatementId, StatementFlags>,
+    params: &Params,
+    interval_ms: i64,
+) -> (Snapshot, usize) {
+    let interval = interval_ms.max(1);
+    let ends = history
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0].timestamp.div_euclid(interval) != w[1].timestamp.div_euclid(interval))
+        .map(|(i, _)| i + 1);
+    replay_batches(history, statements, params, ends)
 }
 
 /// Replays `history` with a warm-started update after every `step` votes and at the end.
@@ -331,27 +356,45 @@ pub fn replay_every(
     step: usize,
 ) -> (Snapshot, usize) {
     let step = step.max(1);
-    let mut state: Option<State> = None;
-    let mut last = None;
-    let mut updates = 0;
-    let mut input = Input {
-        votes: Vec::with_capacity(history.len()),
+    let ends = (1..history.len()).filter(move |i| i % step == 0);
+    replay_batches(history, statements, params, ends)
+}
+
+/// One warm-started update after each batch: `ends` are the (increasing) positions in `history`
+/// where a batch ends; the last batch always ends with the history.
+fn replay_batches(
+    history: &[TimedVote],
+    statements: &BTreeMap<StatementId, StatementFlags>,
+    params: &Params,
+    ends: impl Iterator<Item = usize>,
+) -> (Snapshot, usize) {
+    // The matrix is kept and updated in place between polls (`Incremental` gives exactly the
+    // snapshot a warm `analyze` of all votes so far gives), so a replay with tens of thousands
+    // of updates does not re-sort the whole history each time.
+    let empty = Input {
+        votes: Vec::new(),
         statements: statements.clone(),
         vote_high_water_mark: 0,
     };
-    for (i, tv) in history.iter().enumerate() {
-        input.votes.push(tv.vote);
-        if (i + 1) % step == 0 || i + 1 == history.len() {
-            input.vote_high_water_mark = (i + 1) as u64;
-            let snapshot = crate::opinion::analyze(&input, state.as_ref(), params);
-            state = Some(snapshot.state.clone());
-            last = Some(snapshot);
-            updates += 1;
+    let mut conversation = Incremental::new(&empty, None);
+    let mut last = None;
+    let mut updates = 0;
+    let mut batch: Vec<Vote> = Vec::new();
+    let mut from = 0;
+    for end in ends.chain(std::iter::once(history.len())) {
+        if end <= from || end > history.len() {
+            continue;
         }
+        batch.clear();
+        batch.extend(history[from..end].iter().map(|tv| tv.vote));
+        from = end;
+        conversation.add_votes(&batch, statements);
+        last = Some(conversation.update(end as u64, params));
+        updates += 1;
     }
     match last {
         Some(s) => (s, updates),
-        None => (crate::opinion::analyze(&input, None, params), 1),
+        None => (crate::opinion::analyze(&empty, None, params), 1),
     }
 }
 
@@ -516,13 +559,27 @@ pub struct TableRow {
     pub conversation: String,
     pub cold: Comparison,
     pub cold_silhouette: BTreeMap<usize, f64>,
+    /// At Pol.is's cadence (one update per poll second).
     pub replay: Option<Comparison>,
     pub replay_updates: usize,
+    /// At the earlier fixed cadence (an update every 1 % of the votes).
+    pub replay_fixed: Option<Comparison>,
 }
 
 /// Runs every export folder under `data_dir` (sorted by name) cold and, where votes.csv exists,
-/// replayed.
+/// replayed at both cadences.
 pub fn ari_table(data_dir: &Path, params: &Params) -> Result<Vec<TableRow>, PolisError> {
+    ari_table_with(data_dir, params, true)
+}
+
+/// [`ari_table`], with the replay at Pol.is's cadence only when `polls` is set: it runs one
+/// update per second of votes (~125,000 over the shared conversations, minutes even in a
+/// release build), which an unoptimised test build cannot afford.
+pub fn ari_table_with(
+    data_dir: &Path,
+    params: &Params,
+    polls: bool,
+) -> Result<Vec<TableRow>, PolisError> {
     let entries = std::fs::read_dir(data_dir).map_err(|source| PolisError::Io {
         path: data_dir.to_owned(),
         source,
@@ -538,10 +595,16 @@ pub fn ari_table(data_dir: &Path, params: &Params) -> Result<Vec<TableRow>, Poli
         let has_history = dir.join("votes.csv").is_file();
         let export = read_export(&dir, has_history)?;
         let cold = crate::opinion::analyze(&export.input, None, params);
-        let (replay, replay_updates) = match replay(&export, params) {
+        let replayed = if polls { replay(&export, params) } else { None };
+        let (replay, replay_updates) = match replayed {
             Some((snapshot, updates)) => (Some(compare(&snapshot, &export)), updates),
             None => (None, 0),
         };
+        let replay_fixed = export.history.as_ref().map(|h| {
+            let (snapshot, _) =
+                replay_every(h, &export.input.statements, params, update_every(h.len()));
+            compare(&snapshot, &export)
+        });
         rows.push(TableRow {
             conversation: dir
                 .file_name()
@@ -550,6 +613,7 @@ pub fn ari_table(data_dir: &Path, params: &Params) -> Result<Vec<TableRow>, Poli
             cold_silhouette: cold.receipt.silhouette.clone(),
             replay,
             replay_updates,
+            replay_fixed,
         });
     }
     Ok(rows)
@@ -558,12 +622,12 @@ pub fn ari_table(data_dir: &Path, params: &Params) -> Result<Vec<TableRow>, Poli
 /// The table as aligned text.
 pub fn format_table(rows: &[TableRow]) -> String {
     let mut out = format!(
-        "{:<34} {:>6} | {:>4} {:>7} {:>5} | {:>4} {:>7} {:>5} {:>7}\n",
-        "", "Pol.is", "cold", "", "", "replay", "", "", ""
+        "{:<34} {:>6} | {:>4} {:>7} {:>5} | {:>4} {:>7} {:>5} {:>7} | {:>4} {:>7}\n",
+        "", "Pol.is", "cold", "", "", "replay", "(polls)", "", "", "1 %", ""
     );
     out.push_str(&format!(
-        "{:<34} {:>6} | {:>4} {:>7} {:>5} | {:>4} {:>7} {:>5} {:>7}\n",
-        "conversation", "k", "k", "ARI", "n", "k", "ARI", "n", "updates"
+        "{:<34} {:>6} | {:>4} {:>7} {:>5} | {:>4} {:>7} {:>5} {:>7} | {:>4} {:>7}\n",
+        "conversation", "k", "k", "ARI", "n", "k", "ARI", "n", "updates", "k", "ARI"
     ));
     for r in rows {
         let replay = match &r.replay {
@@ -573,8 +637,12 @@ pub fn format_table(rows: &[TableRow]) -> String {
             ),
             None => format!("{:>4} {:>7} {:>5} {:>7}", "-", "-", "-", "-"),
         };
+        let fixed = match &r.replay_fixed {
+            Some(c) => format!("{:>4} {:>7.3}", c.k, c.ari),
+            None => format!("{:>4} {:>7}", "-", "-"),
+        };
         out.push_str(&format!(
-            "{:<34} {:>6} | {:>4} {:>7.3} {:>5} | {replay}\n",
+            "{:<34} {:>6} | {:>4} {:>7.3} {:>5} | {replay} | {fixed}\n",
             r.conversation, r.cold.polis_k, r.cold.k, r.cold.ari, r.cold.both_clustered
         ));
     }
@@ -650,6 +718,38 @@ mod tests {
             h.iter().map(|v| v.timestamp).collect::<Vec<_>>(),
             vec![10, 20]
         );
+    }
+
+    #[test]
+    fn replay_runs_one_update_per_poll_second() {
+        let tv = |timestamp, participant, statement| TimedVote {
+            timestamp,
+            vote: Vote {
+                participant,
+                statement,
+                value: VoteValue::Agree,
+            },
+        };
+        // Seconds 0, 0, 1, 1, 5 and 5: three polls find votes.
+        let history = vec![
+            tv(100, 1, 0),
+            tv(999, 2, 0),
+            tv(1000, 1, 1),
+            tv(1999, 3, 0),
+            tv(5000, 2, 1),
+            tv(5001, 3, 1),
+        ];
+        let statements = BTreeMap::new();
+        let params = Params::default();
+        let (last, updates) = replay_polls(&history, &statements, &params, POLL_INTERVAL_MS);
+        assert_eq!(updates, 3);
+        assert_eq!(last.receipt.vote_high_water_mark, 6);
+        assert_eq!(last.receipt.counts.votes, 6);
+        assert!(last.receipt.warm_start);
+        // A longer poll interval merges the first two seconds.
+        assert_eq!(replay_polls(&history, &statements, &params, 2000).1, 2);
+        // The fixed cadence of earlier versions: every 4 votes and at the end.
+        assert_eq!(replay_every(&history, &statements, &params, 4).1, 2);
     }
 
     #[test]

@@ -339,6 +339,9 @@ pub(crate) fn view(ctx: &Ctx, c: &consultation::Model, report: &Report) -> Value
             "ranking": op.group_informed_consensus.iter().map(|r| json!({
                 "text": r.text, "score": crate::numbers::decimal(locale, r.score, 3)
             })).collect::<Vec<_>>(),
+            "bridging": op.bridging.iter().map(|r| json!({
+                "text": r.text, "score": crate::numbers::decimal(locale, r.score, 3)
+            })).collect::<Vec<_>>(),
             "divisive": op.divisive,
             "receipt": {
                 "engine": op.receipt.engine,

@@ -256,6 +256,18 @@ pub fn document(ctx: &Ctx, page: &Value) -> Doc {
                 s(u, "/figure")
             )));
         }
+        let bridging = arr(page, "/opinion/bridging");
+        if !bridging.is_empty() {
+            b.push(Block::SubHeading(t("report.bridging_heading")));
+            b.push(Block::Muted(t("report.bridging_intro")));
+            for u in bridging {
+                b.push(Block::Bullet(format!(
+                    "{} ({})",
+                    s(u, "/text"),
+                    s(u, "/score")
+                )));
+            }
+        }
         b.push(Block::SubHeading(t("brief.divides_heading")));
         let dividing = arr(page, "/brief/dividing");
         if dividing.is_empty() {

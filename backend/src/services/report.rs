@@ -143,6 +143,10 @@ pub struct OpinionReport {
     pub consensus_disagree: Vec<StatementShare>,
     /// Statements every group tends to agree with, best first.
     pub group_informed_consensus: Vec<RankedStatement>,
+    /// Statements agreed with across the participants' main opinion axis
+    /// (Community Notes' bridging score), best first; empty before the
+    /// engine computed it.
+    pub bridging: Vec<RankedStatement>,
     /// Statements with the largest spread of agreement between groups.
     pub divisive: Vec<DivisiveStatement>,
     /// The math receipt: engine, input hash, seed, parameters, silhouette per k.
@@ -203,7 +207,8 @@ pub struct RankedStatement {
     pub statement_id: i64,
     pub number: i64,
     pub text: String,
-    /// Product over groups of each group's smoothed agree share.
+    /// Product over groups of each group's smoothed agree share; for the
+    /// bridging ranking, the statement's intercept (docs/opinion.md §18).
     pub score: f64,
 }
 
@@ -591,6 +596,25 @@ pub fn opinion_report_of(
             }
         })
         .collect();
+    let bridging = snap
+        .bridging
+        .top(TOP_STATEMENTS)
+        .into_iter()
+        .filter(|b| {
+            snap.statements
+                .get(&b.statement)
+                .is_some_and(|s| !s.excluded)
+        })
+        .map(|b| {
+            let (statement_id, text) = describe(b.statement);
+            RankedStatement {
+                statement_id,
+                number: b.statement,
+                text,
+                score: b.intercept,
+            }
+        })
+        .collect();
     // What divides: only groups that are shown take part, so a withheld
     // group's opinions cannot be read off the spread.
     let shown_ids: Vec<usize> = (0..snap.groups.len()).filter(|&g| shown[g]).collect();
@@ -649,6 +673,7 @@ pub fn opinion_report_of(
         consensus_agree: consensus(&snap.consensus.agree, Direction::Agree),
         consensus_disagree: consensus(&snap.consensus.disagree, Direction::Disagree),
         group_informed_consensus,
+        bridging,
         divisive,
         receipt: snap.receipt.clone(),
     }

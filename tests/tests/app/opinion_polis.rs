@@ -63,14 +63,16 @@ fn ari_table_for_every_conversation() {
     let Some(data) = polis_data("ari_table_for_every_conversation") else {
         return;
     };
-    let rows = polis::ari_table(data.root(), &Params::default()).unwrap();
+    // The replay at Pol.is's cadence is `samskab opinion compare`'s (release build); here the
+    // fixed cadence, and the poll cadence on the smallest history below.
+    let rows = polis::ari_table_with(data.root(), &Params::default(), false).unwrap();
     report(&format!(
         "\nAdjusted Rand index against Pol.is's group-id (n = participants both clustered)\n{}",
         polis::format_table(&rows)
     ));
     assert!(rows.len() >= 9, "only {} exports found", rows.len());
     for r in &rows {
-        let all = std::iter::once(&r.cold).chain(r.replay.as_ref());
+        let all = std::iter::once(&r.cold).chain(r.replay_fixed.as_ref());
         for c in all {
             assert!(
                 (-1.0..=1.0).contains(&c.ari),
@@ -85,7 +87,35 @@ fn ari_table_for_every_conversation() {
             );
         }
     }
-    assert!(rows.iter().filter(|r| r.replay.is_some()).count() >= 8);
+    assert!(rows.iter().filter(|r| r.replay_fixed.is_some()).count() >= 8);
+}
+
+/// The replay at Pol.is's cadence (one warm update per second that has votes) on the shortest
+/// shared history: one update per distinct second, and a clustering Pol.is's can be compared with.
+#[test]
+fn replay_at_polis_cadence_updates_once_per_second_with_votes() {
+    let Some(data) = polis_data("replay_at_polis_cadence_updates_once_per_second_with_votes")
+    else {
+        return;
+    };
+    let e = export(&data, "london.youth.policing", true);
+    let history = e
+        .history
+        .as_ref()
+        .expect("london.youth.policing has votes.csv");
+    let mut seconds: Vec<i64> = history
+        .iter()
+        .map(|v| v.timestamp.div_euclid(polis::POLL_INTERVAL_MS))
+        .collect();
+    seconds.dedup();
+    let (snapshot, updates) = polis::replay(&e, &Params::default()).unwrap();
+    assert_eq!(updates, seconds.len(), "one update per poll with new votes");
+    let c = polis::compare(&snapshot, &e);
+    report(&format!(
+        "london.youth.policing replayed in {updates} polls: k {} ARI {:.3} (n = {})",
+        c.k, c.ari, c.both_clustered
+    ));
+    assert!(c.both_clustered > 0 && (-1.0..=1.0).contains(&c.ari));
 }
 
 #[test]
@@ -172,4 +202,56 @@ fn group_informed_consensus_formula_reproduces_polis_values() {
         checked += 1;
     }
     assert_eq!(checked, 371);
+}
+
+/// The bridging ranking (Community Notes' intercepts, docs/opinion.md §18) against the
+/// group-informed consensus on every real conversation: both reward agreement from every side,
+/// so over the statements they share they must rank alike. The rank correlations are printed.
+#[test]
+fn bridging_ranking_agrees_with_group_informed_consensus_on_real_conversations() {
+    let Some(data) =
+        polis_data("bridging_ranking_agrees_with_group_informed_consensus_on_real_conversations")
+    else {
+        return;
+    };
+    use samskab::opinion::bridging::{kendall, spearman};
+    let mut names: Vec<String> = std::fs::read_dir(data.root())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("participants-votes.csv").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 9, "only {} exports found", names.len());
+    let mut text = String::from(
+        "\nBridging intercept vs group-informed consensus (rank correlation over shared statements)\n",
+    );
+    let mut rhos = Vec::new();
+    for name in &names {
+        let e = export(&data, name, false);
+        let s = analyze(&e.input, None, &Params::default());
+        let (mut b, mut g) = (Vec::new(), Vec::new());
+        for x in &s.bridging.statements {
+            if let Some(gic) = s.group_informed_consensus.get(&x.statement) {
+                b.push(x.intercept);
+                g.push(*gic);
+            }
+        }
+        let (rho, tau) = (spearman(&b, &g), kendall(&b, &g));
+        text.push_str(&format!(
+            "{name:<34} statements {:>4}  Spearman {rho:>6.3}  Kendall {tau:>6.3}  rounds {}\n",
+            b.len(),
+            s.bridging.iterations
+        ));
+        assert!(b.len() >= 20, "{name}: only {} statements ranked", b.len());
+        assert!(
+            s.bridging.iterations < samskab::opinion::bridging::MAX_ITERATIONS,
+            "{name}: the fit did not converge"
+        );
+        rhos.push((name.clone(), rho));
+    }
+    report(&text);
+    for (name, rho) in &rhos {
+        assert!(*rho > 0.0, "{name}: Spearman {rho:.3} is not positive");
+    }
 }
