@@ -63,7 +63,7 @@ fn reader<R: std::io::Read>(input: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new().flexible(false).from_reader(input)
 }
 
-pub(super) fn column(
+fn column(
     headers: &csv::StringRecord,
     path: &Path,
     name: &'static str,
@@ -77,13 +77,13 @@ pub(super) fn column(
         })
 }
 
-pub(super) struct Cell<'a> {
-    pub(super) path: &'a Path,
-    pub(super) line: u64,
+struct Cell<'a> {
+    path: &'a Path,
+    line: u64,
 }
 
 impl Cell<'_> {
-    pub(super) fn bad(&self, column: &str, value: &str, expected: &'static str) -> PolisError {
+    fn bad(&self, column: &str, value: &str, expected: &'static str) -> PolisError {
         PolisError::BadValue {
             path: self.path.to_owned(),
             line: self.line,
@@ -93,17 +93,12 @@ impl Cell<'_> {
         }
     }
 
-    pub(super) fn int(
-        &self,
-        record: &csv::StringRecord,
-        idx: usize,
-        name: &str,
-    ) -> Result<i64, PolisError> {
+    fn int(&self, record: &csv::StringRecord, idx: usize, name: &str) -> Result<i64, PolisError> {
         let raw = record.get(idx).unwrap_or("").trim();
         raw.parse().map_err(|_| self.bad(name, raw, "an integer"))
     }
 
-    pub(super) fn vote(&self, raw: &str, name: &str) -> Result<VoteValue, PolisError> {
+    fn vote(&self, raw: &str, name: &str) -> Result<VoteValue, PolisError> {
         let raw = raw.trim();
         raw.parse::<i64>()
             .ok()
@@ -112,7 +107,7 @@ impl Cell<'_> {
     }
 }
 
-pub(super) fn line_of(record: &csv::StringRecord) -> u64 {
+fn line_of(record: &csv::StringRecord) -> u64 {
     record.position().map_or(0, |p| p.line())
 }
 
@@ -151,17 +146,41 @@ pub fn parse_export(
 
 fn read_matrix<R: std::io::Read>(
     path: &Path,
-    mut reader: csv::Reader<R>,
+    reader: csv::Reader<R>,
     statements: BTreeMap<StatementId, StatementFlags>,
 ) -> Result<PolisExport, PolisError> {
+    let mut votes = Vec::new();
+    let (participants, polis_groups) = read_matrix_rows(path, reader, |v| votes.push(v))?;
+    let vote_high_water_mark = votes.len() as u64;
+    Ok(PolisExport {
+        input: Input {
+            votes,
+            statements,
+            vote_high_water_mark,
+        },
+        participants,
+        polis_groups,
+        history: None,
+    })
+}
+
+/// Pol.is's group of each participant (`None`: not clustered by Pol.is).
+pub(super) type PolisGroups = BTreeMap<ParticipantId, Option<u64>>;
+
+/// Reads participants-votes.csv row by row into one record buffer, handing each vote to `vote`
+/// as it is read (a vote list here, the matrix builder at national scale, see `polis_stream`).
+/// Returns the participants in file order and Pol.is's group of each.
+pub(super) fn read_matrix_rows<R: std::io::Read>(
+    path: &Path,
+    mut reader: csv::Reader<R>,
+    mut vote: impl FnMut(Vote),
+) -> Result<(Vec<ParticipantId>, PolisGroups), PolisError> {
     let path = path.to_owned();
-    let headers = reader
-        .headers()
-        .map_err(|source| PolisError::Csv {
-            path: path.clone(),
-            source,
-        })?
-        .clone();
+    let csv_error = |source| PolisError::Csv {
+        path: path.clone(),
+        source,
+    };
+    let headers = reader.headers().map_err(csv_error)?.clone();
     let participant_col = column(&headers, &path, "participant")?;
     let group_col = column(&headers, &path, "group-id")?;
     // Statement columns are the ones named by a comment id.
@@ -170,14 +189,10 @@ fn read_matrix<R: std::io::Read>(
         .enumerate()
         .filter_map(|(i, h)| h.trim().parse::<StatementId>().ok().map(|s| (i, s)))
         .collect();
-    let mut votes = Vec::new();
     let mut participants = Vec::new();
     let mut polis_groups = BTreeMap::new();
-    for record in reader.records() {
-        let record = record.map_err(|source| PolisError::Csv {
-            path: path.clone(),
-            source,
-        })?;
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(csv_error)? {
         let cell = Cell {
             path: &path,
             line: line_of(&record),
@@ -197,25 +212,14 @@ fn read_matrix<R: std::io::Read>(
             if raw.trim().is_empty() {
                 continue;
             }
-            let value = cell.vote(raw, &headers[i])?;
-            votes.push(Vote {
+            vote(Vote {
                 participant,
                 statement,
-                value,
+                value: cell.vote(raw, &headers[i])?,
             });
         }
     }
-    let vote_high_water_mark = votes.len() as u64;
-    Ok(PolisExport {
-        input: Input {
-            votes,
-            statements,
-            vote_high_water_mark,
-        },
-        participants,
-        polis_groups,
-        history: None,
-    })
+    Ok((participants, polis_groups))
 }
 
 pub(super) fn read_comments<R: std::io::Read>(

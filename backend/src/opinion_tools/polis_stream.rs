@@ -2,78 +2,19 @@
 //! read row by row and its votes go straight into the engine's matrix builder (8 bytes a vote),
 //! never into a vote list. The snapshot is the same as [`polis::analyze_export`]'s.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::polis::{self, Cell, PolisError, PolisExport, Report};
-use crate::opinion::{
-    Input, MatrixBuilder, MatrixInput, Params, StatementId, Vote, analyze_matrix,
-};
+use super::polis::{self, PolisError, PolisExport, Report};
+use crate::opinion::{Input, MatrixBuilder, MatrixInput, Params, analyze_matrix};
 
 /// Runs the engine cold on the export in `dir` (comments.csv and participants-votes.csv).
 pub fn analyze_export(dir: &Path, params: &Params) -> Result<Report, PolisError> {
     let comments = dir.join("comments.csv");
     let statements = polis::read_comments(&comments, polis::open(&comments)?)?;
     let path = dir.join("participants-votes.csv");
-    let mut reader = polis::open(&path)?;
-    let headers = reader
-        .headers()
-        .map_err(|source| PolisError::Csv {
-            path: path.clone(),
-            source,
-        })?
-        .clone();
-    let participant_col = polis::column(&headers, &path, "participant")?;
-    let group_col = polis::column(&headers, &path, "group-id")?;
-    // Statement columns are the ones named by a comment id.
-    let statement_cols: Vec<(usize, StatementId)> = headers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| h.trim().parse::<StatementId>().ok().map(|s| (i, s)))
-        .collect();
     let mut builder = MatrixBuilder::new();
-    let mut participants = Vec::new();
-    let mut polis_groups = BTreeMap::new();
-    // One record buffer for the whole file: rows are parsed in place, not collected.
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(source) => {
-                return Err(PolisError::Csv {
-                    path: path.clone(),
-                    source,
-                });
-            }
-        }
-        let cell = Cell {
-            path: &path,
-            line: polis::line_of(&record),
-        };
-        let participant = cell.int(&record, participant_col, "participant")?;
-        let group = match record.get(group_col).unwrap_or("").trim() {
-            "" => None,
-            g => Some(
-                g.parse::<u64>()
-                    .map_err(|_| cell.bad("group-id", g, "a group number or blank"))?,
-            ),
-        };
-        participants.push(participant);
-        polis_groups.insert(participant, group);
-        for &(i, statement) in &statement_cols {
-            let raw = record.get(i).unwrap_or("");
-            if raw.trim().is_empty() {
-                continue;
-            }
-            let value = cell.vote(raw, &headers[i])?;
-            builder.push(Vote {
-                participant,
-                statement,
-                value,
-            });
-        }
-    }
+    let (participants, polis_groups) =
+        polis::read_matrix_rows(&path, polis::open(&path)?, |v| builder.push(v))?;
     let vote_rows = builder.vote_rows();
     let matrix = builder.finish(&statements);
     let meta = MatrixInput {
