@@ -787,33 +787,42 @@ mod tests {
         assert!(s.session_key_bytes().is_err());
     }
 
-    #[test]
-    fn a_mitid_provider_needs_only_four_variables() {
+    /// Settings read from exactly these environment variables, as `load` reads the real ones.
+    fn settings_from_env(vars: &[(&str, &str)]) -> Settings {
         let source = config::Environment::with_prefix("SAMSKAB")
             .prefix_separator("_")
             .separator("__")
             .source(Some(
-                [
-                    ("SAMSKAB_BIND", "127.0.0.1:0"),
-                    ("SAMSKAB_DATA_DIR", "/tmp"),
-                    ("SAMSKAB_COOKIE_SECURE", "true"),
-                    ("SAMSKAB_LOG", "info"),
-                    ("SAMSKAB_DATABASE_MAX_CONNECTIONS", "5"),
-                    ("SAMSKAB_OIDC__MITID__ISSUER_URL", "https://broker.example"),
-                    ("SAMSKAB_OIDC__MITID__CLIENT_ID", "samskab"),
-                    ("SAMSKAB_OIDC__MITID__CLIENT_SECRET", "s3cret-value"),
-                    ("SAMSKAB_OIDC__MITID__SCOPES", "openid mitid"),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
+                vars.iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
             ));
-        let s: Settings = config::Config::builder()
+        config::Config::builder()
             .add_source(source)
             .build()
             .unwrap()
             .try_deserialize()
-            .unwrap();
+            .unwrap()
+    }
+
+    const MINIMAL_ENV: [(&str, &str); 5] = [
+        ("SAMSKAB_BIND", "127.0.0.1:0"),
+        ("SAMSKAB_DATA_DIR", "/tmp"),
+        ("SAMSKAB_COOKIE_SECURE", "true"),
+        ("SAMSKAB_LOG", "info"),
+        ("SAMSKAB_DATABASE_MAX_CONNECTIONS", "5"),
+    ];
+
+    #[test]
+    fn a_mitid_provider_needs_only_four_variables() {
+        let mut vars = MINIMAL_ENV.to_vec();
+        vars.extend([
+            ("SAMSKAB_OIDC__MITID__ISSUER_URL", "https://broker.example"),
+            ("SAMSKAB_OIDC__MITID__CLIENT_ID", "samskab"),
+            ("SAMSKAB_OIDC__MITID__CLIENT_SECRET", "s3cret-value"),
+            ("SAMSKAB_OIDC__MITID__SCOPES", "openid mitid"),
+        ]);
+        let s = settings_from_env(&vars);
         let mitid = &s.oidc["mitid"];
         assert_eq!(mitid.issuer_url, "https://broker.example");
         assert_eq!(mitid.extra_scopes(), vec!["mitid".to_owned()]);
@@ -824,24 +833,7 @@ mod tests {
 
     #[test]
     fn opinion_groups_are_recomputed_every_second_by_default_as_polis_does() {
-        let source = config::Environment::with_prefix("SAMSKAB").source(Some(
-            [
-                ("SAMSKAB_BIND", "127.0.0.1:0"),
-                ("SAMSKAB_DATA_DIR", "/tmp"),
-                ("SAMSKAB_COOKIE_SECURE", "true"),
-                ("SAMSKAB_LOG", "info"),
-                ("SAMSKAB_DATABASE_MAX_CONNECTIONS", "5"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-        ));
-        let s: Settings = config::Config::builder()
-            .add_source(source)
-            .build()
-            .unwrap()
-            .try_deserialize()
-            .unwrap();
+        let s = settings_from_env(&MINIMAL_ENV);
         assert_eq!(s.opinion_recompute_interval_ms, 1000);
         assert_eq!(
             crate::opinion_tools::polis::POLL_INTERVAL_MS,
