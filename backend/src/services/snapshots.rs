@@ -6,7 +6,7 @@
 //! per-consultation `number` (so an imported Pol.is conversation keeps its
 //! comment ids and gives the same groups as `samskab opinion analyze`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use futures::TryStreamExt;
@@ -72,31 +72,7 @@ where
     C: ConnectionTrait + StreamTrait,
 {
     let hwm = vote_high_water_mark(db, consultation_id).await?;
-    let all: Vec<(i64, i64, StatementStatus, bool)> = statement::Entity::find()
-        .select_only()
-        .column(statement::Column::Id)
-        .column(statement::Column::Number)
-        .column(statement::Column::Status)
-        .column(statement::Column::IsMeta)
-        .filter(statement::Column::ConsultationId.eq(consultation_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut number_of = HashMap::new();
-    let mut statements = BTreeMap::new();
-    for &(id, number, status, is_meta) in &all {
-        number_of.insert(id, number);
-        if status == StatementStatus::Pending {
-            continue;
-        }
-        statements.insert(
-            number,
-            StatementFlags {
-                moderated_out: status == StatementStatus::Rejected,
-                meta: is_meta,
-            },
-        );
-    }
+    let (statements, number_of) = statement_flags(db, consultation_id).await?;
     let expected = vote::Entity::find()
         .filter(vote::Column::ConsultationId.eq(consultation_id))
         .count(db)
@@ -113,16 +89,7 @@ where
         .stream(db)
         .await?;
     while let Some((p, s, v)) = rows.try_next().await? {
-        let (Some(&statement), Some(value)) =
-            (number_of.get(&s), VoteValue::from_i64(i64::from(v)))
-        else {
-            continue;
-        };
-        votes.push(Vote {
-            participant: p,
-            statement,
-            value,
-        });
+        votes.extend(engine_vote(&number_of, p, s, v));
     }
     drop(rows);
     Ok(Input {
@@ -304,23 +271,27 @@ pub async fn recompute(
         if mode == LockMode::Skip && got.as_deref() != Some("true") {
             return Ok(None);
         }
-        let Some(computed) = compute(&txn, &key, kind).await? else {
+        let Some(mut computed) = compute(&txn, &key, kind).await? else {
             return Ok(None);
         };
-        let row = store(&txn, key, kind, computed).await?;
+        let kept = computed.kept.take();
+        let row = store(&txn, key.clone(), kind, computed).await?;
         txn.commit().await?;
+        keep_engine(key, kept, row.id);
         return Ok(Some(row));
     }
     // SQLite has one process, serialised by the local lock above. Reading and
     // computing outside any transaction keeps the database free for votes
     // (a long read transaction that then writes fails when a vote committed
     // meanwhile); the write is one short IMMEDIATE transaction.
-    let Some(computed) = compute(db, &key, kind).await? else {
+    let Some(mut computed) = compute(db, &key, kind).await? else {
         return Ok(None);
     };
+    let kept = computed.kept.take();
     let txn = super::begin_write(db).await?;
-    let row = store(&txn, key, kind, computed).await?;
+    let row = store(&txn, key.clone(), kind, computed).await?;
     txn.commit().await?;
+    keep_engine(key, kept, row.id);
     Ok(Some(row))
 }
 
@@ -330,28 +301,38 @@ struct Computed {
     json: String,
     hwm: i64,
     stability: Option<crate::opinion::stability::Stability>,
+    /// The engine to continue from in the next round.
+    kept: Option<Kept>,
 }
 
-/// Read the votes and run the engine (warm-started from the previous
+/// Read what the engine needs and run it (warm-started from the previous
 /// snapshot), or `None` when a warm run has nothing new to do.
+///
+/// A warm run continues the conversation's engine kept in memory since the
+/// last round ([`Kept`]): only the vote-history rows since then are read and
+/// applied to its vote matrix. Otherwise (the first round in this process,
+/// another process stored the newest snapshot, a final run, or the kept engine
+/// is older than [`REBUILD_AFTER`]) every current vote is streamed from the
+/// database into a new matrix.
 async fn compute<C>(db: &C, key: &CacheKey, kind: Kind) -> Result<Option<Computed>, AppError>
 where
     C: ConnectionTrait + StreamTrait,
 {
     let consultation_id = key.1;
     let previous = latest_row_id(db, consultation_id).await?;
+    let hwm = vote_high_water_mark(db, consultation_id).await?;
     if kind == Kind::Warm
         && let Some(p) = &previous
+        && !is_stale(db, consultation_id, p, hwm).await?
     {
-        let hwm = vote_high_water_mark(db, consultation_id).await?;
-        if !is_stale(db, consultation_id, p, hwm).await? {
-            return Ok(None);
-        }
+        return Ok(None);
     }
-    let state = match (kind, &previous) {
-        (Kind::Warm, Some(p)) => previous_state(db, key, p.id).await,
-        _ => None,
-    };
+    let kept = take_kept(key).filter(|k| {
+        kind == Kind::Warm
+            && previous.as_ref().is_some_and(|p| p.id == k.row_id)
+            && k.mark <= hwm
+            && k.built.elapsed() < REBUILD_AFTER
+    });
     // At most a few engine runs at once, whatever the number of
     // consultations: each holds a conversation's votes in memory and keeps a
     // core busy, and the web workers must keep theirs.
@@ -360,17 +341,47 @@ where
         .await
         .map_err(|e| anyhow::anyhow!("the opinion engine is shut: {e}"))?;
     let started = std::time::Instant::now();
-    let input = engine_input(db, consultation_id).await?;
+    let (statements, number_of) = statement_flags(db, consultation_id).await?;
+    let source = match kept {
+        Some(k) => {
+            let window_from = (k.mark - unsettled_ids(db)).max(0);
+            let rows = history_rows(db, consultation_id, window_from, hwm, &number_of).await?;
+            Source::Kept(k, rows)
+        }
+        None => {
+            let state = match (kind, &previous) {
+                (Kind::Warm, Some(p)) => previous_state(db, key, p.id).await,
+                _ => None,
+            };
+            // On PostgreSQL, the history ids of the re-read window that are
+            // visible now are in the votes read next; any other one in the
+            // window is applied as late next round.
+            let recent = match unsettled_ids(db) {
+                0 => BTreeSet::new(),
+                margin => history_ids(db, consultation_id, (hwm - margin).max(0), hwm).await?,
+            };
+            let builder = current_votes(db, consultation_id, &number_of).await?;
+            Source::Fresh(builder, state, recent)
+        }
+    };
     let read = started.elapsed();
-    let hwm = i64::try_from(input.vote_high_water_mark).unwrap_or(i64::MAX);
-    let (snapshot, json, stability, phases) = tokio::task::spawn_blocking(move || {
+    let (kept, snapshot, json, stability, phases) = tokio::task::spawn_blocking(move || {
         let params = Params::default();
         let t = std::time::Instant::now();
-        let snapshot = match state {
-            Some(s) => opinion::update(&input, &s, &params),
-            None => opinion::cold_run(&input, &params),
+        let mut kept = match source {
+            Source::Kept(mut k, rows) => {
+                k.apply(rows, hwm, &statements);
+                k
+            }
+            Source::Fresh(builder, state, recent) => Kept {
+                engine: opinion::Incremental::from_builder(builder, statements, state),
+                mark: hwm,
+                recent,
+                row_id: 0,
+                built: std::time::Instant::now(),
+            },
         };
-        drop(input);
+        let snapshot = kept.engine.update(u64::try_from(hwm).unwrap_or(0), &params);
         let engine = t.elapsed();
         let t = std::time::Instant::now();
         let json = serde_json::to_string(&snapshot);
@@ -378,7 +389,13 @@ where
         // Computed once here, kept with the snapshot's summary: reports only read it.
         let t = std::time::Instant::now();
         let stability = super::opinion_history::stability_of(&snapshot);
-        (snapshot, json, stability, [engine, serialize, t.elapsed()])
+        (
+            kept,
+            snapshot,
+            json,
+            stability,
+            [engine, serialize, t.elapsed()],
+        )
     })
     .await
     .map_err(|e| anyhow::anyhow!("the opinion engine stopped: {e}"))?;
@@ -397,7 +414,239 @@ where
         json,
         hwm,
         stability,
+        // A closed conversation gets no more votes: nothing to keep.
+        kept: (kind == Kind::Warm).then_some(kept),
     }))
+}
+
+/// Where a round's votes come from: the kept engine and the history rows
+/// since it last ran, or every current vote.
+enum Source {
+    Kept(Kept, Vec<(i64, Vote)>),
+    Fresh(
+        opinion::MatrixBuilder,
+        Option<opinion::State>,
+        BTreeSet<i64>,
+    ),
+}
+
+/// A conversation's engine kept in memory between the worker's rounds: its
+/// vote matrix, updated in place, and the state of the snapshot it made last.
+/// A round then reads only the votes cast since, instead of every vote.
+///
+/// Exact because votes are never deleted and every change of a current vote
+/// appends a history row: applying the history in id order over the matrix
+/// gives the current votes. On PostgreSQL an id is drawn before its
+/// transaction commits, so a vote may appear below ids already applied: the
+/// newest [`super::vote_tally::PG_UNSETTLED`] ids are read again every round,
+/// and a row not seen before is applied together with the later rows of its
+/// cell, in id order.
+struct Kept {
+    engine: opinion::Incremental,
+    /// The newest vote-history id applied.
+    mark: i64,
+    /// Ids applied that can still be followed by late rows below the mark
+    /// (PostgreSQL only).
+    recent: BTreeSet<i64>,
+    /// The snapshot the engine's state is of.
+    row_id: i64,
+    built: std::time::Instant,
+}
+
+impl Kept {
+    /// Applies the history rows `rows` (ids in the re-read window, in id
+    /// order) up to `hwm`.
+    fn apply(
+        &mut self,
+        rows: Vec<(i64, Vote)>,
+        hwm: i64,
+        statements: &BTreeMap<opinion::StatementId, StatementFlags>,
+    ) {
+        let late: BTreeSet<(i64, i64)> = rows
+            .iter()
+            .filter(|(id, _)| *id <= self.mark && !self.recent.contains(id))
+            .map(|(_, v)| (v.participant, v.statement))
+            .collect();
+        if !late.is_empty() {
+            tracing::info!(
+                late = late.len(),
+                "opinion recompute: votes committed after later ones were applied"
+            );
+        }
+        let votes: Vec<Vote> = rows
+            .iter()
+            .filter(|(id, v)| *id > self.mark || late.contains(&(v.participant, v.statement)))
+            .map(|&(_, v)| v)
+            .collect();
+        self.engine.add_votes(&votes, statements);
+        self.mark = hwm;
+        self.recent = rows.iter().map(|&(id, _)| id).collect();
+    }
+}
+
+/// Rebuild a kept engine from the current votes this often, whatever
+/// happened: a safety net for any change the history does not show.
+const REBUILD_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+static KEPT: LazyLock<Mutex<HashMap<CacheKey, Kept>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The kept engine of a consultation, taken out while a round uses it (the
+/// consultation's lock is held meanwhile).
+fn take_kept(key: &CacheKey) -> Option<Kept> {
+    KEPT.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(key)
+}
+
+/// Keep `kept` for the next round; engines of conversations that have had
+/// no round for a while are let go.
+fn put_kept(key: CacheKey, kept: Kept) {
+    let mut map = KEPT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.retain(|_, k| k.built.elapsed() < REBUILD_AFTER);
+    map.insert(key, kept);
+}
+
+/// Keep the engine that made snapshot `row_id` (stored and committed) for the
+/// next round.
+fn keep_engine(key: CacheKey, kept: Option<Kept>, row_id: i64) {
+    if let Some(mut k) = kept {
+        k.row_id = row_id;
+        put_kept(key, k);
+    }
+}
+
+/// History ids below the newest that are read again every round.
+fn unsettled_ids(db: &impl ConnectionTrait) -> i64 {
+    match db.get_database_backend() {
+        DbBackend::Postgres => super::vote_tally::PG_UNSETTLED,
+        _ => 0,
+    }
+}
+
+/// The statements in the conversation with their moderation flags (pending
+/// ones are not in it yet), and every statement's engine id (its number).
+async fn statement_flags(
+    db: &impl ConnectionTrait,
+    consultation_id: i64,
+) -> Result<(BTreeMap<i64, StatementFlags>, HashMap<i64, i64>), AppError> {
+    let all: Vec<(i64, i64, StatementStatus, bool)> = statement::Entity::find()
+        .select_only()
+        .column(statement::Column::Id)
+        .column(statement::Column::Number)
+        .column(statement::Column::Status)
+        .column(statement::Column::IsMeta)
+        .filter(statement::Column::ConsultationId.eq(consultation_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut number_of = HashMap::new();
+    let mut statements = BTreeMap::new();
+    for &(id, number, status, is_meta) in &all {
+        number_of.insert(id, number);
+        if status == StatementStatus::Pending {
+            continue;
+        }
+        statements.insert(
+            number,
+            StatementFlags {
+                moderated_out: status == StatementStatus::Rejected,
+                meta: is_meta,
+            },
+        );
+    }
+    Ok((statements, number_of))
+}
+
+/// The engine's vote, or `None` for a row the engine cannot read.
+fn engine_vote(number_of: &HashMap<i64, i64>, p: i64, s: i64, v: i16) -> Option<Vote> {
+    Some(Vote {
+        participant: p,
+        statement: *number_of.get(&s)?,
+        value: VoteValue::from_i64(i64::from(v))?,
+    })
+}
+
+/// Every current vote of the consultation, streamed into a matrix builder
+/// (8 bytes a vote; no list of votes in memory).
+async fn current_votes<C>(
+    db: &C,
+    consultation_id: i64,
+    number_of: &HashMap<i64, i64>,
+) -> Result<opinion::MatrixBuilder, AppError>
+where
+    C: ConnectionTrait + StreamTrait,
+{
+    let expected = vote::Entity::find()
+        .filter(vote::Column::ConsultationId.eq(consultation_id))
+        .count(db)
+        .await?;
+    let mut builder = opinion::MatrixBuilder::with_capacity(usize::try_from(expected).unwrap_or(0));
+    let mut rows = vote::Entity::find()
+        .select_only()
+        .column(vote::Column::ParticipantId)
+        .column(vote::Column::StatementId)
+        .column(vote::Column::Value)
+        .filter(vote::Column::ConsultationId.eq(consultation_id))
+        .order_by_asc(vote::Column::Id)
+        .into_tuple::<(i64, i64, i16)>()
+        .stream(db)
+        .await?;
+    while let Some((p, s, v)) = rows.try_next().await? {
+        if let Some(vote) = engine_vote(number_of, p, s, v) {
+            builder.push(vote);
+        }
+    }
+    Ok(builder)
+}
+
+/// The ids of the consultation's vote-history rows in `(after, upto]`.
+async fn history_ids(
+    db: &impl ConnectionTrait,
+    consultation_id: i64,
+    after: i64,
+    upto: i64,
+) -> Result<BTreeSet<i64>, AppError> {
+    let ids: Vec<i64> = vote_history::Entity::find()
+        .select_only()
+        .column(vote_history::Column::Id)
+        .filter(vote_history::Column::ConsultationId.eq(consultation_id))
+        .filter(vote_history::Column::Id.gt(after))
+        .filter(vote_history::Column::Id.lte(upto))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// The consultation's vote-history rows with ids in `(after, upto]`, in id
+/// order.
+async fn history_rows(
+    db: &impl ConnectionTrait,
+    consultation_id: i64,
+    after: i64,
+    upto: i64,
+    number_of: &HashMap<i64, i64>,
+) -> Result<Vec<(i64, Vote)>, AppError> {
+    let rows: Vec<(i64, i64, i64, i16)> = vote_history::Entity::find()
+        .select_only()
+        .column(vote_history::Column::Id)
+        .column(vote_history::Column::ParticipantId)
+        .column(vote_history::Column::StatementId)
+        .column(vote_history::Column::Value)
+        .filter(vote_history::Column::ConsultationId.eq(consultation_id))
+        .filter(vote_history::Column::Id.gt(after))
+        .filter(vote_history::Column::Id.lte(upto))
+        .order_by_asc(vote_history::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, p, s, v)| engine_vote(number_of, p, s, v).map(|vote| (id, vote)))
+        .collect())
 }
 
 /// Engine runs at once in this process: half the cores, at least one.
@@ -448,6 +697,7 @@ async fn store(
         json,
         hwm,
         stability,
+        kept: _,
     } = computed;
     let row = opinion_snapshot::ActiveModel {
         consultation_id: Set(consultation_id),
@@ -645,4 +895,70 @@ pub fn next_statement<'a>(
 /// The letter a group is shown with: A, B, C… in the engine's group order.
 pub fn group_name(index: usize) -> String {
     char::from(b'A' + u8::try_from(index % 26).unwrap_or(0)).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vote(participant: i64, statement: i64, value: VoteValue) -> Vote {
+        Vote {
+            participant,
+            statement,
+            value,
+        }
+    }
+
+    fn cell(k: &Kept, participant: i64, statement: i64) -> Option<i8> {
+        let m = k.engine.matrix();
+        let (cols, values) = m.row(m.row_index(participant)?);
+        cols.iter()
+            .position(|&c| m.statements[c as usize] == statement)
+            .map(|i| values[i])
+    }
+
+    /// The PostgreSQL case: a row that commits after later ids were applied is
+    /// applied when the window is read again, and does not undo a later vote
+    /// on its cell.
+    #[test]
+    fn a_late_history_row_is_applied_before_the_later_rows_of_its_cell() {
+        let flags: BTreeMap<i64, StatementFlags> =
+            (1..=3).map(|s| (s, StatementFlags::default())).collect();
+        // The full read saw history rows 9 and 10.
+        let mut builder = opinion::MatrixBuilder::new();
+        builder.push(vote(1, 1, VoteValue::Agree));
+        builder.push(vote(2, 2, VoteValue::Agree));
+        let mut k = Kept {
+            engine: opinion::Incremental::from_builder(builder, flags.clone(), None),
+            mark: 10,
+            recent: [9, 10].into(),
+            row_id: 1,
+            built: std::time::Instant::now(),
+        };
+        let seen = [
+            (9, vote(1, 1, VoteValue::Agree)),
+            (10, vote(2, 2, VoteValue::Agree)),
+        ];
+        let mut window = seen.to_vec();
+        window.push((12, vote(3, 3, VoteValue::Agree)));
+        k.apply(window, 12, &flags);
+        assert_eq!(cell(&k, 3, 3), Some(1));
+        let rows_before = k.engine.vote_rows();
+        let window = vec![
+            (7, vote(1, 1, VoteValue::Disagree)), // late; its cell changed again at 9 and 13
+            (8, vote(4, 1, VoteValue::Disagree)), // late; the only vote of its cell
+            seen[0],
+            seen[1],
+            (12, vote(3, 3, VoteValue::Agree)), // applied last round
+            (13, vote(1, 1, VoteValue::Pass)),  // new
+        ];
+        k.apply(window, 13, &flags);
+        assert_eq!(cell(&k, 1, 1), Some(0), "the later votes of the cell win");
+        assert_eq!(cell(&k, 4, 1), Some(-1), "the late vote is applied");
+        assert_eq!(cell(&k, 2, 2), Some(1));
+        // Rows 7, 9 and 13 of the late cell (1, 1) and row 8.
+        assert_eq!(k.engine.vote_rows(), rows_before + 4);
+        assert_eq!(k.mark, 13);
+        assert!(k.recent.contains(&7) && k.recent.contains(&13));
+    }
 }

@@ -34,7 +34,7 @@ pub struct VoteTally {
 /// Ids this close to the newest are recounted on every report on PostgreSQL: a
 /// vote is one short statement, so a transaction still open after this many
 /// later votes were drawn is not expected.
-const PG_UNSETTLED: i64 = 10_000;
+pub(crate) const PG_UNSETTLED: i64 = 10_000;
 
 /// What was counted up to the marks (ids of `vote_history` and `votes`).
 #[derive(Debug, Clone, Default)]

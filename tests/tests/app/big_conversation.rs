@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use samskab::auth::Role;
 use samskab::entities::{opinion_snapshot, statement, vote, vote_history};
-use samskab::opinion::VoteValue;
+use samskab::opinion::{Params, VoteValue};
 use samskab::services::consultations::Status;
 use samskab::services::report;
+use samskab::services::statements::ModerationAction;
 use samskab_tests::{BuildOptions, TestApp, both_backends};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -234,6 +235,88 @@ async fn a_new_snapshot_replaces_the_kept_one_and_old_warm_ones_go(app: TestApp)
         .map(|r| r.kind.as_str().to_owned())
         .collect();
     assert!(kinds.iter().any(|k| k == "final"));
+}
+
+both_backends!(
+    a_kept_engine_gives_the_snapshot_reading_every_vote_gives,
+    no_worker()
+);
+/// The background recompute keeps each conversation's engine between rounds
+/// and reads only the vote history since the last one: the snapshot it stores
+/// is the one reading every current vote gives, warm-started from the same
+/// previous snapshot, whatever happened in between (new voters, changed and
+/// repeated votes, a rejected statement, a new one).
+async fn a_kept_engine_gives_the_snapshot_reading_every_vote_gives(app: TestApp) {
+    let (c, ids) = open_conversation(&app).await;
+    app.conversation_with_votes(&c, &ids, 12).await;
+    app.recompute_snapshot(c.id).await.expect("a snapshot");
+    let (_, first) = app.latest_snapshot(c.id).await.unwrap();
+    let current_votes = async || {
+        vote::Entity::find()
+            .filter(vote::Column::ConsultationId.eq(c.id))
+            .count(&app.db)
+            .await
+            .unwrap() as usize
+    };
+    let history_mark = samskab::services::snapshots::vote_high_water_mark(&app.db, c.id)
+        .await
+        .unwrap();
+    let votes_read_first = current_votes().await;
+    assert_eq!(first.receipt.counts.vote_rows, votes_read_first);
+
+    let me = app
+        .user(Role::Moderator)
+        .email("mod-kept@example.org")
+        .actor()
+        .await;
+    app.vote(&c, "late-0", ids[0], VoteValue::Agree).await;
+    app.vote(&c, "late-0", ids[1], VoteValue::Disagree).await;
+    // camp-0 agreed with the even statements and camp-1 disagreed: both change.
+    assert!(
+        app.vote(&c, "camp-0", ids[0], VoteValue::Pass)
+            .await
+            .changed
+    );
+    assert!(
+        !app.vote(&c, "camp-0", ids[0], VoteValue::Pass)
+            .await
+            .changed
+    );
+    assert!(
+        app.vote(&c, "camp-1", ids[2], VoteValue::Agree)
+            .await
+            .changed
+    );
+    app.moderate_statement(&me, SLUG, ids[3], ModerationAction::Reject, "Udenfor emnet")
+        .await;
+    let added = app
+        .seed_statement(&me, SLUG, "Havnebadet bør have en sauna")
+        .await;
+    app.vote(&c, "late-0", added.id, VoteValue::Agree).await;
+    app.vote(&c, "camp-2", added.id, VoteValue::Disagree).await;
+
+    app.recompute_snapshot(c.id).await.expect("votes arrived");
+    let (_, kept) = app.latest_snapshot(c.id).await.unwrap();
+    let input = samskab::services::snapshots::engine_input(&app.db, c.id)
+        .await
+        .unwrap();
+    let fresh = samskab::opinion::update(&input, &first.state, &Params::default());
+    // Only the rows since the first round were read: the receipt counts them on
+    // top of the votes read then (the fresh run counts the current votes).
+    let new_rows = vote_history::Entity::find()
+        .filter(vote_history::Column::ConsultationId.eq(c.id))
+        .filter(vote_history::Column::Id.gt(history_mark))
+        .count(&app.db)
+        .await
+        .unwrap() as usize;
+    assert_eq!(new_rows, 6);
+    assert_eq!(kept.receipt.counts.vote_rows, votes_read_first + new_rows);
+    assert_eq!(fresh.receipt.counts.vote_rows, current_votes().await);
+    let mut kept = serde_json::to_value(&kept).unwrap();
+    kept["receipt"]["counts"]["vote_rows"] = fresh.receipt.counts.vote_rows.into();
+    assert_eq!(kept, serde_json::to_value(&fresh).unwrap());
+    assert_eq!(fresh.receipt.counts.excluded_statements, 1);
+    assert_eq!(fresh.receipt.counts.statements, ids.len() + 1);
 }
 
 /// The SQL statements of one vote POST by `client` (its CSRF token fetched
