@@ -5,7 +5,8 @@
 //! transaction held the lock across four round trips between the request's
 //! worker thread and the connection's thread. Here one writer per database,
 //! on a thread of its own, takes the votes that arrived meanwhile and writes
-//! them in one IMMEDIATE transaction; each request is answered once the
+//! them in one IMMEDIATE transaction (an upsert per vote, then one insert of
+//! the history rows of those that changed); each request is answered once the
 //! transaction holding its vote has committed, so an acknowledged vote is
 //! as durable as before. PostgreSQL does not need this (one statement per
 //! vote, row locks).
@@ -18,16 +19,18 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use sea_orm::sea_query::InsertStatement;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait};
+
+use crate::entities::vote_history;
 use tokio::sync::{mpsc, oneshot};
 
 /// A known participant's vote, as the fast path writes it: `upsert` returns
 /// the participant id and the consultation id when it wrote, and then
 /// `history(participant_id, consultation_id)` is written in the same
-/// transaction.
+/// transaction (the history rows of a batch in one statement).
 pub(crate) struct KnownVote {
     pub upsert: InsertStatement,
-    pub history: Box<dyn Fn(i64, i64) -> InsertStatement + Send>,
+    pub history: Box<dyn Fn(i64, i64) -> vote_history::ActiveModel + Send>,
 }
 
 type Reply = oneshot::Sender<Result<Option<i64>, DbErr>>;
@@ -159,37 +162,51 @@ async fn run(db: DatabaseConnection, key: String, mut receiver: mpsc::UnboundedR
     tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
-/// The votes in one IMMEDIATE transaction: per vote its upsert and, when it
-/// wrote, its history row.
+/// The votes in one IMMEDIATE transaction: per vote its upsert, then the
+/// history rows of those that wrote in one insert.
 async fn write_batch<'a>(
     db: &DatabaseConnection,
     votes: impl Iterator<Item = &'a KnownVote>,
 ) -> Result<Vec<Option<i64>>, DbErr> {
     let txn = super::begin_write(db).await?;
-    let mut written = Vec::new();
-    for vote in votes {
-        let result = match txn.query_one(&vote.upsert).await {
-            Ok(Some(row)) => match (
-                row.try_get_by_index::<i64>(0),
-                row.try_get_by_index::<i64>(1),
-            ) {
-                (Ok(participant_id), Ok(consultation_id)) => txn
-                    .execute(&(vote.history)(participant_id, consultation_id))
-                    .await
-                    .map(|_| Some(participant_id)),
-                (Err(e), _) | (_, Err(e)) => Err(e.into()),
-            },
-            Ok(None) => Ok(None),
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(w) => written.push(w),
-            Err(e) => {
-                let _ = txn.rollback().await;
-                return Err(e);
-            }
+    let result = upsert_all(&txn, votes).await;
+    let (written, history) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = txn.rollback().await;
+            return Err(e);
         }
+    };
+    if !history.is_empty()
+        && let Err(e) = vote_history::Entity::insert_many(history)
+            .exec_without_returning(&txn)
+            .await
+    {
+        let _ = txn.rollback().await;
+        return Err(e);
     }
     txn.commit().await?;
     Ok(written)
+}
+
+type Upserted = (Vec<Option<i64>>, Vec<vote_history::ActiveModel>);
+
+async fn upsert_all<'a>(
+    txn: &impl ConnectionTrait,
+    votes: impl Iterator<Item = &'a KnownVote>,
+) -> Result<Upserted, DbErr> {
+    let mut written = Vec::new();
+    let mut history = Vec::new();
+    for vote in votes {
+        match txn.query_one(&vote.upsert).await? {
+            Some(row) => {
+                let participant_id: i64 = row.try_get_by_index(0)?;
+                let consultation_id: i64 = row.try_get_by_index(1)?;
+                history.push((vote.history)(participant_id, consultation_id));
+                written.push(Some(participant_id));
+            }
+            None => written.push(None),
+        }
+    }
+    Ok((written, history))
 }

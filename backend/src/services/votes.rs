@@ -4,8 +4,8 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, PostgresQueryBuilder, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryTrait, Set, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement,
 };
 
 use crate::auth::session::CurrentUser;
@@ -102,9 +102,9 @@ pub async fn cast_in(
     // above found, unless the voting rule is one the upsert leaves to `may_vote`.
     let tried = open_scope.is_some()
         && match c.voting_eligibility {
-            eligibility::VotingEligibility::Anyone => true,
-            eligibility::VotingEligibility::LoggedIn => visitor.user.is_some(),
-            eligibility::VotingEligibility::Verified => false,
+            VotingEligibility::Anyone => true,
+            VotingEligibility::LoggedIn => visitor.user.is_some(),
+            VotingEligibility::Verified => false,
         };
     cast_at(db, &c, visitor, statement_id, value, at, !tried).await
 }
@@ -315,27 +315,27 @@ async fn record_known(
     let vote = super::vote_batches::KnownVote {
         upsert,
         history: Box::new(move |participant_id, consultation_id| {
-            history_insert(consultation_id, statement_id, participant_id, v, at).into_query()
+            history_row(consultation_id, statement_id, participant_id, v, at)
         }),
     };
     Ok(super::vote_batches::write(db, vote).await?)
 }
 
-fn history_insert(
+fn history_row(
     consultation_id: i64,
     statement_id: i64,
     participant_id: i64,
     v: i16,
     at: chrono::DateTime<chrono::Utc>,
-) -> sea_orm::Insert<vote_history::ActiveModel> {
-    vote_history::Entity::insert(vote_history::ActiveModel {
+) -> vote_history::ActiveModel {
+    vote_history::ActiveModel {
         consultation_id: Set(consultation_id),
         statement_id: Set(statement_id),
         participant_id: Set(participant_id),
         value: Set(v),
         cast_at: Set(at),
         ..Default::default()
-    })
+    }
 }
 
 /// Upsert the current vote and, if it changed, append it to the history, in
@@ -366,9 +366,15 @@ pub(crate) async fn record(
         .to_owned();
     let changed = txn.execute(&upsert).await?.rows_affected() > 0;
     if changed {
-        history_insert(consultation_id, statement_id, participant_id, v, at)
-            .exec_without_returning(&txn)
-            .await?;
+        vote_history::Entity::insert(history_row(
+            consultation_id,
+            statement_id,
+            participant_id,
+            v,
+            at,
+        ))
+        .exec_without_returning(&txn)
+        .await?;
     }
     txn.commit().await?;
     Ok(changed)
