@@ -17,7 +17,7 @@ use crate::services::consultations::Status;
 use crate::services::participants::Visitor;
 use crate::services::rate_limits::Client;
 use crate::services::statements::{self, ModerationAction, StatementStatus};
-use crate::services::{eligibility, participants, snapshots, votes};
+use crate::services::{eligibility, snapshots, votes};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // `statements/all` before the `{id}` routes.
@@ -56,7 +56,8 @@ struct Conversation {
     c: consultation::Model,
     accepted: Vec<statement::Model>,
     snapshot: Option<std::sync::Arc<Snapshot>>,
-    participant: Option<crate::entities::participant::Model>,
+    /// The visitor's participant id, once they have one.
+    participant: Option<i64>,
     voted: HashMap<i64, VoteValue>,
 }
 
@@ -67,10 +68,9 @@ async fn load(ctx: &Ctx, slug: &str) -> Result<Conversation, AppError> {
     let snapshot = snapshots::latest(db, c.id).await?.map(|(_, s)| s);
     // The participant token is handed out with the page, so that the forms on
     // it (even double-submitted ones) all act for the same participant.
-    let participant = participants::find(db, c.id, &visitor(ctx, true)).await?;
-    let voted = match &participant {
-        Some(p) => votes::of_participant(db, p.id).await?,
-        None => HashMap::new(),
+    let (participant, voted) = match votes::of_visitor(db, c.id, &visitor(ctx, true)).await? {
+        Some((id, voted)) => (Some(id), voted),
+        None => (None, HashMap::new()),
     };
     Ok(Conversation {
         c,
@@ -109,7 +109,7 @@ fn my_group(ctx: &Ctx, conv: &Conversation) -> Option<MyGroup> {
     };
     let g = snap
         .participants
-        .get(&p.id)
+        .get(p)
         .and_then(|r| r.group)
         .and_then(|g| snap.groups.get(g))?;
     if snap.k < 2 {
@@ -211,7 +211,7 @@ async fn voting_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let conv = load(ctx, slug).await?;
-    let participant_id = conv.participant.as_ref().map_or(0, |p| p.id);
+    let participant_id = conv.participant.unwrap_or(0);
     let current = snapshots::next_statement(
         &conv.accepted,
         conv.snapshot.as_deref(),
@@ -224,7 +224,7 @@ async fn voting_page(
         .filter(|s| conv.voted.contains_key(&s.id))
         .count();
     let mine: Vec<_> = match &conv.participant {
-        Some(p) => statements::list_by_participant(&ctx.state.db, p.id)
+        Some(p) => statements::list_by_participant(&ctx.state.db, *p)
             .await?
             .into_iter()
             .map(|s| MyStatement {
@@ -348,12 +348,11 @@ pub async fn vote(
     let (slug, statement_id) = path.into_inner();
     let value =
         votes::parse_choice(&form.vote).ok_or(AppError::BadRequest("errors.vote_invalid"))?;
-    let c = statements::conversation(&ctx.state.db, ctx.user.as_ref(), &slug).await?;
     let who = Visitor {
         client: Some(client),
         ..visitor(&ctx, true)
     };
-    votes::cast(&ctx.state.db, &c, &who, statement_id, value).await?;
+    votes::cast_in(&ctx.state.db, &slug, &who, statement_id, value).await?;
     let to = if form.back == "all" {
         format!("/consultations/{slug}/statements/all#s{statement_id}")
     } else {

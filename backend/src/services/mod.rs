@@ -38,6 +38,7 @@ pub mod snapshots;
 pub mod statements;
 pub mod tokens;
 pub mod users;
+pub mod vote_batches;
 pub mod vote_tally;
 pub mod votes;
 pub mod workbench;

@@ -183,26 +183,29 @@ async fn parse_and_keep(
 }
 
 /// The id of the snapshot the public sees: the newest final one once it
-/// exists, else the newest.
+/// exists, else the newest. One query (pages ask it on every view): a
+/// consultation keeps only a few snapshot rows, so ordering them final
+/// first is cheap.
 async fn public_row_id(
     db: &impl ConnectionTrait,
     consultation_id: i64,
 ) -> Result<Option<i64>, AppError> {
-    let newest = |kind: Option<Kind>| {
-        let mut q = opinion_snapshot::Entity::find()
-            .select_only()
-            .column(opinion_snapshot::Column::Id)
-            .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id));
-        if let Some(k) = kind {
-            q = q.filter(opinion_snapshot::Column::Kind.eq(k));
-        }
-        q.order_by_desc(opinion_snapshot::Column::Id)
-            .into_tuple::<i64>()
-    };
-    if let Some(id) = newest(Some(Kind::Final)).one(db).await? {
-        return Ok(Some(id));
-    }
-    Ok(newest(None).one(db).await?)
+    use sea_orm::sea_query::{Expr, ExprTrait, Order};
+    let final_first = Expr::case(
+        Expr::col(opinion_snapshot::Column::Kind).eq(Kind::Final.as_str()),
+        0,
+    )
+    .finally(1);
+    let final_first: sea_orm::sea_query::SimpleExpr = final_first.into();
+    Ok(opinion_snapshot::Entity::find()
+        .select_only()
+        .column(opinion_snapshot::Column::Id)
+        .filter(opinion_snapshot::Column::ConsultationId.eq(consultation_id))
+        .order_by(final_first, Order::Asc)
+        .order_by_desc(opinion_snapshot::Column::Id)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?)
 }
 
 /// The snapshot the public sees: the final one once it exists, else the newest.

@@ -14,6 +14,8 @@ use crate::entities::{consultation, participant, statement, vote, vote_history};
 use crate::errors::AppError;
 use crate::opinion::VoteValue;
 
+use super::consultations::Status;
+use super::eligibility::VotingEligibility;
 use super::participants::{self, Visitor};
 use super::statements::StatementStatus;
 use super::{eligibility, now};
@@ -49,15 +51,66 @@ pub fn may_vote(viewer: Option<&CurrentUser>, c: &consultation::Model) -> Result
     eligibility::may_join_conversation(c, viewer)
 }
 
-/// Cast (or change) a vote on statement `statement_id` of consultation `c`.
+/// Cast (or change) a vote on statement `statement_id` of the conversation
+/// behind `slug`, as the vote POST does.
 ///
 /// The common case, a known participant changing or adding a vote on an
-/// accepted statement, is one statement on PostgreSQL (the upsert and the
-/// history row in one `WITH … INSERT`) and one short IMMEDIATE transaction
-/// of two statements on SQLite: the statement's consultation and status and
-/// the participant are checked by the upsert's own `SELECT`. When it writes
-/// nothing (a new participant, a statement that is not open for votes, or
-/// the same vote again) the slow path finds out why and answers as before.
+/// accepted statement of an open conversation that anyone (or, for a
+/// logged-in voter, any logged-in person) may vote in, is one statement on
+/// PostgreSQL (the upsert and the history row in one `WITH … INSERT`) and
+/// one IMMEDIATE transaction of two statements on SQLite, shared with the
+/// votes of concurrent requests (`vote_batches`): the upsert's own `SELECT`
+/// checks the consultation (by its slug: open, with a conversation, its
+/// voting rule), the statement's consultation and status and finds the
+/// participant. When it writes nothing (another voting rule, a new
+/// participant, a statement that is not open for votes, the same vote
+/// again) the consultation is read and [`cast`] finds out why and answers
+/// as before.
+pub async fn cast_in(
+    db: &DatabaseConnection,
+    slug: &str,
+    visitor: &Visitor,
+    statement_id: i64,
+    value: VoteValue,
+) -> Result<VoteOutcome, AppError> {
+    let at = now();
+    // A MitID login mostly votes where a verified identity is required, which
+    // depends on rules the upsert does not check: it goes the long way.
+    let open_scope = match &visitor.user {
+        None => Some(Scope::OpenBySlug {
+            slug,
+            logged_in_rule_met: false,
+        }),
+        Some(u) if !u.has_identity => Some(Scope::OpenBySlug {
+            slug,
+            logged_in_rule_met: !u.email_unverified,
+        }),
+        Some(_) => None,
+    };
+    if let Some(scope) = open_scope
+        && let Some(participant_id) =
+            record_known(db, scope, visitor, statement_id, value, at).await?
+    {
+        crate::metrics::vote_cast(true);
+        return Ok(VoteOutcome {
+            participant_id,
+            changed: true,
+        });
+    }
+    let c = super::statements::conversation(db, visitor.user.as_ref(), slug).await?;
+    // The same upsert with the consultation's id would find what the one
+    // above found, unless the voting rule is one the upsert leaves to `may_vote`.
+    let tried = open_scope.is_some()
+        && match c.voting_eligibility {
+            VotingEligibility::Anyone => true,
+            VotingEligibility::LoggedIn => visitor.user.is_some(),
+            VotingEligibility::Verified => false,
+        };
+    cast_at(db, &c, visitor, statement_id, value, at, !tried).await
+}
+
+/// Cast (or change) a vote on statement `statement_id` of consultation `c`
+/// (see [`cast_in`]).
 pub async fn cast(
     db: &DatabaseConnection,
     c: &consultation::Model,
@@ -65,9 +118,30 @@ pub async fn cast(
     statement_id: i64,
     value: VoteValue,
 ) -> Result<VoteOutcome, AppError> {
+    cast_at(db, c, visitor, statement_id, value, now(), true).await
+}
+
+async fn cast_at(
+    db: &DatabaseConnection,
+    c: &consultation::Model,
+    visitor: &Visitor,
+    statement_id: i64,
+    value: VoteValue,
+    at: chrono::DateTime<chrono::Utc>,
+    try_known: bool,
+) -> Result<VoteOutcome, AppError> {
     may_vote(visitor.user.as_ref(), c)?;
-    let at = now();
-    if let Some(participant_id) = record_known(db, c.id, visitor, statement_id, value, at).await? {
+    if try_known
+        && let Some(participant_id) = record_known(
+            db,
+            Scope::Consultation(c.id),
+            visitor,
+            statement_id,
+            value,
+            at,
+        )
+        .await?
+    {
         crate::metrics::vote_cast(true);
         return Ok(VoteOutcome {
             participant_id,
@@ -116,14 +190,28 @@ fn on_vote_conflict(v: i16) -> OnConflict {
         .to_owned()
 }
 
-/// The fast path of [`cast`]: the upsert takes the participant from the
-/// visitor's row and only an accepted statement of the consultation, and
-/// returns the participant id when it wrote (then the history row is
-/// written too, in the same statement or transaction). `None` when nothing
-/// was written, for whatever reason.
+/// Which consultation the fast path votes in.
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    /// This one, already checked by `may_vote`.
+    Consultation(i64),
+    /// The one with this slug, checked by the upsert: open, with a
+    /// conversation, and anyone may vote (or logged-in people, when
+    /// `logged_in_rule_met`: the voter is logged in with a usable account).
+    OpenBySlug {
+        slug: &'a str,
+        logged_in_rule_met: bool,
+    },
+}
+
+/// The fast path of [`cast_in`] and [`cast`]: the upsert takes the
+/// participant from the visitor's row and only an accepted statement of the
+/// consultation, and returns the participant id when it wrote (then the
+/// history row is written too, in the same statement or transaction). `None`
+/// when nothing was written, for whatever reason.
 async fn record_known(
     db: &DatabaseConnection,
-    consultation_id: i64,
+    scope: Scope<'_>,
     visitor: &Visitor,
     statement_id: i64,
     value: VoteValue,
@@ -136,8 +224,8 @@ async fn record_known(
         (None, None) => return Ok(None),
     };
     let v = value as i16;
-    let source = Query::select()
-        .expr(Expr::val(consultation_id))
+    let mut source = Query::select()
+        .column((statement::Entity, statement::Column::ConsultationId))
         .column((statement::Entity, statement::Column::Id))
         .column((participant::Entity, participant::Column::Id))
         .expr(Expr::val(v))
@@ -150,14 +238,49 @@ async fn record_known(
         )
         .and_where(Expr::col((statement::Entity, statement::Column::Id)).eq(statement_id))
         .and_where(
-            Expr::col((statement::Entity, statement::Column::ConsultationId)).eq(consultation_id),
-        )
-        .and_where(
             Expr::col((statement::Entity, statement::Column::Status))
                 .eq(StatementStatus::Accepted.as_str()),
         )
         .and_where(who)
         .to_owned();
+    match scope {
+        Scope::Consultation(id) => {
+            source.and_where(
+                Expr::col((statement::Entity, statement::Column::ConsultationId)).eq(id),
+            );
+        }
+        Scope::OpenBySlug {
+            slug,
+            logged_in_rule_met,
+        } => {
+            let mut rules = vec![VotingEligibility::Anyone.as_str()];
+            if logged_in_rule_met {
+                rules.push(VotingEligibility::LoggedIn.as_str());
+            }
+            source
+                .inner_join(
+                    consultation::Entity,
+                    Expr::col((consultation::Entity, consultation::Column::Id))
+                        .equals((statement::Entity, statement::Column::ConsultationId)),
+                )
+                .and_where(Expr::col((consultation::Entity, consultation::Column::Slug)).eq(slug))
+                .and_where(
+                    Expr::col((consultation::Entity, consultation::Column::Status))
+                        .eq(Status::Open.as_str()),
+                )
+                .and_where(
+                    Expr::col((consultation::Entity, consultation::Column::HasConversation))
+                        .eq(true),
+                )
+                .and_where(
+                    Expr::col((
+                        consultation::Entity,
+                        consultation::Column::VotingEligibility,
+                    ))
+                    .is_in(rules),
+                );
+        }
+    }
     let mut upsert = Query::insert();
     upsert
         .into_table(vote::Entity)
@@ -184,35 +307,35 @@ async fn record_known(
             None => None,
         });
     }
-    upsert.returning_col(vote::Column::ParticipantId);
-    let txn = super::begin_write(db).await?;
-    let Some(row) = txn.query_one(&upsert).await? else {
-        txn.rollback().await?;
-        return Ok(None);
+    upsert.returning(
+        Query::returning().columns([vote::Column::ParticipantId, vote::Column::ConsultationId]),
+    );
+    // SQLite: written together with the votes of concurrent requests (see
+    // `vote_batches`), the history row in the same transaction.
+    let vote = super::vote_batches::KnownVote {
+        upsert,
+        history: Box::new(move |participant_id, consultation_id| {
+            history_row(consultation_id, statement_id, participant_id, v, at)
+        }),
     };
-    let participant_id: i64 = row.try_get_by_index(0)?;
-    history_insert(consultation_id, statement_id, participant_id, v, at)
-        .exec_without_returning(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(Some(participant_id))
+    Ok(super::vote_batches::write(db, vote).await?)
 }
 
-fn history_insert(
+fn history_row(
     consultation_id: i64,
     statement_id: i64,
     participant_id: i64,
     v: i16,
     at: chrono::DateTime<chrono::Utc>,
-) -> sea_orm::Insert<vote_history::ActiveModel> {
-    vote_history::Entity::insert(vote_history::ActiveModel {
+) -> vote_history::ActiveModel {
+    vote_history::ActiveModel {
         consultation_id: Set(consultation_id),
         statement_id: Set(statement_id),
         participant_id: Set(participant_id),
         value: Set(v),
         cast_at: Set(at),
         ..Default::default()
-    })
+    }
 }
 
 /// Upsert the current vote and, if it changed, append it to the history, in
@@ -243,9 +366,15 @@ pub(crate) async fn record(
         .to_owned();
     let changed = txn.execute(&upsert).await?.rows_affected() > 0;
     if changed {
-        history_insert(consultation_id, statement_id, participant_id, v, at)
-            .exec_without_returning(&txn)
-            .await?;
+        vote_history::Entity::insert(history_row(
+            consultation_id,
+            statement_id,
+            participant_id,
+            v,
+            at,
+        ))
+        .exec_without_returning(&txn)
+        .await?;
     }
     txn.commit().await?;
     Ok(changed)
@@ -263,4 +392,51 @@ pub async fn of_participant(
         .into_iter()
         .filter_map(|v| VoteValue::from_i64(i64::from(v.value)).map(|x| (v.statement_id, x)))
         .collect())
+}
+
+/// The visitor's participant id in consultation `consultation_id` and their
+/// current votes there (statement id → value), in one query; `None` when the
+/// visitor has no participant there yet. The pages of a returning voter ask
+/// this on every view.
+pub async fn of_visitor(
+    db: &impl ConnectionTrait,
+    consultation_id: i64,
+    visitor: &Visitor,
+) -> Result<Option<(i64, std::collections::HashMap<i64, VoteValue>)>, AppError> {
+    let who = match (&visitor.user, &visitor.anon_token) {
+        (Some(u), _) => Expr::col((participant::Entity, participant::Column::UserId)).eq(u.id),
+        (None, Some(t)) => Expr::col((participant::Entity, participant::Column::AnonTokenHash))
+            .eq(participants::hash_token(t)),
+        (None, None) => return Ok(None),
+    };
+    let query = Query::select()
+        .column((participant::Entity, participant::Column::Id))
+        .column((vote::Entity, vote::Column::StatementId))
+        .column((vote::Entity, vote::Column::Value))
+        .from(participant::Entity)
+        .left_join(
+            vote::Entity,
+            Expr::col((vote::Entity, vote::Column::ParticipantId))
+                .equals((participant::Entity, participant::Column::Id)),
+        )
+        .and_where(
+            Expr::col((participant::Entity, participant::Column::ConsultationId))
+                .eq(consultation_id),
+        )
+        .and_where(who)
+        .to_owned();
+    let rows = db.query_all(&query).await?;
+    let mut participant_id = None;
+    let mut voted = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        participant_id = Some(row.try_get_by_index::<i64>(0)?);
+        let statement: Option<i64> = row.try_get_by_index(1)?;
+        let value: Option<i16> = row.try_get_by_index(2)?;
+        if let (Some(statement), Some(value)) = (statement, value)
+            && let Some(v) = VoteValue::from_i64(i64::from(value))
+        {
+            voted.insert(statement, v);
+        }
+    }
+    Ok(participant_id.map(|id| (id, voted)))
 }
