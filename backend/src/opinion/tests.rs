@@ -493,7 +493,8 @@ fn bridging_figures_on_real_conversations() {
     let root = std::env::var_os("SAMSKAB_POLIS_DATA")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/polis-opendata")
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/data/polis-opendata")
         });
     let dump = std::env::var_os("BRIDGING_DUMP").map(std::path::PathBuf::from);
     let mut names: Vec<String> = std::fs::read_dir(&root)
