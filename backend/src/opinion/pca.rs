@@ -415,18 +415,9 @@ pub fn pca(m: &VoteMatrix, starts: [Vec<f64>; 2], max_iter: usize) -> Pca {
             break;
         }
         // Rayleigh–Ritz in the span of V.
-        let mut h = [[0.0; BLOCK]; BLOCK];
-        for i in 0..BLOCK {
-            for k in i..BLOCK {
-                let x = if i == k {
-                    dot(&v[i], &w[i])
-                } else {
-                    0.5 * (dot(&v[i], &w[k]) + dot(&v[k], &w[i]))
-                };
-                h[i][k] = x;
-                h[k][i] = x;
-            }
-        }
+        let h: [[f64; BLOCK]; BLOCK] = std::array::from_fn(|i| {
+            std::array::from_fn(|k| 0.5 * (dot(&v[i], &w[k]) + dot(&v[k], &w[i])))
+        });
         let q = eigen_block(&h);
         let combine = |a: &[Vec<f64>; BLOCK], r: &[f64; BLOCK]| -> Vec<f64> {
             (0..n)
