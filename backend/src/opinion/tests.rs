@@ -480,3 +480,73 @@ fn group_labels_stay_with_their_members_across_updates_and_k_changes() {
         previous = Some(snap);
     }
 }
+
+/// Measurement aid for the bridging fit's stopping rule (not run by default): on every Pol.is
+/// export under `SAMSKAB_POLIS_DATA` (default `../shared/data/polis-opendata`), prints per
+/// conversation the rounds, the listed top five with their printed scores and the rank
+/// correlations with the group-informed consensus, cold and at the end of a replay with an
+/// update every 500 votes; with `BRIDGING_DUMP` set, writes every intercept there.
+#[test]
+#[ignore = "measurement aid: needs the Pol.is openData and prints figures"]
+fn bridging_figures_on_real_conversations() {
+    use crate::opinion_tools::polis;
+    let root = std::env::var_os("SAMSKAB_POLIS_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/data/polis-opendata")
+        });
+    let dump = std::env::var_os("BRIDGING_DUMP").map(std::path::PathBuf::from);
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("Pol.is openData missing at {}: {e}", root.display()))
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("participants-votes.csv").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let line = |name: &str, kind: &str, s: &Snapshot| -> String {
+        let (mut b, mut g) = (Vec::new(), Vec::new());
+        for x in &s.bridging.statements {
+            if let Some(gic) = s.group_informed_consensus.get(&x.statement) {
+                b.push(x.intercept);
+                g.push(*gic);
+            }
+        }
+        let top: Vec<String> = s
+            .bridging
+            .top(5)
+            .iter()
+            .map(|x| format!("{}:{:.3}", x.statement, x.intercept))
+            .collect();
+        if let Some(dir) = &dump {
+            std::fs::create_dir_all(dir).unwrap();
+            let text: String = s
+                .bridging
+                .statements
+                .iter()
+                .map(|x| format!("{} {:e} {:e}\n", x.statement, x.intercept, x.factor))
+                .collect();
+            std::fs::write(dir.join(format!("{name}.{kind}")), text).unwrap();
+        }
+        format!(
+            "{name:<34} {kind:<5} rounds {:>3} Spearman {:>6.3} Kendall {:>6.3} top {}\n",
+            s.bridging.iterations,
+            bridging::spearman(&b, &g),
+            bridging::kendall(&b, &g),
+            top.join(" ")
+        )
+    };
+    let mut out = String::new();
+    for name in &names {
+        let dir = root.join(name);
+        let e = polis::read_export(&dir, dir.join("votes.csv").is_file()).unwrap();
+        let params = Params::default();
+        let cold = analyze(&e.input, None, &params);
+        out.push_str(&line(name, "cold", &cold));
+        if let Some(h) = &e.history {
+            let (warm, _) = polis::replay_every(h, &e.input.statements, &params, 500);
+            out.push_str(&line(name, "warm", &warm));
+        }
+    }
+    eprint!("{out}");
+}
