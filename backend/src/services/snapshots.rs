@@ -441,7 +441,7 @@ enum Source {
 /// appends a history row: applying the history in id order over the matrix
 /// gives the current votes. On PostgreSQL an id is drawn before its
 /// transaction commits, so a vote may appear below ids already applied: the
-/// newest [`super::vote_tally::PG_UNSETTLED`] ids are read again every round,
+/// newest [`PG_UNSETTLED`] ids are read again every round,
 /// and a row not seen before is applied together with the later rows of its
 /// cell, in id order.
 struct Kept {
@@ -487,6 +487,12 @@ impl Kept {
     }
 }
 
+/// On PostgreSQL, vote-history ids this close to the newest are read again:
+/// an id is drawn before its transaction commits, and a vote is one short
+/// statement, so a transaction still open after this many later votes were
+/// drawn is not expected. The report's vote tally uses the same margin.
+pub(crate) const PG_UNSETTLED: i64 = 10_000;
+
 /// Rebuild a kept engine from the current votes this often, whatever
 /// happened: a safety net for any change the history does not show.
 const REBUILD_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
@@ -524,7 +530,7 @@ fn keep_engine(key: CacheKey, kept: Option<Kept>, row_id: i64) {
 /// History ids below the newest that are read again every round.
 fn unsettled_ids(db: &impl ConnectionTrait) -> i64 {
     match db.get_database_backend() {
-        DbBackend::Postgres => super::vote_tally::PG_UNSETTLED,
+        DbBackend::Postgres => PG_UNSETTLED,
         _ => 0,
     }
 }

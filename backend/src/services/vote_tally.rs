@@ -10,7 +10,7 @@
 //! SQLite writers take turns, so ids become visible in order and every id up
 //! to the largest one seen is settled. On PostgreSQL an id is drawn before
 //! its transaction commits, so a vote with a smaller id may still appear
-//! after a larger one: the newest [`PG_UNSETTLED`] ids are counted afresh on
+//! after a larger one: the newest [`super::snapshots::PG_UNSETTLED`] ids are counted afresh on
 //! every report instead of being added to the mark.
 
 use std::collections::{BTreeMap, HashMap};
@@ -30,11 +30,6 @@ pub struct VoteTally {
     /// Votes cast per day (UTC, YYYY-MM-DD), every vote including later-changed ones.
     pub per_day: BTreeMap<String, u64>,
 }
-
-/// Ids this close to the newest are recounted on every report on PostgreSQL: a
-/// vote is one short statement, so a transaction still open after this many
-/// later votes were drawn is not expected.
-pub(crate) const PG_UNSETTLED: i64 = 10_000;
 
 /// What was counted up to the marks (ids of `vote_history` and `votes`).
 #[derive(Debug, Clone, Default)]
@@ -213,7 +208,7 @@ pub async fn tally(
 ) -> Result<VoteTally, AppError> {
     let backend = db.get_database_backend();
     let unsettled = if backend == DbBackend::Postgres {
-        PG_UNSETTLED
+        super::snapshots::PG_UNSETTLED
     } else {
         0
     };
