@@ -73,25 +73,8 @@ where
 {
     let hwm = vote_high_water_mark(db, consultation_id).await?;
     let (statements, number_of) = statement_flags(db, consultation_id).await?;
-    let expected = vote::Entity::find()
-        .filter(vote::Column::ConsultationId.eq(consultation_id))
-        .count(db)
-        .await?;
-    let mut votes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
-    let mut rows = vote::Entity::find()
-        .select_only()
-        .column(vote::Column::ParticipantId)
-        .column(vote::Column::StatementId)
-        .column(vote::Column::Value)
-        .filter(vote::Column::ConsultationId.eq(consultation_id))
-        .order_by_asc(vote::Column::Id)
-        .into_tuple::<(i64, i64, i16)>()
-        .stream(db)
-        .await?;
-    while let Some((p, s, v)) = rows.try_next().await? {
-        votes.extend(engine_vote(&number_of, p, s, v));
-    }
-    drop(rows);
+    let mut votes = Vec::with_capacity(current_vote_count(db, consultation_id).await?);
+    each_current_vote(db, consultation_id, &number_of, |v| votes.push(v)).await?;
     Ok(Input {
         votes,
         statements,
@@ -578,21 +561,29 @@ fn engine_vote(number_of: &HashMap<i64, i64>, p: i64, s: i64, v: i16) -> Option<
     })
 }
 
-/// Every current vote of the consultation, streamed into a matrix builder
-/// (8 bytes a vote; no list of votes in memory).
-async fn current_votes<C>(
-    db: &C,
+/// How many current votes the consultation has (to size what they are read into).
+async fn current_vote_count(
+    db: &impl ConnectionTrait,
     consultation_id: i64,
-    number_of: &HashMap<i64, i64>,
-) -> Result<opinion::MatrixBuilder, AppError>
-where
-    C: ConnectionTrait + StreamTrait,
-{
-    let expected = vote::Entity::find()
+) -> Result<usize, AppError> {
+    let n = vote::Entity::find()
         .filter(vote::Column::ConsultationId.eq(consultation_id))
         .count(db)
         .await?;
-    let mut builder = opinion::MatrixBuilder::with_capacity(usize::try_from(expected).unwrap_or(0));
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// Every current vote of the consultation, in vote-id order, handed to `push`
+/// as it is streamed from the database (never a second copy in memory).
+async fn each_current_vote<C>(
+    db: &C,
+    consultation_id: i64,
+    number_of: &HashMap<i64, i64>,
+    mut push: impl FnMut(Vote),
+) -> Result<(), AppError>
+where
+    C: ConnectionTrait + StreamTrait,
+{
     let mut rows = vote::Entity::find()
         .select_only()
         .column(vote::Column::ParticipantId)
@@ -605,9 +596,25 @@ where
         .await?;
     while let Some((p, s, v)) = rows.try_next().await? {
         if let Some(vote) = engine_vote(number_of, p, s, v) {
-            builder.push(vote);
+            push(vote);
         }
     }
+    Ok(())
+}
+
+/// Every current vote of the consultation, streamed into a matrix builder
+/// (8 bytes a vote; no list of votes in memory).
+async fn current_votes<C>(
+    db: &C,
+    consultation_id: i64,
+    number_of: &HashMap<i64, i64>,
+) -> Result<opinion::MatrixBuilder, AppError>
+where
+    C: ConnectionTrait + StreamTrait,
+{
+    let mut builder =
+        opinion::MatrixBuilder::with_capacity(current_vote_count(db, consultation_id).await?);
+    each_current_vote(db, consultation_id, number_of, |v| builder.push(v)).await?;
     Ok(builder)
 }
 
