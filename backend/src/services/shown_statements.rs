@@ -138,7 +138,10 @@ impl Label {
     }
 }
 
-static KEPT: LazyLock<Mutex<HashMap<Key, (Label, Arc<Statements>)>>> =
+/// A consultation's statements and the label they were read under.
+type KeptStatements = (Label, Arc<Statements>);
+
+static KEPT: LazyLock<Mutex<HashMap<Key, KeptStatements>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The statements of `c` (as read with it): the kept copy when its marker
@@ -174,9 +177,12 @@ pub async fn of(
     Ok(fresh)
 }
 
-/// The opinion API's answer, kept per consultation with what it was built
-/// from: the snapshot row and the statements' marker.
-static OPINION: LazyLock<Mutex<HashMap<Key, (Label, i64, Arc<[u8]>)>>> =
+/// The opinion API's answer with what it was built from: the statements'
+/// label and the snapshot row.
+type KeptOpinion = (Label, i64, Arc<[u8]>);
+
+/// The opinion API's answer, kept per consultation.
+static OPINION: LazyLock<Mutex<HashMap<Key, KeptOpinion>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The opinion API's body for snapshot row `row_id` of `c`: the kept one when
