@@ -21,6 +21,7 @@ mod m20261217_000001_big_conversation_indexes;
 mod m20261220_000001_duplicates;
 mod m20261221_000001_opinion_history;
 mod m20261223_000001_kept_report_facts;
+mod m20261224_000001_statements_version;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261220_000001_duplicates::Migration),
             Box::new(m20261221_000001_opinion_history::Migration),
             Box::new(m20261223_000001_kept_report_facts::Migration),
+            Box::new(m20261224_000001_statements_version::Migration),
         ]
     }
 }

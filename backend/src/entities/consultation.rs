@@ -58,6 +58,9 @@ pub struct Model {
     pub contact_phone: Option<String>,
     /// When the scheduler mailed followers that the deadline is near.
     pub reminder_sent_at: Option<DateTimeUtc>,
+    /// Moves (by a database trigger) with every change to the consultation's
+    /// statements: the marker of the statements kept in memory for its pages.
+    pub statements_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

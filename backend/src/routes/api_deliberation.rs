@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::errors::AppError;
 use crate::opinion::{Direction, Receipt};
 use crate::routes::context::Ctx;
+use crate::services::shown_statements::{self, Statements};
 use crate::services::{snapshots, statements};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,16 +49,17 @@ pub struct ApiStatements {
 pub async fn list(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
     let db = &ctx.state.db;
     let c = statements::conversation(db, ctx.user.as_ref(), &slug).await?;
-    let accepted = statements::list_accepted(db, c.id).await?;
+    let shown = shown_statements::of(db, &c).await?;
     let counts = statements::vote_counts(db, c.id).await?;
-    let list = accepted
-        .into_iter()
+    let list = shown
+        .accepted
+        .iter()
         .map(|s| {
             let (agree, disagree, pass) = counts.get(&s.id).copied().unwrap_or_default();
             ApiStatement {
                 id: s.id,
                 number: s.number,
-                text: s.body,
+                text: s.body.clone(),
                 is_meta: s.is_meta,
                 is_seed: s.is_seed,
                 agree,
@@ -136,12 +138,28 @@ pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
     let (row, snap) = snapshots::latest(db, c.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let all = statements::list_all(db, c.id).await?;
-    let by_number: std::collections::HashMap<i64, &crate::entities::statement::Model> =
-        all.iter().map(|s| (s.number, s)).collect();
+    // The answer changes only with a new snapshot or a statement change: it is
+    // built once and kept (a big conversation's is tens of kilobytes).
+    let body = shown_statements::opinion_body(db, &c, row.id, |all| {
+        let opinion = opinion(&c, &row, &snap, all);
+        serde_json::to_vec(&opinion).map_err(|e| AppError::Unexpected(e.into()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(actix_web::web::Bytes::from_owner(body)))
+}
+
+/// The API's view of snapshot `row` (parsed: `snap`), its statement numbers
+/// told as ids and texts.
+fn opinion(
+    c: &crate::entities::consultation::Model,
+    row: &crate::entities::opinion_snapshot::Model,
+    snap: &crate::opinion::Snapshot,
+    all: &Statements,
+) -> ApiOpinion {
     let describe = |n: i64| {
-        by_number
-            .get(&n)
+        all.by_number(n)
             .map_or((0, String::new()), |s| (s.id, s.body.clone()))
     };
     let groups = snap
@@ -178,8 +196,8 @@ pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
             })
             .collect()
     };
-    Ok(HttpResponse::Ok().json(ApiOpinion {
-        consultation: c.slug,
+    ApiOpinion {
+        consultation: c.slug.clone(),
         kind: row.kind.as_str().to_owned(),
         computed_at: row.computed_at,
         vote_high_water_mark: row.vote_high_water_mark,
@@ -191,5 +209,5 @@ pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
             disagree: consensus(&snap.consensus.disagree),
         },
         receipt: snap.receipt.clone(),
-    }))
+    }
 }

@@ -3,11 +3,12 @@
 //! seed statements. Plain forms: everything works without JavaScript.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{consultation, statement};
+use crate::entities::consultation;
 use crate::errors::AppError;
 use crate::opinion::{Direction, Snapshot, VoteValue};
 use crate::routes::context::{ActionCtx, Ctx, CurrentUser, Staff};
@@ -16,6 +17,7 @@ use crate::routes::views::{ConsultationRef, FieldErrors};
 use crate::services::consultations::Status;
 use crate::services::participants::Visitor;
 use crate::services::rate_limits::Client;
+use crate::services::shown_statements::{self, Statements};
 use crate::services::statements::{self, ModerationAction, StatementStatus};
 use crate::services::{eligibility, snapshots, votes};
 
@@ -54,7 +56,8 @@ fn visitor(ctx: &Ctx, give_token: bool) -> Visitor {
 
 struct Conversation {
     c: consultation::Model,
-    accepted: Vec<statement::Model>,
+    /// Kept in memory between views (`shown_statements`).
+    statements: Arc<Statements>,
     snapshot: Option<std::sync::Arc<Snapshot>>,
     /// The visitor's participant id, once they have one.
     participant: Option<i64>,
@@ -64,7 +67,7 @@ struct Conversation {
 async fn load(ctx: &Ctx, slug: &str) -> Result<Conversation, AppError> {
     let db = &ctx.state.db;
     let c = statements::conversation(db, ctx.user.as_ref(), slug).await?;
-    let accepted = statements::list_accepted(db, c.id).await?;
+    let statements = shown_statements::of(db, &c).await?;
     let snapshot = snapshots::latest(db, c.id).await?.map(|(_, s)| s);
     // The participant token is handed out with the page, so that the forms on
     // it (even double-submitted ones) all act for the same participant.
@@ -74,7 +77,7 @@ async fn load(ctx: &Ctx, slug: &str) -> Result<Conversation, AppError> {
     };
     Ok(Conversation {
         c,
-        accepted,
+        statements,
         snapshot,
         participant,
         voted,
@@ -116,7 +119,8 @@ fn my_group(ctx: &Ctx, conv: &Conversation) -> Option<MyGroup> {
         return None;
     }
     let text_of = |n: i64| {
-        conv.accepted
+        conv.statements
+            .accepted
             .iter()
             .find(|s| s.number == n)
             .map(|s| s.body.clone())
@@ -213,15 +217,15 @@ async fn voting_page(
     let conv = load(ctx, slug).await?;
     let participant_id = conv.participant.unwrap_or(0);
     let current = snapshots::next_statement(
-        &conv.accepted,
+        &conv.statements.accepted,
         conv.snapshot.as_deref(),
         participant_id,
         &conv.voted,
     );
     let voted_here = conv
-        .accepted
-        .iter()
-        .filter(|s| conv.voted.contains_key(&s.id))
+        .voted
+        .keys()
+        .filter(|&&id| conv.statements.position_of(id).is_some())
         .count();
     let mine: Vec<_> = match &conv.participant {
         Some(p) => statements::list_by_participant(&ctx.state.db, *p)
@@ -249,9 +253,9 @@ async fn voting_page(
             is_meta: s.is_meta,
         }),
         voted: voted_here,
-        total: conv.accepted.len(),
-        done: current.is_none() && !conv.accepted.is_empty(),
-        empty: conv.accepted.is_empty(),
+        total: conv.statements.accepted.len(),
+        done: current.is_none() && !conv.statements.accepted.is_empty(),
+        empty: conv.statements.accepted.is_empty(),
         has_mine: !mine.is_empty(),
         mine,
         group: my_group(ctx, &conv),
@@ -273,13 +277,39 @@ pub async fn show(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
     voting_page(&ctx, &slug, "", FieldErrors::default()).await
 }
 
+/// Session key of the statement list page last shown: `(slug, page)`. A vote
+/// from the list comes back to `statements/all#s{id}` without a page, and the
+/// list then opens on the page the vote was cast from.
+const SESSION_LIST_PAGE: &str = "lpage";
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    page: Option<usize>,
+}
+
 #[get("/consultations/{slug}/statements/all")]
-pub async fn list(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    ctx: Ctx,
+    slug: web::Path<String>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
     let conv = load(&ctx, &slug).await?;
     let is_open = conv.c.status == Status::Open;
     let eligible = eligibility::conversation(&conv.c, ctx.user.as_ref());
-    let items = conv
-        .accepted
+    let remembered: Option<(String, usize)> = ctx.session.get(SESSION_LIST_PAGE).ok().flatten();
+    let remembered = remembered
+        .filter(|(s, _)| *s == conv.c.slug)
+        .map_or(1, |(_, p)| p);
+    let shown = conv.statements.list_page(params.page.unwrap_or(remembered));
+    if shown.page != remembered {
+        // Only a change is written: a logged-in visitor's session is a
+        // database row.
+        let _ = ctx
+            .session
+            .insert(SESSION_LIST_PAGE, (&conv.c.slug, shown.page));
+    }
+    let items = shown
+        .items
         .iter()
         .map(|s| {
             let mine = conv.voted.get(&s.id);
@@ -294,18 +324,52 @@ pub async fn list(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
             }
         })
         .collect();
+    let link = |p: usize| format!("/consultations/{}/statements/all?page={p}", conv.c.slug);
+    let pages: Vec<PageLink> = if shown.pages > 1 {
+        (1..=shown.pages)
+            .map(|p| PageLink {
+                number: p,
+                href: link(p),
+                current: p == shown.page,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = StatementListPage {
         consultation: ConsultationRef::of(&conv.c),
         can_take_part: votes::may_vote(ctx.user.as_ref(), &conv.c).is_ok(),
         not_eligible: eligible.err().map(|k| ctx.t(k.key())),
         is_open,
         items,
+        range: (shown.pages > 1).then(|| {
+            ctx.tf(
+                "statements.list_range",
+                &[
+                    ("from", (shown.first + 1).into()),
+                    ("to", (shown.first + shown.items.len()).into()),
+                    ("total", shown.total.into()),
+                ],
+            )
+        }),
+        start: (shown.first > 0).then_some(shown.first + 1),
+        prev: (shown.page > 1).then(|| link(shown.page - 1)),
+        next: (shown.page < shown.pages).then(|| link(shown.page + 1)),
+        pages,
     };
     ctx.render(
         "statements_all",
         &format!("{} · {}", ctx.t("statements.all_title"), conv.c.title),
         page,
     )
+}
+
+/// A numbered link of the statement list's pages.
+#[derive(Serialize)]
+struct PageLink {
+    number: usize,
+    href: String,
+    current: bool,
 }
 
 /// A statement in the list view, with the reader's vote.
@@ -327,6 +391,13 @@ struct StatementListPage {
     not_eligible: Option<String>,
     is_open: bool,
     items: Vec<ListedStatement>,
+    /// "Statements 51–100 of 783", when there is more than one page.
+    range: Option<String>,
+    /// The number of the page's first statement, after the first page.
+    start: Option<usize>,
+    prev: Option<String>,
+    next: Option<String>,
+    pages: Vec<PageLink>,
 }
 
 #[derive(Deserialize)]
@@ -386,13 +457,18 @@ pub async fn create(
         let similar =
             crate::services::duplicates::similar_statements(&ctx.state.db, &c, &form.body).await?;
         if !similar.is_empty() {
+            let shown = shown_statements::of(&ctx.state.db, &c).await?;
             let page = crate::routes::views::SimilarPage {
                 action: format!("/consultations/{slug}/statements"),
                 back: format!("/consultations/{slug}/statements"),
                 items: similar
                     .into_iter()
                     .map(|s| crate::routes::views::SimilarItem {
-                        href: format!("/consultations/{slug}/statements/all#s{}", s.id),
+                        href: format!(
+                            "/consultations/{slug}/statements/all?page={}#s{}",
+                            shown.list_page_of(s.id),
+                            s.id
+                        ),
                         text: s.body,
                     })
                     .collect(),

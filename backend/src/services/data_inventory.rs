@@ -264,6 +264,7 @@ pub const NOT_PERSONAL: &[(&str, &[&str])] = &[
             "min_age",
             "municipality_code",
             "new_participants_per_hour",
+            "statements_version",
         ],
     ),
     (

@@ -34,6 +34,7 @@ pub mod report_brief;
 pub mod retention;
 pub mod security_txt;
 pub mod sessions;
+pub mod shown_statements;
 pub mod snapshots;
 pub mod statements;
 pub mod tokens;

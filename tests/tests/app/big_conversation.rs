@@ -433,3 +433,378 @@ async fn a_vote_post_sends_the_fewest_statements(app: TestApp) {
     assert_eq!(res.status(), 409);
     assert_eq!(history().await, 5);
 }
+
+/// The texts of the statement list's page `page` (`None`: no page asked) as
+/// `client` sees it.
+async fn listed(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page: Option<usize>,
+) -> samskab_tests::Page {
+    let path = match page {
+        Some(p) => format!("/consultations/{SLUG}/statements/all?page={p}"),
+        None => format!("/consultations/{SLUG}/statements/all"),
+    };
+    let (status, page) = app.page_with(client, &path).await;
+    assert_eq!(status, 200, "{}", page.body);
+    page
+}
+
+both_backends!(a_statement_change_shows_on_the_next_view, no_worker());
+/// The pages keep a consultation's statements in memory between views; a
+/// change to them, by this server, by another server on the same database or
+/// by SQL no server sent, shows on the next view of the voting page, the
+/// statement list and the opinion API.
+async fn a_statement_change_shows_on_the_next_view(app: TestApp) {
+    let (c, ids) = open_conversation(&app).await;
+    app.conversation_with_votes(&c, &ids, 24).await;
+    app.recompute_snapshot(c.id).await.expect("a snapshot");
+    let me = app
+        .user(Role::Moderator)
+        .email("mod-change@example.org")
+        .actor()
+        .await;
+    let reader = samskab_tests::client();
+    let texts = async || listed(&app, &reader, None).await.texts(".statement-text");
+    let progress = async || {
+        let (status, page) = app
+            .page_with(&reader, &format!("/consultations/{SLUG}/statements"))
+            .await;
+        assert_eq!(status, 200);
+        page.text("#progress").unwrap()
+    };
+    let first = texts().await;
+    assert_eq!(first.len(), 8);
+    assert_eq!(progress().await, "Du har stemt om 0 af 8 udsagn.");
+
+    // Through the services of this server: a new seed, a rejection, meta.
+    app.seed_statement(&me, SLUG, "Havnebadet bør have en sauna")
+        .await;
+    let now = texts().await;
+    assert_eq!(now.len(), 9);
+    assert!(now.contains(&"Havnebadet bør have en sauna".to_owned()));
+    assert_eq!(progress().await, "Du har stemt om 0 af 9 udsagn.");
+    app.moderate_statement(&me, SLUG, ids[0], ModerationAction::Reject, "Udenfor emnet")
+        .await;
+    let now = texts().await;
+    assert!(!now.contains(&first[0]), "a rejected statement is gone");
+    assert_eq!(progress().await, "Du har stemt om 0 af 8 udsagn.");
+
+    // Through another server process on the same database (a replica): a
+    // staff member adds a statement there.
+    let mut settings = app.settings.clone();
+    settings.bind = "127.0.0.1:0".into();
+    let second = samskab::startup::Application::build(settings, no_worker())
+        .await
+        .expect("a second server on the same database");
+    let second_url = format!("http://127.0.0.1:{}", second.port());
+    tokio::spawn(second.run_until_stopped());
+    let staff = samskab_tests::client();
+    let csrf = async || {
+        let body = staff
+            .get(format!("{second_url}/privacy"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        samskab_tests::Page::parse(&body)
+            .attr("meta[name=csrf-token]", "content")
+            .unwrap()
+    };
+    let token = csrf().await;
+    let res = staff
+        .post(format!("{second_url}/login"))
+        .form(&[
+            ("email", "mod-change@example.org"),
+            ("password", samskab_tests::PASSWORD),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "logged in on the second server");
+    let token = csrf().await;
+    let res = staff
+        .post(format!(
+            "{second_url}/staff/consultations/{SLUG}/statements"
+        ))
+        .form(&[
+            ("body", "Havnebadet bør have en livredder hele sommeren"),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "the second server took the statement");
+    assert!(
+        texts()
+            .await
+            .contains(&"Havnebadet bør have en livredder hele sommeren".to_owned())
+    );
+
+    // By SQL that no server sent (an operator, a data move): the database
+    // itself moves the marker.
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE statements SET body = body || ' (rettet)' WHERE consultation_id = {}",
+            c.id
+        ))
+        .await
+        .unwrap();
+    let now = texts().await;
+    assert!(!now.is_empty());
+    assert!(now.iter().all(|t| t.ends_with(" (rettet)")), "{now:?}");
+    let api: serde_json::Value = app
+        .get(&format!("/api/v1/consultations/{SLUG}/opinion"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut told = Vec::new();
+    for g in api["groups"].as_array().unwrap() {
+        for r in g["representative"].as_array().unwrap() {
+            told.push(r["text"].as_str().unwrap().to_owned());
+        }
+    }
+    for side in ["agree", "disagree"] {
+        for s in api["consensus"][side].as_array().unwrap() {
+            told.push(s["text"].as_str().unwrap().to_owned());
+        }
+    }
+    assert!(!told.is_empty(), "the snapshot names statements: {api}");
+    assert!(told.iter().all(|t| t.ends_with(" (rettet)")), "{told:?}");
+}
+
+both_backends!(
+    the_voting_page_from_kept_statements_is_the_same,
+    no_worker()
+);
+/// The voting page made from the statements kept in memory offers the
+/// statement that reading everything afresh chooses, with the same progress.
+async fn the_voting_page_from_kept_statements_is_the_same(app: TestApp) {
+    let (c, ids) = open_conversation(&app).await;
+    app.conversation_with_votes(&c, &ids, 24).await;
+    app.recompute_snapshot(c.id).await.expect("a snapshot");
+    let voter = samskab_tests::client();
+    let page_of = async || {
+        let (status, page) = app
+            .page_with(&voter, &format!("/consultations/{SLUG}/statements"))
+            .await;
+        assert_eq!(status, 200);
+        page
+    };
+    for round in 0..4 {
+        let page = page_of().await;
+        let action = page
+            .attr("form.vote-buttons", "action")
+            .expect("a statement to vote on");
+        let shown: i64 = action
+            .trim_end_matches("/vote")
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        // What reading everything from the database gives.
+        let accepted = samskab::services::statements::list_accepted(&app.db, c.id)
+            .await
+            .unwrap();
+        let (_, snap) = samskab::services::snapshots::latest(&app.db, c.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let (participant, voted) = if round == 0 {
+            (0, Default::default())
+        } else {
+            let p = vote::Entity::find()
+                .filter(vote::Column::ConsultationId.eq(c.id))
+                .order_by_desc(vote::Column::Id)
+                .one(&app.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .participant_id;
+            (
+                p,
+                samskab::services::votes::of_participant(&app.db, p)
+                    .await
+                    .unwrap(),
+            )
+        };
+        let expected = samskab::services::snapshots::next_statement(
+            &accepted,
+            Some(&snap),
+            participant,
+            &voted,
+        )
+        .unwrap();
+        assert_eq!(shown, expected.id, "round {round}");
+        assert_eq!(
+            page.text("#current-statement").unwrap(),
+            expected.body,
+            "round {round}"
+        );
+        assert_eq!(
+            page.text("#progress").unwrap(),
+            format!("Du har stemt om {round} af {} udsagn.", accepted.len())
+        );
+        let res = app
+            .post_form_with(&voter, &action, &[("vote", "agree")])
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+}
+
+both_backends!(
+    the_statement_list_shows_every_statement_once_in_pages,
+    no_worker()
+);
+/// A conversation of more statements than a page holds: the list's pages
+/// together show every accepted statement once, in order, each with its vote
+/// form; a vote from a later page comes back to that page (the redirect's
+/// `#s{id}` is on it); "is it the same as …?" links to the right page.
+async fn the_statement_list_shows_every_statement_once_in_pages(app: TestApp) {
+    use samskab::services::shown_statements::LIST_PAGE_SIZE;
+    let me = app
+        .user(Role::Moderator)
+        .email("mod-pages@example.org")
+        .actor()
+        .await;
+    let words = [
+        "bænke",
+        "træer",
+        "skraldespande",
+        "lamper",
+        "cykelstativer",
+        "toiletter",
+    ];
+    let seeds: Vec<String> = (0..LIST_PAGE_SIZE * 2 + 20)
+        .map(|i| {
+            format!(
+                "Havnebadet bør have {} {} nummer {i}",
+                i + 2,
+                words[i % words.len()]
+            )
+        })
+        .collect();
+    app.consultation()
+        .title("Havnebadet")
+        .slug(SLUG)
+        .conversation()
+        .seeds(&seeds)
+        .by(&me)
+        .create()
+        .await;
+    let c = app.transition(&me, SLUG, Status::Open).await;
+    let ids = app.statement_ids(c.id).await;
+    app.moderate_statement(&me, SLUG, ids[3], ModerationAction::Reject, "Udenfor emnet")
+        .await;
+    let accepted: Vec<i64> = ids.iter().copied().filter(|&id| id != ids[3]).collect();
+    let total = accepted.len();
+    let pages = total.div_ceil(LIST_PAGE_SIZE);
+    assert_eq!(pages, 3);
+
+    let reader = samskab_tests::client();
+    let mut seen = Vec::new();
+    for p in 1..=pages {
+        let page = listed(&app, &reader, Some(p)).await;
+        let items: Vec<i64> = page
+            .attrs("li.statement-item", "id")
+            .iter()
+            .map(|id| id.trim_start_matches('s').parse().unwrap())
+            .collect();
+        assert_eq!(
+            page.attrs("li.statement-item form.vote-buttons", "action")
+                .len(),
+            items.len(),
+            "every statement has its vote form"
+        );
+        let from = (p - 1) * LIST_PAGE_SIZE + 1;
+        let to = (p * LIST_PAGE_SIZE).min(total);
+        assert_eq!(
+            page.text("#list-range").unwrap(),
+            format!("Udsagn {from}–{to} af {total}")
+        );
+        assert_eq!(page.texts("nav.pagination .page-numbers a").len(), pages);
+        assert_eq!(
+            page.text("nav.pagination a[aria-current=page]").unwrap(),
+            p.to_string()
+        );
+        assert_eq!(
+            page.attr("ol.statement-list", "start"),
+            (p > 1).then(|| from.to_string())
+        );
+        seen.extend(items);
+    }
+    assert_eq!(seen, accepted, "every accepted statement once, in order");
+    // Beyond the end: the last page.
+    let last = listed(&app, &reader, Some(99)).await;
+    assert_eq!(
+        last.text("nav.pagination a[aria-current=page]").unwrap(),
+        pages.to_string()
+    );
+    let res = app
+        .get(&format!("/consultations/{SLUG}/statements/all?page=abc"))
+        .await;
+    assert_eq!(res.status(), 400);
+
+    // A vote from the last page comes back to it.
+    let voter = samskab_tests::client();
+    let target = *accepted.last().unwrap();
+    listed(&app, &voter, Some(pages)).await;
+    let res = app
+        .post_form_with(
+            &voter,
+            &format!("/consultations/{SLUG}/statements/{target}/vote"),
+            &[("vote", "disagree"), ("back", "all")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let to = samskab_tests::location(&res);
+    assert!(to.ends_with(&format!("/statements/all#s{target}")), "{to}");
+    let path = to.split('#').next().unwrap();
+    let (_, back) = app
+        .page_with(&voter, path.trim_start_matches(&app.address))
+        .await;
+    let item = format!("li#s{target}");
+    assert!(
+        back.text(&item).is_some(),
+        "the voted statement is on the page"
+    );
+    assert_eq!(
+        back.attr(&format!("{item} button[aria-pressed=true]"), "value")
+            .as_deref(),
+        Some("disagree")
+    );
+    // The first page when no page was shown before.
+    let fresh = listed(&app, &samskab_tests::client(), None).await;
+    assert_eq!(
+        fresh.text("nav.pagination a[aria-current=page]").unwrap(),
+        "1"
+    );
+
+    // "Is it the same as …?" links to the page of each similar statement.
+    let writer = samskab_tests::client();
+    let res = app
+        .post_form_with(
+            &writer,
+            &format!("/consultations/{SLUG}/statements"),
+            &[("body", &format!("{} også", seeds[LIST_PAGE_SIZE * 2 + 5]))],
+        )
+        .await;
+    let body = res.text().await.unwrap();
+    let similar = samskab_tests::Page::parse(&body);
+    let links = similar.attrs(".similar-item a", "href");
+    assert!(!links.is_empty(), "similar statements are offered: {body}");
+    for href in links {
+        let id: i64 = href.rsplit("#s").next().unwrap().parse().unwrap();
+        let at = accepted.iter().position(|&a| a == id).unwrap();
+        assert!(
+            href.contains(&format!("?page={}#", at / LIST_PAGE_SIZE + 1)),
+            "{href}"
+        );
+    }
+}
