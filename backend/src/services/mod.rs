@@ -12,6 +12,7 @@ pub mod data_rights;
 pub mod demo;
 pub mod duplicates;
 pub mod eligibility;
+pub mod engine_pool;
 pub mod export;
 pub mod ideas;
 pub mod licenses;

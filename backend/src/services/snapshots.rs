@@ -352,36 +352,38 @@ where
     };
     let read = started.elapsed();
     let (kept, snapshot, json, stability, phases) = tokio::task::spawn_blocking(move || {
-        let params = Params::default();
-        let t = std::time::Instant::now();
-        let mut kept = match source {
-            Source::Kept(mut k, rows) => {
-                k.apply(rows, hwm, &statements);
-                k
-            }
-            Source::Fresh(builder, state, recent) => Kept {
-                engine: opinion::Incremental::from_builder(builder, statements, state),
-                mark: hwm,
-                recent,
-                row_id: 0,
-                built: std::time::Instant::now(),
-            },
-        };
-        let snapshot = kept.engine.update(u64::try_from(hwm).unwrap_or(0), &params);
-        let engine = t.elapsed();
-        let t = std::time::Instant::now();
-        let json = serde_json::to_string(&snapshot);
-        let serialize = t.elapsed();
-        // Computed once here, kept with the snapshot's summary: reports only read it.
-        let t = std::time::Instant::now();
-        let stability = super::opinion_history::stability_of(&snapshot);
-        (
-            kept,
-            snapshot,
-            json,
-            stability,
-            [engine, serialize, t.elapsed()],
-        )
+        super::engine_pool::run(move || {
+            let params = Params::default();
+            let t = std::time::Instant::now();
+            let mut kept = match source {
+                Source::Kept(mut k, rows) => {
+                    k.apply(rows, hwm, &statements);
+                    k
+                }
+                Source::Fresh(builder, state, recent) => Kept {
+                    engine: opinion::Incremental::from_builder(builder, statements, state),
+                    mark: hwm,
+                    recent,
+                    row_id: 0,
+                    built: std::time::Instant::now(),
+                },
+            };
+            let snapshot = kept.engine.update(u64::try_from(hwm).unwrap_or(0), &params);
+            let engine = t.elapsed();
+            let t = std::time::Instant::now();
+            let json = serde_json::to_string(&snapshot);
+            let serialize = t.elapsed();
+            // Computed once here, kept with the snapshot's summary: reports only read it.
+            let t = std::time::Instant::now();
+            let stability = super::opinion_history::stability_of(&snapshot);
+            (
+                kept,
+                snapshot,
+                json,
+                stability,
+                [engine, serialize, t.elapsed()],
+            )
+        })
     })
     .await
     .map_err(|e| anyhow::anyhow!("the opinion engine stopped: {e}"))?;
