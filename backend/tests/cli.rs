@@ -465,3 +465,51 @@ fn version_names_the_release_and_the_commit() {
         }
     }
 }
+
+/// `import polis --create` (trials, the load benchmark) makes an open consultation and fills
+/// its conversation from a Pol.is export, here one of the engine's synthetic ones.
+#[test]
+fn import_polis_creates_the_consultation_and_imports_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    let out = Command::new(BIN)
+        .args([
+            "opinion",
+            "synthetic",
+            "--participants",
+            "40",
+            "--statements",
+            "8",
+        ])
+        .args(["--votes", "200", "--out"])
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = samskab(dir.path())
+        .args(["import", "polis"])
+        .arg(&export)
+        .args([
+            "--consultation",
+            "proeve-samtale",
+            "--create",
+            "Prøve på en samtale",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("imported 8 statements"), "{printed}");
+    assert!(
+        printed.contains("opinion snapshot stored (warm)"),
+        "{printed}"
+    );
+}

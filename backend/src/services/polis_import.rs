@@ -192,6 +192,9 @@ pub async fn create_open_consultation(
         created_by: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
+        // Set here, not left to the column's default: without it the inserted row's
+        // model could not be built ("Missing value for column") and the import stopped.
+        statements_version: Set(0),
         ..Default::default()
     }
     .insert(db)
