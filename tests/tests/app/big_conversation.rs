@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use samskab::auth::Role;
+use samskab::auth::session::CurrentUser;
 use samskab::entities::{opinion_snapshot, statement, vote, vote_history};
 use samskab::opinion::{Params, VoteValue};
 use samskab::services::consultations::Status;
@@ -34,15 +35,25 @@ async fn open_conversation(app: &TestApp) -> (samskab::entities::consultation::M
     let seeds: Vec<String> = (0..8)
         .map(|i| format!("Havnebadet bør have udsagn nummer {i}"))
         .collect();
+    open_with_seeds(app, &me, &seeds).await
+}
+
+/// The consultation `SLUG`, open, with a conversation of `seeds` made by `me`, and its
+/// statement ids.
+async fn open_with_seeds(
+    app: &TestApp,
+    me: &CurrentUser,
+    seeds: &[String],
+) -> (samskab::entities::consultation::Model, Vec<i64>) {
     app.consultation()
         .title("Havnebadet")
         .slug(SLUG)
         .conversation()
-        .seeds(&seeds)
-        .by(&me)
+        .seeds(seeds)
+        .by(me)
         .create()
         .await;
-    let c = app.transition(&me, SLUG, Status::Open).await;
+    let c = app.transition(me, SLUG, Status::Open).await;
     let ids = app.statement_ids(c.id).await;
     (c, ids)
 }
@@ -690,16 +701,7 @@ async fn the_statement_list_shows_every_statement_once_in_pages(app: TestApp) {
             )
         })
         .collect();
-    app.consultation()
-        .title("Havnebadet")
-        .slug(SLUG)
-        .conversation()
-        .seeds(&seeds)
-        .by(&me)
-        .create()
-        .await;
-    let c = app.transition(&me, SLUG, Status::Open).await;
-    let ids = app.statement_ids(c.id).await;
+    let (c, ids) = open_with_seeds(&app, &me, &seeds).await;
     app.moderate_statement(&me, SLUG, ids[3], ModerationAction::Reject, "Udenfor emnet")
         .await;
     let accepted: Vec<i64> = ids.iter().copied().filter(|&id| id != ids[3]).collect();
