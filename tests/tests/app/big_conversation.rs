@@ -701,7 +701,7 @@ async fn the_statement_list_shows_every_statement_once_in_pages(app: TestApp) {
             )
         })
         .collect();
-    let (c, ids) = open_with_seeds(&app, &me, &seeds).await;
+    let (_, ids) = open_with_seeds(&app, &me, &seeds).await;
     app.moderate_statement(&me, SLUG, ids[3], ModerationAction::Reject, "Udenfor emnet")
         .await;
     let accepted: Vec<i64> = ids.iter().copied().filter(|&id| id != ids[3]).collect();
