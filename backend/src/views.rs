@@ -14,18 +14,25 @@ use std::collections::HashMap;
 
 use crate::i18n::{Catalogs, Locale};
 
+mod catalogue_uses;
+
+use catalogue_uses::Uses;
+
 pub struct Views {
     registry: Handlebars<'static>,
-    /// Template contexts that already hold a locale's message catalogue as
-    /// `t`, kept between renders: a page adds its own data, renders, and
-    /// takes it out again, so the catalogue (~80 kB of JSON per locale) is
-    /// not deep-copied on every page.
-    with_catalog: std::sync::Mutex<HashMap<Locale, Vec<HbContext>>>,
+    /// Per template: the messages it and the partials it includes can show
+    /// (`catalogue_uses`).
+    uses: HashMap<String, Uses>,
+    /// Template contexts that already hold the messages a page can show as
+    /// `t`, kept between renders per locale and page: a page adds its own
+    /// data, renders, and takes it out again, so the messages are neither
+    /// looked up nor copied again on every page.
+    with_catalog: std::sync::Mutex<HashMap<Locale, HashMap<String, Vec<HbContext>>>>,
 }
 
-/// At most this many prepared contexts per locale are kept (about one per
-/// page rendered at the same moment).
-const KEPT_CONTEXTS: usize = 32;
+/// At most this many prepared contexts per locale and page are kept (about
+/// one per page rendered at the same moment).
+const KEPT_CONTEXTS: usize = 16;
 
 impl Views {
     pub fn load() -> anyhow::Result<Self> {
@@ -41,6 +48,7 @@ impl Views {
             .context("loading templates")?;
         registry.register_helper("tr", Box::new(tr_helper));
         Ok(Views {
+            uses: template_uses(),
             registry,
             with_catalog: Default::default(),
         })
@@ -55,14 +63,22 @@ impl Views {
         locale: Locale,
         data: serde_json::Map<String, Value>,
     ) -> anyhow::Result<String> {
-        let kept = self
-            .with_catalog
-            .lock()
-            .ok()
-            .and_then(|mut kept| kept.get_mut(&locale).and_then(Vec::pop));
+        let kept = self.with_catalog.lock().ok().and_then(|mut kept| {
+            kept.get_mut(&locale)
+                .and_then(|pages| pages.get_mut(name))
+                .and_then(Vec::pop)
+        });
         let mut ctx = match kept {
             Some(ctx) => ctx,
-            None => HbContext::from(json!({ "t": catalogs.catalog(locale) })),
+            None => {
+                let catalogue = catalogs.catalog(locale);
+                let messages = match self.uses.get(name) {
+                    Some(uses) => catalogue_uses::subset(catalogue, uses),
+                    // Not a template: the render fails below, as it should.
+                    None => catalogue.clone(),
+                };
+                HbContext::from(json!({ "t": messages }))
+            }
         };
         let Some(object) = ctx.data_mut().as_object_mut() else {
             anyhow::bail!("a template context is no object");
@@ -76,9 +92,13 @@ impl Views {
             object.retain(|k, _| k == "t");
         }
         if let Ok(mut kept) = self.with_catalog.lock() {
-            let list = kept.entry(locale).or_default();
-            if list.len() < KEPT_CONTEXTS {
-                list.push(ctx);
+            let pages = kept.entry(locale).or_default();
+            match pages.get_mut(name) {
+                Some(list) if list.len() < KEPT_CONTEXTS => list.push(ctx),
+                Some(_) => {}
+                None => {
+                    pages.insert(name.to_owned(), vec![ctx]);
+                }
             }
         }
         html
@@ -93,6 +113,24 @@ impl Views {
     pub fn has_template(&self, name: &str) -> bool {
         self.registry.has_template(name)
     }
+}
+
+/// Every embedded template's uses of the catalogue, with those of the
+/// partials it includes.
+fn template_uses() -> HashMap<String, Uses> {
+    let own: std::collections::BTreeMap<String, Uses> = samskab_frontend::Templates::iter()
+        .filter_map(|file| {
+            let name = file.strip_suffix(".hbs")?.to_owned();
+            let source = samskab_frontend::Templates::get(&file)?;
+            Some((
+                name,
+                catalogue_uses::scan(&String::from_utf8_lossy(&source.data)),
+            ))
+        })
+        .collect();
+    own.keys()
+        .map(|name| (name.clone(), catalogue_uses::closure(name, &own)))
+        .collect()
 }
 
 /// `{{tr t.some.message name=value}}`: a translated message with `{name}`
@@ -160,7 +198,13 @@ mod tests {
         registry
             .register_template_string("probe", "{{t.nav.home}}|{{#if page}}{{page.x}}{{/if}}")
             .unwrap();
+        let mut uses = template_uses();
+        uses.insert(
+            "probe".into(),
+            catalogue_uses::scan("{{t.nav.home}}|{{#if page}}{{page.x}}{{/if}}"),
+        );
         let views = Views {
+            uses,
             registry,
             with_catalog: Default::default(),
         };
@@ -184,6 +228,35 @@ mod tests {
             .render_page("probe", &catalogs, Locale::En, data(json!(2)))
             .unwrap();
         assert_eq!(english, "Home|2");
+    }
+
+    #[test]
+    fn a_page_gets_the_messages_of_its_layout_and_partials_and_no_others() {
+        let views = Views::load().unwrap();
+        let catalogs = Catalogs::load().unwrap();
+        let catalogue = catalogs.catalog(Locale::Da);
+        let uses = &views.uses["pages/statements"];
+        assert!(!uses.whole);
+        let messages = catalogue_uses::subset(catalogue, uses);
+        // Its own, the layout's and the deadline line's (a partial).
+        assert_eq!(
+            messages["statements"]["agree"],
+            catalogue["statements"]["agree"]
+        );
+        assert_eq!(messages["nav"]["home"], catalogue["nav"]["home"]);
+        assert_eq!(
+            messages["deadlines"]["deadline_label"],
+            catalogue["deadlines"]["deadline_label"]
+        );
+        // A page that shows nothing of the data rights does not carry them.
+        assert!(messages.get("data_rights").is_none());
+        let size = |v: &Value| serde_json::to_vec(v).unwrap().len();
+        assert!(
+            size(&messages) * 2 < size(catalogue),
+            "{} of {} bytes",
+            size(&messages),
+            size(catalogue)
+        );
     }
 
     #[test]
