@@ -12,22 +12,13 @@ import {
   login,
   newContext,
   pathOf,
+  sidewaysOverflow,
   submitFormOf,
   visit,
+  VIEWPORTS,
 } from './lib.mjs';
 
 const LOCALES = ['da', 'en'];
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 900 },
-  { name: 'phone', width: 375, height: 740 },
-];
-
-async function sidewaysOverflow(page) {
-  return page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  );
-}
-
 async function checkAll(page, locale, where) {
   await checkPage(page, { locale });
   for (const viewport of VIEWPORTS) {

@@ -189,3 +189,16 @@ export async function mainLink(page, pattern) {
   }
   assert.fail(`no link matching ${pattern} under <main> on ${pathOf(page)}`);
 }
+
+// The two screens pages are checked on: a desktop and a 375 px phone.
+export const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 900 },
+  { name: 'phone', width: 375, height: 740 },
+];
+
+// How far the page scrolls sideways (0 or less: it fits the screen).
+export async function sidewaysOverflow(page) {
+  return page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+}

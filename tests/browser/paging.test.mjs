@@ -4,20 +4,19 @@
 // screen; the range line, the numbered links and previous/next say where the reader is.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { axeCheck, launchBrowser, login, newContext, pathOf, visit } from './lib.mjs';
+import {
+  axeCheck,
+  launchBrowser,
+  login,
+  newContext,
+  pathOf,
+  sidewaysOverflow,
+  visit,
+  VIEWPORTS,
+} from './lib.mjs';
 
 const STATEMENTS = 120;
 const stamp = `${Date.now()}-${process.pid}`;
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 900 },
-  { name: 'phone', width: 375, height: 740 },
-];
-
-async function overflow(page) {
-  return page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  );
-}
 
 describe('a long statement list, page by page', { timeout: 300_000 }, () => {
   let browser;
@@ -75,7 +74,7 @@ describe('a long statement list, page by page', { timeout: 300_000 }, () => {
         assert.equal(await nav.locator('.page-numbers a').count(), 3);
         assert.equal(await nav.locator('a[aria-current="page"]').innerText(), '1');
         assert.equal(await nav.locator('a[rel="prev"]').count(), 0, 'no "previous" on page 1');
-        assert.ok((await overflow(page)) <= 0, `${list} scrolls sideways at ${viewport.name}`);
+        assert.ok((await sidewaysOverflow(page)) <= 0, `${list} scrolls sideways at ${viewport.name}`);
       }
       await axeCheck(page);
     }
@@ -101,7 +100,7 @@ describe('a long statement list, page by page', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('nav.pagination a[rel="next"]').count(), 0, 'no "next" on the last page');
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize({ width: viewport.width, height: viewport.height });
-      assert.ok((await overflow(page)) <= 0, `the last page scrolls sideways at ${viewport.name}`);
+      assert.ok((await sidewaysOverflow(page)) <= 0, `the last page scrolls sideways at ${viewport.name}`);
     }
     await axeCheck(page);
   });
