@@ -130,19 +130,44 @@ fn cached(key: &CacheKey, row_id: i64) -> Option<CachedSnapshot> {
     map.get(key).filter(|c| c.row.id == row_id).cloned()
 }
 
-/// Keep `entry` as the parsed snapshot of its consultation unless the one
-/// kept is final and `entry` is not a newer final one (the public sees the
-/// final snapshot for good).
+/// Whether a parsed snapshot `new` replaces the kept one `old`: a final
+/// snapshot only by a newer final one (the public sees the final snapshot for
+/// good), a warm one by a final one or a newer one. A request that read the
+/// public id just before a new snapshot was committed parses the older row;
+/// it must not push the newer one out, or the next requests would all parse
+/// the newer one again.
+fn replaces(old: Option<(Kind, i64)>, new: (Kind, i64)) -> bool {
+    match old {
+        None => true,
+        Some((Kind::Final, old_id)) => new.0 == Kind::Final && new.1 > old_id,
+        Some((_, old_id)) => new.0 == Kind::Final || new.1 > old_id,
+    }
+}
+
+/// Keep `entry` as the parsed snapshot of its consultation (see [`replaces`]).
 fn keep(key: CacheKey, entry: &CachedSnapshot) {
     let mut map = PARSED
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let replace = map.get(&key).is_none_or(|old| {
-        old.row.kind != Kind::Final || entry.row.kind == Kind::Final && entry.row.id > old.row.id
-    });
-    if replace {
+    let old = map.get(&key).map(|old| (old.row.kind, old.row.id));
+    if replaces(old, (entry.row.kind, entry.row.id)) {
         map.insert(key, entry.clone());
     }
+}
+
+/// One parse at a time per consultation: when a new snapshot appears, every
+/// request that sees it at once would otherwise read and parse the same
+/// multi-megabyte row (a big conversation's is 4 MB, tens of milliseconds
+/// each), and 16 of them together held a 2-core server up for a quarter of
+/// a second. The others wait and take the one parsed copy.
+static PARSING: LazyLock<Mutex<HashMap<CacheKey, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn parsing_lock(key: &CacheKey) -> Arc<tokio::sync::Mutex<()>> {
+    let mut map = PARSING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry(key.clone()).or_default().clone()
 }
 
 /// Parse a stored row (off the async threads: a big snapshot takes a while)
@@ -205,6 +230,11 @@ pub async fn latest(
     if let Some(hit) = cached(&key, id) {
         return Ok(Some((hit.row, hit.snapshot)));
     }
+    let lock = parsing_lock(&key);
+    let _parsing = lock.lock().await;
+    if let Some(hit) = cached(&key, id) {
+        return Ok(Some((hit.row, hit.snapshot)));
+    }
     let Some(row) = opinion_snapshot::Entity::find_by_id(id).one(db).await? else {
         // Pruned between the two queries: the next request finds the newer one.
         return Ok(None);
@@ -261,8 +291,9 @@ pub async fn recompute(
             return Ok(None);
         };
         let kept = computed.kept.take();
-        let row = store(&txn, key.clone(), kind, computed).await?;
+        let (row, parsed) = store(&txn, key.1, kind, computed).await?;
         txn.commit().await?;
+        keep(key.clone(), &parsed);
         keep_engine(key, kept, row.id);
         return Ok(Some(row));
     }
@@ -275,8 +306,9 @@ pub async fn recompute(
     };
     let kept = computed.kept.take();
     let txn = super::begin_write(db).await?;
-    let row = store(&txn, key.clone(), kind, computed).await?;
+    let (row, parsed) = store(&txn, key.1, kind, computed).await?;
     txn.commit().await?;
+    keep(key.clone(), &parsed);
     keep_engine(key, kept, row.id);
     Ok(Some(row))
 }
@@ -704,12 +736,11 @@ const WARM_KEPT: u64 = 2;
 /// one or else the newest one. Final snapshots are never pruned.
 async fn store(
     txn: &impl ConnectionTrait,
-    key: CacheKey,
+    consultation_id: i64,
     kind: Kind,
     computed: Computed,
-) -> Result<opinion_snapshot::Model, AppError> {
+) -> Result<(opinion_snapshot::Model, CachedSnapshot), AppError> {
     let started = std::time::Instant::now();
-    let consultation_id = key.1;
     let Computed {
         snapshot,
         json,
@@ -765,14 +796,15 @@ async fn store(
         "opinion snapshot stored"
     );
     // The pages' parsed copy: this process need not parse what it just made.
+    // The caller keeps it once the row is committed: kept earlier, a request
+    // would find it newer than the newest row it can see.
     let mut kept = row.clone();
     kept.snapshot = String::new();
     let entry = CachedSnapshot {
         row: kept,
         snapshot: Arc::new(snapshot),
     };
-    keep(key, &entry);
-    Ok(row)
+    Ok((row, entry))
 }
 
 /// A snapshot is stale when votes arrived after it or a moderator changed a
@@ -918,6 +950,21 @@ pub fn group_name(index: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_snapshot_gives_way_only_to_a_newer_or_a_final_one() {
+        use Kind::{Final, Warm};
+        assert!(replaces(None, (Warm, 1)));
+        assert!(replaces(Some((Warm, 5)), (Warm, 6)));
+        // A request that looked up the public id just before a new snapshot
+        // was committed parses the older row: it must not push the new one out.
+        assert!(!replaces(Some((Warm, 6)), (Warm, 5)));
+        assert!(!replaces(Some((Warm, 6)), (Warm, 6)));
+        assert!(replaces(Some((Warm, 6)), (Final, 3)));
+        assert!(!replaces(Some((Final, 7)), (Warm, 9)));
+        assert!(!replaces(Some((Final, 7)), (Final, 7)));
+        assert!(replaces(Some((Final, 7)), (Final, 8)));
+    }
 
     fn vote(participant: i64, statement: i64, value: VoteValue) -> Vote {
         Vote {
