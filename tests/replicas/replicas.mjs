@@ -31,12 +31,15 @@ const num = (query) => Number(sql(query));
 
 /** A browser of its own: cookies kept per client, redirects not followed. */
 class Browser {
-    constructor() {
+    // `close`: one connection per request (see `load`).
+    constructor({ close = false } = {}) {
+        this.close = close;
         this.cookies = new Map();
         this.seen = new Set(); // every cookie value and CSRF token handed out (for the log scan)
     }
     async request(base, path, options = {}) {
         const headers = { ...(options.headers ?? {}) };
+        if (this.close) headers.connection = 'close';
         if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
         const res = await fetch(base + path, { ...options, headers, redirect: 'manual', signal: AbortSignal.timeout(30000) });
         for (const c of res.headers.getSetCookie()) {
@@ -356,7 +359,10 @@ async function load(stopFile) {
     const counts = { acknowledged: 0, status_5xx: 0, other: 0, errors: 0, by_status: {} };
     const worker = async () => {
         while (!existsSync(stopFile)) {
-            const b = new Browser();
+            // A new connection per request: taking a replica out reloads nginx, whose old
+            // worker closes its idle client connections, and a request sent on one in that
+            // instant fails in Node's fetch (a browser sends it again; fetch does not).
+            const b = new Browser({ close: true });
             for (const id of ids) {
                 if (existsSync(stopFile)) break;
                 try {
