@@ -173,13 +173,16 @@ pub fn bench_one(name: char, seed: u64) -> String {
     });
     let _ = writeln!(
         out,
-        "  warm/cold: no new votes {:.1} %, after {} votes {:.1} % (PCA iterations cold {:?}, warm {:?}, after {:?})",
+        "  warm/cold: no new votes {:.1} %, after {} votes {:.1} % (PCA iterations cold {:?}, warm {:?}, after {:?}; bridging rounds cold {}, warm {}, after {})",
         100.0 * warm_secs / cold_secs,
         new_votes.len(),
         100.0 * after_secs / cold_secs,
         cold.receipt.pca_iterations,
         warm.receipt.pca_iterations,
         after.receipt.pca_iterations,
+        cold.bridging.iterations,
+        warm.bridging.iterations,
+        after.bridging.iterations,
     );
     let labels: Vec<(u64, u64)> = cold
         .participants
