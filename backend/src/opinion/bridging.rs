@@ -321,7 +321,7 @@ pub fn fit_to(
             break;
         }
         (last_moved, last_rate) = (moved, rate);
-        if last_moved.is_finite() && rate.is_finite() {
+        if rate.is_finite() {
             fresh_rates.push(rate);
         }
         if let Some(rho) = steady_rate(&fresh_rates).filter(|_| extrapolate) {
