@@ -214,13 +214,20 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
     let result = next.call(req).await;
-    let status = match &result {
-        Ok(res) => res.status(),
-        Err(e) => e.as_response_error().status_code(),
+    // The pattern is read after routing, which has recorded the matched
+    // resource: before it, `match_pattern` matches the path against every
+    // route's regular expression again, a few per cent of a vote's CPU. An
+    // error answer may come from the catch-all resource (a refused CSRF token,
+    // a method the path does not take): it is counted under the first route
+    // whose path matches, as it was when the pattern was read before routing.
+    let (route, status) = match &result {
+        Ok(res) => (
+            route_pattern(res).unwrap_or_else(|| "unmatched".to_owned()),
+            res.status(),
+        ),
+        // An error that no middleware turned into a response carries no request.
+        Err(e) => ("unknown".to_owned(), e.as_response_error().status_code()),
     };
     let class = match status.as_u16() {
         100..=199 => "1xx",
@@ -237,6 +244,16 @@ pub async fn observe(
     counter!(HTTP_REQUESTS, &labels).increment(1);
     metrics::histogram!(HTTP_DURATION, &labels).record(started.elapsed().as_secs_f64());
     result
+}
+
+/// The route pattern `res` answered for (see [`observe`]).
+pub fn route_pattern<B>(res: &ServiceResponse<B>) -> Option<String> {
+    let req = res.request();
+    if res.status().as_u16() < 400 {
+        req.match_pattern()
+    } else {
+        req.resource_map().match_pattern(req.path())
+    }
 }
 
 /// Read the database-wide gauges; called on each scrape.

@@ -11,8 +11,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use futures::TryStreamExt;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, StreamTrait, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, StreamTrait, TransactionTrait,
 };
 
 use crate::entities::{consultation, opinion_snapshot, statement, vote, vote_history};
@@ -748,16 +748,29 @@ async fn store(
         stability,
         kept: _,
     } = computed;
-    let row = opinion_snapshot::ActiveModel {
+    let computed_at = now();
+    // Inserted without reading the row back: `insert` would return the whole
+    // row, so the database sent the snapshot (megabytes on a big
+    // conversation) straight back on every round.
+    let id = opinion_snapshot::Entity::insert(opinion_snapshot::ActiveModel {
         consultation_id: Set(consultation_id),
         kind: Set(kind),
         vote_high_water_mark: Set(hwm),
-        snapshot: Set(json),
-        computed_at: Set(now()),
+        snapshot: Set(json.clone()),
+        computed_at: Set(computed_at),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    })
+    .exec(txn)
+    .await?
+    .last_insert_id;
+    let row = opinion_snapshot::Model {
+        id,
+        consultation_id,
+        kind,
+        vote_high_water_mark: hwm,
+        snapshot: json,
+        computed_at,
+    };
     // The summary outlives the snapshot: the report's history reads it.
     super::opinion_history::record(
         txn,

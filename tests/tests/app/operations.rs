@@ -68,6 +68,33 @@ async fn metrics_need_the_token_and_show_requests_votes_and_the_outbox(app: Test
         )
         .await;
     assert_eq!(res.status(), 303);
+    // Refused before it reaches its handler (no CSRF token): still counted
+    // under its route. A path no route takes: under the catch-all. (Other
+    // tests in this process count into the same series.)
+    const REFUSED: &str = "samskab_http_requests_total{method=\"POST\",route=\"/consultations/{slug}/statements/{id}/vote\",status=\"4xx\"}";
+    const MISSING: &str =
+        "samskab_http_requests_total{method=\"GET\",route=\"/{tail:.*}\",status=\"4xx\"}";
+    let scrape = || async {
+        let res = plain.get(&url).bearer_auth(TOKEN).send().await.unwrap();
+        res.text().await.unwrap()
+    };
+    let before = scrape().await;
+    let refused = plain
+        .post(app.url(&format!("/consultations/maalinger/statements/{first}/vote")))
+        .form(&[("vote", "agree")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let missing = plain.get(app.url("/ingen/side/her")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let after = scrape().await;
+    for series in [REFUSED, MISSING] {
+        assert!(
+            series_value(&after, series) > series_value(&before, series),
+            "{series} did not grow:\n{after}"
+        );
+    }
     samskab::jobs::recompute::run_once(&app.db).await;
 
     let res = plain.get(&url).bearer_auth(TOKEN).send().await.unwrap();
@@ -392,4 +419,12 @@ async fn migrate_data_moves_sqlite_to_postgres() {
     assert!(later.id > citizen.id);
     let third = new.comment(&me, idea.id, None, "Ny kommentar").await;
     assert!(third.id > first.id + 1);
+}
+
+/// The value of one series in a Prometheus text scrape (0 when it is absent).
+fn series_value(scrape: &str, series: &str) -> f64 {
+    scrape
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
 }
