@@ -40,10 +40,11 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
             .max_lifetime(None)
             // sqlx pings a pooled connection on every checkout by default: a
             // round trip (and a wake-up of the server process) before each
-            // query, one of a vote's two round trips. A connection in steady use has just proved it works; only one
-            // that sat idle long enough for a proxy or firewall to drop it is
-            // checked first. A connection that broke in between fails its
-            // query, which is answered as any database error is.
+            // query, one of a vote's two round trips. A connection in steady
+            // use has just proved it works; only one that sat idle long
+            // enough for a proxy or firewall to drop it is checked first. A
+            // connection that broke in between fails its query, which is
+            // answered as any database error is.
             .test_before_acquire_if_idle_for(Duration::from_secs(30));
     } else {
         // An SQLite connection is a file opened on a thread of its own: it
