@@ -5,11 +5,10 @@
 //! transaction held the lock across four round trips between the request's
 //! worker thread and the connection's thread. Here one writer per database,
 //! on a thread of its own, takes the votes that arrived meanwhile and writes
-//! them in one IMMEDIATE transaction (an upsert per vote, then one insert of
-//! the history rows of those that changed); each request is answered once the
-//! transaction holding its vote has committed, so an acknowledged vote is
-//! as durable as before. PostgreSQL does not need this (one statement per
-//! vote, row locks).
+//! them in one IMMEDIATE transaction of three statements however many they
+//! are (see [`write_batch`]); each request is answered once the transaction
+//! holding its vote has committed, so an acknowledged vote is as durable as
+//! before. PostgreSQL does not need this (one statement per vote, row locks).
 //!
 //! The writer stops after a short idle time, so a process that stops taking
 //! votes (or a test's database) is not held open by it.
@@ -18,19 +17,21 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
-use sea_orm::sea_query::InsertStatement;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement, UnionType};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set};
 
-use crate::entities::vote_history;
+use crate::entities::{vote, vote_history};
 use tokio::sync::{mpsc, oneshot};
 
-/// A known participant's vote, as the fast path writes it: `upsert` returns
-/// the participant id and the consultation id when it wrote, and then
-/// `history(participant_id, consultation_id)` is written in the same
-/// transaction (the history rows of a batch in one statement).
+/// A known participant's vote, as the fast path writes it. `source` selects
+/// (consultation id, statement id, participant id, value, time) when the vote
+/// may be written: the consultation's and the statement's rules hold and the
+/// visitor has a participant there; no row otherwise.
 pub(crate) struct KnownVote {
-    pub upsert: InsertStatement,
-    pub history: Box<dyn Fn(i64, i64) -> vote_history::ActiveModel + Send>,
+    pub source: SelectStatement,
+    pub statement_id: i64,
+    pub value: i16,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 type Reply = oneshot::Sender<Result<Option<i64>, DbErr>>;
@@ -140,7 +141,10 @@ async fn run(db: DatabaseConnection, key: String, mut receiver: mpsc::UnboundedR
                 Err(_) => break,
             }
         }
-        match write_batch(&db, batch.iter().map(|j| &j.vote)).await {
+        let votes: Vec<&KnownVote> = batch.iter().map(|j| &j.vote).collect();
+        let result = write_batch(&db, &votes).await;
+        drop(votes);
+        match result {
             Ok(written) => {
                 for (job, result) in batch.into_iter().zip(written) {
                     let _ = job.reply.send(Ok(result));
@@ -151,7 +155,7 @@ async fn run(db: DatabaseConnection, key: String, mut receiver: mpsc::UnboundedR
                 // own, so one vote's error is not every vote's.
                 tracing::warn!(error = %e, votes = batch.len(), "a batch of votes failed; writing them one by one");
                 for job in batch {
-                    let result = write_batch(&db, std::iter::once(&job.vote)).await;
+                    let result = write_batch(&db, &[&job.vote]).await;
                     let _ = job.reply.send(result.map(|mut w| w.pop().flatten()));
                 }
             }
@@ -162,51 +166,156 @@ async fn run(db: DatabaseConnection, key: String, mut receiver: mpsc::UnboundedR
     tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
-/// The votes in one IMMEDIATE transaction: per vote its upsert, then the
-/// history rows of those that wrote in one insert.
-async fn write_batch<'a>(
-    db: &DatabaseConnection,
-    votes: impl Iterator<Item = &'a KnownVote>,
-) -> Result<Vec<Option<i64>>, DbErr> {
-    let txn = super::begin_write(db).await?;
-    let result = upsert_all(&txn, votes).await;
-    let (written, history) = match result {
-        Ok(done) => done,
-        Err(e) => {
-            let _ = txn.rollback().await;
-            return Err(e);
-        }
-    };
-    if !history.is_empty()
-        && let Err(e) = vote_history::Entity::insert_many(history)
-            .exec_without_returning(&txn)
-            .await
-    {
-        let _ = txn.rollback().await;
-        return Err(e);
+/// The columns a vote upsert writes, in order.
+pub(crate) const VOTE_COLUMNS: [vote::Column; 5] = [
+    vote::Column::ConsultationId,
+    vote::Column::StatementId,
+    vote::Column::ParticipantId,
+    vote::Column::Value,
+    vote::Column::UpdatedAt,
+];
+
+/// A vote's history row.
+pub(crate) fn history_row(
+    consultation_id: i64,
+    statement_id: i64,
+    participant_id: i64,
+    v: i16,
+    at: chrono::DateTime<chrono::Utc>,
+) -> vote_history::ActiveModel {
+    vote_history::ActiveModel {
+        consultation_id: Set(consultation_id),
+        statement_id: Set(statement_id),
+        participant_id: Set(participant_id),
+        value: Set(v),
+        cast_at: Set(at),
+        ..Default::default()
     }
-    txn.commit().await?;
-    Ok(written)
 }
 
-type Upserted = (Vec<Option<i64>>, Vec<vote_history::ActiveModel>);
-
-async fn upsert_all<'a>(
-    txn: &impl ConnectionTrait,
-    votes: impl Iterator<Item = &'a KnownVote>,
-) -> Result<Upserted, DbErr> {
-    let mut written = Vec::new();
-    let mut history = Vec::new();
-    for vote in votes {
-        match txn.query_one(&vote.upsert).await? {
-            Some(row) => {
-                let participant_id: i64 = row.try_get_by_index(0)?;
-                let consultation_id: i64 = row.try_get_by_index(1)?;
-                history.push((vote.history)(participant_id, consultation_id));
-                written.push(Some(participant_id));
-            }
-            None => written.push(None),
+/// The votes in one IMMEDIATE transaction of three statements, whatever
+/// their number (each a round trip to the connection's thread, which is
+/// what a batch waits for): one `SELECT` of all the votes' sources finds
+/// which may be written and by which participant, one multi-row upsert
+/// writes those and returns the rows it changed, and one insert adds their
+/// history rows. `Some(participant_id)` for each vote that changed the
+/// current vote, in the order of `votes`.
+async fn write_batch(
+    db: &DatabaseConnection,
+    votes: &[&KnownVote],
+) -> Result<Vec<Option<i64>>, DbErr> {
+    let txn = super::begin_write(db).await?;
+    match write_in(&txn, votes).await {
+        Ok(written) => {
+            txn.commit().await?;
+            Ok(written)
+        }
+        Err(e) => {
+            let _ = txn.rollback().await;
+            Err(e)
         }
     }
-    Ok((written, history))
+}
+
+async fn write_in(
+    txn: &impl ConnectionTrait,
+    votes: &[&KnownVote],
+) -> Result<Vec<Option<i64>>, DbErr> {
+    let mut written = vec![None; votes.len()];
+    // Which votes may be written, each source tagged with its position.
+    let mut sources = votes.iter().enumerate().map(|(i, v)| {
+        let mut s = v.source.clone();
+        s.expr(Expr::val(i as i64));
+        s
+    });
+    let Some(mut select) = sources.next() else {
+        return Ok(written);
+    };
+    select.unions(sources.map(|s| (UnionType::All, s)));
+    // (consultation id, participant id) of each vote that may be written.
+    let mut eligible: Vec<Option<(i64, i64)>> = vec![None; votes.len()];
+    for row in txn.query_all(&select).await? {
+        let consultation_id: i64 = row.try_get_by_index(0)?;
+        let participant_id: i64 = row.try_get_by_index(2)?;
+        let i: i64 = row.try_get_by_index(5)?;
+        if let Some(slot) = usize::try_from(i).ok().and_then(|i| eligible.get_mut(i)) {
+            *slot = Some((consultation_id, participant_id));
+        }
+    }
+    if eligible.iter().all(Option::is_none) {
+        return Ok(written);
+    }
+    let mut upsert = Query::insert();
+    upsert.into_table(vote::Entity).columns(VOTE_COLUMNS);
+    for (v, e) in votes.iter().zip(&eligible) {
+        if let Some((consultation_id, participant_id)) = *e {
+            upsert
+                .values([
+                    consultation_id.into(),
+                    v.statement_id.into(),
+                    participant_id.into(),
+                    v.value.into(),
+                    v.at.into(),
+                ])
+                .map_err(|e| DbErr::Custom(format!("building the vote insert: {e}")))?;
+        }
+    }
+    // A vote only changes the current one when its value differs (a repeat
+    // writes nothing and adds no history); two votes of one batch on the same
+    // statement by the same participant apply in order.
+    upsert
+        .on_conflict(
+            OnConflict::columns([vote::Column::StatementId, vote::Column::ParticipantId])
+                .update_columns([vote::Column::Value, vote::Column::UpdatedAt])
+                .action_and_where(
+                    Expr::col((vote::Entity, vote::Column::Value))
+                        .ne(Expr::col((Alias::new("excluded"), vote::Column::Value))),
+                )
+                .to_owned(),
+        )
+        .returning(Query::returning().columns([
+            vote::Column::ParticipantId,
+            vote::Column::StatementId,
+            vote::Column::Value,
+        ]));
+    let changed = txn.query_all(&upsert).await?;
+    // SQLite returns the changed rows in no particular order: each goes to
+    // the first vote of the batch it fits that has none yet.
+    let mut history = Vec::with_capacity(changed.len());
+    for row in changed {
+        let participant_id: i64 = row.try_get_by_index(0)?;
+        let statement_id: i64 = row.try_get_by_index(1)?;
+        let value: i16 = row.try_get_by_index(2)?;
+        let found = votes
+            .iter()
+            .zip(&eligible)
+            .zip(&written)
+            .position(|((v, e), w)| {
+                w.is_none()
+                    && v.statement_id == statement_id
+                    && v.value == value
+                    && e.is_some_and(|(_, p)| p == participant_id)
+            });
+        let Some(i) = found else {
+            return Err(DbErr::Custom(format!(
+                "the vote upsert changed a row no vote of the batch asked for (statement {statement_id})"
+            )));
+        };
+        let (consultation_id, _) = eligible[i].unwrap_or_default();
+        written[i] = Some(participant_id);
+        let v = votes[i];
+        history.push(history_row(
+            consultation_id,
+            v.statement_id,
+            participant_id,
+            v.value,
+            v.at,
+        ));
+    }
+    if !history.is_empty() {
+        vote_history::Entity::insert_many(history)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(written)
 }

@@ -4,7 +4,7 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, PostgresQueryBuilder, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     Statement,
 };
 
@@ -18,6 +18,7 @@ use super::consultations::Status;
 use super::eligibility::VotingEligibility;
 use super::participants::{self, Visitor};
 use super::statements::StatementStatus;
+use super::vote_batches::{VOTE_COLUMNS, history_row};
 use super::{eligibility, now};
 
 /// The form's `vote` field.
@@ -169,15 +170,6 @@ async fn cast_at(
     })
 }
 
-/// The columns the upsert writes, in order.
-const VOTE_COLUMNS: [vote::Column; 5] = [
-    vote::Column::ConsultationId,
-    vote::Column::StatementId,
-    vote::Column::ParticipantId,
-    vote::Column::Value,
-    vote::Column::UpdatedAt,
-];
-
 /// The current vote changes only when its value does: a repeated vote
 /// writes nothing (and so adds no history).
 fn on_vote_conflict(v: i16) -> OnConflict {
@@ -281,15 +273,15 @@ async fn record_known(
                 );
         }
     }
-    let mut upsert = Query::insert();
-    upsert
-        .into_table(vote::Entity)
-        .columns(VOTE_COLUMNS)
-        .select_from(source)
-        .map_err(|e| anyhow::anyhow!("building the vote insert: {e}"))?
-        .on_conflict(on_vote_conflict(v));
     let backend = db.get_database_backend();
     if backend == DbBackend::Postgres {
+        let mut upsert = Query::insert();
+        upsert
+            .into_table(vote::Entity)
+            .columns(VOTE_COLUMNS)
+            .select_from(source)
+            .map_err(|e| anyhow::anyhow!("building the vote insert: {e}"))?
+            .on_conflict(on_vote_conflict(v));
         // One statement: the history row is written from what the upsert
         // returns, so it exists exactly when the current vote changed.
         let (sql, values) = upsert.build(PostgresQueryBuilder);
@@ -307,35 +299,15 @@ async fn record_known(
             None => None,
         });
     }
-    upsert.returning(
-        Query::returning().columns([vote::Column::ParticipantId, vote::Column::ConsultationId]),
-    );
     // SQLite: written together with the votes of concurrent requests (see
     // `vote_batches`), the history row in the same transaction.
     let vote = super::vote_batches::KnownVote {
-        upsert,
-        history: Box::new(move |participant_id, consultation_id| {
-            history_row(consultation_id, statement_id, participant_id, v, at)
-        }),
+        source,
+        statement_id,
+        value: v,
+        at,
     };
     Ok(super::vote_batches::write(db, vote).await?)
-}
-
-fn history_row(
-    consultation_id: i64,
-    statement_id: i64,
-    participant_id: i64,
-    v: i16,
-    at: chrono::DateTime<chrono::Utc>,
-) -> vote_history::ActiveModel {
-    vote_history::ActiveModel {
-        consultation_id: Set(consultation_id),
-        statement_id: Set(statement_id),
-        participant_id: Set(participant_id),
-        value: Set(v),
-        cast_at: Set(at),
-        ..Default::default()
-    }
 }
 
 /// Upsert the current vote and, if it changed, append it to the history, in

@@ -577,6 +577,123 @@ async fn concurrent_votes_are_each_counted_exactly_once(app: TestApp) {
     assert_eq!(count_votes(&app).await, (36, 36));
 }
 
+both_backends!(votes_arriving_together_keep_their_order_and_history);
+/// Votes that arrive at the same time are written together on SQLite (one
+/// transaction for many requests): changes by one participant on one
+/// statement still apply in order, each change gets exactly its own history
+/// row, repeats and votes that may not be written change nothing.
+async fn votes_arriving_together_keep_their_order_and_history(app: TestApp) {
+    use samskab::services::participants::Visitor;
+    use samskab::services::votes;
+
+    let me = staff(&app).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
+    let ids = app.statement_ids(c.id).await;
+    let visitors: Vec<Visitor> = (0..6)
+        .map(|i| Visitor {
+            user: None,
+            anon_token: Some(format!("samtidige-stemmer-{i:02}-{}", "x".repeat(20))),
+            client: None,
+        })
+        .collect();
+    // Each becomes a participant with a first vote.
+    let mut participant_of = Vec::new();
+    for v in &visitors {
+        let first = votes::cast_in(&app.db, SLUG, v, ids[0], VoteValue::Pass)
+            .await
+            .unwrap();
+        participant_of.push(first.participant_id);
+    }
+    let pattern = [
+        VoteValue::Agree,
+        VoteValue::Disagree,
+        VoteValue::Disagree,
+        VoteValue::Agree,
+        VoteValue::Pass,
+        VoteValue::Pass,
+        VoteValue::Agree,
+    ];
+    let mut changes = 0;
+    for round in 0..3 {
+        let mut casts = Vec::new();
+        let mut whose = Vec::new();
+        for (i, v) in visitors.iter().enumerate() {
+            for (k, &value) in pattern.iter().enumerate() {
+                let statement = ids[1 + (i + k + round) % 3];
+                casts.push(votes::cast_in(&app.db, SLUG, v, statement, value));
+                whose.push(participant_of[i]);
+            }
+            // Not a statement of this consultation: refused, nothing stored.
+            casts.push(votes::cast_in(
+                &app.db,
+                SLUG,
+                v,
+                i64::MAX - 7,
+                VoteValue::Agree,
+            ));
+            whose.push(participant_of[i]);
+        }
+        let outcomes = futures::future::join_all(casts).await;
+        for (o, p) in outcomes.iter().zip(&whose) {
+            if let Ok(o) = o {
+                assert_eq!(o.participant_id, *p, "round {round}");
+            }
+        }
+        let refused = outcomes.iter().filter(|o| o.is_err()).count();
+        assert_eq!(refused, visitors.len(), "round {round}: {outcomes:?}");
+        changes += outcomes
+            .iter()
+            .filter(|o| o.as_ref().is_ok_and(|o| o.changed))
+            .count();
+    }
+    let rows = vote_history::Entity::find()
+        .order_by_asc(vote_history::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let mut by_pair: BTreeMap<(i64, i64), Vec<i16>> = BTreeMap::new();
+    for r in &rows {
+        assert_eq!(r.consultation_id, c.id);
+        by_pair
+            .entry((r.participant_id, r.statement_id))
+            .or_default()
+            .push(r.value);
+    }
+    let current: BTreeMap<(i64, i64), i16> = vote::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| ((v.participant_id, v.statement_id), v.value))
+        .collect();
+    assert_eq!(
+        current.keys().collect::<Vec<_>>(),
+        by_pair.keys().collect::<Vec<_>>()
+    );
+    // 6 first votes, then per visitor three statements voted on.
+    assert_eq!(current.len(), 6 + 6 * 3);
+    for (pair, values) in &by_pair {
+        // A change is only recorded when the value changes, so no two
+        // consecutive history rows repeat a value, and the latest is the
+        // current vote.
+        assert!(
+            values.windows(2).all(|w| w[0] != w[1]),
+            "{pair:?}: {values:?}"
+        );
+        assert_eq!(values.last(), current.get(pair), "{pair:?}: {values:?}");
+    }
+    // Every vote reported as a change has its history row, and no other.
+    assert_eq!(rows.len(), 6 + changes);
+}
+
 both_backends!(who_may_vote_is_a_consultation_setting);
 async fn who_may_vote_is_a_consultation_setting(app: TestApp) {
     let me = staff(&app).await;
