@@ -158,8 +158,59 @@ impl StatementLog {
             .unwrap_or_default()
     }
 
-    /// Record every statement `db` (and its clones made afterwards) sends.
+    /// Record every statement `db` (and its clones made afterwards) sends,
+    /// and on SQLite those of the connections [`own_sqlite_connection`] opens
+    /// to the same file.
     pub fn attach(&'static self, db: &mut DatabaseConnection) {
         db.set_metric_callback(move |info| self.record(&info.statement.sql));
+        if let Some(file) = sqlite_file(db) {
+            STATEMENT_LOGS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(file, self);
+        }
     }
+}
+
+/// Statement logs by SQLite file (tests only ever attach one per database).
+static STATEMENT_LOGS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, &'static StatementLog>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// The file of an SQLite database (`None` for PostgreSQL and in-memory ones).
+fn sqlite_file(db: &DatabaseConnection) -> Option<std::path::PathBuf> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename();
+    (file.as_os_str() != ":memory:").then(|| file.to_path_buf())
+}
+
+/// A pool of one connection of its own to the SQLite database `db` uses,
+/// opened with the same settings when first used (`None` for PostgreSQL and
+/// in-memory databases: use `db`). Why: in WAL mode a connection throws
+/// away its page cache whenever another connection wrote since its last
+/// transaction, so a writer that takes whichever pooled connection is free
+/// reads the tables' pages again for almost every transaction; one that
+/// always uses the same connection keeps them.
+pub fn own_sqlite_connection(db: &DatabaseConnection) -> Option<DatabaseConnection> {
+    let file = sqlite_file(db)?;
+    let options = (*db.get_sqlite_connection_pool().connect_options()).clone();
+    let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_lazy_with(options);
+    let mut own = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    let log = STATEMENT_LOGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&file)
+        .copied();
+    if let Some(log) = log {
+        own.set_metric_callback(move |info| log.record(&info.statement.sql));
+    }
+    Some(own)
 }

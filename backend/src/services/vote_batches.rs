@@ -118,7 +118,11 @@ fn stop_taking(key: &str) {
         .remove(key);
 }
 
-async fn run(db: DatabaseConnection, key: String, mut receiver: mpsc::UnboundedReceiver<Job>) {
+async fn run(shared: DatabaseConnection, key: String, mut receiver: mpsc::UnboundedReceiver<Job>) {
+    // Always the same connection: it keeps its page cache between batches
+    // (see `db::own_sqlite_connection`).
+    let own = crate::db::own_sqlite_connection(&shared);
+    let db = own.as_ref().unwrap_or(&shared);
     loop {
         let first = match tokio::time::timeout(IDLE, receiver.recv()).await {
             Ok(Some(job)) => job,
@@ -142,7 +146,7 @@ async fn run(db: DatabaseConnection, key: String, mut receiver: mpsc::UnboundedR
             }
         }
         let votes: Vec<&KnownVote> = batch.iter().map(|j| &j.vote).collect();
-        let result = write_batch(&db, &votes).await;
+        let result = write_batch(db, &votes).await;
         drop(votes);
         match result {
             Ok(written) => {
@@ -155,15 +159,19 @@ async fn run(db: DatabaseConnection, key: String, mut receiver: mpsc::UnboundedR
                 // own, so one vote's error is not every vote's.
                 tracing::warn!(error = %e, votes = batch.len(), "a batch of votes failed; writing them one by one");
                 for job in batch {
-                    let result = write_batch(&db, &[&job.vote]).await;
+                    let result = write_batch(db, &[&job.vote]).await;
                     let _ = job.reply.send(result.map(|mut w| w.pop().flatten()));
                 }
             }
         }
     }
     // Let connections handed back to the pool get there before the runtime
-    // goes (the pool returns them in tasks of the runtime that used them).
+    // goes (the pool returns them in tasks of the runtime that used them),
+    // and close the writer's own connection on the runtime that opened it.
     tokio::time::sleep(Duration::from_millis(50)).await;
+    if let Some(own) = own {
+        let _ = own.close().await;
+    }
 }
 
 /// The columns a vote upsert writes, in order.
@@ -193,9 +201,52 @@ pub(crate) fn history_row(
     }
 }
 
+/// A repeated vote writes nothing (and so adds no history): the current
+/// vote changes only when its value does.
+fn changes_only() -> OnConflict {
+    OnConflict::columns([vote::Column::StatementId, vote::Column::ParticipantId])
+        .update_columns([vote::Column::Value, vote::Column::UpdatedAt])
+        .action_and_where(
+            Expr::col((vote::Entity, vote::Column::Value))
+                .ne(Expr::col((Alias::new("excluded"), vote::Column::Value))),
+        )
+        .to_owned()
+}
+
+/// A batch of one vote (a quiet moment): the upsert selects from the vote's
+/// source itself and returns who voted, so it takes two statements, not three.
+async fn write_one(txn: &impl ConnectionTrait, v: &KnownVote) -> Result<Option<i64>, DbErr> {
+    let mut upsert = Query::insert();
+    upsert
+        .into_table(vote::Entity)
+        .columns(VOTE_COLUMNS)
+        .select_from(v.source.clone())
+        .map_err(|e| DbErr::Custom(format!("building the vote insert: {e}")))?
+        .on_conflict(changes_only())
+        .returning(
+            Query::returning().columns([vote::Column::ParticipantId, vote::Column::ConsultationId]),
+        );
+    let Some(row) = txn.query_one(&upsert).await? else {
+        return Ok(None);
+    };
+    let participant_id: i64 = row.try_get_by_index(0)?;
+    let consultation_id: i64 = row.try_get_by_index(1)?;
+    vote_history::Entity::insert(history_row(
+        consultation_id,
+        v.statement_id,
+        participant_id,
+        v.value,
+        v.at,
+    ))
+    .exec_without_returning(txn)
+    .await?;
+    Ok(Some(participant_id))
+}
+
 /// The votes in one IMMEDIATE transaction of three statements, whatever
 /// their number (each a round trip to the connection's thread, which is
-/// what a batch waits for): one `SELECT` of all the votes' sources finds
+/// what a batch waits for; two for a single vote, see [`write_one`]): one
+/// `SELECT` of all the votes' sources finds
 /// which may be written and by which participant, one multi-row upsert
 /// writes those and returns the rows it changed, and one insert adds their
 /// history rows. `Some(participant_id)` for each vote that changed the
@@ -221,6 +272,9 @@ async fn write_in(
     txn: &impl ConnectionTrait,
     votes: &[&KnownVote],
 ) -> Result<Vec<Option<i64>>, DbErr> {
+    if let [vote] = votes {
+        return Ok(vec![write_one(txn, vote).await?]);
+    }
     let mut written = vec![None; votes.len()];
     // Which votes may be written, each source tagged with its position.
     let mut sources = votes.iter().enumerate().map(|(i, v)| {
@@ -260,19 +314,10 @@ async fn write_in(
                 .map_err(|e| DbErr::Custom(format!("building the vote insert: {e}")))?;
         }
     }
-    // A vote only changes the current one when its value differs (a repeat
-    // writes nothing and adds no history); two votes of one batch on the same
-    // statement by the same participant apply in order.
+    // Two votes of one batch on the same statement by the same participant
+    // apply in order.
     upsert
-        .on_conflict(
-            OnConflict::columns([vote::Column::StatementId, vote::Column::ParticipantId])
-                .update_columns([vote::Column::Value, vote::Column::UpdatedAt])
-                .action_and_where(
-                    Expr::col((vote::Entity, vote::Column::Value))
-                        .ne(Expr::col((Alias::new("excluded"), vote::Column::Value))),
-                )
-                .to_owned(),
-        )
+        .on_conflict(changes_only())
         .returning(Query::returning().columns([
             vote::Column::ParticipantId,
             vote::Column::StatementId,
