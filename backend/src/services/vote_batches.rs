@@ -147,7 +147,6 @@ async fn run(shared: DatabaseConnection, key: String, mut receiver: mpsc::Unboun
         }
         let votes: Vec<&KnownVote> = batch.iter().map(|j| &j.vote).collect();
         let result = write_batch(db, &votes).await;
-        drop(votes);
         match result {
             Ok(written) => {
                 for (job, result) in batch.into_iter().zip(written) {
@@ -203,7 +202,7 @@ pub(crate) fn history_row(
 
 /// A repeated vote writes nothing (and so adds no history): the current
 /// vote changes only when its value does.
-fn changes_only() -> OnConflict {
+pub(crate) fn changes_only() -> OnConflict {
     OnConflict::columns([vote::Column::StatementId, vote::Column::ParticipantId])
         .update_columns([vote::Column::Value, vote::Column::UpdatedAt])
         .action_and_where(
@@ -246,8 +245,8 @@ async fn write_one(txn: &impl ConnectionTrait, v: &KnownVote) -> Result<Option<i
 /// The votes in one IMMEDIATE transaction of three statements, whatever
 /// their number (each a round trip to the connection's thread, which is
 /// what a batch waits for; two for a single vote, see [`write_one`]): one
-/// `SELECT` of all the votes' sources finds
-/// which may be written and by which participant, one multi-row upsert
+/// `SELECT` of all the votes' sources finds which may be written and by
+/// which participant, one multi-row upsert
 /// writes those and returns the rows it changed, and one insert adds their
 /// history rows. `Some(participant_id)` for each vote that changed the
 /// current vote, in the order of `votes`.

@@ -2,7 +2,7 @@
 //! and statement is unique; every vote that changes something is also
 //! appended to the history. Repeating the same vote changes nothing.
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, PostgresQueryBuilder, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, PostgresQueryBuilder, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     Statement,
@@ -18,7 +18,7 @@ use super::consultations::Status;
 use super::eligibility::VotingEligibility;
 use super::participants::{self, Visitor};
 use super::statements::StatementStatus;
-use super::vote_batches::{VOTE_COLUMNS, history_row};
+use super::vote_batches::{VOTE_COLUMNS, changes_only, history_row};
 use super::{eligibility, now};
 
 /// The form's `vote` field.
@@ -170,18 +170,6 @@ async fn cast_at(
     })
 }
 
-/// The current vote changes only when its value does: a repeated vote
-/// writes nothing (and so adds no history).
-fn on_vote_conflict(v: i16) -> OnConflict {
-    OnConflict::columns([vote::Column::StatementId, vote::Column::ParticipantId])
-        .update_columns([vote::Column::Value, vote::Column::UpdatedAt])
-        .action_and_where(ExprTrait::ne(
-            Expr::col((vote::Entity, vote::Column::Value)),
-            v,
-        ))
-        .to_owned()
-}
-
 /// Which consultation the fast path votes in.
 #[derive(Debug, Clone, Copy)]
 enum Scope<'a> {
@@ -281,7 +269,7 @@ async fn record_known(
             .columns(VOTE_COLUMNS)
             .select_from(source)
             .map_err(|e| anyhow::anyhow!("building the vote insert: {e}"))?
-            .on_conflict(on_vote_conflict(v));
+            .on_conflict(changes_only());
         // One statement: the history row is written from what the upsert
         // returns, so it exists exactly when the current vote changed.
         let (sql, values) = upsert.build(PostgresQueryBuilder);
@@ -334,7 +322,7 @@ pub(crate) async fn record(
             at.into(),
         ])
         .map_err(|e| anyhow::anyhow!("building the vote insert: {e}"))?
-        .on_conflict(on_vote_conflict(v))
+        .on_conflict(changes_only())
         .to_owned();
     let changed = txn.execute(&upsert).await?.rows_affected() > 0;
     if changed {
