@@ -162,13 +162,18 @@ pub fn fit_to(
     }
     let kept = |c: u32| !m.excluded[c as usize];
 
-    // Per column, fixed for the whole fit: number and sum of ratings (integer sums, exact).
-    let mut ratings_per_col = vec![0u32; n_cols];
-    let mut rating_sum_col = vec![0u64; n_cols];
-    for (&c, &v) in m.cols.iter().zip(&m.values) {
-        ratings_per_col[c as usize] += 1;
-        rating_sum_col[c as usize] += (v + 1) as u64;
-    }
+    // Per column, fixed for the whole fit: number and sum of ratings in halves (agree counts
+    // 2, pass 1), integer sums from the counts the matrix keeps.
+    let ratings_per_col: Vec<u32> = m
+        .value_counts()
+        .iter()
+        .map(|c| c[0] + c[1] + c[2])
+        .collect();
+    let rating_sum_col: Vec<u64> = m
+        .value_counts()
+        .iter()
+        .map(|c| u64::from(c[1]) + 2 * u64::from(c[2]))
+        .collect();
     let rated_s: Vec<bool> = (0..n_cols)
         .map(|j| !m.excluded[j] && ratings_per_col[j] > 0)
         .collect();
@@ -188,9 +193,16 @@ pub fn fit_to(
         rating_total / n_kept as f64
     });
     // Kept votes per row, fixed for the whole fit.
-    let kept_per_row: Vec<u32> = (0..n_rows)
-        .map(|r| m.row(r).0.iter().filter(|&&c| kept(c)).count() as u32)
-        .collect();
+    let kept_per_row: Vec<u32> = if m.n_excluded() == 0 {
+        (0..n_rows)
+            .map(|r| (m.row_ptr[r + 1] - m.row_ptr[r]) as u32)
+            .collect()
+    } else {
+        (0..n_rows)
+            .into_par_iter()
+            .map(|r| m.row(r).0.iter().filter(|&&c| kept(c)).count() as u32)
+            .collect()
+    };
     let rated_p: Vec<bool> = kept_per_row.iter().map(|&n| n > 0).collect();
     let chunk_rows = pair_chunk(n_rows);
     let mut p_int = vec![0.0; n_rows];

@@ -49,6 +49,37 @@ pub struct VoteMatrix {
     /// value), for the receipt's input hash: kept with the rows so that an update re-hashes only
     /// the rows it touched.
     pub(crate) row_digests: Vec<[u8; 32]>,
+    /// Per column, the cells holding disagree, pass and agree (indexed by vote + 1): kept with
+    /// the rows, so that the column means, the bridging fit's per-statement totals and the
+    /// all-participants counts need no pass over the votes, and an update adjusts them for the
+    /// rows it touched only.
+    pub(crate) value_counts: Vec<[u32; 3]>,
+}
+
+/// Per column, the cells by value (see [`VoteMatrix::value_counts`]), in one parallel pass;
+/// integer sums, so the chunking cannot change them.
+fn all_value_counts(cols: &[u32], values: &[i8], n_cols: usize) -> Vec<[u32; 3]> {
+    const CHUNK: usize = 1 << 16;
+    let add = |mut acc: Vec<[u32; 3]>, (c, v): (&[u32], &[i8])| {
+        for (&c, &v) in c.iter().zip(v) {
+            acc[c as usize][(v + 1) as usize] += 1;
+        }
+        acc
+    };
+    cols.par_chunks(CHUNK)
+        .zip(values.par_chunks(CHUNK))
+        .fold(|| vec![[0u32; 3]; n_cols], add)
+        .reduce(
+            || vec![[0u32; 3]; n_cols],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    for k in 0..3 {
+                        x[k] += y[k];
+                    }
+                }
+                a
+            },
+        )
 }
 
 /// The digest of one row: participant id, number of cells, then (statement id, value) per cell
@@ -256,6 +287,7 @@ impl MatrixBuilder {
             .map(|(r, &p)| (p, r as u32))
             .collect();
         let row_digests = all_row_digests(&participants, &new_ptr, &cols, &values, &statements);
+        let value_counts = all_value_counts(&cols, &values, statements.len());
         VoteMatrix {
             participants,
             statements,
@@ -265,6 +297,7 @@ impl MatrixBuilder {
             values,
             row_of,
             row_digests,
+            value_counts,
         }
     }
 }
@@ -323,6 +356,11 @@ impl VoteMatrix {
             self.cols
                 .par_iter_mut()
                 .for_each(|c| *c = remap[*c as usize]);
+            let mut value_counts = vec![[0u32; 3]; merged.len()];
+            for (old, &new) in remap.iter().enumerate() {
+                value_counts[new as usize] = self.value_counts[old];
+            }
+            self.value_counts = value_counts;
             self.statements = merged;
         }
         self.excluded = excluded_columns(&self.statements, flags);
@@ -392,6 +430,18 @@ impl VoteMatrix {
             i = j;
         }
         drop(latest);
+        for (t, cols, vals) in &touched {
+            let t = *t as usize;
+            if t < n_old {
+                let old = self.row_ptr[t]..self.row_ptr[t + 1];
+                for (&c, &v) in self.cols[old.clone()].iter().zip(&self.values[old]) {
+                    self.value_counts[c as usize][(v + 1) as usize] -= 1;
+                }
+            }
+            for (&c, &v) in cols.iter().zip(vals) {
+                self.value_counts[c as usize][(v + 1) as usize] += 1;
+            }
+        }
 
         // Row order (§2): by lowest column, then participant id. Rows whose lowest column did
         // not change keep their relative order; the others are sorted and merged in.
@@ -499,6 +549,11 @@ impl VoteMatrix {
         self.row_ptr = row_ptr;
     }
 
+    /// Per column, the cells holding disagree, pass and agree (indexed by vote + 1).
+    pub fn value_counts(&self) -> &[[u32; 3]] {
+        &self.value_counts
+    }
+
     pub fn n_rows(&self) -> usize {
         self.participants.len()
     }
@@ -564,6 +619,27 @@ mod tests {
         let m = VoteMatrix::build(&votes, &BTreeMap::new());
         assert_eq!(m.nnz(), 2);
         assert_eq!(m.row(0), (&[0u32, 1][..], &[-1i8, 0][..]));
+        // The superseded agree is not counted: per column [disagree, pass, agree].
+        assert_eq!(m.value_counts(), &[[1, 0, 0], [0, 1, 0]]);
+    }
+
+    #[test]
+    fn value_counts_follow_changed_votes_and_new_statements() {
+        let mut m = VoteMatrix::build(
+            &[vote(1, 5, Agree), vote(2, 5, Agree), vote(2, 7, Pass)],
+            &BTreeMap::new(),
+        );
+        assert_eq!(m.value_counts(), &[[0, 0, 2], [0, 1, 0]]);
+        // Participant 2 changes its mind on 5; a new statement 6 lands between 5 and 7.
+        m.apply(
+            &[
+                vote(2, 5, Disagree),
+                vote(3, 6, Agree),
+                vote(1, 7, Disagree),
+            ],
+            &BTreeMap::new(),
+        );
+        assert_eq!(m.value_counts(), &[[1, 0, 1], [0, 0, 1], [1, 1, 0]]);
     }
 
     #[test]
@@ -597,6 +673,7 @@ mod tests {
         assert_eq!(a.cols, b.cols);
         assert_eq!(a.values, b.values);
         assert_eq!(a.row_digests, b.row_digests);
+        assert_eq!(a.value_counts, b.value_counts);
         for (r, &p) in a.participants.iter().enumerate() {
             assert_eq!(b.row_index(p), Some(r));
         }

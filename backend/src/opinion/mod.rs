@@ -564,8 +564,14 @@ pub fn analyze_matrix_observed(
             }
         })
         .collect();
-    let participants: BTreeMap<ParticipantId, ParticipantResult> = (0..m.n_rows())
-        .map(|r| {
+    // Rows by ascending participant id, for the participants' map (built from sorted input,
+    // which needs no sorting of its own) and the input hash.
+    let mut rows_by_id: Vec<u32> = (0..m.n_rows() as u32).collect();
+    rows_by_id.par_sort_unstable_by_key(|&r| m.participants[r as usize]);
+    let participants: BTreeMap<ParticipantId, ParticipantResult> = rows_by_id
+        .iter()
+        .map(|&r| {
+            let r = r as usize;
             let result = ParticipantResult {
                 group: group_of_row[r],
                 base_cluster: base_of_row[r],
@@ -620,7 +626,7 @@ pub fn analyze_matrix_observed(
     };
     let receipt = Receipt {
         engine: format!("samskab-opinion/{}", env!("CARGO_PKG_VERSION")),
-        input_sha256: input_hash(m, meta),
+        input_sha256: input_hash(m, meta, &rows_by_id),
         seed: params.seed,
         params: params.clone(),
         counts: InputCounts {
@@ -926,62 +932,66 @@ pub fn match_labels(n_groups: usize, overlap: &[(usize, u32, u64)]) -> Vec<u32> 
 /// all participants: `n_groups + 1` blocks of `n_cols`.
 fn vote_counts(m: &VoteMatrix, group_of_row: &[Option<usize>], n_groups: usize) -> Vec<Counts> {
     let n_cols = m.n_cols();
-    let size = (n_groups + 1) * n_cols;
+    let counts = |c: &[u32; 3]| Counts {
+        na: c[2],
+        nd: c[0],
+        ns: c[0] + c[1] + c[2],
+    };
+    // Per group, cells by (column, value): one increment per vote of a clustered participant.
+    // The all-participants block is the matrix's own per-column counts.
+    let size = n_groups * 3 * n_cols;
     let chunks = m.n_rows().div_ceil(pca::ROW_CHUNK);
     // Integer sums: the reduction order cannot change them, so partial counts are folded per
     // thread instead of kept per chunk (at national scale that is hundreds of MB less).
-    let add_into = |mut acc: Vec<Counts>, chunk: usize| {
+    let add_into = |mut acc: Vec<u32>, chunk: usize| {
         let end = ((chunk + 1) * pca::ROW_CHUNK).min(m.n_rows());
         let start = chunk * pca::ROW_CHUNK;
         for (r, group) in group_of_row.iter().enumerate().take(end).skip(start) {
+            let Some(g) = *group else {
+                continue;
+            };
+            let block = &mut acc[g * 3 * n_cols..(g + 1) * 3 * n_cols];
             let (cols, vals) = m.row(r);
             for (&c, &x) in cols.iter().zip(vals) {
-                let mut add = |block: usize| {
-                    let e = &mut acc[block * n_cols + c as usize];
-                    e.ns += 1;
-                    match x {
-                        1 => e.na += 1,
-                        -1 => e.nd += 1,
-                        _ => {}
-                    }
-                };
-                add(n_groups);
-                if let Some(g) = *group {
-                    add(g);
-                }
+                block[3 * c as usize + (x + 1) as usize] += 1;
             }
         }
         acc
     };
-    (0..chunks)
-        .into_par_iter()
-        .fold(|| vec![Counts::default(); size], add_into)
-        .reduce(
-            || vec![Counts::default(); size],
-            |mut a, b| {
-                for (o, x) in a.iter_mut().zip(b) {
-                    o.na += x.na;
-                    o.nd += x.nd;
-                    o.ns += x.ns;
-                }
-                a
-            },
-        )
+    let by_key = if n_groups == 0 {
+        Vec::new()
+    } else {
+        (0..chunks)
+            .into_par_iter()
+            .fold(|| vec![0u32; size], add_into)
+            .reduce(
+                || vec![0u32; size],
+                |mut a, b| {
+                    for (o, x) in a.iter_mut().zip(b) {
+                        *o += x;
+                    }
+                    a
+                },
+            )
+    };
+    by_key
+        .chunks_exact(3)
+        .map(|c| counts(&[c[0], c[1], c[2]]))
+        .chain(m.value_counts().iter().map(counts))
+        .collect()
 }
 
 /// SHA-256 of a canonical encoding of what the engine saw: per participant by ascending id, the
 /// SHA-256 of its latest vote per statement (kept with the matrix, so an update re-hashes only
 /// the rows it changed), then the statement flags and the high-water mark. The order of the
 /// input list and superseded duplicate votes do not change it.
-fn input_hash(m: &VoteMatrix, input: &MatrixInput) -> String {
-    let mut rows: Vec<usize> = (0..m.n_rows()).collect();
-    rows.sort_unstable_by_key(|&r| m.participants[r]);
+fn input_hash(m: &VoteMatrix, input: &MatrixInput, rows_by_id: &[u32]) -> String {
     let mut h = Sha256::new();
     h.update(b"samskab-opinion-input/2\n");
-    h.update((rows.len() as u64).to_le_bytes());
-    let mut buf = Vec::with_capacity(32 * rows.len());
-    for r in rows {
-        buf.extend_from_slice(&m.row_digests[r]);
+    h.update((rows_by_id.len() as u64).to_le_bytes());
+    let mut buf = Vec::with_capacity(32 * rows_by_id.len());
+    for &r in rows_by_id {
+        buf.extend_from_slice(&m.row_digests[r as usize]);
     }
     h.update(&buf);
     h.update((input.statements.len() as u64).to_le_bytes());

@@ -49,19 +49,18 @@ fn centred_table(m: &VoteMatrix, center: &[f64]) -> Vec<f64> {
     t
 }
 
+/// Column means of the observed votes (0 for excluded or unvoted columns), from the counts the
+/// matrix keeps.
 pub fn column_means(m: &VoteMatrix) -> Vec<f64> {
-    let mut sum = vec![0i64; m.n_cols()];
-    let mut count = vec![0u64; m.n_cols()];
-    for (&c, &v) in m.cols.iter().zip(&m.values) {
-        sum[c as usize] += i64::from(v);
-        count[c as usize] += 1;
-    }
-    (0..m.n_cols())
-        .map(|j| {
-            if m.excluded[j] || count[j] == 0 {
+    m.value_counts()
+        .iter()
+        .enumerate()
+        .map(|(j, &[nd, np, na])| {
+            let count = u64::from(nd) + u64::from(np) + u64::from(na);
+            if m.excluded[j] || count == 0 {
                 0.0
             } else {
-                sum[j] as f64 / count[j] as f64
+                (i64::from(na) - i64::from(nd)) as f64 / count as f64
             }
         })
         .collect()
