@@ -932,52 +932,45 @@ pub fn match_labels(n_groups: usize, overlap: &[(usize, u32, u64)]) -> Vec<u32> 
 /// all participants: `n_groups + 1` blocks of `n_cols`.
 fn vote_counts(m: &VoteMatrix, group_of_row: &[Option<usize>], n_groups: usize) -> Vec<Counts> {
     let n_cols = m.n_cols();
-    let counts = |c: &[u32; 3]| Counts {
-        na: c[2],
-        nd: c[0],
-        ns: c[0] + c[1] + c[2],
-    };
-    // Per group, cells by (column, value): one increment per vote of a clustered participant.
-    // The all-participants block is the matrix's own per-column counts.
-    let size = n_groups * 3 * n_cols;
+    // Per group and column, the cells by value: one increment per vote of a clustered
+    // participant. The all-participants block is the matrix's own per-column counts.
+    let size = n_groups * n_cols;
     let chunks = m.n_rows().div_ceil(pca::ROW_CHUNK);
     // Integer sums: the reduction order cannot change them, so partial counts are folded per
     // thread instead of kept per chunk (at national scale that is hundreds of MB less).
-    let add_into = |mut acc: Vec<u32>, chunk: usize| {
+    let add_into = |mut acc: Vec<[u32; 3]>, chunk: usize| {
         let end = ((chunk + 1) * pca::ROW_CHUNK).min(m.n_rows());
         let start = chunk * pca::ROW_CHUNK;
         for (r, group) in group_of_row.iter().enumerate().take(end).skip(start) {
             let Some(g) = *group else {
                 continue;
             };
-            let block = &mut acc[g * 3 * n_cols..(g + 1) * 3 * n_cols];
+            let block = &mut acc[g * n_cols..(g + 1) * n_cols];
             let (cols, vals) = m.row(r);
             for (&c, &x) in cols.iter().zip(vals) {
-                block[3 * c as usize + (x + 1) as usize] += 1;
+                block[c as usize][(x + 1) as usize] += 1;
             }
         }
         acc
     };
-    let by_key = if n_groups == 0 {
-        Vec::new()
-    } else {
-        (0..chunks)
-            .into_par_iter()
-            .fold(|| vec![0u32; size], add_into)
-            .reduce(
-                || vec![0u32; size],
-                |mut a, b| {
-                    for (o, x) in a.iter_mut().zip(b) {
-                        *o += x;
+    let groups = (0..chunks)
+        .into_par_iter()
+        .fold(|| vec![[0u32; 3]; size], add_into)
+        .reduce(
+            || vec![[0u32; 3]; size],
+            |mut a, b| {
+                for (o, x) in a.iter_mut().zip(b) {
+                    for k in 0..3 {
+                        o[k] += x[k];
                     }
-                    a
-                },
-            )
-    };
-    by_key
-        .chunks_exact(3)
-        .map(|c| counts(&[c[0], c[1], c[2]]))
-        .chain(m.value_counts().iter().map(counts))
+                }
+                a
+            },
+        );
+    groups
+        .into_iter()
+        .chain(m.value_counts().iter().copied())
+        .map(Counts::from_values)
         .collect()
 }
 

@@ -17,6 +17,16 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// From the cells holding disagree, pass and agree (indexed by vote + 1, as
+    /// [`super::VoteMatrix::value_counts`] keeps them).
+    pub fn from_values([nd, np, na]: [u32; 3]) -> Counts {
+        Counts {
+            na,
+            nd,
+            ns: nd + np + na,
+        }
+    }
+
     pub fn minus(self, other: Counts) -> Counts {
         Counts {
             na: self.na.saturating_sub(other.na),

@@ -246,10 +246,9 @@ async fn write_one(txn: &impl ConnectionTrait, v: &KnownVote) -> Result<Option<i
 /// their number (each a round trip to the connection's thread, which is
 /// what a batch waits for; two for a single vote, see [`write_one`]): one
 /// `SELECT` of all the votes' sources finds which may be written and by
-/// which participant, one multi-row upsert
-/// writes those and returns the rows it changed, and one insert adds their
-/// history rows. `Some(participant_id)` for each vote that changed the
-/// current vote, in the order of `votes`.
+/// which participant, one multi-row upsert writes those and returns the rows
+/// it changed, and one insert adds their history rows. `Some(participant_id)`
+/// for each vote that changed the current vote, in the order of `votes`.
 async fn write_batch(
     db: &DatabaseConnection,
     votes: &[&KnownVote],
