@@ -115,10 +115,18 @@ fn load_average() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// One run of one size: its human-readable report and the two times the warm-after ratio is made
+/// of.
+pub struct BenchRun {
+    pub report: String,
+    pub cold_secs: f64,
+    pub after_secs: f64,
+}
+
 /// Runs one size and returns a human-readable report: a cold run on all votes but the last
 /// [`NEW_VOTES`], a warm update with no new votes, and a warm update after adding the last
 /// [`NEW_VOTES`] votes to the matrix in place (as the production recompute can).
-pub fn bench_one(name: char, seed: u64) -> String {
+pub fn bench_one(name: char, seed: u64) -> BenchRun {
     let params = size_params(name);
     let mut out = String::new();
     let t = Instant::now();
@@ -160,7 +168,11 @@ pub fn bench_one(name: char, seed: u64) -> String {
         l.update_observed(old_votes, &engine, obs)
     });
     let Some(mut live) = live else {
-        return out;
+        return BenchRun {
+            report: out,
+            cold_secs,
+            after_secs: f64::NAN,
+        };
     };
     let (warm, warm_secs) = timed_run(&mut out, "warm update, no new votes", 0.0, |obs| {
         live.update_observed(old_votes, &engine, obs)
@@ -206,5 +218,77 @@ pub fn bench_one(name: char, seed: u64) -> String {
             kb as f64 / 1024.0
         ))
     );
-    out
+    BenchRun {
+        report: out,
+        cold_secs,
+        after_secs,
+    }
+}
+
+/// The medians (with the range) of several runs of one size, so that a figure does not rest
+/// on one run of a machine whose neighbours come and go.
+pub fn summary(name: char, runs: &[BenchRun]) -> String {
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n == 0 {
+            f64::NAN
+        } else if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    }
+    fn range(v: &[f64]) -> (f64, f64) {
+        v.iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            })
+    }
+    let cold: Vec<f64> = runs.iter().map(|r| r.cold_secs).collect();
+    let after: Vec<f64> = runs.iter().map(|r| r.after_secs).collect();
+    let ratio: Vec<f64> = runs
+        .iter()
+        .map(|r| 100.0 * r.after_secs / r.cold_secs)
+        .collect();
+    let (c0, c1) = range(&cold);
+    let (a0, a1) = range(&after);
+    let (r0, r1) = range(&ratio);
+    format!(
+        "({name}) median of {} runs: cold run {:.3} s ({c0:.3}–{c1:.3}), warm update after {NEW_VOTES} new votes {:.3} s ({a0:.3}–{a1:.3}), warm/cold {:.1} % ({r0:.1}–{r1:.1})\n",
+        runs.len(),
+        median(cold.clone()),
+        median(after.clone()),
+        median(ratio.clone()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(cold_secs: f64, after_secs: f64) -> BenchRun {
+        BenchRun {
+            report: String::new(),
+            cold_secs,
+            after_secs,
+        }
+    }
+
+    #[test]
+    fn the_summary_gives_medians_and_ranges() {
+        let odd = summary('a', &[run(0.3, 0.06), run(0.2, 0.05), run(0.25, 0.02)]);
+        assert_eq!(
+            odd,
+            "(a) median of 3 runs: cold run 0.250 s (0.200–0.300), warm update after 1000 new votes 0.050 s (0.020–0.060), warm/cold 20.0 % (8.0–25.0)\n"
+        );
+        // An even number of runs: the mean of the middle two.
+        let even = summary('c', &[run(10.0, 2.0), run(12.0, 3.0)]);
+        assert!(
+            even.starts_with(
+                "(c) median of 2 runs: cold run 11.000 s (10.000–12.000), warm update after 1000 new votes 2.500 s (2.000–3.000), warm/cold 22.5 % (20.0–25.0)"
+            ),
+            "{even}"
+        );
+    }
 }

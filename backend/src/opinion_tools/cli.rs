@@ -37,6 +37,9 @@ pub enum OpinionCommand {
         size: BenchSize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Run each size this many times and end with the medians.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
     },
     /// Write a seeded synthetic conversation as a Pol.is openData export (for
     /// `samskab import polis`; the load benchmark's data). Defaults: 33,422 × 783, ~2.0M votes.
@@ -114,7 +117,7 @@ pub fn run(command: OpinionCommand) -> ExitCode {
                 }
             }
         }
-        OpinionCommand::Bench { size, seed } => {
+        OpinionCommand::Bench { size, seed, repeat } => {
             let sizes: &[char] = match size {
                 BenchSize::A => &['a'],
                 BenchSize::B => &['b'],
@@ -122,7 +125,15 @@ pub fn run(command: OpinionCommand) -> ExitCode {
                 BenchSize::All => &['a', 'b', 'c'],
             };
             for &s in sizes {
-                print!("{}", super::bench::bench_one(s, seed));
+                let mut runs = Vec::new();
+                for _ in 0..repeat {
+                    let run = super::bench::bench_one(s, seed);
+                    print!("{}", run.report);
+                    runs.push(run);
+                }
+                if runs.len() > 1 {
+                    print!("{}", super::bench::summary(s, &runs));
+                }
             }
             ExitCode::SUCCESS
         }
