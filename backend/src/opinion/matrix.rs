@@ -69,17 +69,18 @@ fn all_value_counts(cols: &[u32], values: &[i8], n_cols: usize) -> Vec<[u32; 3]>
     cols.par_chunks(CHUNK)
         .zip(values.par_chunks(CHUNK))
         .fold(|| vec![[0u32; 3]; n_cols], add)
-        .reduce(
-            || vec![[0u32; 3]; n_cols],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    for k in 0..3 {
-                        x[k] += y[k];
-                    }
-                }
-                a
-            },
-        )
+        .reduce(|| vec![[0u32; 3]; n_cols], add_value_counts)
+}
+
+/// `a + b` cell by cell: how partial counts by value (per column, or per group and column) are
+/// combined.
+pub(crate) fn add_value_counts(mut a: Vec<[u32; 3]>, b: Vec<[u32; 3]>) -> Vec<[u32; 3]> {
+    for (x, y) in a.iter_mut().zip(b) {
+        for k in 0..3 {
+            x[k] += y[k];
+        }
+    }
+    a
 }
 
 /// The digest of one row: participant id, number of cells, then (statement id, value) per cell

@@ -956,17 +956,7 @@ fn vote_counts(m: &VoteMatrix, group_of_row: &[Option<usize>], n_groups: usize) 
     let groups = (0..chunks)
         .into_par_iter()
         .fold(|| vec![[0u32; 3]; size], add_into)
-        .reduce(
-            || vec![[0u32; 3]; size],
-            |mut a, b| {
-                for (o, x) in a.iter_mut().zip(b) {
-                    for k in 0..3 {
-                        o[k] += x[k];
-                    }
-                }
-                a
-            },
-        );
+        .reduce(|| vec![[0u32; 3]; size], matrix::add_value_counts);
     groups
         .into_iter()
         .chain(m.value_counts().iter().copied())
