@@ -243,13 +243,17 @@ pub fn fit_to(
             .collect();
         // One pass over the votes: each participant's (intercept, factor) given the statements,
         // and at once, while its row is in cache, its share of the statements' sums given the
-        // new values. Four sums per column and Σ n·i_p per chunk of rows, added in chunk order.
-        let partials: Vec<(Vec<[f64; 4]>, f64)> = p_int
+        // new values. Per column, the sums over its raters p of f_p, f_p², i_p, i_p·f_p and
+        // r·f_p: the first four are the same for every vote of a row and the fifth is one of
+        // three, so a vote costs five additions (the residuals y = r − μ − i_p follow per
+        // column below). Columns left out collect sums that are never read. Σ n·i_p per chunk
+        // of rows; chunks added in chunk order.
+        let partials: Vec<(Vec<[f64; 5]>, f64)> = p_int
             .par_chunks_mut(chunk_rows)
             .zip(p_fac.par_chunks_mut(chunk_rows))
             .enumerate()
             .map(|(chunk, (pi, pf))| {
-                let mut acc = vec![[0.0; 4]; n_cols];
+                let mut acc = vec![[0.0; 5]; n_cols];
                 let mut weighted_int = 0.0;
                 for k in 0..pi.len() {
                     let row = chunk * chunk_rows + k;
@@ -266,31 +270,42 @@ pub fn fit_to(
                     let (i, f) = solve(n, sf, sff, sy, syf);
                     (pi[k], pf[k]) = (i, f);
                     weighted_int += n * i;
+                    let add = [f, f * f, i, i * f];
+                    let rated_f = [rating(-1) * f, rating(0) * f, rating(1) * f];
                     for (&c, &v) in cols.iter().zip(vals) {
-                        if !kept(c) {
-                            continue;
-                        }
-                        let y = rating(v) - mean - i;
                         let a = &mut acc[c as usize];
-                        a[0] += f;
-                        a[1] += f * f;
-                        a[2] += y;
-                        a[3] += y * f;
+                        for x in 0..4 {
+                            a[x] += add[x];
+                        }
+                        a[4] += rated_f[(v + 1) as usize];
                     }
                 }
                 (acc, weighted_int)
             })
             .collect();
-        let mut sums = vec![[0.0; 4]; n_cols];
+        let mut acc = vec![[0.0; 5]; n_cols];
         let mut weighted_int = 0.0;
-        for (acc, w) in partials {
-            for (s, a) in sums.iter_mut().zip(acc) {
-                for i in 0..4 {
+        for (part, w) in partials {
+            for (s, a) in acc.iter_mut().zip(part) {
+                for i in 0..5 {
                     s[i] += a[i];
                 }
             }
             weighted_int += w;
         }
+        // Per column, with n its votes and R the sum of their ratings:
+        // Σy = R − μ·n − Σi_p and Σy·f_p = Σr·f_p − μ·Σf_p − Σi_p·f_p.
+        let sums: Vec<[f64; 4]> = (0..n_cols)
+            .map(|j| {
+                if !rated_s[j] {
+                    return [0.0; 4];
+                }
+                let [f, ff, i, i_f, rf] = acc[j];
+                let n = f64::from(ratings_per_col[j]);
+                let r = rating_sum_col[j] as f64 / 2.0;
+                [f, ff, r - mean * n - i, rf - mean * f - i_f]
+            })
+            .collect();
         // Statements, given the participants.
         for j in 0..n_cols {
             let [sf, sff, sy, syf] = sums[j];
