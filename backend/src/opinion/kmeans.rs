@@ -136,32 +136,119 @@ pub fn warm_start(
     seeds
 }
 
+/// Allowance for rounding in the distance bounds: a bound is widened by this share, and by
+/// this share of the largest coordinate, each time it is set or carried over. A computed
+/// distance is off by a few units in the last place of the coordinates, so without it rounding
+/// could let a point skip a centre it is (to within rounding) as close to as its own; with it,
+/// such points are simply measured afresh.
+const SLACK: f64 = 1e-10;
+
+/// Per point, an upper bound on the distance to its assigned centre and a lower bound on the
+/// distance to every other centre (Hamerly's bounds). A point whose upper bound is below its
+/// lower bound, or below half the distance from its centre to the nearest other centre, is
+/// strictly nearest to its centre: the scan over all centres would assign it there again
+/// (there is no tie to break), so it is not scanned.
+struct Bounds {
+    upper: Vec<f64>,
+    lower: Vec<f64>,
+    /// The largest coordinate of any point or centre, the scale of the rounding.
+    scale: f64,
+}
+
 /// One Lloyd step: assign every point to its nearest centre (lowest index on ties) and return
-/// the weighted sums (x, y, weight) per centre.
+/// the weighted sums (x, y, weight) per centre, point by point in order as a full scan would.
+/// `moved[c]` is how far centre `c` moved since the last step (`None`: the first step, which
+/// scans every point and sets the bounds).
 fn assign(
     points: &[[f64; 2]],
     weights: Option<&[f64]>,
     centres: &[[f64; 2]],
+    moved: Option<&[f64]>,
     labels: &mut [u32],
+    bounds: &mut Bounds,
 ) -> Vec<[f64; 3]> {
+    let tiny = SLACK * bounds.scale;
+    // The largest move of any centre, and of any centre but the one that moved most: a point's
+    // other centres moved at most the first, or the second if its own centre is that one.
+    let (mut max_moved, mut runner_up, mut mover) = (0.0f64, 0.0f64, usize::MAX);
+    for (c, &d) in moved.unwrap_or(&[]).iter().enumerate() {
+        if d > max_moved {
+            (runner_up, max_moved, mover) = (max_moved, d, c);
+        } else if d > runner_up {
+            runner_up = d;
+        }
+    }
+    // Half the distance from each centre to its nearest other centre.
+    let half_gap: Vec<f64> = centres
+        .iter()
+        .enumerate()
+        .map(|(c, &a)| {
+            let nearest = centres
+                .iter()
+                .enumerate()
+                .filter(|&(o, _)| o != c)
+                .map(|(_, &b)| dist(a, b))
+                .fold(f64::INFINITY, f64::min);
+            0.5 * nearest * (1.0 - SLACK) - tiny
+        })
+        .collect();
     let partials: Vec<Vec<[f64; 3]>> = labels
         .par_chunks_mut(POINT_CHUNK)
+        .zip(bounds.upper.par_chunks_mut(POINT_CHUNK))
+        .zip(bounds.lower.par_chunks_mut(POINT_CHUNK))
         .enumerate()
-        .map(|(chunk, labels)| {
+        .map(|(chunk, ((labels, upper), lower))| {
             let mut acc = vec![[0.0; 3]; centres.len()];
             for (k, label) in labels.iter_mut().enumerate() {
                 let i = chunk * POINT_CHUNK + k;
                 let p = points[i];
-                let mut best = 0;
-                let mut best_d = f64::INFINITY;
-                for (c, &centre) in centres.iter().enumerate() {
-                    let d = dist2(p, centre);
-                    if d < best_d {
-                        best_d = d;
-                        best = c;
+                let mut best = *label as usize;
+                let keep = match moved {
+                    None => false,
+                    Some(moved) => {
+                        upper[k] = (upper[k] + moved[best]) * (1.0 + SLACK) + tiny;
+                        let others_moved = if best == mover { runner_up } else { max_moved };
+                        lower[k] = (lower[k] - others_moved) * (1.0 - SLACK) - tiny;
+                        let bound = lower[k].max(half_gap[best]);
+                        upper[k] < bound || {
+                            upper[k] = dist(p, centres[best]) * (1.0 + SLACK) + tiny;
+                            upper[k] < bound
+                        }
                     }
+                };
+                if moved.is_none() {
+                    // The first step: the nearest centre only. Its lower bound starts at 0 (no
+                    // bound), so the next step keeps the point only by the half-gap test, and a
+                    // point that fails it gets its real lower bound from the scan below.
+                    let mut best_d = f64::INFINITY;
+                    best = 0;
+                    for (c, &centre) in centres.iter().enumerate() {
+                        let d = dist2(p, centre);
+                        if d < best_d {
+                            best_d = d;
+                            best = c;
+                        }
+                    }
+                    upper[k] = best_d.sqrt() * (1.0 + SLACK) + tiny;
+                    lower[k] = 0.0;
+                    *label = best as u32;
+                } else if !keep {
+                    let (mut best_d, mut second_d) = (f64::INFINITY, f64::INFINITY);
+                    best = 0;
+                    for (c, &centre) in centres.iter().enumerate() {
+                        let d = dist2(p, centre);
+                        if d < best_d {
+                            second_d = best_d;
+                            best_d = d;
+                            best = c;
+                        } else if d < second_d {
+                            second_d = d;
+                        }
+                    }
+                    upper[k] = best_d.sqrt() * (1.0 + SLACK) + tiny;
+                    lower[k] = second_d.sqrt() * (1.0 - SLACK) - tiny;
+                    *label = best as u32;
                 }
-                *label = best as u32;
                 let w = weights.map_or(1.0, |w| w[i]);
                 acc[best][0] += w * p[0];
                 acc[best][1] += w * p[1];
@@ -196,18 +283,38 @@ pub fn kmeans(
         return (Vec::new(), 0);
     }
     let mut labels = vec![0u32; points.len()];
+    let scale = points
+        .iter()
+        .chain(seeds.iter().map(|s| &s.center))
+        .flat_map(|p| [p[0].abs(), p[1].abs()])
+        .fold(0.0, f64::max);
+    let mut bounds = Bounds {
+        upper: vec![0.0; points.len()],
+        lower: vec![0.0; points.len()],
+        scale,
+    };
+    let mut moved: Option<Vec<f64>> = None;
     let mut steps = 0;
     loop {
         let centres: Vec<[f64; 2]> = seeds.iter().map(|s| s.center).collect();
-        let sums = assign(points, weights, &centres, &mut labels);
+        let sums = assign(
+            points,
+            weights,
+            &centres,
+            moved.as_deref(),
+            &mut labels,
+            &mut bounds,
+        );
         steps += 1;
         let mut next = Vec::with_capacity(seeds.len());
+        let mut next_moved = Vec::with_capacity(seeds.len());
         let mut converged = true;
         let mut relabel = vec![u32::MAX; seeds.len()];
         for (c, (seed, s)) in seeds.iter().zip(&sums).enumerate() {
             if s[2] > 0.0 {
                 let center = [s[0] / s[2], s[1] / s[2]];
-                if dist(center, seed.center) >= threshold {
+                let step = dist(center, seed.center);
+                if step >= threshold {
                     converged = false;
                 }
                 relabel[c] = next.len() as u32;
@@ -215,7 +322,10 @@ pub fn kmeans(
                     id: seed.id,
                     center,
                 });
+                next_moved.push(step);
             } else {
+                // A cluster without members: no point's bounds refer to it, and a lower bound
+                // over the other centres stays one over fewer of them.
                 converged = false;
             }
         }
@@ -223,6 +333,7 @@ pub fn kmeans(
             *l = relabel[*l as usize];
         }
         seeds = next;
+        moved = Some(next_moved);
         if converged || steps >= max_iter {
             break;
         }
@@ -342,5 +453,128 @@ mod tests {
         let (clusters, _) = kmeans(&pts, None, seeds, 10, 0.01);
         assert_eq!(clusters.len(), 1);
         assert_eq!(clusters[0].members, vec![0, 1]);
+    }
+
+    /// Lloyd's steps as they were before the bounds: every point measured against every centre
+    /// in every step. The reference the bounded steps must match bit for bit.
+    fn kmeans_scanning_everything(
+        points: &[[f64; 2]],
+        weights: Option<&[f64]>,
+        mut seeds: Vec<Seed>,
+        max_iter: usize,
+        threshold: f64,
+    ) -> (Vec<Cluster>, usize) {
+        seeds.sort_by_key(|s| s.id);
+        let mut labels = vec![0usize; points.len()];
+        let mut steps = 0;
+        loop {
+            let mut sums = vec![[0.0; 3]; seeds.len()];
+            // The same chunked order of additions as `assign`.
+            let mut partials = Vec::new();
+            for (chunk, range) in (0..points.len())
+                .step_by(POINT_CHUNK)
+                .map(|s| s..(s + POINT_CHUNK).min(points.len()))
+                .enumerate()
+            {
+                let mut acc = vec![[0.0; 3]; seeds.len()];
+                for i in range {
+                    let (mut best, mut best_d) = (0, f64::INFINITY);
+                    for (c, s) in seeds.iter().enumerate() {
+                        let d = dist2(points[i], s.center);
+                        if d < best_d {
+                            (best, best_d) = (c, d);
+                        }
+                    }
+                    labels[i] = best;
+                    let w = weights.map_or(1.0, |w| w[i]);
+                    acc[best][0] += w * points[i][0];
+                    acc[best][1] += w * points[i][1];
+                    acc[best][2] += w;
+                }
+                partials.push((chunk, acc));
+            }
+            for (_, acc) in partials {
+                for (s, a) in sums.iter_mut().zip(acc) {
+                    for x in 0..3 {
+                        s[x] += a[x];
+                    }
+                }
+            }
+            steps += 1;
+            let mut next = Vec::new();
+            let mut converged = true;
+            let mut relabel = vec![usize::MAX; seeds.len()];
+            for (c, (seed, s)) in seeds.iter().zip(&sums).enumerate() {
+                if s[2] > 0.0 {
+                    let center = [s[0] / s[2], s[1] / s[2]];
+                    if dist(center, seed.center) >= threshold {
+                        converged = false;
+                    }
+                    relabel[c] = next.len();
+                    next.push(Seed {
+                        id: seed.id,
+                        center,
+                    });
+                } else {
+                    converged = false;
+                }
+            }
+            for l in labels.iter_mut() {
+                *l = relabel[*l];
+            }
+            seeds = next;
+            if converged || steps >= max_iter {
+                break;
+            }
+        }
+        let mut clusters: Vec<Cluster> = seeds
+            .iter()
+            .map(|s| Cluster {
+                id: s.id,
+                center: s.center,
+                members: Vec::new(),
+            })
+            .collect();
+        for (i, &l) in labels.iter().enumerate() {
+            clusters[l].members.push(i);
+        }
+        (clusters, steps)
+    }
+
+    /// Skipping the points whose bounds show they keep their centre changes nothing: the same
+    /// clusters, centres to the last bit and steps as measuring every point against every
+    /// centre, on clouds with many clusters, on weighted points, and on a grid of whole numbers
+    /// where a point is often exactly as far from two centres (the tie goes to the lower index).
+    #[test]
+    fn skipping_points_by_their_bounds_gives_what_scanning_every_centre_gives() {
+        use crate::opinion::rng::SplitMix64;
+        let mut rng = SplitMix64::new(7);
+        let mut unit = move || rng.next_f64();
+        let clouds: Vec<[f64; 2]> = (0..9000)
+            .map(|i| {
+                let c = (i % 6) as f64;
+                [3.0 * c + unit() - 0.5, c * c - 10.0 * unit()]
+            })
+            .collect();
+        let weights: Vec<f64> = (0..clouds.len()).map(|i| 1.0 + (i % 4) as f64).collect();
+        let grid: Vec<[f64; 2]> = (0..4000)
+            .map(|i| [f64::from(i % 40), f64::from((i / 40) % 7)])
+            .collect();
+        // (points, weights, k, threshold)
+        type Case<'a> = (&'a [[f64; 2]], Option<&'a [f64]>, usize, f64);
+        let cases: Vec<Case> = vec![
+            (&clouds, None, 100, 0.01),
+            (&clouds, Some(&weights), 40, 1e-9),
+            (&clouds, None, 3, 1e-6),
+            (&grid, None, 100, 0.01),
+            (&grid, None, 5, 1e-9),
+        ];
+        for (n, (points, weights, k, threshold)) in cases.into_iter().enumerate() {
+            let seeds = cold_start(points, k);
+            let bounded = kmeans(points, weights, seeds.clone(), 100, threshold);
+            let scanned = kmeans_scanning_everything(points, weights, seeds, 100, threshold);
+            assert!(bounded.1 > 2, "case {n}: only {} steps", bounded.1);
+            assert_eq!(bounded, scanned, "case {n}");
+        }
     }
 }
