@@ -159,23 +159,41 @@ impl StatementLog {
     }
 
     /// Record every statement `db` (and its clones made afterwards) sends,
-    /// and on SQLite those of the connections [`own_sqlite_connection`] opens
-    /// to the same file.
+    /// and those of the connections [`own_connection`] opens to the same
+    /// database.
     pub fn attach(&'static self, db: &mut DatabaseConnection) {
         db.set_metric_callback(move |info| self.record(&info.statement.sql));
-        if let Some(file) = sqlite_file(db) {
+        if let Some(key) = log_key(db) {
             STATEMENT_LOGS
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(file, self);
+                .insert(key, self);
         }
     }
 }
 
-/// Statement logs by SQLite file (tests only ever attach one per database).
+/// Statement logs by database (tests only ever attach one per database).
 static STATEMENT_LOGS: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, &'static StatementLog>>,
+    std::sync::Mutex<std::collections::HashMap<String, &'static StatementLog>>,
 > = std::sync::LazyLock::new(Default::default);
+
+/// Which database `db` is, for [`STATEMENT_LOGS`] (`None` for in-memory
+/// SQLite databases, which no other connection can open).
+fn log_key(db: &DatabaseConnection) -> Option<String> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let o = db.get_postgres_connection_pool().connect_options();
+            Some(format!(
+                "postgres://{}:{}/{}",
+                o.get_host(),
+                o.get_port(),
+                o.get_database().unwrap_or("")
+            ))
+        }
+        DbBackend::Sqlite => sqlite_file(db).map(|f| f.display().to_string()),
+        _ => None,
+    }
+}
 
 /// The file of an SQLite database (`None` for PostgreSQL and in-memory ones).
 fn sqlite_file(db: &DatabaseConnection) -> Option<std::path::PathBuf> {
@@ -187,28 +205,48 @@ fn sqlite_file(db: &DatabaseConnection) -> Option<std::path::PathBuf> {
     (file.as_os_str() != ":memory:").then(|| file.to_path_buf())
 }
 
-/// A pool of one connection of its own to the SQLite database `db` uses,
-/// opened with the same settings when first used (`None` for PostgreSQL and
-/// in-memory databases: use `db`). Why: in WAL mode a connection throws
+/// A pool of one connection of its own to the database `db` uses, opened
+/// with the same settings when first used (`None` for in-memory SQLite
+/// databases: use `db`). Why, on SQLite: in WAL mode a connection throws
 /// away its page cache whenever another connection wrote since its last
 /// transaction, so a writer that takes whichever pooled connection is free
 /// reads the tables' pages again for almost every transaction; one that
-/// always uses the same connection keeps them.
-pub fn own_sqlite_connection(db: &DatabaseConnection) -> Option<DatabaseConnection> {
-    let file = sqlite_file(db)?;
-    let options = (*db.get_sqlite_connection_pool().connect_options()).clone();
-    let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .test_before_acquire(false)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_lazy_with(options);
-    let mut own = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
-    let log = STATEMENT_LOGS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(&file)
-        .copied();
+/// always uses the same connection keeps them. On PostgreSQL: a connection
+/// belongs to the Tokio runtime that opened it (see [`fill_pool`]), so a
+/// thread with a runtime of its own needs one of its own. It is not pinged
+/// before use: a caller that sees it fail opens another.
+pub fn own_connection(db: &DatabaseConnection) -> Option<DatabaseConnection> {
+    let mut own = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+            let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_lazy_with(options);
+            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        }
+        DbBackend::Sqlite => {
+            sqlite_file(db)?;
+            let options = (*db.get_sqlite_connection_pool().connect_options()).clone();
+            let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_lazy_with(options);
+            sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        }
+        _ => return None,
+    };
+    let log = log_key(db).and_then(|key| {
+        STATEMENT_LOGS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .copied()
+    });
     if let Some(log) = log {
         own.set_metric_callback(move |info| log.record(&info.statement.sql));
     }

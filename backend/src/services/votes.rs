@@ -2,11 +2,8 @@
 //! and statement is unique; every vote that changes something is also
 //! appended to the history. Repeating the same vote changes nothing.
 
-use sea_orm::sea_query::{Expr, ExprTrait, PostgresQueryBuilder, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    Statement,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::session::CurrentUser;
 use crate::domain::Refusal;
@@ -14,11 +11,10 @@ use crate::entities::{consultation, participant, statement, vote, vote_history};
 use crate::errors::AppError;
 use crate::opinion::VoteValue;
 
-use super::consultations::Status;
 use super::eligibility::VotingEligibility;
 use super::participants::{self, Visitor};
 use super::statements::StatementStatus;
-use super::vote_batches::{VOTE_COLUMNS, changes_only, history_row};
+use super::vote_batches::{KnownVote, VOTE_COLUMNS, Where, Who, changes_only, history_row};
 use super::{eligibility, now};
 
 /// The form's `vote` field.
@@ -57,10 +53,10 @@ pub fn may_vote(viewer: Option<&CurrentUser>, c: &consultation::Model) -> Result
 ///
 /// The common case, a known participant changing or adding a vote on an
 /// accepted statement of an open conversation that anyone (or, for a
-/// logged-in voter, any logged-in person) may vote in, is one statement on
-/// PostgreSQL (the upsert and the history row in one `WITH … INSERT`) and
-/// one IMMEDIATE transaction of two statements on SQLite, shared with the
-/// votes of concurrent requests (`vote_batches`): the upsert's own `SELECT`
+/// logged-in voter, any logged-in person) may vote in, is written together
+/// with the votes of concurrent requests (`vote_batches`): one statement on
+/// PostgreSQL, one IMMEDIATE transaction of two or three on SQLite, however
+/// many votes arrived together. The upsert's own `SELECT`
 /// checks the consultation (by its slug: open, with a conversation, its
 /// voting rule), the statement's consultation and status and finds the
 /// participant. When it writes nothing (another voting rule, a new
@@ -78,16 +74,17 @@ pub async fn cast_in(
     // A MitID login mostly votes where a verified identity is required, which
     // depends on rules the upsert does not check: it goes the long way.
     let open_scope = match &visitor.user {
-        None => Some(Scope::OpenBySlug {
-            slug,
+        None => Some(Where::OpenBySlug {
+            slug: slug.to_owned(),
             logged_in_rule_met: false,
         }),
-        Some(u) if !u.has_identity => Some(Scope::OpenBySlug {
-            slug,
+        Some(u) if !u.has_identity => Some(Where::OpenBySlug {
+            slug: slug.to_owned(),
             logged_in_rule_met: !u.email_unverified,
         }),
         Some(_) => None,
     };
+    let fast = open_scope.is_some();
     if let Some(scope) = open_scope
         && let Some(participant_id) =
             record_known(db, scope, visitor, statement_id, value, at).await?
@@ -101,7 +98,7 @@ pub async fn cast_in(
     let c = super::statements::conversation(db, visitor.user.as_ref(), slug).await?;
     // The same upsert with the consultation's id would find what the one
     // above found, unless the voting rule is one the upsert leaves to `may_vote`.
-    let tried = open_scope.is_some()
+    let tried = fast
         && match c.voting_eligibility {
             VotingEligibility::Anyone => true,
             VotingEligibility::LoggedIn => visitor.user.is_some(),
@@ -135,7 +132,7 @@ async fn cast_at(
     if try_known
         && let Some(participant_id) = record_known(
             db,
-            Scope::Consultation(c.id),
+            Where::Consultation(c.id),
             visitor,
             statement_id,
             value,
@@ -170,129 +167,30 @@ async fn cast_at(
     })
 }
 
-/// Which consultation the fast path votes in.
-#[derive(Debug, Clone, Copy)]
-enum Scope<'a> {
-    /// This one, already checked by `may_vote`.
-    Consultation(i64),
-    /// The one with this slug, checked by the upsert: open, with a
-    /// conversation, and anyone may vote (or logged-in people, when
-    /// `logged_in_rule_met`: the voter is logged in with a usable account).
-    OpenBySlug {
-        slug: &'a str,
-        logged_in_rule_met: bool,
-    },
-}
-
 /// The fast path of [`cast_in`] and [`cast`]: the upsert takes the
 /// participant from the visitor's row and only an accepted statement of the
 /// consultation, and returns the participant id when it wrote (then the
 /// history row is written too, in the same statement or transaction). `None`
-/// when nothing was written, for whatever reason.
+/// when nothing was written, for whatever reason. Written together with the
+/// votes of concurrent requests (see `vote_batches`).
 async fn record_known(
     db: &DatabaseConnection,
-    scope: Scope<'_>,
+    scope: Where,
     visitor: &Visitor,
     statement_id: i64,
     value: VoteValue,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<i64>, AppError> {
     let who = match (&visitor.user, &visitor.anon_token) {
-        (Some(u), _) => Expr::col((participant::Entity, participant::Column::UserId)).eq(u.id),
-        (None, Some(t)) => Expr::col((participant::Entity, participant::Column::AnonTokenHash))
-            .eq(participants::hash_token(t)),
+        (Some(u), _) => Who::User(u.id),
+        (None, Some(t)) => Who::Token(participants::hash_token(t)),
         (None, None) => return Ok(None),
     };
-    let v = value as i16;
-    let mut source = Query::select()
-        .column((statement::Entity, statement::Column::ConsultationId))
-        .column((statement::Entity, statement::Column::Id))
-        .column((participant::Entity, participant::Column::Id))
-        .expr(Expr::val(v))
-        .expr(Expr::val(at))
-        .from(statement::Entity)
-        .inner_join(
-            participant::Entity,
-            Expr::col((participant::Entity, participant::Column::ConsultationId))
-                .equals((statement::Entity, statement::Column::ConsultationId)),
-        )
-        .and_where(Expr::col((statement::Entity, statement::Column::Id)).eq(statement_id))
-        .and_where(
-            Expr::col((statement::Entity, statement::Column::Status))
-                .eq(StatementStatus::Accepted.as_str()),
-        )
-        .and_where(who)
-        .to_owned();
-    match scope {
-        Scope::Consultation(id) => {
-            source.and_where(
-                Expr::col((statement::Entity, statement::Column::ConsultationId)).eq(id),
-            );
-        }
-        Scope::OpenBySlug {
-            slug,
-            logged_in_rule_met,
-        } => {
-            let mut rules = vec![VotingEligibility::Anyone.as_str()];
-            if logged_in_rule_met {
-                rules.push(VotingEligibility::LoggedIn.as_str());
-            }
-            source
-                .inner_join(
-                    consultation::Entity,
-                    Expr::col((consultation::Entity, consultation::Column::Id))
-                        .equals((statement::Entity, statement::Column::ConsultationId)),
-                )
-                .and_where(Expr::col((consultation::Entity, consultation::Column::Slug)).eq(slug))
-                .and_where(
-                    Expr::col((consultation::Entity, consultation::Column::Status))
-                        .eq(Status::Open.as_str()),
-                )
-                .and_where(
-                    Expr::col((consultation::Entity, consultation::Column::HasConversation))
-                        .eq(true),
-                )
-                .and_where(
-                    Expr::col((
-                        consultation::Entity,
-                        consultation::Column::VotingEligibility,
-                    ))
-                    .is_in(rules),
-                );
-        }
-    }
-    let backend = db.get_database_backend();
-    if backend == DbBackend::Postgres {
-        let mut upsert = Query::insert();
-        upsert
-            .into_table(vote::Entity)
-            .columns(VOTE_COLUMNS)
-            .select_from(source)
-            .map_err(|e| anyhow::anyhow!("building the vote insert: {e}"))?
-            .on_conflict(changes_only());
-        // One statement: the history row is written from what the upsert
-        // returns, so it exists exactly when the current vote changed.
-        let (sql, values) = upsert.build(PostgresQueryBuilder);
-        let sql = format!(
-            "WITH changed AS ({sql} RETURNING consultation_id, statement_id, participant_id, value, updated_at) \
-             INSERT INTO vote_history (consultation_id, statement_id, participant_id, value, cast_at) \
-             SELECT consultation_id, statement_id, participant_id, value, updated_at FROM changed \
-             RETURNING participant_id"
-        );
-        let row = db
-            .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
-        return Ok(match row {
-            Some(row) => Some(row.try_get_by_index::<i64>(0)?),
-            None => None,
-        });
-    }
-    // SQLite: written together with the votes of concurrent requests (see
-    // `vote_batches`), the history row in the same transaction.
-    let vote = super::vote_batches::KnownVote {
-        source,
+    let vote = KnownVote {
+        scope,
+        who,
         statement_id,
-        value: v,
+        value: value as i16,
         at,
     };
     Ok(super::vote_batches::write(db, vote).await?)

@@ -578,10 +578,11 @@ async fn concurrent_votes_are_each_counted_exactly_once(app: TestApp) {
 }
 
 both_backends!(votes_arriving_together_keep_their_order_and_history);
-/// Votes that arrive at the same time are written together on SQLite (one
-/// transaction for many requests): changes by one participant on one
-/// statement still apply in order, each change gets exactly its own history
-/// row, repeats and votes that may not be written change nothing.
+/// Votes that arrive at the same time are written together (one
+/// transaction on SQLite, one statement on PostgreSQL, for many requests):
+/// changes by one participant on one statement still apply in order, each
+/// change gets exactly its own history row, repeats and votes that may not
+/// be written change nothing.
 async fn votes_arriving_together_keep_their_order_and_history(app: TestApp) {
     use samskab::services::participants::Visitor;
     use samskab::services::votes;
