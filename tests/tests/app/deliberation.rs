@@ -695,6 +695,146 @@ async fn votes_arriving_together_keep_their_order_and_history(app: TestApp) {
     assert_eq!(rows.len(), 6 + changes);
 }
 
+both_backends!(votes_of_every_kind_written_together_keep_their_rules);
+/// One batch of votes may hold every kind the fast path writes: anonymous
+/// voters and logged-in ones found by the consultation's slug, a MitID voter
+/// and an anonymous one in a consultation already checked, two changes of one
+/// vote, and a vote on another consultation's statement. Each is written by
+/// its own rules and answered with its own participant.
+async fn votes_of_every_kind_written_together_keep_their_rules(app: TestApp) {
+    use samskab::services::participants::Visitor;
+    use samskab::services::votes;
+
+    let me = staff(&app).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
+    let other = app
+        .consultation()
+        .slug("en-anden-samtale")
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
+    let ids = app.statement_ids(c.id).await;
+    let elsewhere = app.statement_ids(other.id).await[0];
+    let anonymous = |i: usize| Visitor {
+        user: None,
+        anon_token: Some(format!("alle-slags-stemmer-{i:02}-{}", "y".repeat(20))),
+        client: None,
+    };
+    let citizen = app
+        .user(Role::Citizen)
+        .email("borger-sammen@example.org")
+        .create()
+        .await;
+    let mitid = app
+        .user(Role::Citizen)
+        .email("mitid-sammen@example.org")
+        .create()
+        .await;
+    let mut with_identity = CurrentUser::from_model(&mitid);
+    with_identity.has_identity = true;
+    let visitors = vec![
+        anonymous(0),
+        anonymous(1),
+        anonymous(2),
+        Visitor {
+            user: Some(CurrentUser::from_model(&citizen)),
+            anon_token: None,
+            client: None,
+        },
+        Visitor {
+            user: Some(with_identity),
+            anon_token: None,
+            client: None,
+        },
+    ];
+    let mut participant_of = Vec::new();
+    for v in &visitors {
+        let first = votes::cast_in(&app.db, SLUG, v, ids[0], VoteValue::Pass)
+            .await
+            .unwrap();
+        participant_of.push(first.participant_id);
+    }
+
+    // All at once: the first poll of each reaches the writer.
+    let mut casts = Vec::new();
+    let mut whose = Vec::new();
+    for (i, v) in visitors.iter().enumerate() {
+        for (statement, value) in [(ids[1], VoteValue::Agree), (ids[2], VoteValue::Disagree)] {
+            // Anonymous voter 2 and the MitID voter vote in the consultation
+            // already read; the others by its slug.
+            let cast = if i >= 2 && i != 3 {
+                futures::future::Either::Left(votes::cast(&app.db, &c, v, statement, value))
+            } else {
+                futures::future::Either::Right(votes::cast_in(&app.db, SLUG, v, statement, value))
+            };
+            casts.push(cast);
+            whose.push(Some(participant_of[i]));
+        }
+    }
+    // The MitID voter changes their mind at once.
+    casts.push(futures::future::Either::Left(votes::cast(
+        &app.db,
+        &c,
+        &visitors[4],
+        ids[1],
+        VoteValue::Disagree,
+    )));
+    whose.push(Some(participant_of[4]));
+    // Another consultation's statement is refused.
+    casts.push(futures::future::Either::Right(votes::cast_in(
+        &app.db,
+        SLUG,
+        &visitors[0],
+        elsewhere,
+        VoteValue::Agree,
+    )));
+    whose.push(None);
+    let outcomes = futures::future::join_all(casts).await;
+    for (o, p) in outcomes.iter().zip(&whose) {
+        match p {
+            Some(p) => {
+                let o = o.as_ref().expect("the vote is taken");
+                assert_eq!(o.participant_id, *p);
+                assert!(o.changed);
+            }
+            None => assert!(o.is_err(), "{o:?}"),
+        }
+    }
+
+    let current: BTreeMap<(i64, i64), i16> = vote::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| ((v.participant_id, v.statement_id), v.value))
+        .collect();
+    let mut expected = BTreeMap::new();
+    for (i, p) in participant_of.iter().enumerate() {
+        expected.insert((*p, ids[0]), VoteValue::Pass as i16);
+        let on_first = if i == 4 {
+            VoteValue::Disagree
+        } else {
+            VoteValue::Agree
+        };
+        expected.insert((*p, ids[1]), on_first as i16);
+        expected.insert((*p, ids[2]), VoteValue::Disagree as i16);
+    }
+    assert_eq!(current, expected);
+    // Five first votes, two per voter, and the MitID voter's change.
+    assert_eq!(count_votes(&app).await, (15, 5 + 10 + 1));
+}
+
 both_backends!(who_may_vote_is_a_consultation_setting);
 async fn who_may_vote_is_a_consultation_setting(app: TestApp) {
     let me = staff(&app).await;
