@@ -203,51 +203,52 @@ fn assign(
                 let i = chunk * POINT_CHUNK + k;
                 let p = points[i];
                 let mut best = *label as usize;
-                let keep = match moved {
-                    None => false,
+                match moved {
+                    None => {
+                        // The first step: the nearest centre only. Its lower bound starts at 0
+                        // (no bound), so the next step keeps the point only by the half-gap
+                        // test, and a point that fails it gets its real lower bound from the
+                        // full scan below.
+                        let mut best_d = f64::INFINITY;
+                        best = 0;
+                        for (c, &centre) in centres.iter().enumerate() {
+                            let d = dist2(p, centre);
+                            if d < best_d {
+                                best_d = d;
+                                best = c;
+                            }
+                        }
+                        upper[k] = best_d.sqrt() * (1.0 + SLACK) + tiny;
+                        lower[k] = 0.0;
+                        *label = best as u32;
+                    }
                     Some(moved) => {
                         upper[k] = (upper[k] + moved[best]) * (1.0 + SLACK) + tiny;
                         let others_moved = if best == mover { runner_up } else { max_moved };
                         lower[k] = (lower[k] - others_moved) * (1.0 - SLACK) - tiny;
                         let bound = lower[k].max(half_gap[best]);
-                        upper[k] < bound || {
+                        let keep = upper[k] < bound || {
                             upper[k] = dist(p, centres[best]) * (1.0 + SLACK) + tiny;
                             upper[k] < bound
+                        };
+                        if !keep {
+                            let (mut best_d, mut second_d) = (f64::INFINITY, f64::INFINITY);
+                            best = 0;
+                            for (c, &centre) in centres.iter().enumerate() {
+                                let d = dist2(p, centre);
+                                if d < best_d {
+                                    second_d = best_d;
+                                    best_d = d;
+                                    best = c;
+                                } else if d < second_d {
+                                    second_d = d;
+                                }
+                            }
+                            upper[k] = best_d.sqrt() * (1.0 + SLACK) + tiny;
+                            lower[k] = second_d.sqrt() * (1.0 - SLACK) - tiny;
+                            *label = best as u32;
                         }
                     }
-                };
-                if moved.is_none() {
-                    // The first step: the nearest centre only. Its lower bound starts at 0 (no
-                    // bound), so the next step keeps the point only by the half-gap test, and a
-                    // point that fails it gets its real lower bound from the scan below.
-                    let mut best_d = f64::INFINITY;
-                    best = 0;
-                    for (c, &centre) in centres.iter().enumerate() {
-                        let d = dist2(p, centre);
-                        if d < best_d {
-                            best_d = d;
-                            best = c;
-                        }
-                    }
-                    upper[k] = best_d.sqrt() * (1.0 + SLACK) + tiny;
-                    lower[k] = 0.0;
-                    *label = best as u32;
-                } else if !keep {
-                    let (mut best_d, mut second_d) = (f64::INFINITY, f64::INFINITY);
-                    best = 0;
-                    for (c, &centre) in centres.iter().enumerate() {
-                        let d = dist2(p, centre);
-                        if d < best_d {
-                            second_d = best_d;
-                            best_d = d;
-                            best = c;
-                        } else if d < second_d {
-                            second_d = d;
-                        }
-                    }
-                    upper[k] = best_d.sqrt() * (1.0 + SLACK) + tiny;
-                    lower[k] = second_d.sqrt() * (1.0 - SLACK) - tiny;
-                    *label = best as u32;
                 }
                 let w = weights.map_or(1.0, |w| w[i]);
                 acc[best][0] += w * p[0];
@@ -338,6 +339,11 @@ pub fn kmeans(
             break;
         }
     }
+    (clusters(&seeds, labels.iter().map(|&l| l as usize)), steps)
+}
+
+/// The clusters of `seeds`, with point `i` a member of the one at the `i`-th label's index.
+fn clusters(seeds: &[Seed], labels: impl Iterator<Item = usize>) -> Vec<Cluster> {
     let mut clusters: Vec<Cluster> = seeds
         .iter()
         .map(|s| Cluster {
@@ -346,10 +352,10 @@ pub fn kmeans(
             members: Vec::new(),
         })
         .collect();
-    for (i, &l) in labels.iter().enumerate() {
-        clusters[l as usize].members.push(i);
+    for (i, l) in labels.enumerate() {
+        clusters[l].members.push(i);
     }
-    (clusters, steps)
+    clusters
 }
 
 #[cfg(test)]
@@ -471,10 +477,9 @@ mod tests {
             let mut sums = vec![[0.0; 3]; seeds.len()];
             // The same chunked order of additions as `assign`.
             let mut partials = Vec::new();
-            for (chunk, range) in (0..points.len())
+            for range in (0..points.len())
                 .step_by(POINT_CHUNK)
                 .map(|s| s..(s + POINT_CHUNK).min(points.len()))
-                .enumerate()
             {
                 let mut acc = vec![[0.0; 3]; seeds.len()];
                 for i in range {
@@ -491,9 +496,9 @@ mod tests {
                     acc[best][1] += w * points[i][1];
                     acc[best][2] += w;
                 }
-                partials.push((chunk, acc));
+                partials.push(acc);
             }
-            for (_, acc) in partials {
+            for acc in partials {
                 for (s, a) in sums.iter_mut().zip(acc) {
                     for x in 0..3 {
                         s[x] += a[x];
@@ -527,18 +532,7 @@ mod tests {
                 break;
             }
         }
-        let mut clusters: Vec<Cluster> = seeds
-            .iter()
-            .map(|s| Cluster {
-                id: s.id,
-                center: s.center,
-                members: Vec::new(),
-            })
-            .collect();
-        for (i, &l) in labels.iter().enumerate() {
-            clusters[l].members.push(i);
-        }
-        (clusters, steps)
+        (clusters(&seeds, labels.into_iter()), steps)
     }
 
     /// Skipping the points whose bounds show they keep their centre changes nothing: the same
