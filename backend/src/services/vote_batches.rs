@@ -8,9 +8,8 @@
 //! the same votes sixteen to a statement, about 28,000 a second). Here one
 //! writer per database, on a thread of its own with a connection of its
 //! own, takes the votes that arrived meanwhile and writes them together:
-//! one IMMEDIATE transaction of three statements on SQLite (see
-//! [`write_sqlite`]), one statement on PostgreSQL (see [`write_postgres`]),
-//! however many they are. Each request is answered once the statement or
+//! one IMMEDIATE transaction on SQLite (see [`write_sqlite`]), one
+//! statement on PostgreSQL (see [`write_postgres`]), however many they are. Each request is answered once the statement or
 //! transaction holding its vote has committed, so an acknowledged vote is
 //! as durable as before; a vote that arrives alone is written at once.
 //!
@@ -23,7 +22,7 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, InsertStatement, OnConflict, PostgresQueryBuilder, Query,
-    SelectStatement, UnionType,
+    SelectStatement,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Set, Statement};
 
@@ -70,8 +69,8 @@ pub(crate) struct KnownVote {
 
 impl KnownVote {
     /// Selects (consultation id, statement id, participant id, value, time)
-    /// when the vote may be written, no row otherwise. [`POSTGRES_BATCH`]
-    /// states the same rules for many votes at once.
+    /// when the vote may be written, no row otherwise. [`POSTGRES_BATCH`] and
+    /// [`SQLITE_BATCH`] state the same rules for many votes at once.
     fn source(&self) -> SelectStatement {
         let who = match &self.who {
             Who::User(id) => Expr::col((participant::Entity, participant::Column::UserId)).eq(*id),
@@ -395,13 +394,10 @@ async fn write_batch(
     }
 }
 
-/// The votes in one IMMEDIATE transaction of three statements, whatever
-/// their number (each a round trip to the connection's thread, which is
-/// what a batch waits for; two for a single vote, see [`write_one`]): one
-/// `SELECT` of all the votes' sources finds which may be written and by
-/// which participant, one multi-row upsert writes those and returns the rows
-/// it changed, and one insert adds their history rows. `Some(participant_id)`
-/// for each vote that changed the current vote, in the order of `votes`.
+/// The votes in one IMMEDIATE transaction: [`SQLITE_BATCH`], one round trip
+/// to the connection's thread whatever their number, or two statements for
+/// a single vote (see [`write_one`]). `Some(participant_id)` for each vote
+/// that changed the current vote, in the order of `votes`.
 async fn write_sqlite(
     db: &DatabaseConnection,
     votes: &[&KnownVote],
@@ -426,95 +422,73 @@ async fn write_in(
     if let [vote] = votes {
         return Ok(vec![write_one(txn, vote).await?]);
     }
-    let mut written = vec![None; votes.len()];
-    // Which votes may be written, each source tagged with its position.
-    let mut sources = votes.iter().enumerate().map(|(i, v)| {
-        let mut s = v.source();
-        s.expr(Expr::val(i as i64));
-        s
-    });
-    let Some(mut select) = sources.next() else {
-        return Ok(written);
-    };
-    select.unions(sources.map(|s| (UnionType::All, s)));
-    // (consultation id, participant id) of each vote that may be written.
-    let mut eligible: Vec<Option<(i64, i64)>> = vec![None; votes.len()];
-    for row in txn.query_all(&select).await? {
-        let consultation_id: i64 = row.try_get_by_index(0)?;
-        let participant_id: i64 = row.try_get_by_index(2)?;
-        let i: i64 = row.try_get_by_index(5)?;
-        if let Some(slot) = usize::try_from(i).ok().and_then(|i| eligible.get_mut(i)) {
-            *slot = Some((consultation_id, participant_id));
-        }
-    }
-    if eligible.iter().all(Option::is_none) {
-        return Ok(written);
-    }
-    let mut upsert = Query::insert();
-    upsert.into_table(vote::Entity).columns(VOTE_COLUMNS);
-    for (v, e) in votes.iter().zip(&eligible) {
-        if let Some((consultation_id, participant_id)) = *e {
-            upsert
-                .values([
-                    consultation_id.into(),
-                    v.statement_id.into(),
-                    participant_id.into(),
-                    v.value.into(),
-                    v.at.into(),
-                ])
-                .map_err(|e| DbErr::Custom(format!("building the vote insert: {e}")))?;
-        }
-    }
-    // Two votes of one batch on the same statement by the same participant
-    // apply in order.
-    upsert
-        .on_conflict(changes_only())
-        .returning(Query::returning().columns([
-            vote::Column::ParticipantId,
-            vote::Column::StatementId,
-            vote::Column::Value,
-        ]));
-    let changed = txn.query_all(&upsert).await?;
-    // SQLite returns the changed rows in no particular order: each goes to
-    // the first vote of the batch it fits that has none yet.
-    let mut history = Vec::with_capacity(changed.len());
-    for row in changed {
-        let participant_id: i64 = row.try_get_by_index(0)?;
-        let statement_id: i64 = row.try_get_by_index(1)?;
-        let value: i16 = row.try_get_by_index(2)?;
-        let found = votes
-            .iter()
-            .zip(&eligible)
-            .zip(&written)
-            .position(|((v, e), w)| {
-                w.is_none()
-                    && v.statement_id == statement_id
-                    && v.value == value
-                    && e.is_some_and(|(_, p)| p == participant_id)
-            });
-        let Some(i) = found else {
-            return Err(DbErr::Custom(format!(
-                "the vote upsert changed a row no vote of the batch asked for (statement {statement_id})"
-            )));
-        };
-        let (consultation_id, _) = eligible[i].unwrap_or_default();
-        written[i] = Some(participant_id);
-        let v = votes[i];
-        history.push(history_row(
-            consultation_id,
-            v.statement_id,
-            participant_id,
-            v.value,
-            v.at,
-        ));
-    }
-    if !history.is_empty() {
-        vote_history::Entity::insert_many(history)
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(written)
+    let statement =
+        Statement::from_sql_and_values(DbBackend::Sqlite, SQLITE_BATCH, batch_values(votes)?);
+    answers(votes.len(), txn.query_all_raw(statement).await?)
 }
+
+/// Which votes of a batch may be written and which of those change the
+/// current vote, for [`SQLITE_BATCH`] (SQLite has no `INSERT` in a `WITH`,
+/// so its three statements each start from this). The votes come as one
+/// JSON array, each with its position `n`; the rules are those of
+/// [`KnownVote::source`]. A vote changes the current vote when its value
+/// differs from the vote before it: the batch's last earlier vote on the
+/// same statement by the same participant (after which the current vote has
+/// that value, whether that vote changed it or not) or else the stored vote.
+macro_rules! sqlite_changes {
+    () => {
+        "WITH input AS (
+    SELECT j.key AS n,
+        j.value ->> 'statement_id' AS statement_id, j.value ->> 'value' AS value,
+        j.value ->> 'at' AS at, j.value ->> 'consultation_id' AS consultation_id,
+        j.value ->> 'slug' AS slug, j.value ->> 'logged_in_rule_met' AS logged_in_rule_met,
+        j.value ->> 'user_id' AS user_id, j.value ->> 'token' AS token
+    FROM json_each(?1) AS j
+),
+eligible AS (
+    SELECT i.n, s.consultation_id, s.id AS statement_id, p.id AS participant_id, i.value, i.at
+    FROM input i
+    JOIN statements s ON s.id = i.statement_id AND s.status = ?2
+    JOIN consultations c ON c.id = s.consultation_id
+    JOIN participants p ON p.id = coalesce(
+        (SELECT id FROM participants
+         WHERE consultation_id = s.consultation_id AND user_id = i.user_id),
+        (SELECT id FROM participants
+         WHERE consultation_id = s.consultation_id AND anon_token_hash = i.token))
+    WHERE c.id = i.consultation_id
+       OR (c.slug = i.slug AND c.status = ?3 AND c.has_conversation
+           AND (c.voting_eligibility = ?4
+                OR (i.logged_in_rule_met AND c.voting_eligibility = ?5)))
+),
+changes AS (
+    SELECT e.* FROM (
+        SELECT *, lag(value) OVER (PARTITION BY statement_id, participant_id ORDER BY n) AS before
+        FROM eligible
+    ) e
+    LEFT JOIN votes v ON v.statement_id = e.statement_id AND v.participant_id = e.participant_id
+    WHERE coalesce(e.before, v.value) IS NOT e.value
+)
+"
+    };
+}
+
+/// A batch of votes on SQLite, in one round trip (inside the caller's
+/// transaction): the changing votes' positions and participants, their
+/// history rows, then the upsert (last, so the first two see the votes as
+/// they were). The text is the same for any number of votes, so the
+/// connection prepares it once.
+const SQLITE_BATCH: &str = concat!(
+    sqlite_changes!(),
+    "SELECT n, participant_id FROM changes ORDER BY n;\n",
+    sqlite_changes!(),
+    "INSERT INTO vote_history (consultation_id, statement_id, participant_id, value, cast_at)
+SELECT consultation_id, statement_id, participant_id, value, at FROM changes ORDER BY n;\n",
+    sqlite_changes!(),
+    "INSERT INTO votes (consultation_id, statement_id, participant_id, value, updated_at)
+SELECT consultation_id, statement_id, participant_id, value, at FROM changes WHERE true ORDER BY n
+ON CONFLICT (statement_id, participant_id) DO UPDATE
+    SET value = excluded.value, updated_at = excluded.updated_at;"
+);
 
 /// The votes of a batch on PostgreSQL, in one statement whose text is the
 /// same for any number of votes (so it is planned once per connection): the
@@ -563,13 +537,16 @@ history AS (
 )
 SELECT e.n, e.participant_id FROM eligible e JOIN changed USING (statement_id, participant_id)";
 
-/// One vote of [`POSTGRES_BATCH`]'s JSON input.
+/// One vote of [`POSTGRES_BATCH`]'s and [`SQLITE_BATCH`]'s JSON input.
 #[derive(serde::Serialize)]
 struct BatchRow<'a> {
     n: usize,
     statement_id: i64,
     value: i16,
-    at: chrono::DateTime<chrono::Utc>,
+    /// As sqlx writes a time to SQLite (RFC 3339 with as many fractional
+    /// digits as it has), so a vote written in a batch is stored exactly as
+    /// one written alone; PostgreSQL reads the same text as a timestamptz.
+    at: String,
     consultation_id: Option<i64>,
     slug: Option<&'a str>,
     logged_in_rule_met: bool,
@@ -577,15 +554,9 @@ struct BatchRow<'a> {
     token: Option<&'a str>,
 }
 
-/// The votes in one statement (autocommit), see [`POSTGRES_BATCH`]. No two
-/// may have the same [`KnownVote::key`].
-async fn write_postgres(
-    db: &DatabaseConnection,
-    votes: &[&KnownVote],
-) -> Result<Vec<Option<i64>>, DbErr> {
-    if let [vote] = votes {
-        return Ok(vec![write_one_postgres(db, vote).await?]);
-    }
+/// The values of [`POSTGRES_BATCH`] and [`SQLITE_BATCH`]: the votes as JSON,
+/// then the statuses and voting rules they name.
+fn batch_values(votes: &[&KnownVote]) -> Result<Vec<sea_orm::Value>, DbErr> {
     let rows: Vec<BatchRow<'_>> = votes
         .iter()
         .enumerate()
@@ -605,7 +576,7 @@ async fn write_postgres(
                 n,
                 statement_id: v.statement_id,
                 value: v.value,
-                at: v.at,
+                at: v.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
                 consultation_id,
                 slug,
                 logged_in_rule_met,
@@ -616,32 +587,46 @@ async fn write_postgres(
         .collect();
     let input = serde_json::to_string(&rows)
         .map_err(|e| DbErr::Custom(format!("writing the votes as JSON: {e}")))?;
-    let statement = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        POSTGRES_BATCH,
-        [
-            input.into(),
-            StatementStatus::Accepted.as_str().into(),
-            Status::Open.as_str().into(),
-            VotingEligibility::Anyone.as_str().into(),
-            VotingEligibility::LoggedIn.as_str().into(),
-        ],
-    );
-    let mut written = vec![None; votes.len()];
-    for row in db.query_all_raw(statement).await? {
+    Ok(vec![
+        input.into(),
+        StatementStatus::Accepted.as_str().into(),
+        Status::Open.as_str().into(),
+        VotingEligibility::Anyone.as_str().into(),
+        VotingEligibility::LoggedIn.as_str().into(),
+    ])
+}
+
+/// A batch statement's rows, (position, participant id) of each vote that
+/// changed, as `Some(participant_id)` in the order of the batch's votes.
+fn answers(votes: usize, rows: Vec<sea_orm::QueryResult>) -> Result<Vec<Option<i64>>, DbErr> {
+    let mut written = vec![None; votes];
+    for row in rows {
         let n: i64 = row.try_get_by_index(0)?;
         let participant_id: i64 = row.try_get_by_index(1)?;
         match usize::try_from(n).ok().and_then(|n| written.get_mut(n)) {
             Some(slot) => *slot = Some(participant_id),
             None => {
                 return Err(DbErr::Custom(format!(
-                    "the vote batch answered for vote {n} of {}",
-                    votes.len()
+                    "the vote batch answered for vote {n} of {votes}"
                 )));
             }
         }
     }
     Ok(written)
+}
+
+/// The votes in one statement (autocommit), see [`POSTGRES_BATCH`]. No two
+/// may have the same [`KnownVote::key`].
+async fn write_postgres(
+    db: &DatabaseConnection,
+    votes: &[&KnownVote],
+) -> Result<Vec<Option<i64>>, DbErr> {
+    if let [vote] = votes {
+        return Ok(vec![write_one_postgres(db, vote).await?]);
+    }
+    let statement =
+        Statement::from_sql_and_values(DbBackend::Postgres, POSTGRES_BATCH, batch_values(votes)?);
+    answers(votes.len(), db.query_all_raw(statement).await?)
 }
 
 /// A batch of one vote (a quiet moment) on PostgreSQL: the upsert selects
