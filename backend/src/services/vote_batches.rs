@@ -237,6 +237,11 @@ async fn run(shared: DatabaseConnection, key: String, mut receiver: mpsc::Unboun
     // batches, on PostgreSQL its socket belongs to this thread's runtime
     // (see `db::own_connection`).
     let mut own = crate::db::own_connection(&shared);
+    // On SQLite, the checkpoints that connection leaves (see
+    // `db::own_connection`), on a connection of their own, while this runs.
+    let (stop_checkpoints, stopped) = tokio::sync::watch::channel(false);
+    let checkpointer =
+        crate::db::own_checkpointer(&shared).map(|c| tokio::spawn(checkpoints(c, stopped)));
     // On PostgreSQL, a vote whose row a vote of the batch already changes
     // waits for the next batch (see `KnownVote::key`).
     let postgres = shared.get_database_backend() == DbBackend::Postgres;
@@ -303,6 +308,37 @@ async fn run(shared: DatabaseConnection, key: String, mut receiver: mpsc::Unboun
     if let Some(own) = own {
         let _ = own.close().await;
     }
+    let _ = stop_checkpoints.send(true);
+    if let Some(task) = checkpointer {
+        let _ = task.await;
+    }
+}
+
+/// How often the WAL is checkpointed while votes are written: a power cut
+/// (not a crash of the process) can lose about this much of the last votes
+/// on SQLite, whose commits do not wait for the disk (`synchronous=NORMAL`).
+/// Often enough that the WAL stays far below the pages at which the
+/// writer's connection checkpoints by itself: once a second, it passed
+/// them under load, and the vote requests' p99 went from 21–31 ms to 55–116 ms.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Checkpoint the WAL every [`CHECKPOINT_EVERY`] until `stop`, then once
+/// more (the writer's last votes).
+async fn checkpoints(own: DatabaseConnection, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if let Err(e) = crate::db::checkpoint(&own).await {
+            // The writer's own connection checkpoints once the WAL is big.
+            tracing::warn!(error = %e, "a WAL checkpoint failed");
+        }
+    }
+    let _ = crate::db::checkpoint(&own).await;
+    let _ = own.close().await;
 }
 
 /// The columns a vote upsert writes, in order.

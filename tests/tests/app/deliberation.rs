@@ -15,8 +15,8 @@ use samskab::services::consultations::Status;
 use samskab::services::{polis_import, statements};
 use samskab_tests::{TestApp, VotePattern, both_backends, client, location, partition};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 const SLUG: &str = "cykelstier-i-hasle";
@@ -696,6 +696,85 @@ async fn votes_arriving_together_keep_their_order_and_history(app: TestApp) {
 }
 
 both_backends!(votes_of_every_kind_written_together_keep_their_rules);
+
+/// On SQLite a commit goes to the write-ahead log (WAL); the database file
+/// itself gets the pages at a checkpoint, which also syncs them to disk.
+/// Votes reach the file within seconds of being cast, not only once the WAL
+/// holds 1,000 pages: a copy of `samskab.db` alone (no `-wal` beside it)
+/// soon holds every vote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_votes_reach_the_database_file_within_seconds() {
+    use samskab::services::participants::Visitor;
+    use samskab::services::votes;
+
+    let app = TestApp::spawn(samskab_tests::Backend::Sqlite)
+        .await
+        .expect("spawning the app on SQLite")
+        .expect("SQLite is always available");
+    let me = staff(&app).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
+    let ids = app.statement_ids(c.id).await;
+    // An empty WAL to begin with, so the votes' pages stay far below the
+    // 1,000 at which a committing connection checkpoints by itself.
+    app.db
+        .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
+        .unwrap();
+    let casts = (0..8).map(|i| {
+        let visitor = Visitor {
+            user: None,
+            anon_token: Some(format!("stemmer-paa-disken-{i:02}-{}", "x".repeat(20))),
+            client: None,
+        };
+        let (ids, db) = (ids.clone(), app.db.clone());
+        async move {
+            for (k, id) in ids.iter().enumerate() {
+                let value = [VoteValue::Agree, VoteValue::Disagree, VoteValue::Pass][(i + k) % 3];
+                votes::cast_in(&db, SLUG, &visitor, *id, value)
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    futures::future::join_all(casts).await;
+    let (_, cast) = count_votes(&app).await;
+    assert_eq!(cast, 8 * ids.len() as u64);
+
+    let file = app.settings.data_dir.join("samskab.db");
+    let copies = tempfile::tempdir().unwrap();
+    let mut in_file = 0;
+    for attempt in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let copy = copies.path().join(format!("kopi-{attempt}.db"));
+        std::fs::copy(&file, &copy).unwrap();
+        // A copy taken while a checkpoint writes may be torn: try again.
+        let Ok(db) = sea_orm::Database::connect(format!("sqlite://{}", copy.display())).await
+        else {
+            continue;
+        };
+        let counted = vote_history::Entity::find().count(&db).await;
+        let _ = db.close().await;
+        if let Ok(n) = counted {
+            in_file = n;
+            if n == cast {
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        in_file, cast,
+        "the database file holds {in_file} of the {cast} votes 10 s after they were cast"
+    );
+}
+
 /// One batch of votes may hold every kind the fast path writes: anonymous
 /// voters and logged-in ones found by the consultation's slug, a MitID voter
 /// and an anonymous one in a consultation already checked, two changes of one
