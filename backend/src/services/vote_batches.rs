@@ -9,9 +9,11 @@
 //! writer per database, on a thread of its own with a connection of its
 //! own, takes the votes that arrived meanwhile and writes them together:
 //! one IMMEDIATE transaction on SQLite (see [`write_sqlite`]), one
-//! statement on PostgreSQL (see [`write_postgres`]), however many they are. Each request is answered once the statement or
-//! transaction holding its vote has committed, so an acknowledged vote is
-//! as durable as before; a vote that arrives alone is written at once.
+//! statement on PostgreSQL (see [`write_postgres`]), however many they are.
+//! Each request is answered once the statement or transaction holding its
+//! vote has committed, so an acknowledged vote is as durable as before; a
+//! vote that arrives alone is written at once. On SQLite a second connection
+//! checkpoints the WAL beside the writer (see [`checkpoints`]).
 //!
 //! The writer stops after a short idle time, so a process that stops taking
 //! votes (or a test's database) is not held open by it.
@@ -431,8 +433,8 @@ async fn write_batch(
 }
 
 /// The votes in one IMMEDIATE transaction: [`SQLITE_BATCH`], one round trip
-/// to the connection's thread whatever their number, or two statements for
-/// a single vote (see [`write_one`]). `Some(participant_id)` for each vote
+/// to the connection's thread (besides `BEGIN` and `COMMIT`) whatever their
+/// number, or two statements for a single vote (see [`write_one`]). `Some(participant_id)` for each vote
 /// that changed the current vote, in the order of `votes`.
 async fn write_sqlite(
     db: &DatabaseConnection,
