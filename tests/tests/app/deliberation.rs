@@ -577,6 +577,15 @@ async fn concurrent_votes_are_each_counted_exactly_once(app: TestApp) {
     assert_eq!(count_votes(&app).await, (36, 36));
 }
 
+/// An anonymous visitor with a participant token of their own (`name`, `i`).
+fn anonymous_visitor(name: &str, i: usize) -> samskab::services::participants::Visitor {
+    samskab::services::participants::Visitor {
+        user: None,
+        anon_token: Some(format!("{name}-{i:02}-{}", "x".repeat(20))),
+        client: None,
+    }
+}
+
 both_backends!(votes_arriving_together_keep_their_order_and_history);
 /// Votes that arrive at the same time are written together (one
 /// transaction on SQLite, one statement on PostgreSQL, for many requests):
@@ -599,11 +608,7 @@ async fn votes_arriving_together_keep_their_order_and_history(app: TestApp) {
         .await;
     let ids = app.statement_ids(c.id).await;
     let visitors: Vec<Visitor> = (0..6)
-        .map(|i| Visitor {
-            user: None,
-            anon_token: Some(format!("samtidige-stemmer-{i:02}-{}", "x".repeat(20))),
-            client: None,
-        })
+        .map(|i| anonymous_visitor("samtidige-stemmer", i))
         .collect();
     // Each becomes a participant with a first vote.
     let mut participant_of = Vec::new();
@@ -704,7 +709,6 @@ both_backends!(votes_of_every_kind_written_together_keep_their_rules);
 /// soon holds every vote.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_votes_reach_the_database_file_within_seconds() {
-    use samskab::services::participants::Visitor;
     use samskab::services::votes;
 
     let app = TestApp::spawn(samskab_tests::Backend::Sqlite)
@@ -729,11 +733,7 @@ async fn sqlite_votes_reach_the_database_file_within_seconds() {
         .await
         .unwrap();
     let casts = (0..8).map(|i| {
-        let visitor = Visitor {
-            user: None,
-            anon_token: Some(format!("stemmer-paa-disken-{i:02}-{}", "x".repeat(20))),
-            client: None,
-        };
+        let visitor = anonymous_visitor("stemmer-paa-disken", i);
         let (ids, db) = (ids.clone(), app.db.clone());
         async move {
             for (k, id) in ids.iter().enumerate() {
@@ -805,11 +805,7 @@ async fn votes_of_every_kind_written_together_keep_their_rules(app: TestApp) {
         .await;
     let ids = app.statement_ids(c.id).await;
     let elsewhere = app.statement_ids(other.id).await[0];
-    let anonymous = |i: usize| Visitor {
-        user: None,
-        anon_token: Some(format!("alle-slags-stemmer-{i:02}-{}", "y".repeat(20))),
-        client: None,
-    };
+    let anonymous = |i: usize| anonymous_visitor("alle-slags-stemmer", i);
     let citizen = app
         .user(Role::Citizen)
         .email("borger-sammen@example.org")
