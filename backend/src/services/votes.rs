@@ -55,14 +55,14 @@ pub fn may_vote(viewer: Option<&CurrentUser>, c: &consultation::Model) -> Result
 /// accepted statement of an open conversation that anyone (or, for a
 /// logged-in voter, any logged-in person) may vote in, is written together
 /// with the votes of concurrent requests (`vote_batches`): one statement on
-/// PostgreSQL, one IMMEDIATE transaction of two or three on SQLite, however
-/// many votes arrived together. The upsert's own `SELECT`
-/// checks the consultation (by its slug: open, with a conversation, its
-/// voting rule), the statement's consultation and status and finds the
-/// participant. When it writes nothing (another voting rule, a new
-/// participant, a statement that is not open for votes, the same vote
-/// again) the consultation is read and [`cast`] finds out why and answers
-/// as before.
+/// PostgreSQL, one IMMEDIATE transaction on SQLite, however many votes
+/// arrived together. The batch checks the consultation (by its slug: open,
+/// with a conversation, its voting rule), the statement's consultation and
+/// status and finds the participant; a vote that repeats the current one is
+/// answered from there too. When the rules do not let it write (another
+/// voting rule, a new participant, a statement that is not open for votes),
+/// or a repeated vote came alone, the consultation is read and [`cast`]
+/// finds out why and answers as before.
 pub async fn cast_in(
     db: &DatabaseConnection,
     slug: &str,
@@ -86,14 +86,9 @@ pub async fn cast_in(
     };
     let fast = open_scope.is_some();
     if let Some(scope) = open_scope
-        && let Some(participant_id) =
-            record_known(db, scope, visitor, statement_id, value, at).await?
+        && let Some(outcome) = record_known(db, scope, visitor, statement_id, value, at).await?
     {
-        crate::metrics::vote_cast(true);
-        return Ok(VoteOutcome {
-            participant_id,
-            changed: true,
-        });
+        return Ok(outcome);
     }
     let c = super::statements::conversation(db, visitor.user.as_ref(), slug).await?;
     // The same upsert with the consultation's id would find what the one
@@ -130,7 +125,7 @@ async fn cast_at(
 ) -> Result<VoteOutcome, AppError> {
     may_vote(visitor.user.as_ref(), c)?;
     if try_known
-        && let Some(participant_id) = record_known(
+        && let Some(outcome) = record_known(
             db,
             Where::Consultation(c.id),
             visitor,
@@ -140,11 +135,7 @@ async fn cast_at(
         )
         .await?
     {
-        crate::metrics::vote_cast(true);
-        return Ok(VoteOutcome {
-            participant_id,
-            changed: true,
-        });
+        return Ok(outcome);
     }
     let s = statement::Entity::find_by_id(statement_id)
         .filter(statement::Column::ConsultationId.eq(c.id))
@@ -169,10 +160,11 @@ async fn cast_at(
 
 /// The fast path of [`cast_in`] and [`cast`]: the upsert takes the
 /// participant from the visitor's row and only an accepted statement of the
-/// consultation, and returns the participant id when it wrote (then the
-/// history row is written too, in the same statement or transaction). `None`
-/// when nothing was written, for whatever reason. Written together with the
-/// votes of concurrent requests (see `vote_batches`).
+/// consultation. The outcome when the rules let the vote be written (a
+/// changed vote has its history row, written in the same statement or
+/// transaction); `None` when they do not, for whatever reason, and for a
+/// repeated vote written alone (see `vote_batches::write`). Written together
+/// with the votes of concurrent requests.
 async fn record_known(
     db: &DatabaseConnection,
     scope: Where,
@@ -180,7 +172,7 @@ async fn record_known(
     statement_id: i64,
     value: VoteValue,
     at: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<VoteOutcome>, AppError> {
     let who = match (&visitor.user, &visitor.anon_token) {
         (Some(u), _) => Who::User(u.id),
         (None, Some(t)) => Who::Token(participants::hash_token(t)),
@@ -193,7 +185,14 @@ async fn record_known(
         value: value as i16,
         at,
     };
-    Ok(super::vote_batches::write(db, vote).await?)
+    let Some(written) = super::vote_batches::write(db, vote).await? else {
+        return Ok(None);
+    };
+    crate::metrics::vote_cast(written.changed);
+    Ok(Some(VoteOutcome {
+        participant_id: written.participant_id,
+        changed: written.changed,
+    }))
 }
 
 /// Upsert the current vote and, if it changed, append it to the history, in

@@ -628,14 +628,22 @@ async fn votes_arriving_together_keep_their_order_and_history(app: TestApp) {
         VoteValue::Agree,
     ];
     let mut changes = 0;
+    // The current vote per (visitor, statement) as the votes apply in order:
+    // which of them change it, and which repeat it.
+    let mut expected: BTreeMap<(usize, i64), VoteValue> = BTreeMap::new();
+    for i in 0..visitors.len() {
+        expected.insert((i, ids[0]), VoteValue::Pass);
+    }
     for round in 0..3 {
         let mut casts = Vec::new();
         let mut whose = Vec::new();
+        let mut expected_changes = Vec::new();
         for (i, v) in visitors.iter().enumerate() {
             for (k, &value) in pattern.iter().enumerate() {
                 let statement = ids[1 + (i + k + round) % 3];
                 casts.push(votes::cast_in(&app.db, SLUG, v, statement, value));
                 whose.push(participant_of[i]);
+                expected_changes.push(expected.insert((i, statement), value) != Some(value));
             }
             // Not a statement of this consultation: refused, nothing stored.
             casts.push(votes::cast_in(
@@ -655,6 +663,13 @@ async fn votes_arriving_together_keep_their_order_and_history(app: TestApp) {
         }
         let refused = outcomes.iter().filter(|o| o.is_err()).count();
         assert_eq!(refused, visitors.len(), "round {round}: {outcomes:?}");
+        // Each vote is answered as a change exactly when it changes the
+        // current vote, and a repeat as a repeat.
+        let answered: Vec<bool> = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok().map(|o| o.changed))
+            .collect();
+        assert_eq!(answered, expected_changes, "round {round}");
         changes += outcomes
             .iter()
             .filter(|o| o.as_ref().is_ok_and(|o| o.changed))
