@@ -25,6 +25,7 @@ pub struct ApiStatement {
     pub text: String,
     pub is_meta: bool,
     pub is_seed: bool,
+    /// Votes as of `counted_at`.
     pub agree: u32,
     pub disagree: u32,
     pub pass: u32,
@@ -33,6 +34,14 @@ pub struct ApiStatement {
 #[derive(Serialize, ToSchema)]
 pub struct ApiStatements {
     pub consultation: String,
+    /// When the vote counts were made: by the latest opinion analysis (the
+    /// one `/opinion` shows), which follows new votes within seconds. Null
+    /// before the first analysis; every count is then 0.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub counted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The newest vote (history id) the counts include, 0 before the first
+    /// analysis.
+    pub vote_high_water_mark: i64,
     pub statements: Vec<ApiStatement>,
 }
 
@@ -41,7 +50,7 @@ pub struct ApiStatements {
     path = "/api/v1/consultations/{slug}/statements",
     params(("slug" = String, Path, description = "The consultation's short name")),
     responses(
-        (status = 200, description = "Accepted statements with vote counts", body = ApiStatements),
+        (status = 200, description = "Accepted statements with their vote counts as of the latest opinion analysis", body = ApiStatements),
         (status = 404, description = "No such public consultation with a conversation")
     )
 )]
@@ -50,12 +59,24 @@ pub async fn list(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
     let db = &ctx.state.db;
     let c = statements::conversation(db, ctx.user.as_ref(), &slug).await?;
     let shown = shown_statements::of(db, &c).await?;
-    let counts = statements::vote_counts(db, c.id).await?;
+    // The counts of the latest snapshot (kept parsed in the process), not a
+    // count of the votes: that read every vote of the consultation on every
+    // request, seconds at two million votes, on a public endpoint.
+    let latest = snapshots::latest(db, c.id).await?;
+    let counts_of = |number: i64| {
+        latest
+            .as_ref()
+            .and_then(|(_, snap)| snap.statements.get(&number))
+            .map_or((0, 0, 0), |r| {
+                let n = r.counts;
+                (n.na, n.nd, n.ns.saturating_sub(n.na + n.nd))
+            })
+    };
     let list = shown
         .accepted
         .iter()
         .map(|s| {
-            let (agree, disagree, pass) = counts.get(&s.id).copied().unwrap_or_default();
+            let (agree, disagree, pass) = counts_of(s.number);
             ApiStatement {
                 id: s.id,
                 number: s.number,
@@ -70,6 +91,10 @@ pub async fn list(ctx: Ctx, slug: web::Path<String>) -> Result<HttpResponse, App
         .collect();
     Ok(HttpResponse::Ok().json(ApiStatements {
         consultation: c.slug,
+        counted_at: latest.as_ref().map(|(row, _)| row.computed_at),
+        vote_high_water_mark: latest
+            .as_ref()
+            .map_or(0, |(row, _)| row.vote_high_water_mark),
         statements: list,
     }))
 }

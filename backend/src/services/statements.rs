@@ -393,17 +393,24 @@ pub async fn list_by_participant(
         .await?)
 }
 
-/// Current agree / disagree / pass counts per statement id.
+/// Current agree / disagree / pass counts of the statements `statement_ids`
+/// (by statement id; absent: no votes). It reads every vote of those
+/// statements, through the (statement, participant) index: fine for a few
+/// statements in moderation, not for a whole big conversation, whose counts
+/// come from its snapshot (see `routes::api_deliberation`).
 pub async fn vote_counts(
     db: &impl ConnectionTrait,
-    consultation_id: i64,
+    statement_ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, (u32, u32, u32)>, AppError> {
+    if statement_ids.is_empty() {
+        return Ok(Default::default());
+    }
     let rows: Vec<(i64, i16, i64)> = crate::entities::vote::Entity::find()
         .select_only()
         .column(crate::entities::vote::Column::StatementId)
         .column(crate::entities::vote::Column::Value)
         .column_as(crate::entities::vote::Column::Id.count(), "n")
-        .filter(crate::entities::vote::Column::ConsultationId.eq(consultation_id))
+        .filter(crate::entities::vote::Column::StatementId.is_in(statement_ids.iter().copied()))
         .group_by(crate::entities::vote::Column::StatementId)
         .group_by(crate::entities::vote::Column::Value)
         .into_tuple()

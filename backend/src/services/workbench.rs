@@ -163,21 +163,13 @@ pub async fn queue(
             q = q.filter(statement::Column::CreatedAt.lte(t));
         }
         let found = q.all(db).await?;
-        let mut votes: HashMap<i64, HashMap<i64, (u32, u32, u32)>> = HashMap::new();
-        for s in &found {
-            if let std::collections::hash_map::Entry::Vacant(e) = votes.entry(s.consultation_id) {
-                e.insert(statements::vote_counts(db, s.consultation_id).await?);
-            }
-        }
+        let ids: Vec<i64> = found.iter().map(|s| s.id).collect();
+        let votes = statements::vote_counts(db, &ids).await?;
         for s in found {
             let Some(c) = consultations.get(&s.consultation_id) else {
                 continue;
             };
-            let (agree, disagree, pass) = votes
-                .get(&s.consultation_id)
-                .and_then(|v| v.get(&s.id))
-                .copied()
-                .unwrap_or_default();
+            let (agree, disagree, pass) = votes.get(&s.id).copied().unwrap_or_default();
             items.push(QueueItem {
                 item: ItemRef {
                     kind: ItemKind::Statement,

@@ -1094,6 +1094,99 @@ async fn participant_sees_their_opinion_group_in_words(app: TestApp) {
     assert_eq!(body["error"]["status"], 404);
 }
 
+// Without the background worker, so the test decides when an analysis runs.
+both_backends!(
+    statement_api_counts_come_from_the_latest_analysis,
+    samskab_tests::BuildOptions {
+        no_background_jobs: true,
+        ..Default::default()
+    }
+);
+/// The public statement list gives each statement's votes as the latest
+/// analysis counted them, and says when that was, instead of counting every
+/// vote of the consultation on every request.
+async fn statement_api_counts_come_from_the_latest_analysis(app: TestApp) {
+    let me = staff(&app).await;
+    let c = app
+        .consultation()
+        .slug(SLUG)
+        .conversation()
+        .seeds(&SEEDS)
+        .by(&me)
+        .open()
+        .create()
+        .await;
+    let ids = app.statement_ids(c.id).await;
+    let api = format!("/api/v1/consultations/{SLUG}/statements");
+    let list = |body: serde_json::Value| -> BTreeMap<i64, (u64, u64, u64)> {
+        body["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let n = |k: &str| s[k].as_u64().unwrap();
+                (
+                    s["id"].as_i64().unwrap(),
+                    (n("agree"), n("disagree"), n("pass")),
+                )
+            })
+            .collect()
+    };
+    let body: serde_json::Value = app.get(&api).await.json().await.unwrap();
+    assert!(body["counted_at"].is_null(), "{body}");
+    assert_eq!(body["vote_high_water_mark"], 0);
+    assert!(list(body).values().all(|&n| n == (0, 0, 0)));
+
+    // Three citizens: statement 0 agree, agree, disagree; statement 1 pass.
+    let path = format!("/consultations/{SLUG}/statements");
+    for value in ["agree", "agree", "disagree"] {
+        let citizen = client();
+        app.page_with(&citizen, &path).await;
+        app.post_form_with(
+            &citizen,
+            &format!("{path}/{}/vote", ids[0]),
+            &[("vote", value)],
+        )
+        .await;
+        if value == "disagree" {
+            app.post_form_with(
+                &citizen,
+                &format!("{path}/{}/vote", ids[1]),
+                &[("vote", "pass")],
+            )
+            .await;
+        }
+    }
+    app.recompute_snapshot(c.id).await;
+    let hwm = samskab::services::snapshots::vote_high_water_mark(&app.db, c.id)
+        .await
+        .unwrap();
+    let body: serde_json::Value = app.get(&api).await.json().await.unwrap();
+    assert!(body["counted_at"].is_string(), "{body}");
+    assert_eq!(body["vote_high_water_mark"], hwm);
+    let counted = list(body);
+    assert_eq!(counted[&ids[0]], (2, 1, 0));
+    assert_eq!(counted[&ids[1]], (0, 0, 1));
+    assert_eq!(counted[&ids[2]], (0, 0, 0));
+
+    // A vote after the analysis counts once the next one has run.
+    let late = client();
+    app.page_with(&late, &path).await;
+    app.post_form_with(
+        &late,
+        &format!("{path}/{}/vote", ids[2]),
+        &[("vote", "disagree")],
+    )
+    .await;
+    let body: serde_json::Value = app.get(&api).await.json().await.unwrap();
+    assert_eq!(body["vote_high_water_mark"], hwm);
+    assert_eq!(list(body)[&ids[2]], (0, 0, 0));
+    app.recompute_snapshot(c.id).await;
+    let body: serde_json::Value = app.get(&api).await.json().await.unwrap();
+    assert_eq!(body["vote_high_water_mark"], hwm + 1);
+    assert_eq!(list(body)[&ids[2]], (0, 1, 0));
+}
+
 both_backends!(background_worker_recomputes_after_new_votes);
 async fn background_worker_recomputes_after_new_votes(app: TestApp) {
     let me = staff(&app).await;

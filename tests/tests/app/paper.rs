@@ -149,7 +149,7 @@ async fn paper_sheets_are_printed_entered_and_counted(app: TestApp) {
             app.vote(&c, token, *id, value).await;
         }
     }
-    let counts = statements::vote_counts(&app.db, c.id).await.unwrap();
+    let counts = statements::vote_counts(&app.db, &ids).await.unwrap();
     assert_eq!(
         counts[&ids[0]],
         (2, 4, 0),
