@@ -579,11 +579,7 @@ async fn concurrent_votes_are_each_counted_exactly_once(app: TestApp) {
 
 /// An anonymous visitor with a participant token of their own (`name`, `i`).
 fn anonymous_visitor(name: &str, i: usize) -> samskab::services::participants::Visitor {
-    samskab::services::participants::Visitor {
-        user: None,
-        anon_token: Some(format!("{name}-{i:02}-{}", "x".repeat(20))),
-        client: None,
-    }
+    samskab_tests::anonymous(&format!("{name}-{i:02}-{}", "x".repeat(20)))
 }
 
 both_backends!(votes_arriving_together_keep_their_order_and_history);
@@ -1138,25 +1134,10 @@ async fn statement_api_counts_come_from_the_latest_analysis(app: TestApp) {
     assert!(list(body).values().all(|&n| n == (0, 0, 0)));
 
     // Three citizens: statement 0 agree, agree, disagree; statement 1 pass.
-    let path = format!("/consultations/{SLUG}/statements");
-    for value in ["agree", "agree", "disagree"] {
-        let citizen = client();
-        app.page_with(&citizen, &path).await;
-        app.post_form_with(
-            &citizen,
-            &format!("{path}/{}/vote", ids[0]),
-            &[("vote", value)],
-        )
-        .await;
-        if value == "disagree" {
-            app.post_form_with(
-                &citizen,
-                &format!("{path}/{}/vote", ids[1]),
-                &[("vote", "pass")],
-            )
-            .await;
-        }
-    }
+    app.vote(&c, "a", ids[0], VoteValue::Agree).await;
+    app.vote(&c, "b", ids[0], VoteValue::Agree).await;
+    app.vote(&c, "c", ids[0], VoteValue::Disagree).await;
+    app.vote(&c, "c", ids[1], VoteValue::Pass).await;
     app.recompute_snapshot(c.id).await;
     let hwm = samskab::services::snapshots::vote_high_water_mark(&app.db, c.id)
         .await
@@ -1170,14 +1151,7 @@ async fn statement_api_counts_come_from_the_latest_analysis(app: TestApp) {
     assert_eq!(counted[&ids[2]], (0, 0, 0));
 
     // A vote after the analysis counts once the next one has run.
-    let late = client();
-    app.page_with(&late, &path).await;
-    app.post_form_with(
-        &late,
-        &format!("{path}/{}/vote", ids[2]),
-        &[("vote", "disagree")],
-    )
-    .await;
+    app.vote(&c, "d", ids[2], VoteValue::Disagree).await;
     let body: serde_json::Value = app.get(&api).await.json().await.unwrap();
     assert_eq!(body["vote_high_water_mark"], hwm);
     assert_eq!(list(body)[&ids[2]], (0, 0, 0));
