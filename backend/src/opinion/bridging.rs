@@ -83,6 +83,12 @@ pub struct Bridging {
 }
 
 impl Bridging {
+    /// Whether any statement has a factor: a fit without one explains nothing by the opinion
+    /// axis, and a later fit cannot start its factors from it (see [`fit`]).
+    pub fn has_divide(&self) -> bool {
+        self.statements.iter().any(|s| s.factor != 0.0)
+    }
+
     /// Statements by descending bridging score (ties by ascending id).
     pub fn ranked(&self) -> Vec<BridgingStatement> {
         let mut v = self.statements.clone();
@@ -152,10 +158,16 @@ pub fn fit_to(
         .collect();
     let mut mean = None;
     if let Some(prev) = start {
+        // A fit without any divide (every factor 0: its votes had no direction at all) is no
+        // start for the factors: from all zeros the rounds keep every factor at 0 whatever the
+        // votes are now. Its intercepts and μ still are.
+        let factors = prev.has_divide();
         for (j, s) in m.statements.iter().enumerate() {
             if let Ok(i) = prev.statements.binary_search_by_key(s, |b| b.statement) {
                 s_int[j] = prev.statements[i].intercept;
-                s_fac[j] = prev.statements[i].factor;
+                if factors {
+                    s_fac[j] = prev.statements[i].factor;
+                }
             }
         }
         mean = Some(prev.mean);

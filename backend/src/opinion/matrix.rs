@@ -54,6 +54,16 @@ pub struct VoteMatrix {
     /// all-participants counts need no pass over the votes, and an update adjusts them for the
     /// rows it touched only.
     pub(crate) value_counts: Vec<[u32; 3]>,
+    /// Rows by ascending participant id (the receipt's and the participants' order), kept with
+    /// the rows so that an update does not sort them again.
+    pub(crate) rows_by_id: Vec<u32>,
+}
+
+/// Rows sorted by participant id.
+fn sorted_rows(participants: &[ParticipantId]) -> Vec<u32> {
+    let mut rows: Vec<u32> = (0..participants.len() as u32).collect();
+    rows.par_sort_unstable_by_key(|&r| participants[r as usize]);
+    rows
 }
 
 /// Per column, the cells by value (see [`VoteMatrix::value_counts`]), in one parallel pass;
@@ -289,6 +299,7 @@ impl MatrixBuilder {
             .collect();
         let row_digests = all_row_digests(&participants, &new_ptr, &cols, &values, &statements);
         let value_counts = all_value_counts(&cols, &values, statements.len());
+        let rows_by_id = sorted_rows(&participants);
         VoteMatrix {
             participants,
             statements,
@@ -299,6 +310,7 @@ impl MatrixBuilder {
             row_of,
             row_digests,
             value_counts,
+            rows_by_id,
         }
     }
 }
@@ -532,6 +544,35 @@ impl VoteMatrix {
         }
         self.row_digests = row_digests;
         let reordered = order.iter().enumerate().any(|(r, &t)| r as u32 != t);
+        self.rows_by_id = if reordered || !new_ids.is_empty() {
+            // The old rows keep their order by id at their new places; the new participants
+            // (sorted by id) are merged in.
+            let mut row_of_target = vec![0u32; order.len()];
+            for (r, &t) in order.iter().enumerate() {
+                row_of_target[t as usize] = r as u32;
+            }
+            let mut new_rows: Vec<(ParticipantId, u32)> = (0..new_ids.len())
+                .map(|k| (new_ids[k], row_of_target[n_old + k]))
+                .collect();
+            new_rows.sort_unstable();
+            let mut merged = Vec::with_capacity(order.len());
+            let mut next = new_rows.iter().peekable();
+            for &t in &self.rows_by_id {
+                let id = self.participants[t as usize];
+                while let Some(&&(new_id, row)) = next.peek() {
+                    if new_id > id {
+                        break;
+                    }
+                    merged.push(row);
+                    next.next();
+                }
+                merged.push(row_of_target[t as usize]);
+            }
+            merged.extend(next.map(|&(_, row)| row));
+            merged
+        } else {
+            std::mem::take(&mut self.rows_by_id)
+        };
         let participants: Vec<ParticipantId> = order.iter().map(|&t| id_of(t)).collect();
         if reordered {
             self.row_of = participants
@@ -675,6 +716,7 @@ mod tests {
         assert_eq!(a.values, b.values);
         assert_eq!(a.row_digests, b.row_digests);
         assert_eq!(a.value_counts, b.value_counts);
+        assert_eq!(a.rows_by_id, b.rows_by_id);
         for (r, &p) in a.participants.iter().enumerate() {
             assert_eq!(b.row_index(p), Some(r));
         }

@@ -284,7 +284,6 @@ pub enum Phase {
     InConv,
     Pca,
     Projection,
-    Bridging,
     BaseClusters,
     Groups,
     VoteCounts,
@@ -292,6 +291,8 @@ pub enum Phase {
     Consensus,
     Priorities,
     Receipt,
+    /// The wait for the bridging fit, which runs beside the phases before it.
+    Bridging,
 }
 
 impl Phase {
@@ -376,23 +377,69 @@ pub fn analyze_matrix_observed(
     params: &Params,
     observer: &mut dyn FnMut(Phase),
 ) -> Snapshot {
+    let mut fitted = None;
+    // The scope ends once the fit it started has.
+    let mut snapshot = rayon::in_place_scope(|scope| {
+        analyze_beside_fit(scope, &mut fitted, m, meta, previous, params, observer)
+    });
+    // The scope started the fit, so it is there; were it not, it is fitted here, after the rest.
+    let bridging = fitted.unwrap_or_else(|| {
+        let axis = snapshot
+            .state
+            .pca
+            .as_ref()
+            .map_or(&[][..], |p| &p.components[0][..]);
+        bridging::fit(m, previous.and_then(|p| p.bridging.as_ref()), axis)
+    });
+    snapshot.state.bridging = Some(bridging.clone());
+    snapshot.bridging = bridging;
+    observer(Phase::Bridging);
+    snapshot
+}
+
+/// [`analyze_matrix_observed`] but the bridging fit, which it starts as a job of its own in
+/// `scope` (on the caller's thread pool), to be put into `fitted`: nothing else reads the fit, so
+/// it runs beside the rest of the analysis and fills the cores the other phases leave idle in their
+/// serial steps. Its result does not depend on that: the fit's sums run over fixed chunks in a
+/// fixed order on any number of threads. The snapshot returned has an empty fit.
+fn analyze_beside_fit<'scope>(
+    scope: &rayon::Scope<'scope>,
+    fitted: &'scope mut Option<bridging::Bridging>,
+    m: &'scope VoteMatrix,
+    meta: &MatrixInput,
+    previous: Option<&'scope State>,
+    params: &Params,
+    observer: &mut dyn FnMut(Phase),
+) -> Snapshot {
     let in_conv = in_conv_rows(m, previous, params);
     observer(Phase::InConv);
+
+    // A warm fit starts from the previous fit and needs no components of today's: it starts at
+    // once, beside the PCA. A cold one, or one whose previous fit found no divide, starts its
+    // factors from today's first component, after the PCA.
+    let prior = previous.and_then(|p| p.bridging.as_ref());
+    let early_axis = prior
+        .filter(|fit| fit.has_divide())
+        .map(|_| previous_axis(m, previous));
+    let mut out = Some(fitted);
+    let mut start_fit = |axis: Vec<f64>| {
+        if let Some(out) = out.take() {
+            scope.spawn(move |_| *out = Some(bridging::fit(m, prior, &axis)));
+        }
+    };
+    if let Some(axis) = early_axis {
+        start_fit(axis);
+    }
 
     let starts = start_vectors(m, previous, params.seed);
     let pca = pca::pca(m, starts, params.pca_iterations);
     observer(Phase::Pca);
 
+    start_fit(pca.components[0].clone());
+
     let projections = pca::project_participants(m, &pca);
     let statement_projections = pca::project_statements(&pca);
     observer(Phase::Projection);
-
-    let bridging = bridging::fit(
-        m,
-        previous.and_then(|p| p.bridging.as_ref()),
-        &pca.components[0],
-    );
-    observer(Phase::Bridging);
 
     let in_rows: Vec<usize> = (0..m.n_rows()).filter(|&r| in_conv[r]).collect();
     let points: Vec<[f64; 2]> = in_rows.iter().map(|&r| projections[r]).collect();
@@ -546,28 +593,36 @@ pub fn analyze_matrix_observed(
             representative,
         })
         .collect();
+    // Rows by ascending participant id (kept with the matrix): the order of the base clusters'
+    // members, the in-conversation list and the participants' map, which then need no sorting
+    // of their own, and of the input hash.
+    let rows_by_id = &m.rows_by_id;
+    let mut base_index_of_row = vec![u32::MAX; m.n_rows()];
+    for (b, cluster) in base.iter().enumerate() {
+        for &pt in &cluster.members {
+            base_index_of_row[in_rows[pt]] = b as u32;
+        }
+    }
+    let mut members: Vec<Vec<ParticipantId>> = base
+        .iter()
+        .map(|c| Vec::with_capacity(c.members.len()))
+        .collect();
+    for &r in rows_by_id {
+        if let Some(list) = members.get_mut(base_index_of_row[r as usize] as usize) {
+            list.push(m.participants[r as usize]);
+        }
+    }
     let base_clusters: Vec<BaseCluster> = base
         .iter()
+        .zip(members)
         .enumerate()
-        .map(|(b, c)| {
-            let mut members: Vec<ParticipantId> = c
-                .members
-                .iter()
-                .map(|&pt| m.participants[in_rows[pt]])
-                .collect();
-            members.sort_unstable();
-            BaseCluster {
-                id: c.id,
-                center: c.center,
-                members,
-                group: grouping.group_of_base[b],
-            }
+        .map(|(b, (c, members))| BaseCluster {
+            id: c.id,
+            center: c.center,
+            members,
+            group: grouping.group_of_base[b],
         })
         .collect();
-    // Rows by ascending participant id, for the participants' map (built from sorted input,
-    // which needs no sorting of its own) and the input hash.
-    let mut rows_by_id: Vec<u32> = (0..m.n_rows() as u32).collect();
-    rows_by_id.par_sort_unstable_by_key(|&r| m.participants[r as usize]);
     let participants: BTreeMap<ParticipantId, ParticipantResult> = rows_by_id
         .iter()
         .map(|&r| {
@@ -596,8 +651,12 @@ pub fn analyze_matrix_observed(
         })
         .collect();
 
-    let mut in_conv_ids: Vec<ParticipantId> = in_rows.iter().map(|&r| m.participants[r]).collect();
-    in_conv_ids.sort_unstable();
+    let in_conv_ids: Vec<ParticipantId> = rows_by_id
+        .iter()
+        .map(|&r| r as usize)
+        .filter(|&r| in_conv[r])
+        .map(|r| m.participants[r])
+        .collect();
     let state = State {
         in_conv: in_conv_ids,
         pca: Some(PcaState {
@@ -622,11 +681,11 @@ pub fn analyze_matrix_observed(
                 members: gc.members.iter().map(|&b| base[b].id).collect(),
             })
             .collect(),
-        bridging: Some(bridging.clone()),
+        bridging: None,
     };
     let receipt = Receipt {
         engine: format!("samskab-opinion/{}", env!("CARGO_PKG_VERSION")),
-        input_sha256: input_hash(m, meta, &rows_by_id),
+        input_sha256: input_hash(m, meta, rows_by_id),
         seed: params.seed,
         params: params.clone(),
         counts: InputCounts {
@@ -657,7 +716,7 @@ pub fn analyze_matrix_observed(
         consensus,
         group_informed_consensus,
         priorities,
-        bridging,
+        bridging: bridging::Bridging::default(),
         state,
     }
 }
@@ -684,6 +743,23 @@ fn in_conv_rows(m: &VoteMatrix, previous: Option<&State>, params: &Params) -> Ve
         }
     }
     in_conv
+}
+
+/// The previous first component aligned to today's statements, 0 for statements new since (and
+/// everywhere without previous components): where a warm bridging fit starts the factors of the
+/// statements its previous fit did not have.
+fn previous_axis(m: &VoteMatrix, previous: Option<&State>) -> Vec<f64> {
+    let prev = previous.and_then(|p| p.pca.as_ref());
+    m.statements
+        .iter()
+        .map(|s| {
+            prev.and_then(|p| {
+                let i = p.statements.binary_search(s).ok()?;
+                p.components[0].get(i).copied()
+            })
+            .unwrap_or(0.0)
+        })
+        .collect()
 }
 
 /// The previous components aligned to today's statements (new statements start at 1), or a

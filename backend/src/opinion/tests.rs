@@ -274,6 +274,88 @@ fn warm_update_takes_new_votes_and_statements() {
     assert!(all_floats_finite(&second));
 }
 
+/// The bridging intercepts of two fits of the same votes agree within `tolerance`, and so do the
+/// top five as the report prints them.
+fn same_bridging(a: &bridging::Bridging, b: &bridging::Bridging, tolerance: f64) {
+    assert_eq!(a.statements.len(), b.statements.len());
+    for (x, y) in a.statements.iter().zip(&b.statements) {
+        assert_eq!(x.statement, y.statement);
+        assert!(
+            (x.intercept - y.intercept).abs() < tolerance,
+            "statement {}: {} against {}",
+            x.statement,
+            x.intercept,
+            y.intercept
+        );
+    }
+    let printed = |f: &bridging::Bridging| -> Vec<(StatementId, String)> {
+        f.top(5)
+            .iter()
+            .map(|s| (s.statement, format!("{:.3}", s.intercept)))
+            .collect()
+    };
+    assert_eq!(printed(a), printed(b));
+}
+
+#[test]
+fn a_warm_bridging_fit_with_new_statements_ends_where_a_cold_one_does() {
+    // The warm fit starts beside the principal components, the statements new since the last
+    // run from the last run's first component (0 for the new ones).
+    let s = three_camps();
+    let first_30: Vec<Vote> = s
+        .input
+        .votes
+        .iter()
+        .copied()
+        .filter(|v| v.statement < 30)
+        .collect();
+    let first = analyze(&input(first_30), None, &Params::default());
+    let warm = analyze(&s.input, Some(&first.state), &Params::default());
+    let cold = analyze(&s.input, None, &Params::default());
+    assert_eq!(
+        warm.bridging
+            .statements
+            .iter()
+            .filter(|s| s.statement >= 30)
+            .count(),
+        cold.bridging
+            .statements
+            .iter()
+            .filter(|s| s.statement >= 30)
+            .count()
+    );
+    same_bridging(&warm.bridging, &cold.bridging, 1e-5);
+    assert_eq!(warm.state.bridging.as_ref(), Some(&warm.bridging));
+}
+
+#[test]
+fn a_warm_bridging_fit_after_a_run_without_any_direction_still_finds_the_divide() {
+    // Only passes: no principal component, every factor of the fit 0.
+    let passes: Vec<Vote> = (0..20)
+        .flat_map(|p| (0..8).map(move |st| v(p, st, 0)))
+        .collect();
+    let first = analyze(&input(passes), None, &Params::default());
+    assert!(first.bridging.statements.iter().all(|s| s.factor == 0.0));
+    // Then the same people take sides. Starting the factors from the old fit would keep every
+    // one at 0; the fit takes today's first component instead.
+    let sides: Vec<Vote> = (0..20)
+        .flat_map(|p| (0..8).map(move |st| v(p, st, if (p < 10) == (st < 4) { 1 } else { -1 })))
+        .collect();
+    let warm = analyze(
+        &input(sides.clone()),
+        Some(&first.state),
+        &Params::default(),
+    );
+    let cold = analyze(&input(sides), None, &Params::default());
+    assert!(
+        warm.bridging
+            .statements
+            .iter()
+            .all(|s| s.factor.abs() > 0.1)
+    );
+    same_bridging(&warm.bridging, &cold.bridging, 1e-5);
+}
+
 #[test]
 fn k_switches_only_after_four_wins_in_a_row() {
     let s = three_camps();
