@@ -551,8 +551,10 @@ impl VoteMatrix {
             for (r, &t) in order.iter().enumerate() {
                 row_of_target[t as usize] = r as u32;
             }
-            let mut new_rows: Vec<(ParticipantId, u32)> = (0..new_ids.len())
-                .map(|k| (new_ids[k], row_of_target[n_old + k]))
+            let mut new_rows: Vec<(ParticipantId, u32)> = new_ids
+                .iter()
+                .enumerate()
+                .map(|(k, &id)| (id, row_of_target[n_old + k]))
                 .collect();
             new_rows.sort_unstable();
             let mut merged = Vec::with_capacity(order.len());

@@ -485,11 +485,12 @@ fn analyze_beside_fit<'scope>(
 
     let n_groups = grouping.groups.len();
     let mut group_of_row: Vec<Option<usize>> = vec![None; m.n_rows()];
-    let mut base_of_row: Vec<Option<u32>> = vec![None; m.n_rows()];
+    // Index into `base`, per row.
+    let mut base_of_row: Vec<Option<usize>> = vec![None; m.n_rows()];
     for (b, cluster) in base.iter().enumerate() {
         for &pt in &cluster.members {
             group_of_row[in_rows[pt]] = grouping.group_of_base[b];
-            base_of_row[in_rows[pt]] = Some(cluster.id);
+            base_of_row[in_rows[pt]] = Some(b);
         }
     }
     let counts = vote_counts(m, &group_of_row, n_groups);
@@ -597,19 +598,13 @@ fn analyze_beside_fit<'scope>(
     // members, the in-conversation list and the participants' map, which then need no sorting
     // of their own, and of the input hash.
     let rows_by_id = &m.rows_by_id;
-    let mut base_index_of_row = vec![u32::MAX; m.n_rows()];
-    for (b, cluster) in base.iter().enumerate() {
-        for &pt in &cluster.members {
-            base_index_of_row[in_rows[pt]] = b as u32;
-        }
-    }
     let mut members: Vec<Vec<ParticipantId>> = base
         .iter()
         .map(|c| Vec::with_capacity(c.members.len()))
         .collect();
     for &r in rows_by_id {
-        if let Some(list) = members.get_mut(base_index_of_row[r as usize] as usize) {
-            list.push(m.participants[r as usize]);
+        if let Some(b) = base_of_row[r as usize] {
+            members[b].push(m.participants[r as usize]);
         }
     }
     let base_clusters: Vec<BaseCluster> = base
@@ -629,7 +624,7 @@ fn analyze_beside_fit<'scope>(
             let r = r as usize;
             let result = ParticipantResult {
                 group: group_of_row[r],
-                base_cluster: base_of_row[r],
+                base_cluster: base_of_row[r].map(|b| base[b].id),
                 projection: projections[r],
                 votes: (m.row_ptr[r + 1] - m.row_ptr[r]) as u32,
             };

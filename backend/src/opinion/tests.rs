@@ -257,17 +257,21 @@ fn warm_update_without_new_votes_keeps_the_groups() {
     assert!(json(&warm) == json(&analyze(&s.input, Some(&cold.state), &Params::default())));
 }
 
+/// The votes on statements below `n` only: the conversation before the later statements came.
+fn before_statement(all: &Input, n: StatementId) -> Input {
+    input(
+        all.votes
+            .iter()
+            .copied()
+            .filter(|v| v.statement < n)
+            .collect(),
+    )
+}
+
 #[test]
 fn warm_update_takes_new_votes_and_statements() {
     let s = three_camps();
-    let half: Vec<Vote> = s
-        .input
-        .votes
-        .iter()
-        .copied()
-        .filter(|v| v.statement < 30)
-        .collect();
-    let first = analyze(&input(half), None, &Params::default());
+    let first = analyze(&before_statement(&s.input, 30), None, &Params::default());
     let second = analyze(&s.input, Some(&first.state), &Params::default());
     assert_eq!(second.statements.len(), 40);
     assert!(second.k >= 2);
@@ -302,28 +306,12 @@ fn a_warm_bridging_fit_with_new_statements_ends_where_a_cold_one_does() {
     // The warm fit starts beside the principal components, the statements new since the last
     // run from the last run's first component (0 for the new ones).
     let s = three_camps();
-    let first_30: Vec<Vote> = s
-        .input
-        .votes
-        .iter()
-        .copied()
-        .filter(|v| v.statement < 30)
-        .collect();
-    let first = analyze(&input(first_30), None, &Params::default());
+    let first = analyze(&before_statement(&s.input, 30), None, &Params::default());
     let warm = analyze(&s.input, Some(&first.state), &Params::default());
     let cold = analyze(&s.input, None, &Params::default());
-    assert_eq!(
-        warm.bridging
-            .statements
-            .iter()
-            .filter(|s| s.statement >= 30)
-            .count(),
-        cold.bridging
-            .statements
-            .iter()
-            .filter(|s| s.statement >= 30)
-            .count()
-    );
+    let new_ones =
+        |f: &bridging::Bridging| f.statements.iter().filter(|s| s.statement >= 30).count();
+    assert_eq!(new_ones(&warm.bridging), new_ones(&cold.bridging));
     same_bridging(&warm.bridging, &cold.bridging, 1e-5);
     assert_eq!(warm.state.bridging.as_ref(), Some(&warm.bridging));
 }
